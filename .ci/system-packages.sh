@@ -1,0 +1,18 @@
+#!/bin/sh
+# System libraries the Python packages need: Pango for WeasyPrint, poppler-utils for PDF checks,
+# fonts with Kazakh letters; with --browser also Debian's Chromium for the end-to-end tests.
+set -e
+# Debian package names; the fonts are also shipped in appeals/reports/fonts.
+packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core"
+[ "${1:-}" = "--browser" ] && packages="$packages chromium"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "Please install these Debian packages:$missing" >&2
+  exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null

@@ -1,0 +1,100 @@
+"""Qabyldau: citizen receptions, the appeals register and mandates for a party's regional branch."""
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, resolve_secret_key
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_DIR / "templates"),
+        instance_path=Config.INSTANCE_PATH,
+        instance_relative_config=False,
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    app.config["SECRET_KEY"] = resolve_secret_key(app.config)
+    _ensure_instance_folder(app)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from appeals import errors, web
+
+    errors.init_app(app)
+    web.init_app(app)
+    return app
+
+
+def _ensure_instance_folder(app):
+    """Fail at start-up, with a clear message, when the instance folder cannot be written."""
+    path = Path(app.instance_path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise RuntimeError(f"Instance folder {path} is not writable: {exc.strerror}") from exc
+
+
+def _init_extensions(app):
+    from appeals import models  # noqa: F401  (every table known to the metadata and to Alembic)
+    from appeals.database import configure_engine
+    from appeals.extensions import babel, csrf, db, login_manager, migrate
+    from appeals.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    login_manager.init_app(app)
+    from appeals.auth import services as auth_services
+
+    auth_services.init_login_manager(login_manager)
+
+
+def _register_blueprints(app):
+    from appeals.admin.views import bp as admin_bp
+    from appeals.api.views import bp as api_bp
+    from appeals.auth.views import bp as auth_bp
+    from appeals.home.views import bp as home_bp
+    from appeals.mandates.views import bp as mandates_bp
+    from appeals.register.views import bp as register_bp
+    from appeals.reports.views import bp as reports_bp
+    from appeals.schedules.views import bp as schedules_bp
+
+    for blueprint in (home_bp, auth_bp, admin_bp, schedules_bp, register_bp, mandates_bp, reports_bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def _register_cli(app):
+    from appeals.api import cli as api_cli
+    from appeals.auth import cli as auth_cli
+    from appeals.demo import seed_demo_command
+    from appeals.register import cli as register_cli
+
+    for module in (auth_cli, api_cli, register_cli):
+        for command in module.commands:
+            app.cli.add_command(command)
+    app.cli.add_command(seed_demo_command)
+
+
+logging.getLogger("fontTools").setLevel(logging.WARNING)

@@ -1,0 +1,119 @@
+"""Administration: user accounts and the audit trail."""
+from datetime import datetime, time
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from appeals.audit import AuditRecord
+from appeals.auth import services as accounts
+from appeals.auth.forms import UserForm
+from appeals.auth.models import User
+from appeals.auth.permissions import permission_required
+from appeals.extensions import db
+from appeals.pagination import paginate
+from appeals.reference.models import Office
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _office_choices():
+    offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
+    return [(office.code, f"{office.code} — {office.name}") for office in offices]
+
+
+@bp.route("/users")
+@permission_required("admin.users")
+def users():
+    role = request.args.get("role") or None
+    return render_template("admin/users.html", users=accounts.list_users(role=role), role=role)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@permission_required("admin.users")
+def new_user():
+    form = UserForm()
+    form.offices.choices = _office_choices()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                form.username.data,
+                form.password.data or "",
+                form.role.data,
+                form.offices.data,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                locale=form.locale.data or None,
+                actor=current_user,
+            )
+        except accounts.AccountError as exc:
+            getattr(form, exc.field or "username").errors.append(exc.message)
+        else:
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@permission_required("admin.users")
+def edit_user(user_id):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    form.offices.choices = _office_choices()
+    if request.method == "GET":
+        form.offices.data = [office.code for office in user.offices]
+        form.is_active.data = user.is_active_account
+        form.locale.data = user.locale or ""
+    if form.validate_on_submit():
+        try:
+            user = accounts.update_user(
+                user,
+                role=form.role.data,
+                office_codes=form.offices.data,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                locale=form.locale.data,
+                is_active=form.is_active.data,
+                actor=current_user,
+            )
+            if form.password.data:
+                accounts.set_password(user, form.password.data, actor=current_user)
+        except accounts.AccountError as exc:
+            getattr(form, exc.field or "role").errors.append(exc.message)
+        else:
+            flash(_("User %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
+    form.username.render_kw = {"readonly": True}
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+def _parse_day(value, end=False):
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except (TypeError, ValueError):
+        return None
+    return datetime.combine(day, time.max if end else time.min)
+
+
+@bp.route("/audit")
+@permission_required("admin.audit")
+def audit_log():
+    query = sa.select(AuditRecord).order_by(AuditRecord.id.desc())
+    filters = {key: (request.args.get(key) or "").strip() for key in ("user", "action", "object_type", "object_id", "date_from", "date_to")}
+    if filters["user"]:
+        query = query.where(AuditRecord.username == filters["user"])
+    if filters["action"]:
+        query = query.where(AuditRecord.action == filters["action"])
+    if filters["object_type"]:
+        query = query.where(AuditRecord.object_type == filters["object_type"])
+    if filters["object_id"]:
+        query = query.where(AuditRecord.object_id == filters["object_id"])
+    if start := _parse_day(filters["date_from"]):
+        query = query.where(AuditRecord.created_at >= start)
+    if end := _parse_day(filters["date_to"], end=True):
+        query = query.where(AuditRecord.created_at <= end)
+    page = paginate(query, request.args)
+    actions = db.session.scalars(sa.select(AuditRecord.action).distinct().order_by(AuditRecord.action)).all()
+    object_types = db.session.scalars(sa.select(AuditRecord.object_type).distinct().order_by(AuditRecord.object_type)).all()
+    return render_template("admin/audit.html", page=page, filters=filters, actions=actions, object_types=object_types)

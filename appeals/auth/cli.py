@@ -1,0 +1,32 @@
+"""flask --app wsgi create-user USERNAME --role ROLE [--office CODE]"""
+import sys
+
+import click
+
+from appeals.auth import services
+from appeals.auth.models import ROLES
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, help="One of: " + ", ".join(ROLES))
+@click.option("--office", "offices", multiple=True, help="Office code; repeat for several offices.")
+@click.option("--full-name", default="", help="Full name shown in the interface.")
+def create_user_command(username, role, offices, full_name):
+    """Create a user; the password is prompted for, or read from standard input when piped."""
+    if role not in ROLES:
+        click.echo(f"Error: unknown role {role!r}; expected one of {', '.join(ROLES)}", err=True)
+        sys.exit(2)
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = services.create_user(username, password, role, offices, full_name=full_name)
+    except services.AccountError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(2)
+    click.echo(f"Created user {user.username} ({user.role})")
+
+
+commands = [create_user_command]

@@ -1,0 +1,36 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from appeals.auth.models import ROLES
+from appeals.labels import ROLE_LABELS
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)], render_kw={"autofocus": True, "autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Log in"))
+
+
+def _role_choices():
+    return [(role, ROLE_LABELS[role]) for role in ROLES]
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=_role_choices)
+    offices = SelectMultipleField(_l("Offices"), choices=[], validate_choice=False)
+    locale = SelectField(_l("Language"), choices=[("", "—"), ("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")])
+    is_active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)], render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Save"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+    submit = SubmitField(_l("Change password"))

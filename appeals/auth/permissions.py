@@ -1,0 +1,167 @@
+"""The one place that answers "may this user do this (to this object)?".
+
+Views, the API, PDF documents and the CLI all ask `can()` or use `require()`; query helpers
+here narrow lists to what a role may see, so a list and a direct URL give the same answer.
+"""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+REGION_WIDE = ("coordinator", "viewer")
+
+# action -> roles that may perform it at all; object-level rules follow in _OBJECT_RULES.
+ACTIONS = {
+    "admin.users": {"admin"},
+    "admin.reference": {"admin"},
+    "admin.audit": {"admin"},
+    "schedule.view": {"admin", "coordinator", "clerk", "host", "viewer"},
+    "schedule.edit": {"admin", "coordinator", "clerk"},
+    "schedule.approve": {"coordinator"},
+    "schedule.mark_held": {"coordinator", "clerk", "host"},
+    "schedule.own": {"host"},
+    "host.manage": {"admin", "coordinator"},
+    "appeal.view": {"coordinator", "clerk", "host", "viewer"},
+    "appeal.create": {"coordinator", "clerk"},
+    "appeal.edit": {"coordinator", "clerk"},
+    "appeal.transition": {"coordinator", "clerk"},
+    "appeal.extend": {"coordinator", "clerk"},
+    "appeal.view_personal": {"coordinator", "clerk"},
+    "appeal.export": {"coordinator", "clerk"},
+    "appeal.import": {"coordinator", "clerk"},
+    "directive.view": {"admin", "coordinator", "viewer"},
+    "directive.manage": {"admin", "coordinator"},
+    "mandate.view": {"admin", "coordinator", "clerk", "host", "viewer"},
+    "mandate.flag": {"coordinator"},
+    "mandate.edit": {"coordinator"},
+    "mandate.view_internal": {"coordinator"},
+    "stats.view": {"admin", "coordinator", "viewer"},
+    "report.journal": {"coordinator", "clerk", "viewer"},
+    "api.use": {"admin", "coordinator", "clerk", "host", "viewer"},
+}
+
+
+def _office_ok(user, office_id):
+    if user.role in REGION_WIDE:
+        return True
+    return office_id in user.office_ids
+
+
+def _appeal_visible(user, appeal):
+    if user.role in REGION_WIDE:
+        return True
+    if user.role == "clerk":
+        return appeal.office_id in user.office_ids
+    if user.role == "host":
+        return appeal.host is not None and appeal.host.user_id == user.id
+    return False
+
+
+def _appeal_writable(user, appeal):
+    if user.role == "coordinator":
+        return True
+    return user.role == "clerk" and appeal.office_id in user.office_ids
+
+
+def _session_editable(user, session):
+    # Approved sessions change only by a coordinator; clerks prepare drafts for their office.
+    if user.role in ("coordinator", "admin"):
+        return user.role == "coordinator" or session.status == "draft"
+    return user.role == "clerk" and session.status == "draft" and session.office_id in user.office_ids
+
+
+def _session_mark_held(user, session):
+    if user.role == "coordinator":
+        return True
+    if user.role == "clerk":
+        return session.office_id in user.office_ids
+    if user.role == "host":
+        return any(host.user_id == user.id for host in session.hosts)
+    return False
+
+
+def _mandate_visible(user, mandate):
+    if user.role in REGION_WIDE or user.role == "admin":
+        return True
+    if user.role == "clerk":
+        return mandate.office_id in user.office_ids
+    if user.role == "host":
+        return any(
+            link.appeal.host is not None and link.appeal.host.user_id == user.id for link in mandate.active_links
+        )
+    return False
+
+
+_OBJECT_RULES = {
+    "appeal.view": _appeal_visible,
+    "appeal.view_personal": lambda user, appeal: _appeal_writable(user, appeal),
+    "appeal.edit": _appeal_writable,
+    "appeal.transition": _appeal_writable,
+    "appeal.extend": _appeal_writable,
+    "appeal.create": lambda user, office: _office_ok(user, office.id),
+    "appeal.import": lambda user, office: _office_ok(user, office.id),
+    "schedule.edit": _session_editable,
+    "schedule.mark_held": _session_mark_held,
+    "mandate.view": _mandate_visible,
+}
+
+
+def can(user, action, obj=None):
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    roles = ACTIONS.get(action)
+    if roles is None:
+        raise KeyError(f"unknown action {action!r}")
+    if user.role not in roles:
+        return False
+    rule = _OBJECT_RULES.get(action)
+    if obj is None or rule is None:
+        return True
+    return bool(rule(user, obj))
+
+
+def require(action, obj=None):
+    """Abort with 403 (or send to login) unless the current user may perform `action`."""
+    if not current_user.is_authenticated:
+        from appeals.extensions import login_manager
+
+        abort(login_manager.unauthorized())
+    if not can(current_user, action, obj):
+        abort(403)
+
+
+def permission_required(action):
+    """View decorator for role-level checks; object-level checks call require() with the object."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            require(action)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def visible_office_ids(user):
+    """None means the whole region; otherwise the set of office ids the user works for."""
+    if user.role in REGION_WIDE or user.role == "admin":
+        return None
+    return user.office_ids
+
+
+def scope_appeals(query, user):
+    """Narrow a select() of Appeal to what `user` may see."""
+    import sqlalchemy as sa
+
+    from appeals.register.models import Appeal
+    from appeals.schedules.models import Host
+
+    if user.role in REGION_WIDE:
+        return query
+    if user.role == "clerk":
+        return query.where(Appeal.office_id.in_(user.office_ids or {-1}))
+    if user.role == "host":
+        return query.where(Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)))
+    return query.where(False)

@@ -1,0 +1,202 @@
+"""Accounts: authentication with throttling, user administration, session validity."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from appeals import audit
+from appeals.auth.models import ROLES, LoginThrottle, User
+from appeals.database import write_transaction
+from appeals.extensions import db
+from appeals.reference.models import Office
+from appeals.timeutil import utcnow
+
+USER_AUDIT_FIELDS = ("username", "full_name", "email", "role", "is_active_account", "locale")
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; `field` names the form field to show it on."""
+
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field
+
+
+class LoginThrottled(Exception):
+    def __init__(self, seconds):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def init_login_manager(login_manager):
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        # "id:version": changing a password or deactivating an account ends its other sessions.
+        try:
+            raw_id, raw_version = user_id.split(":", 1)
+            user = db.session.get(User, int(raw_id))
+        except (ValueError, TypeError):
+            return None
+        if user is None or not user.is_active or str(user.session_version) != raw_version:
+            return None
+        return user
+
+
+def validate_password(password):
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        raise AccountError(_("The password must be at least %(n)d characters long.", n=minimum), "password")
+    if password.isdigit() or len(set(password)) < 4:
+        raise AccountError(_("The password is too simple."), "password")
+
+
+def _throttle_keys(username, address):
+    return [f"user:{(username or '').strip().lower()}", f"addr:{address or 'unknown'}"]
+
+
+def _limit_for(key):
+    config = current_app.config
+    return config["LOGIN_MAX_FAILURES"] if key.startswith("user:") else config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+
+
+def _locked_seconds(username, address):
+    now = utcnow()
+    rows = db.session.scalars(sa.select(LoginThrottle).where(LoginThrottle.key.in_(_throttle_keys(username, address))))
+    remaining = [(row.locked_until - now).total_seconds() for row in rows if row.locked_until and row.locked_until > now]
+    return int(max(remaining)) + 1 if remaining else 0
+
+
+def _register_failure(username, address):
+    now = utcnow()
+    lock_seconds = current_app.config["LOGIN_LOCK_SECONDS"]
+    for key in _throttle_keys(username, address):
+        row = db.session.get(LoginThrottle, key)
+        if row is None or (now - row.first_failure_at).total_seconds() > lock_seconds:
+            if row is None:
+                row = LoginThrottle(key=key)
+                db.session.add(row)
+            row.failures, row.first_failure_at, row.locked_until = 0, now, None
+        row.failures += 1
+        if row.failures >= _limit_for(key):
+            row.locked_until = now + timedelta(seconds=lock_seconds)
+
+
+def authenticate(username, password, address):
+    """The active user with these credentials, or None. Raises LoginThrottled while locked out.
+
+    The caller learns nothing about which part was wrong: unknown user, wrong password and a
+    deactivated account all return None.
+    """
+    with write_transaction():
+        seconds = _locked_seconds(username, address)
+        if seconds:
+            raise LoginThrottled(seconds)
+        user = db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == (username or "").strip().lower()))
+        if user is None or not user.check_password(password or "") or not user.is_active:
+            if user is None:
+                # Spend the same time as a real check so timing does not reveal which usernames exist.
+                User(password_hash=_DUMMY_HASH).check_password(password or "")
+            _register_failure(username, address)
+            audit.record("login_failed", object_type="users", label=(username or "")[:64], user=user)
+            return None
+        db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == _throttle_keys(username, address)[0]))
+        user.last_login_at = utcnow()
+        audit.record("login", user, user=user)
+    return user
+
+
+_DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummys$" + "0" * 128
+
+
+def _offices_by_code(codes):
+    codes = [c.strip().upper() for c in codes if c and c.strip()]
+    offices = db.session.scalars(sa.select(Office).where(Office.code.in_(codes))).all() if codes else []
+    missing = set(codes) - {o.code for o in offices}
+    if missing:
+        raise AccountError(_("Unknown office: %(codes)s", codes=", ".join(sorted(missing))), "offices")
+    return offices
+
+
+def _check_role_offices(role, offices):
+    if role not in ROLES:
+        raise AccountError(_("Unknown role: %(role)s", role=role), "role")
+    if role == "clerk" and not offices:
+        raise AccountError(_("A reception clerk must belong to at least one office."), "offices")
+
+
+def create_user(username, password, role, office_codes=(), full_name="", email="", locale=None, actor=None):
+    username = (username or "").strip()
+    if not username or len(username) > 64 or not all(ch.isalnum() or ch in "._-" for ch in username):
+        raise AccountError(_("A username may contain letters, digits, dots, dashes and underscores."), "username")
+    validate_password(password)
+    with write_transaction():
+        if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower())):
+            raise AccountError(_("This username is already taken."), "username")
+        offices = _offices_by_code(office_codes)
+        _check_role_offices(role, offices)
+        user = User(username=username, role=role, full_name=full_name or "", email=email or "", locale=locale)
+        user.set_password(password)
+        user.offices = offices
+        db.session.add(user)
+        db.session.flush()
+        changes = {field: [None, value] for field, value in audit.snapshot(user, USER_AUDIT_FIELDS).items()}
+        changes["offices"] = [None, [o.code for o in offices]]
+        audit.record("user_created", user, changes=changes, user=actor)
+    return user
+
+
+def update_user(user, *, role, office_codes, full_name, email, locale, is_active, actor=None):
+    with write_transaction():
+        user = db.session.merge(user)
+        before = audit.snapshot(user, USER_AUDIT_FIELDS)
+        before_offices = [o.code for o in user.offices]
+        offices = _offices_by_code(office_codes)
+        _check_role_offices(role, offices)
+        if actor is not None and actor.id == user.id and (not is_active or role != user.role):
+            raise AccountError(_("You cannot deactivate your own account or change your own role."), "role")
+        user.role, user.full_name, user.email, user.locale = role, full_name or "", email or "", locale or None
+        if user.is_active_account and not is_active:
+            user.session_version += 1
+        user.is_active_account = is_active
+        user.offices = offices
+        changes = audit.diff(before, audit.snapshot(user, USER_AUDIT_FIELDS))
+        after_offices = [o.code for o in offices]
+        if before_offices != after_offices:
+            changes["offices"] = [before_offices, after_offices]
+        if changes:
+            audit.record("user_updated", user, changes=changes, user=actor)
+    return user
+
+
+def set_password(user, password, actor=None):
+    validate_password(password)
+    with write_transaction():
+        user = db.session.merge(user)
+        user.set_password(password)
+        user.session_version += 1
+        audit.record("password_changed", user, user=actor)
+    return user
+
+
+def set_locale(user, locale):
+    with write_transaction():
+        user = db.session.merge(user)
+        user.locale = locale
+    return user
+
+
+def list_users(role=None, active=None):
+    query = sa.select(User).order_by(User.username)
+    if role:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.is_active_account.is_(active))
+    return db.session.scalars(query).all()

@@ -1,0 +1,86 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from appeals.auth import services
+from appeals.auth.forms import LoginForm, PasswordForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target):
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.username.data, form.password.data, request.remote_addr)
+        except services.LoginThrottled as locked:
+            minutes = max(1, (locked.seconds + 59) // 60)
+            error = _("Too many failed attempts. Try again in %(minutes)d min.", minutes=minutes)
+            status = 429
+        else:
+            if user is None:
+                error = _("Wrong username or password.")
+            else:
+                locale = session.get("locale")
+                # A fresh session on login: nothing planted before authentication survives it.
+                session.clear()
+                if locale:
+                    session["locale"] = locale
+                login_user(user)
+                session.permanent = True
+                return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def set_language(code):
+    if code in current_app.config["LANGUAGES"]:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            services.set_locale(current_user, code)
+    return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            try:
+                user = services.set_password(current_user, form.password.data, actor=current_user)
+            except services.AccountError as exc:
+                form.password.errors.append(exc.message)
+            else:
+                login_user(user)
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("home.index"))
+    return render_template("auth/password.html", form=form)

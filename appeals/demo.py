@@ -1,0 +1,115 @@
+"""Demo data for `make run`: the Zhambyl regional branch and the briefing's month of work.
+
+Each domain adds its part (appeals.<domain>.demo.load) on top of the reference data and users
+created here, so the demo is built by the same services as real work.
+"""
+import sys
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from appeals.auth import services as accounts
+from appeals.auth.models import User
+from appeals.extensions import db
+from appeals.reference.models import Category, District, Office, Region, Settlement
+
+DEMO_PASSWORD = "qabyldau-demo"
+
+# (code, Kazakh name, Russian name, settlements in Kazakh / Russian)
+DISTRICTS = [
+    ("TRZ", "Тараз қаласы", "город Тараз", [("Тараз", "Тараз")]),
+    ("BZK", "Байзақ ауданы", "Байзакский район", [("Сарыкемер", "Сарыкемер"), ("Көктал", "Коктал"), ("Түймекент", "Туймекент"), ("Жетіжал", "Жетыжал"), ("Ботамойнақ", "Ботамойнак"), ("Диқан", "Дихан")]),
+    ("ZHB", "Жамбыл ауданы", "Жамбылский район", [("Аса", "Аса"), ("Бесағаш", "Бесагаш"), ("Қаракемер", "Каракемер"), ("Айшабибі", "Айшабиби"), ("Гродеково", "Гродеково"), ("Қарой", "Карой")]),
+    ("ZHL", "Жуалы ауданы", "Жуалынский район", [("Бауыржан Момышұлы", "Бауыржан Момышулы"), ("Мыңбұлақ", "Мынбулак"), ("Қошқарата", "Кошкарата"), ("Көкбастау", "Кокбастау"), ("Нұрлыкент", "Нурлыкент")]),
+    ("KRD", "Қордай ауданы", "Кордайский район", [("Қордай", "Кордай"), ("Сортөбе", "Сортобе"), ("Масаншы", "Масанчи"), ("Отар", "Отар"), ("Кенен", "Кенен"), ("Бұлар батыр", "Булар батыр")]),
+    ("MRK", "Меркі ауданы", "Меркенский район", [("Меркі", "Мерке"), ("Ақермен", "Акермен"), ("Сыпатай батыр", "Сыпатай батыр"), ("Андас батыр", "Андас батыр"), ("Рысқұлов", "Рыскулов")]),
+    ("MNK", "Мойынқұм ауданы", "Мойынкумский район", [("Мойынқұм", "Мойынкум"), ("Ұланбел", "Уланбель"), ("Бірлік", "Бирлик"), ("Хантау", "Хантау")]),
+    ("SRS", "Сарысу ауданы", "Сарысуский район", [("Жаңатас", "Жанатас"), ("Саудакент", "Саудакент"), ("Тоғызкент", "Тогызкент"), ("Үшбас", "Ушбас")]),
+    ("TLS", "Талас ауданы", "Таласский район", [("Қаратау", "Каратау"), ("Ақкөл", "Акколь"), ("Бостандық", "Бостандык"), ("Үшарал", "Ушарал")]),
+    ("SHU", "Шу ауданы", "Шуский район", [("Төле би", "Толе би"), ("Шу", "Шу"), ("Жаңажол", "Жанажол"), ("Ақсу", "Аксу"), ("Дала", "Дала")]),
+    ("TRS", "Т.Рысқұлов ауданы", "район Т.Рыскулова", [("Құлан", "Кулан"), ("Луговой", "Луговой"), ("Ақбұлақ", "Акбулак"), ("Қайыңды", "Кайынды"), ("Өрнек", "Орнек")]),
+]
+
+CATEGORIES = [
+    ("housing", "Тұрғын үй", "Жилье", "Housing"),
+    ("utilities", "Коммуналдық қызметтер", "Коммунальные услуги", "Utilities"),
+    ("roads", "Жолдар", "Дороги", "Roads"),
+    ("water", "Ауыз су", "Питьевая вода", "Drinking water"),
+    ("health", "Денсаулық сақтау", "Здравоохранение", "Health"),
+    ("education", "Білім беру", "Образование", "Education"),
+    ("employment", "Жұмыспен қамту", "Занятость", "Employment"),
+    ("social", "Әлеуметтік қолдау", "Социальная поддержка", "Social support"),
+    ("land", "Жер қатынастары", "Земельные отношения", "Land"),
+    ("agriculture", "Ауыл шаруашылығы", "Сельское хозяйство", "Agriculture"),
+    ("transport", "Көлік", "Транспорт", "Public transport"),
+    ("gas", "Газдандыру", "Газификация", "Gas supply"),
+    ("order", "Құқық тәртібі", "Правопорядок", "Law and order"),
+    ("ecology", "Экология", "Экология", "Environment"),
+    ("culture", "Мәдениет және спорт", "Культура и спорт", "Culture and sport"),
+    ("other", "Басқа", "Другое", "Other"),
+]
+
+USERS = [
+    ("admin", "admin", (), "Әкімші Әлия"),
+    ("coordinator", "coordinator", (), "Нарбаев Балабек Жанбекұлы"),
+    ("clerk", "clerk", ("ZHM", "TRZ"), "Сәрсенбаева Гүлнұр"),
+    ("clerk.kordai", "clerk", ("KRD",), "Өтегенов Ержан"),
+    ("host", "host", (), "Құлыбеков Нұрлан"),
+    ("viewer", "viewer", (), "Баспасөз хатшысы"),
+]
+
+
+def load_reference():
+    region = Region(code="ZHA", name_kk="Жамбыл облысы", name_ru="Жамбылская область")
+    db.session.add(region)
+    regional = Office(
+        code="ZHM", name_kk="Жамбыл облыстық филиалы", name_ru="Жамбылский областной филиал",
+        kind="regional", address="Тараз қ., Төле би даңғылы, 35", phone="+77262430000",
+    )
+    db.session.add(regional)
+    for code, name_kk, name_ru, settlements in DISTRICTS:
+        district = District(region=region, code=code, name_kk=name_kk, name_ru=name_ru)
+        db.session.add(district)
+        for index, (s_kk, s_ru) in enumerate(settlements, start=1):
+            db.session.add(Settlement(district=district, name_kk=s_kk, name_ru=s_ru, kato=f"31{code}{index:03d}"))
+        if code == "TRZ":
+            regional.district = district
+        db.session.add(Office(
+            code=code, name_kk=f"{name_kk} аумақтық филиалы", name_ru=f"Территориальный филиал: {name_ru}",
+            kind="territorial", parent=regional, district=district,
+            address=f"{settlements[0][0]}, Абай көшесі, {len(code) * 7}", phone="",
+        ))
+    for order, (code, kk, ru, en) in enumerate(CATEGORIES):
+        db.session.add(Category(code=code, name_kk=kk, name_ru=ru, name_en=en, sort_order=order))
+    db.session.commit()
+
+
+def load_users():
+    for username, role, offices, full_name in USERS:
+        accounts.create_user(username, DEMO_PASSWORD, role, offices, full_name=full_name)
+
+
+def load_all():
+    load_reference()
+    load_users()
+    for module_name in ("appeals.schedules.demo", "appeals.register.demo", "appeals.mandates.demo"):
+        module = __import__(module_name, fromlist=["load"])
+        module.load()
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@with_appcontext
+def seed_demo_command(if_empty):
+    """Load the demo branch: offices, users, a month of receptions, appeals and mandates."""
+    if db.session.scalar(sa.select(sa.func.count(User.id))):
+        if if_empty:
+            click.echo("The database already has data; demo data not loaded.")
+            return
+        click.echo("Error: the database is not empty.", err=True)
+        sys.exit(2)
+    load_all()
+    click.echo("Demo data loaded. Log in at http://127.0.0.1:5000/login with:")
+    for username, role, _offices, _name in USERS:
+        click.echo(f"  {username:<14} {role:<12} password: {DEMO_PASSWORD}")

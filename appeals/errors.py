@@ -1,0 +1,97 @@
+"""Friendly error pages in the user's language; JSON problem details for the API."""
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: lambda: _("Bad request"),
+    403: lambda: _("Access denied"),
+    404: lambda: _("Page not found"),
+    405: lambda: _("Method not allowed"),
+    413: lambda: _("The upload is too large"),
+    429: lambda: _("Too many requests"),
+    500: lambda: _("Something went wrong"),
+    503: lambda: _("Service temporarily unavailable"),
+}
+MESSAGES = {
+    400: lambda: _("The request could not be understood. Please go back and try again."),
+    403: lambda: _("You do not have permission to open this page."),
+    404: lambda: _("The page you asked for does not exist or has been moved."),
+    405: lambda: _("This action is not available here."),
+    413: lambda: _("The file or form you sent is larger than allowed."),
+    429: lambda: _("Too many requests. Please wait a moment and try again."),
+    500: lambda: _("An unexpected error occurred. It has been logged; please try again."),
+    503: lambda: _("The database is not reachable right now. Nothing was saved; please try again in a minute."),
+}
+
+
+def wants_problem_json():
+    return request.path.startswith("/api/")
+
+
+def problem(status, detail=None, title=None, errors=None, headers=None):
+    body = {
+        "type": "about:blank",
+        "title": title or TITLES.get(status, lambda: str(status))(),
+        "status": status,
+        "detail": detail or MESSAGES.get(status, lambda: "")(),
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def render_error(status, detail=None):
+    from appeals.extensions import db
+
+    if status >= 500:
+        # The session may hold a broken connection; a fresh one is needed for the next request.
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the database may be the thing that is down
+            db.session.close()
+    if wants_problem_json():
+        return problem(status, detail)
+    title = TITLES.get(status, lambda: _("Error"))()
+    message = detail or MESSAGES.get(status, lambda: "")()
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_app(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, _("The form has expired or was not sent from this site. Please reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code is None or error.code < 400:
+            return error
+        detail = None
+        if wants_problem_json() and error.description and error.code not in (404, 500):
+            detail = error.description
+        return render_error(error.code, detail)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error):
+        if isinstance(error, DBAPIError) and not isinstance(error, OperationalError) and not error.connection_invalidated:
+            log.exception("database error")
+            return render_error(500)
+        log.warning("database unavailable: %s", error.__class__.__name__)
+        return render_error(503)
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        log.exception("unhandled error")
+        return render_error(500)

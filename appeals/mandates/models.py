@@ -1,0 +1,149 @@
+"""Directives of the central office and the mandates («аманат») registered under them."""
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from appeals.auth.models import User
+from appeals.extensions import db
+from appeals.models_base import TimestampMixin, enum_column
+from appeals.reference.models import Category, Office, Settlement
+from appeals.register.models import Appeal
+
+MANDATE_STATUSES = ("registered", "in_progress", "fulfilled", "partially_fulfilled", "not_fulfilled", "withdrawn")
+OPEN_MANDATE_STATUSES = ("registered", "in_progress")
+NUMBERING_SCOPES = ("directive", "year")
+
+
+class Directive(TimestampMixin, db.Model):
+    """An instruction to register citizens' proposals as mandates, with the criteria it sets."""
+
+    __tablename__ = "directives"
+    __table_args__ = (
+        sa.CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from", name="validity_order"),
+        sa.CheckConstraint(
+            "received_to IS NULL OR received_from IS NULL OR received_to >= received_from", name="window_order"
+        ),
+        sa.CheckConstraint("min_signatories IS NULL OR min_signatories >= 1", name="min_signatories_positive"),
+        sa.CheckConstraint("target_count IS NULL OR target_count >= 0", name="target_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(sa.String(300))
+    number: Mapped[str] = mapped_column(sa.String(50))
+    issued_on: Mapped[date] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(500))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    valid_from: Mapped[Optional[date]] = mapped_column()
+    valid_to: Mapped[Optional[date]] = mapped_column()
+    numbering: Mapped[str] = enum_column(NUMBERING_SCOPES, "mandate_numbering", default="directive")
+    number_prefix: Mapped[str] = mapped_column(sa.String(20), default="A")
+
+    # Selection criteria; an empty list or NULL means "any".
+    appeal_types: Mapped[Optional[list]] = mapped_column(sa.JSON)
+    category_ids: Mapped[Optional[list]] = mapped_column(sa.JSON)
+    settlement_ids: Mapped[Optional[list]] = mapped_column(sa.JSON)
+    district_ids: Mapped[Optional[list]] = mapped_column(sa.JSON)
+    keywords: Mapped[str] = mapped_column(sa.String(1000), default="")
+    min_signatories: Mapped[Optional[int]] = mapped_column()
+    received_from: Mapped[Optional[date]] = mapped_column()
+    received_to: Mapped[Optional[date]] = mapped_column()
+    target_count: Mapped[Optional[int]] = mapped_column()
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+
+    created_by: Mapped[Optional[User]] = relationship()
+    mandates: Mapped[list["Mandate"]] = relationship(back_populates="directive", order_by="Mandate.seq")
+
+    def __repr__(self):
+        return f"<Directive {self.number}>"
+
+
+class Mandate(TimestampMixin, db.Model):
+    __tablename__ = "mandates"
+    __table_args__ = (
+        sa.CheckConstraint("progress_percent >= 0 AND progress_percent <= 100", name="progress_range"),
+        sa.Index("ix_mandates_directive_status", "directive_id", "status"),
+        sa.Index("ix_mandates_office_status", "office_id", "status"),
+        sa.Index("ix_mandates_settlement", "settlement_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    directive_id: Mapped[int] = mapped_column(sa.ForeignKey("directives.id"))
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    seq: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(500))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    office_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("offices.id"))
+    settlement_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("settlements.id"))
+    category_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("categories.id"))
+    responsible: Mapped[str] = mapped_column(sa.String(300), default="")
+    target_date: Mapped[Optional[date]] = mapped_column()
+    status: Mapped[str] = enum_column(MANDATE_STATUSES, "mandate_status", default="registered")
+    progress_percent: Mapped[int] = mapped_column(default=0)
+    withdrawn_reason: Mapped[str] = mapped_column(sa.String(1000), default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+
+    directive: Mapped[Directive] = relationship(back_populates="mandates")
+    office: Mapped[Optional[Office]] = relationship()
+    settlement: Mapped[Optional[Settlement]] = relationship()
+    category: Mapped[Optional[Category]] = relationship()
+    created_by: Mapped[Optional[User]] = relationship()
+    links: Mapped[list["MandateAppeal"]] = relationship(back_populates="mandate", order_by="MandateAppeal.id")
+    notes: Mapped[list["MandateProgressNote"]] = relationship(
+        back_populates="mandate", order_by="MandateProgressNote.noted_on"
+    )
+
+    @property
+    def active_links(self):
+        return [link for link in self.links if link.removed_at is None]
+
+    def __repr__(self):
+        return f"<Mandate {self.number}>"
+
+
+class MandateAppeal(db.Model):
+    """An appeal flagged into a mandate. Unflagging keeps the row, with who, when and why."""
+
+    __tablename__ = "mandate_appeals"
+    __table_args__ = (
+        # One appeal is flagged at most once under a directive (while the flag stands).
+        sa.Index(
+            "uq_mandate_appeals_directive_appeal_active",
+            "directive_id",
+            "appeal_id",
+            unique=True,
+            sqlite_where=sa.text("removed_at IS NULL"),
+            postgresql_where=sa.text("removed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mandate_id: Mapped[int] = mapped_column(sa.ForeignKey("mandates.id", ondelete="CASCADE"), index=True)
+    directive_id: Mapped[int] = mapped_column(sa.ForeignKey("directives.id"))
+    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeals.id"), index=True)
+    added_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column()
+    override_reason: Mapped[str] = mapped_column(sa.String(1000), default="")
+    removed_at: Mapped[Optional[datetime]] = mapped_column()
+    removed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    removed_reason: Mapped[str] = mapped_column(sa.String(1000), default="")
+
+    mandate: Mapped[Mandate] = relationship(back_populates="links")
+    appeal: Mapped[Appeal] = relationship()
+    added_by: Mapped[Optional[User]] = relationship(foreign_keys=[added_by_id])
+    removed_by: Mapped[Optional[User]] = relationship(foreign_keys=[removed_by_id])
+
+
+class MandateProgressNote(db.Model):
+    __tablename__ = "mandate_progress_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mandate_id: Mapped[int] = mapped_column(sa.ForeignKey("mandates.id", ondelete="CASCADE"), index=True)
+    noted_on: Mapped[date] = mapped_column()
+    note: Mapped[str] = mapped_column(sa.Text)
+    progress_percent: Mapped[Optional[int]] = mapped_column()
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column()
+
+    mandate: Mapped[Mandate] = relationship(back_populates="notes")
+    user: Mapped[Optional[User]] = relationship()

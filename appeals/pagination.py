@@ -1,0 +1,36 @@
+"""Keyset-free page/size pagination that never counts the whole table: it asks for one row more."""
+from dataclasses import dataclass
+
+from appeals.extensions import db
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    size: int
+    has_next: bool
+
+    @property
+    def has_prev(self):
+        return self.number > 1
+
+
+def _int_arg(args, name, default, low, high):
+    try:
+        value = int(args.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return max(low, min(high, value))
+
+
+def paginate(query, args, default_size=DEFAULT_PAGE_SIZE, max_size=MAX_PAGE_SIZE, scalars=True):
+    number = _int_arg(args, "page", 1, 1, 100000)
+    size = _int_arg(args, "size", default_size, 1, max_size)
+    statement = query.limit(size + 1).offset((number - 1) * size)
+    result = db.session.execute(statement)
+    rows = result.scalars().all() if scalars else result.all()
+    return Page(items=rows[:size], number=number, size=size, has_next=len(rows) > size)

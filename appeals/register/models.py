@@ -1,0 +1,109 @@
+"""The appeals register (өтініштер тізілімі)."""
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from appeals.auth.models import User
+from appeals.extensions import db
+from appeals.models_base import TimestampMixin, enum_column
+from appeals.reference.models import Category, Office, Settlement
+from appeals.schedules.models import Host, ReceptionSession
+
+CHANNELS = ("session", "door_to_door", "online_event", "phone", "letter", "email", "other")
+APPLICANT_KINDS = ("individual", "anonymous", "collective")
+# Kinds of appeal named by the Administrative Procedural Code (APPK) of Kazakhstan, art. 4.
+APPEAL_TYPES = ("statement", "complaint", "proposal", "response", "request")
+APPEAL_STATUSES = ("registered", "in_review", "forwarded", "answered", "closed", "withdrawn")
+OPEN_STATUSES = ("registered", "in_review", "forwarded")
+
+SUMMARY_MAX = 500
+TEXT_MAX = 20000
+
+
+class Appeal(TimestampMixin, db.Model):
+    __tablename__ = "appeals"
+    __table_args__ = (
+        sa.UniqueConstraint("office_id", "year", "seq", name="uq_appeals_office_year_seq"),
+        sa.CheckConstraint("signatories IS NULL OR signatories >= 1", name="signatories_positive"),
+        sa.Index("ix_appeals_office_received", "office_id", "received_at"),
+        sa.Index("ix_appeals_received", "received_at"),
+        sa.Index("ix_appeals_status_due", "status", "due_date"),
+        sa.Index("ix_appeals_settlement_received", "settlement_id", "received_at"),
+        sa.Index("ix_appeals_category_received", "category_id", "received_at"),
+        sa.Index("ix_appeals_host_received", "host_id", "received_at"),
+        sa.Index("ix_appeals_iin", "iin"),
+        sa.Index("ix_appeals_phone", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(sa.ForeignKey("offices.id"))
+    number: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    year: Mapped[int] = mapped_column()
+    seq: Mapped[int] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column()
+    channel: Mapped[str] = enum_column(CHANNELS, "appeal_channel")
+    session_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("reception_sessions.id"), index=True)
+    host_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("hosts.id"))
+
+    applicant_kind: Mapped[str] = enum_column(APPLICANT_KINDS, "applicant_kind", default="individual")
+    applicant_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    iin: Mapped[Optional[str]] = mapped_column(sa.String(12))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    settlement_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("settlements.id"))
+    signatories: Mapped[Optional[int]] = mapped_column()
+
+    appeal_type: Mapped[str] = enum_column(APPEAL_TYPES, "appeal_type")
+    category_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("categories.id"))
+    summary: Mapped[str] = mapped_column(sa.String(SUMMARY_MAX))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+
+    status: Mapped[str] = enum_column(APPEAL_STATUSES, "appeal_status", default="registered")
+    responsible_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    due_date: Mapped[date] = mapped_column()
+    original_due_date: Mapped[date] = mapped_column()
+    forwarded_to: Mapped[str] = mapped_column(sa.String(300), default="")
+    forwarded_at: Mapped[Optional[date]] = mapped_column()
+    answer_text: Mapped[str] = mapped_column(sa.Text, default="")
+    answered_at: Mapped[Optional[date]] = mapped_column()
+    closed_at: Mapped[Optional[datetime]] = mapped_column()
+    withdrawn_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    repeat_of_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("appeals.id"), index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+
+    office: Mapped[Office] = relationship()
+    session: Mapped[Optional[ReceptionSession]] = relationship()
+    host: Mapped[Optional[Host]] = relationship()
+    settlement: Mapped[Optional[Settlement]] = relationship()
+    category: Mapped[Optional[Category]] = relationship()
+    responsible: Mapped[Optional[User]] = relationship(foreign_keys=[responsible_id])
+    created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])
+    repeat_of: Mapped[Optional["Appeal"]] = relationship(remote_side=[id])
+    extensions: Mapped[list["AppealExtension"]] = relationship(
+        back_populates="appeal", order_by="AppealExtension.created_at"
+    )
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    def __repr__(self):
+        return f"<Appeal {self.number}>"
+
+
+class AppealExtension(db.Model):
+    """A reasoned decision to extend an appeal's deadline (APPK: up to two months in total)."""
+
+    __tablename__ = "appeal_extensions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    old_due_date: Mapped[date] = mapped_column()
+    new_due_date: Mapped[date] = mapped_column()
+    reason: Mapped[str] = mapped_column(sa.String(1000))
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column()
+
+    appeal: Mapped[Appeal] = relationship(back_populates="extensions")
+    user: Mapped[Optional[User]] = relationship()

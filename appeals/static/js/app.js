@@ -1,0 +1,43 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Ask before destructive or bulk actions: <button data-confirm="...">.
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-confirm]");
+    if (target && !window.confirm(target.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // Move keyboard focus to the first invalid field so a clerk can fix it without the mouse.
+    var invalid = document.querySelector("[aria-invalid=true]");
+    if (invalid) {
+      invalid.focus();
+    }
+    // Auto-submit filter selects marked data-autosubmit.
+    document.querySelectorAll("[data-autosubmit]").forEach(function (element) {
+      element.addEventListener("change", function () { element.form.submit(); });
+    });
+    // "Select all" checkbox for bulk actions: <input type=checkbox data-check-all="name">.
+    document.querySelectorAll("[data-check-all]").forEach(function (master) {
+      master.addEventListener("change", function () {
+        var name = master.getAttribute("data-check-all");
+        document.querySelectorAll("input[type=checkbox][name='" + name + "']").forEach(function (box) {
+          box.checked = master.checked;
+        });
+      });
+    });
+    // Show or hide parts of a form that depend on a select: data-show-when="field=value1,value2".
+    document.querySelectorAll("[data-show-when]").forEach(function (block) {
+      var rule = block.getAttribute("data-show-when").split("=");
+      var field = document.getElementById(rule[0]);
+      if (!field) { return; }
+      var values = rule[1].split(",");
+      var update = function () { block.hidden = values.indexOf(field.value) === -1; };
+      field.addEventListener("change", update);
+      update();
+    });
+  });
+})();

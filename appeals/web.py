@@ -1,0 +1,78 @@
+"""What every page shares: security headers, template helpers and the language switcher."""
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from appeals import labels
+from appeals.auth.permissions import can
+from appeals.i18n import LANGUAGE_NAMES, current_language, fmt_date, fmt_datetime, fmt_number
+from appeals.privacy import mask_iin, mask_phone
+
+# (endpoint, label, action that shows it, blueprint it highlights). Entries whose endpoint the
+# app does not have are left out, so the menu never links to a missing page.
+MAIN_MENU = (
+    ("register.list_appeals", _l("Register"), "appeal.view", "register"),
+    ("register.new_appeal", _l("New appeal"), "appeal.create", None),
+    ("schedules.calendar", _l("Schedule"), "schedule.view", "schedules"),
+    ("schedules.my_schedule", _l("My schedule"), "schedule.own", None),
+    ("mandates.list_mandates", _l("Mandates"), "mandate.view", "mandates"),
+    ("mandates.list_directives", _l("Directives"), "directive.view", None),
+    ("reports.dashboard", _l("Statistics"), "stats.view", "reports"),
+    ("admin.users", _l("Administration"), "admin.users", "admin"),
+)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_app(app):
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            # Pages with citizens' data must not linger in shared browser caches.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def template_helpers():
+        return {
+            "can": lambda action, obj=None: can(current_user, action, obj),
+            "labels": labels,
+            "languages": LANGUAGE_NAMES,
+            "current_language": current_language(),
+            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
+            "main_menu": [entry for entry in MAIN_MENU if entry[0] in app.view_functions],
+        }
+
+    app.jinja_env.filters.update(
+        date=fmt_date,
+        datetime=fmt_datetime,
+        number=fmt_number,
+        mask_iin=mask_iin,
+        mask_phone=mask_phone,
+    )
+    app.jinja_env.globals["url_with"] = _url_with
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _url_with(**changes):
+    """The current URL with some query arguments replaced (pagination, sorting, print links)."""
+    from flask import url_for
+
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)

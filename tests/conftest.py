@@ -1,0 +1,184 @@
+"""Fixtures that build a real app from the factory on a real, migrated database.
+
+SQLite (a temporary file) by default; PostgreSQL when TEST_DATABASE_URL is set, each run (and
+each xdist worker) in a fresh schema of its own. Tables are emptied after every test.
+"""
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+# Before the app is imported: config.py reads where the instance folder is.
+os.environ.setdefault("QABYLDAU_INSTANCE", tempfile.mkdtemp(prefix="qabyldau-instance-"))
+
+from appeals import create_app
+from appeals.extensions import db as _db
+from config import TestConfig
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+PASSWORD = "correct-horse-battery"
+
+
+def _database_url(tmp_root):
+    if not TEST_DATABASE_URL:
+        return f"sqlite:///{tmp_root / 'test.sqlite3'}", None
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(TEST_DATABASE_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    return f"{TEST_DATABASE_URL}{separator}options={quote(f'-csearch_path={schema}')}", schema
+
+
+def pytest_report_header(config):
+    backend = "postgresql" if TEST_DATABASE_URL else "sqlite"
+    return f"qabyldau test database: {backend}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url, schema = _database_url(tmp_path_factory.mktemp("db"))
+    yield url
+    if schema:
+        engine = sa.create_engine(TEST_DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    application = create_app({
+        **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance),
+    })
+    application.instance_path = str(instance)
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request, app):
+    yield
+    with app.app_context():
+        _db.session.remove()
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.test_request_context():
+        yield app
+        _db.session.remove()
+
+
+@pytest.fixture
+def db(app_ctx):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- Reference data and users -------------------------------------------------------------
+
+
+@pytest.fixture
+def reference(app_ctx):
+    """A small region: two districts, four settlements, a regional and two territorial offices."""
+    from appeals.reference.models import Category, District, Office, Region, Settlement
+
+    region = Region(code="ZHA", name_kk="Жамбыл облысы", name_ru="Жамбылская область")
+    d1 = District(region=region, code="KRD", name_kk="Қордай ауданы", name_ru="Кордайский район")
+    d2 = District(region=region, code="MRK", name_kk="Меркі ауданы", name_ru="Меркенский район")
+    settlements = [
+        Settlement(district=d1, name_kk="Қордай", name_ru="Кордай", kato="311001"),
+        Settlement(district=d1, name_kk="Сортөбе", name_ru="Сортобе", kato="311002"),
+        Settlement(district=d2, name_kk="Меркі", name_ru="Мерке", kato="312001"),
+        Settlement(district=d2, name_kk="Ақермен", name_ru="Акермен", kato="312002"),
+    ]
+    regional = Office(code="ZHM", name_kk="Облыстық филиал", name_ru="Областной филиал", kind="regional", address="Тараз, Төле би 35")
+    kordai = Office(code="KRD", name_kk="Қордай филиалы", name_ru="Кордайский филиал", kind="territorial", parent=regional, district=d1, address="Қордай, Жібек жолы 1")
+    merke = Office(code="MRK", name_kk="Меркі филиалы", name_ru="Меркенский филиал", kind="territorial", parent=regional, district=d2, address="Меркі, Исмаилов 5")
+    categories = [
+        Category(code="roads", name_kk="Жолдар", name_ru="Дороги", name_en="Roads", sort_order=1),
+        Category(code="water", name_kk="Ауыз су", name_ru="Питьевая вода", name_en="Drinking water", sort_order=2),
+        Category(code="housing", name_kk="Тұрғын үй", name_ru="Жилье", name_en="Housing", sort_order=3),
+    ]
+    _db.session.add_all([region, d1, d2, *settlements, regional, kordai, merke, *categories])
+    _db.session.commit()
+
+    class Reference:
+        pass
+
+    ref = Reference()
+    ref.region, ref.districts, ref.settlements = region, [d1, d2], settlements
+    ref.regional, ref.kordai, ref.merke = regional, kordai, merke
+    ref.offices = [regional, kordai, merke]
+    ref.categories = categories
+    return ref
+
+
+@pytest.fixture
+def make_user(app_ctx):
+    from appeals.auth import services
+
+    def factory(username, role, offices=(), password=PASSWORD, **kwargs):
+        codes = [o if isinstance(o, str) else o.code for o in offices]
+        return services.create_user(username, password, role, codes, **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+def users(reference, make_user):
+    """One account per role; the clerk works at the Kordai office."""
+
+    class Users:
+        pass
+
+    u = Users()
+    u.admin = make_user("admin", "admin")
+    u.coordinator = make_user("coordinator", "coordinator")
+    u.clerk = make_user("clerk", "clerk", [reference.kordai])
+    u.other_clerk = make_user("clerk.merke", "clerk", [reference.merke])
+    u.host = make_user("host", "host")
+    u.viewer = make_user("viewer", "viewer")
+    return u
+
+
+@pytest.fixture
+def login(client):
+    def do_login(user, password=PASSWORD, test_client=None):
+        target = test_client or client
+        response = target.post("/login", data={"username": user.username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return target
+
+    return do_login
+
