@@ -15,6 +15,20 @@ from appeals.extensions import db
 from appeals.reference.models import Category, District, Office, Region, Settlement
 
 DEMO_PASSWORD = "qabyldau-demo"
+# The briefing's month: 309 receptions held, 1218 appeals, 365 of them registered as mandates.
+DEMO_SESSIONS_HELD = 309
+DEMO_APPEALS = 1218
+DEMO_MANDATES = 365
+
+
+def demo_period():
+    """The 30 days that ended yesterday, so the demo looks current whenever it is loaded."""
+    from datetime import timedelta
+
+    from appeals.timeutil import local_today
+
+    end = local_today() - timedelta(days=1)
+    return end - timedelta(days=29), end
 
 # (code, Kazakh name, Russian name, settlements in Kazakh / Russian)
 DISTRICTS = [

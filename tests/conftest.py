@@ -182,3 +182,13 @@ def login(client):
 
     return do_login
 
+
+
+# Each domain keeps its own fixtures in tests/fixtures_<domain>.py.
+pytest_plugins = [
+    "tests.fixtures_schedules",
+    "tests.fixtures_register",
+    "tests.fixtures_mandates",
+    "tests.fixtures_reports",
+    "tests.fixtures_api",
+]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 13:02:43.677084
+Create Date: 2026-11-24 13:05:29.675784
 
 """
 from alembic import op

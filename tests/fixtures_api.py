@@ -1,0 +1,1 @@
+"""Fixtures for the api tests (loaded by tests/conftest.py)."""

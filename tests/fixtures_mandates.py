@@ -1,0 +1,1 @@
+"""Fixtures for the mandates tests (loaded by tests/conftest.py)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the register tests (loaded by tests/conftest.py)."""

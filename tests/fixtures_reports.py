@@ -1,0 +1,1 @@
+"""Fixtures for the reports tests (loaded by tests/conftest.py)."""

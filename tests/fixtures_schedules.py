@@ -1,0 +1,1 @@
+"""Fixtures for the schedules tests (loaded by tests/conftest.py)."""
