@@ -22,3 +22,16 @@ class IdempotencyKey(db.Model):
     response_status: Mapped[Optional[int]] = mapped_column()
     response_body: Mapped[Optional[str]] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiRateWindow(db.Model):
+    """Requests per token in one fixed one-minute window, shared by every worker process.
+
+    A row per (token, window start); rows of past windows are deleted when a new window opens.
+    """
+
+    __tablename__ = "api_rate_windows"
+
+    token_id: Mapped[int] = mapped_column(sa.ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

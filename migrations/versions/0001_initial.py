@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 13:05:29.675784
+Create Date: 2026-11-24 13:09:37.313494
 
 """
 from alembic import op
@@ -178,6 +178,13 @@ def upgrade():
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_jobs_user_id'), ['user_id'], unique=False)
 
+    op.create_table('api_rate_windows',
+    sa.Column('token_id', sa.Integer(), nullable=False),
+    sa.Column('window_start', sa.DateTime(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['token_id'], ['api_tokens.id'], name=op.f('fk_api_rate_windows_token_id_api_tokens'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_id', 'window_start', name=op.f('pk_api_rate_windows'))
+    )
     op.create_table('offices',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=10), nullable=False),
@@ -476,6 +483,7 @@ def downgrade():
 
     op.drop_table('settlements')
     op.drop_table('offices')
+    op.drop_table('api_rate_windows')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_jobs_user_id'))
 
