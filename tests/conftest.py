@@ -3,6 +3,7 @@
 SQLite (a temporary file) by default; PostgreSQL when TEST_DATABASE_URL is set, each run (and
 each xdist worker) in a fresh schema of its own. Tables are emptied after every test.
 """
+import contextvars
 import os
 import tempfile
 import uuid
@@ -14,6 +15,8 @@ import sqlalchemy as sa
 
 # Before the app is imported: config.py reads where the instance folder is.
 os.environ.setdefault("QABYLDAU_INSTANCE", tempfile.mkdtemp(prefix="qabyldau-instance-"))
+
+from flask.testing import FlaskClient
 
 from appeals import create_app
 from appeals.extensions import db as _db
@@ -51,6 +54,27 @@ def database_url(tmp_path_factory):
         engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in fresh context variables, as a real server would.
+
+    Without this, a request made while a test holds an app context reuses that context's `g`,
+    so per-request caches (locale, logged-in user, DB session) would leak between requests.
+
+    The test's own session is committed before the request (the request sees what the test
+    wrote) and after it (the test then reads what the request wrote, not an old snapshot).
+    """
+
+    def open(self, *args, **kwargs):
+        from flask import has_app_context
+
+        if has_app_context():
+            _db.session.commit()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            _db.session.commit()
+        return response
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
@@ -60,6 +84,7 @@ def app(database_url, tmp_path_factory):
         "INSTANCE_PATH": str(instance),
     })
     application.instance_path = str(instance)
+    application.test_client_class = IsolatedClient
     with application.app_context():
         from flask_migrate import upgrade
 

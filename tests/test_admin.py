@@ -89,7 +89,7 @@ def test_csrf_missing_is_400_with_translated_page(app, users):
         client = app.test_client()
         response = client.post("/login?lang=ru", data={"username": "clerk", "password": "x"})
         assert response.status_code == 400
-        assert "форма" in response.get_data(as_text=True).lower()
+        assert "формы" in response.get_data(as_text=True)
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
 
@@ -105,4 +105,4 @@ def test_cli_unknown_role_or_office_exits_2(runner, reference):
     assert result.exit_code == 2
     result = runner.invoke(args=["create-user", "x.user", "--role", "clerk", "--office", "NOPE"], input="a-long-cli-password\n")
     assert result.exit_code == 2
-    assert "Unknown office" in result.output
+    assert "NOPE" in result.output
