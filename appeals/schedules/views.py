@@ -1,3 +1,417 @@
-from flask import Blueprint
+"""Schedule pages: calendar, sessions, approval, recurrence, "my schedule", hosts, public page, feed."""
+import calendar as pycalendar
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from appeals.auth.models import User
+from appeals.auth.permissions import can, permission_required, require
+from appeals.extensions import db
+from appeals.labels import SESSION_STATUS_LABELS
+from appeals.reference.models import Office
+from appeals.schedules import services
+from appeals.schedules.feed import build_feed
+from appeals.schedules.forms import ActionForm, CancelForm, GenerateForm, HeldForm, HostForm, SessionForm
+from appeals.schedules.models import Host, ReceptionSession
+from appeals.timeutil import local_today
 
 bp = Blueprint("schedules", __name__)
+
+VIEWS = ("week", "month", "list")
+
+
+def _active_offices():
+    return db.session.scalars(sa.select(Office).where(Office.is_active.is_(True)).order_by(Office.kind, Office.code)).all()
+
+
+def _office_choices(user, blank=None):
+    offices = _active_offices()
+    if user.role == "clerk":
+        offices = [o for o in offices if o.id in user.office_ids]
+    choices = [(o.id, f"{o.code} — {o.name}") for o in offices]
+    return ([(None, blank)] if blank else []) + choices
+
+
+def _host_choices(selected=()):
+    hosts = services.list_hosts()
+    return [(h.id, f"{h.full_name}" + (f" ({h.position})" if h.position else "")) for h in hosts
+            if h.is_active or h.id in selected]
+
+
+def _arg_int(name):
+    try:
+        return int(request.args.get(name) or 0) or None
+    except ValueError:
+        return None
+
+
+def _arg_date(name, default):
+    try:
+        return dt.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return default
+
+
+def _apply_error(form, exc):
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None and hasattr(target, "errors"):
+        if not isinstance(target.errors, list):
+            target.errors = list(target.errors)
+        target.errors.append(exc.message)
+    else:
+        form.form_errors.append(exc.message)
+
+
+def _may_touch(session):
+    """Editors of the session; the clerk of its office also reaches the form to learn why it is locked."""
+    if can(current_user, "schedule.edit", session):
+        return True
+    return current_user.role == "clerk" and session.office_id in current_user.office_ids
+
+
+def _get_session(session_id):
+    session = db.session.get(ReceptionSession, session_id) or abort(404)
+    if not services.session_visible(session, current_user):
+        abort(404)
+    return session
+
+
+# --- public -----------------------------------------------------------------------------------
+
+
+@bp.route("/schedule")
+def public_schedule():
+    """Approved upcoming receptions for citizens; no login, no drafts, no internal notes."""
+    office_id = _arg_int("office")
+    sessions = services.public_sessions(office_id=office_id)
+    days = {}
+    for session in sessions:
+        days.setdefault(session.date, []).append(session)
+    return render_template("schedules/public.html", days=days, offices=_active_offices(), office_id=office_id,
+                           today=local_today())
+
+
+@bp.route("/schedule/feed/<token>.ics")
+def host_feed(token):
+    host = services.host_by_feed_token(token)
+    if host is None:
+        abort(404)
+    response = Response(build_feed(host), mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'inline; filename="qabyldau.ics"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- calendar and lists -------------------------------------------------------------------------
+
+
+def _period(view, anchor):
+    if view == "week":
+        start = anchor - dt.timedelta(days=anchor.weekday())
+        return start, start + dt.timedelta(days=6)
+    if view == "month":
+        start = anchor.replace(day=1)
+        return start, start.replace(day=pycalendar.monthrange(start.year, start.month)[1])
+    return None, None
+
+
+def _shift(view, anchor, step):
+    if view == "week":
+        return anchor + dt.timedelta(days=7 * step)
+    month = anchor.month - 1 + step
+    year = anchor.year + month // 12
+    return dt.date(year, month % 12 + 1, 1)
+
+
+@bp.route("/schedule/calendar")
+@permission_required("schedule.view")
+def calendar():
+    view = request.args.get("view") if request.args.get("view") in VIEWS else "week"
+    today = local_today()
+    anchor = _arg_date("date", today)
+    office_id, host_id = _arg_int("office"), _arg_int("host")
+    status = request.args.get("status") if request.args.get("status") in SESSION_STATUS_LABELS else None
+    start, end = _period(view, anchor)
+    if view == "list":
+        start = _arg_date("from", today)
+        end = _arg_date("to", start + dt.timedelta(days=30))
+        if end < start:
+            start, end = end, start
+    filters = services.SessionFilters(office_id=office_id, host_id=host_id, date_from=start, date_to=end,
+                                      statuses=[status] if status else [])
+    sessions = services.list_sessions(filters, current_user)
+    by_day = {}
+    for session in sessions:
+        by_day.setdefault(session.date, []).append(session)
+    weeks = []
+    if view in ("week", "month"):
+        first = start - dt.timedelta(days=start.weekday())
+        last = end + dt.timedelta(days=6 - end.weekday())
+        day = first
+        while day <= last:
+            weeks.append([day + dt.timedelta(days=i) for i in range(7)])
+            day += dt.timedelta(days=7)
+    return render_template(
+        "schedules/calendar.html", view=view, anchor=anchor, start=start, end=end, today=today,
+        sessions=sessions, by_day=by_day, weeks=weeks, offices=_active_offices(), hosts=services.list_hosts(),
+        office_id=office_id, host_id=host_id, status=status,
+        prev_date=_shift(view, anchor, -1) if view != "list" else None,
+        next_date=_shift(view, anchor, 1) if view != "list" else None,
+        drafts=[s.id for s in sessions if s.status == "draft"], action_form=ActionForm(),
+        holidays=services.holiday_calendar({start.year, end.year}),
+    )
+
+
+@bp.route("/schedule/my")
+@permission_required("schedule.own")
+def my_schedule():
+    host = services.host_for_user(current_user)
+    upcoming = services.host_sessions(host) if host else []
+    past = services.host_sessions(host, upcoming=False, limit=20) if host else []
+    return render_template("schedules/my_schedule.html", host=host, upcoming=upcoming, past=past,
+                           today=local_today(), action_form=ActionForm(), held_form=HeldForm())
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+def _session_form(session=None):
+    form = SessionForm(obj=session)
+    selected = [h.id for h in session.hosts] if session else []
+    form.office_id.choices = _office_choices(current_user, blank="—")
+    form.host_ids.choices = _host_choices(selected)
+    if session is not None and request.method == "GET":
+        form.host_ids.data = selected
+    return form
+
+
+@bp.route("/schedule/sessions/new", methods=["GET", "POST"])
+@permission_required("schedule.edit")
+def new_session():
+    form = _session_form()
+    conflicts = []
+    if request.method == "GET":
+        form.office_id.data = _arg_int("office") or (
+            next(iter(sorted(current_user.office_ids)), None) if current_user.role == "clerk" else None)
+        form.date.data = _arg_date("date", None)
+    if form.validate_on_submit():
+        try:
+            session = services.create_session(form.service_data(), current_user)
+        except services.ScheduleError as exc:
+            _apply_error(form, exc)
+            conflicts = exc.conflicts
+        else:
+            flash(_("The session was saved as a draft."), "success")
+            return redirect(url_for("schedules.session_detail", session_id=session.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("schedules/session_form.html", form=form, session=None, conflicts=conflicts), status
+
+
+@bp.route("/schedule/sessions/<int:session_id>")
+@permission_required("schedule.view")
+def session_detail(session_id):
+    session = _get_session(session_id)
+    return render_template("schedules/session_detail.html", session=session, action_form=ActionForm(),
+                           held_form=HeldForm(), cancel_form=CancelForm(), today=local_today())
+
+
+@bp.route("/schedule/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@permission_required("schedule.edit")
+def edit_session(session_id):
+    session = _get_session(session_id)
+    if not _may_touch(session):
+        abort(403)
+    form = _session_form(session)
+    conflicts = []
+    locked = None
+    if not can(current_user, "schedule.edit", session) or session.status in ("held", "cancelled"):
+        # The clerk of this office may look, but the service refuses; say why on the form.
+        try:
+            services._require_editable(session, current_user)
+        except services.ScheduleError as exc:
+            locked = exc.message
+    if form.validate_on_submit():
+        try:
+            services.update_session(session, form.service_data(), current_user)
+        except services.ScheduleError as exc:
+            _apply_error(form, exc)
+            conflicts = exc.conflicts
+        else:
+            flash(_("The session was updated."), "success")
+            return redirect(url_for("schedules.session_detail", session_id=session.id))
+    elif locked and request.method == "GET":
+        form.form_errors.append(locked)
+    status = 422 if request.method == "POST" else 200
+    return render_template("schedules/session_form.html", form=form, session=session, conflicts=conflicts,
+                           locked=locked), status
+
+
+@bp.route("/schedule/approve", methods=["POST"])
+@permission_required("schedule.approve")
+def approve():
+    form = ActionForm()
+    back = request.form.get("next") or url_for("schedules.calendar")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("schedules.calendar")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        count = services.approve_sessions(request.form.getlist("ids"), current_user)
+    except services.ScheduleError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Sessions approved: %(n)d.", n=count), "success")
+    return redirect(back)
+
+
+@bp.route("/schedule/generate", methods=["GET", "POST"])
+@permission_required("schedule.edit")
+def generate():
+    form = GenerateForm()
+    form.office_id.choices = _office_choices(current_user, blank="—")
+    form.host_ids.choices = _host_choices()
+    conflicts, skipped, preview = [], [], None
+    if request.method == "GET":
+        form.office_id.data = _arg_int("office")
+        form.skip_holidays.data = True
+    if form.validate_on_submit():
+        dry_run = "preview" in request.form
+        try:
+            sessions, skipped = services.generate_sessions(form.pattern_data(), current_user, dry_run=dry_run)
+        except services.ScheduleError as exc:
+            _apply_error(form, exc)
+            conflicts = exc.conflicts
+        else:
+            if dry_run:
+                preview = services.pattern_dates(services.RecurrencePattern(**form.pattern_data()))[0]
+            else:
+                flash(_("Draft sessions created: %(n)d.", n=len(sessions)), "success")
+                if skipped:
+                    flash(_("Skipped public holidays: %(days)s.",
+                            days=", ".join(day.strftime("%d.%m.%Y") for day, _name in skipped)), "info")
+                first = sessions[0].date.isoformat()
+                return redirect(url_for("schedules.calendar", view="list", office=form.office_id.data,
+                                        status="draft", **{"from": first, "to": sessions[-1].date.isoformat()}))
+    status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
+    return render_template("schedules/generate.html", form=form, conflicts=conflicts, skipped=skipped,
+                           preview=preview), status
+
+
+@bp.route("/schedule/sessions/<int:session_id>/held", methods=["POST"])
+@login_required
+def mark_held(session_id):
+    session = _get_session(session_id)
+    require("schedule.mark_held", session)
+    form = HeldForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    else:
+        try:
+            services.mark_held(session, form.visitors.data, current_user)
+        except services.ScheduleError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("The session was marked as held."), "success")
+    if request.form.get("next") == "my":
+        return redirect(url_for("schedules.my_schedule"))
+    return redirect(url_for("schedules.session_detail", session_id=session.id))
+
+
+@bp.route("/schedule/sessions/<int:session_id>/cancel", methods=["POST"])
+@permission_required("schedule.edit")
+def cancel(session_id):
+    session = _get_session(session_id)
+    if not _may_touch(session):
+        abort(403)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("schedules.session_detail", session_id=session.id))
+    try:
+        services.cancel_session(session, form.reason.data, current_user)
+    except services.ScheduleError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The session was cancelled."), "success")
+    return redirect(url_for("schedules.session_detail", session_id=session.id))
+
+
+# --- hosts ---------------------------------------------------------------------------------------
+
+
+def _host_user_choices(host=None):
+    linked = set(db.session.scalars(sa.select(Host.user_id).where(Host.user_id.is_not(None))))
+    if host is not None and host.user_id:
+        linked.discard(host.user_id)
+    users = db.session.scalars(sa.select(User).where(User.role == "host").order_by(User.username)).all()
+    return [(None, "—")] + [(u.id, f"{u.username} — {u.full_name}" if u.full_name else u.username)
+                            for u in users if u.id not in linked]
+
+
+@bp.route("/schedule/hosts")
+@permission_required("host.manage")
+def hosts():
+    return render_template("schedules/hosts.html", hosts=services.list_hosts())
+
+
+@bp.route("/schedule/hosts/new", methods=["GET", "POST"])
+@permission_required("host.manage")
+def new_host():
+    form = HostForm()
+    form.office_id.choices = _office_choices(current_user, blank="—")
+    form.user_id.choices = _host_user_choices()
+    if form.validate_on_submit():
+        try:
+            host = services.create_host(form.service_data(), current_user)
+        except services.ScheduleError as exc:
+            _apply_error(form, exc)
+        else:
+            flash(_("Host %(name)s added.", name=host.full_name), "success")
+            return redirect(url_for("schedules.edit_host", host_id=host.id))
+    return render_template("schedules/host_form.html", form=form, host=None, action_form=ActionForm())
+
+
+@bp.route("/schedule/hosts/<int:host_id>", methods=["GET", "POST"])
+@permission_required("host.manage")
+def edit_host(host_id):
+    host = db.session.get(Host, host_id) or abort(404)
+    form = HostForm(obj=host)
+    form.office_id.choices = _office_choices(current_user, blank="—")
+    form.user_id.choices = _host_user_choices(host)
+    if form.validate_on_submit():
+        try:
+            services.update_host(host, form.service_data(), current_user)
+        except services.ScheduleError as exc:
+            _apply_error(form, exc)
+        else:
+            flash(_("Host %(name)s saved.", name=host.full_name), "success")
+            return redirect(url_for("schedules.edit_host", host_id=host.id))
+    return render_template("schedules/host_form.html", form=form, host=host, action_form=ActionForm(),
+                           upcoming=services.host_sessions(host, limit=10))
+
+
+@bp.route("/schedule/hosts/<int:host_id>/feed", methods=["POST"])
+@login_required
+def host_feed_token(host_id):
+    host = db.session.get(Host, host_id) or abort(404)
+    if not services.may_manage_feed(current_user, host):
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if request.form.get("action") == "revoke":
+        services.revoke_feed_token(host, current_user)
+        flash(_("The calendar link was revoked; subscriptions stop updating."), "success")
+    else:
+        services.regenerate_feed_token(host, current_user)
+        flash(_("A new calendar link was created; the previous one no longer works."), "success")
+    if can(current_user, "host.manage"):
+        return redirect(url_for("schedules.edit_host", host_id=host.id))
+    return redirect(url_for("schedules.my_schedule"))

@@ -1,2 +1,45 @@
 """Start-page blocks of this domain (see appeals.home.widgets)."""
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from appeals.extensions import db
 from appeals.home.widgets import home_widget  # noqa: F401
+from appeals.schedules import services
+from appeals.schedules.models import ReceptionSession
+from appeals.timeutil import local_today
+
+HOST_NEXT_SESSIONS = 5
+
+
+@home_widget("schedules/_widget.html", order=20)
+def reception_block(user):
+    today = local_today()
+    if user.role == "host":
+        host = services.host_for_user(user)
+        if host is None:
+            return None
+        sessions = [s for s in services.host_sessions(host, limit=HOST_NEXT_SESSIONS + 5)
+                    if s.status in ("approved", "held")][:HOST_NEXT_SESSIONS]
+        return {"title": _("My receptions: today and next"), "sessions": sessions, "today": today,
+                "empty": _("No upcoming sessions."), "link": "schedules.my_schedule",
+                "link_label": _("My schedule"), "awaiting": 0}
+    if user.role == "clerk":
+        sessions = [s for s in services.list_sessions(
+            services.SessionFilters(date_from=today, date_to=today, statuses=["approved", "held"]), user)
+            if s.office_id in user.office_ids]
+        return {"title": _("Today's receptions at your offices"), "sessions": sessions, "today": today,
+                "empty": _("No receptions today."), "link": "schedules.calendar",
+                "link_label": _("Reception schedule"), "awaiting": 0}
+    if user.role == "coordinator":
+        horizon = dt.timedelta(days=60)
+        awaiting = db.session.scalar(sa.select(sa.func.count(ReceptionSession.id)).where(
+            ReceptionSession.status == "draft", ReceptionSession.date >= today,
+            ReceptionSession.date <= today + horizon)) or 0
+        sessions = services.list_sessions(
+            services.SessionFilters(date_from=today, date_to=today, statuses=["approved", "held"]), user)
+        return {"title": _("Today's receptions"), "sessions": sessions, "today": today, "awaiting": awaiting,
+                "horizon": horizon, "empty": _("No receptions today."), "link": "schedules.calendar",
+                "link_label": _("Reception schedule")}
+    return None
