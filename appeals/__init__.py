@@ -83,6 +83,9 @@ def _register_blueprints(app):
     for blueprint in (home_bp, auth_bp, admin_bp, schedules_bp, register_bp, mandates_bp, reports_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from appeals.reference.views import bp as reference_bp
+
+    app.register_blueprint(reference_bp)
 
 
 def _register_cli(app):

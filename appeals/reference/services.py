@@ -1,0 +1,296 @@
+"""Reference data administration: regions, districts, settlements (with CSV import), offices, categories.
+
+Every save validates plain dicts, writes in one transaction and leaves a before/after audit record.
+"""
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from appeals import audit
+from appeals.database import write_transaction
+from appeals.extensions import db
+from appeals.reference.models import OFFICE_KINDS, Category, District, Office, Region, Settlement
+
+CODE_RE = re.compile(r"^[A-Z0-9_-]{2,10}$")
+CATEGORY_CODE_RE = re.compile(r"^[a-z0-9_-]{2,40}$")
+KATO_RE = re.compile(r"^[0-9A-Z]{6,12}$")
+MAX_IMPORT_ROWS = 20000
+IMPORT_COLUMNS = ("district_code", "kato", "name_kk", "name_ru")
+
+
+class ReferenceError(ValueError):
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field
+
+
+@dataclass
+class ImportErrors(Exception):
+    """The file was refused as a whole; `errors` are (line number, message) pairs."""
+
+    errors: list = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _text(data, name, max_length, required=True):
+    value = " ".join(str(data.get(name) or "").split())
+    if required and not value:
+        raise ReferenceError(_("This field is required."), name)
+    if len(value) > max_length:
+        raise ReferenceError(_("At most %(n)d characters.", n=max_length), name)
+    return value
+
+
+def _code(data, name="code", pattern=CODE_RE, upper=True):
+    value = (data.get(name) or "").strip()
+    value = value.upper() if upper else value.lower()
+    if not pattern.match(value):
+        if upper:
+            raise ReferenceError(_("Use 2 to 10 Latin capital letters or digits."), name)
+        raise ReferenceError(_("Use 2 to 40 lower-case Latin letters, digits, dashes or underscores."), name)
+    return value
+
+
+def _ref(model, value, name, message):
+    try:
+        obj = db.session.get(model, int(value)) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        obj = None
+    if obj is None:
+        raise ReferenceError(message, name)
+    return obj
+
+
+def _unique(model, column, value, current, name):
+    query = sa.select(model.id).where(column == value)
+    if current is not None and current.id is not None:
+        query = query.where(model.id != current.id)
+    if db.session.scalar(query) is not None:
+        raise ReferenceError(_("This code is already in use."), name)
+
+
+def _save(obj, values, fields, actor, kind):
+    """Apply values to a new or existing object and audit the difference."""
+    is_new = obj.id is None
+    before = {} if is_new else audit.snapshot(obj, fields)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    if is_new:
+        db.session.add(obj)
+    db.session.flush()
+    after = audit.snapshot(obj, fields)
+    changes = {k: [None, v] for k, v in after.items()} if is_new else audit.diff(before, after)
+    if changes:
+        audit.record(f"{kind}_{'created' if is_new else 'updated'}", obj, changes=changes, user=actor)
+    return obj
+
+
+REGION_FIELDS = ("code", "name_kk", "name_ru")
+DISTRICT_FIELDS = ("region_id", "code", "name_kk", "name_ru")
+SETTLEMENT_FIELDS = ("district_id", "kato", "name_kk", "name_ru", "is_active")
+OFFICE_FIELDS = ("code", "name_kk", "name_ru", "kind", "parent_id", "district_id", "address", "phone", "is_active")
+CATEGORY_FIELDS = ("code", "name_kk", "name_ru", "name_en", "sort_order", "is_active")
+
+
+def save_region(data, actor, region=None):
+    with write_transaction():
+        region = db.session.merge(region) if region is not None else Region()
+        code = _code(data)
+        _unique(Region, Region.code, code, region, "code")
+        values = {"code": code, "name_kk": _text(data, "name_kk", 200), "name_ru": _text(data, "name_ru", 200)}
+        return _save(region, values, REGION_FIELDS, actor, "region")
+
+
+def save_district(data, actor, district=None):
+    with write_transaction():
+        district = db.session.merge(district) if district is not None else District()
+        region = _ref(Region, data.get("region_id"), "region_id", _("Choose an existing region."))
+        code = _code(data)
+        _unique(District, District.code, code, district, "code")
+        values = {"region_id": region.id, "code": code, "name_kk": _text(data, "name_kk", 200),
+                  "name_ru": _text(data, "name_ru", 200)}
+        return _save(district, values, DISTRICT_FIELDS, actor, "district")
+
+
+def _kato(data):
+    value = (data.get("kato") or "").strip().upper()
+    if not value:
+        return None
+    if not KATO_RE.match(value):
+        raise ReferenceError(_("A KATO code has 6 to 12 digits."), "kato")
+    return value
+
+
+def save_settlement(data, actor, settlement=None):
+    with write_transaction():
+        settlement = db.session.merge(settlement) if settlement is not None else Settlement()
+        district = _ref(District, data.get("district_id"), "district_id", _("Choose an existing district."))
+        kato = _kato(data)
+        if kato:
+            _unique(Settlement, Settlement.kato, kato, settlement, "kato")
+        values = {"district_id": district.id, "kato": kato, "name_kk": _text(data, "name_kk", 200),
+                  "name_ru": _text(data, "name_ru", 200), "is_active": bool(data.get("is_active", True))}
+        return _save(settlement, values, SETTLEMENT_FIELDS, actor, "settlement")
+
+
+def normalize_phone(value, name="phone"):
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, "KZ")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ReferenceError(_("Enter a phone number such as +7 7262 43 00 00."), name)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def save_office(data, actor, office=None):
+    with write_transaction():
+        office = db.session.merge(office) if office is not None else Office()
+        code = _code(data)
+        _unique(Office, Office.code, code, office, "code")
+        kind = data.get("kind")
+        if kind not in OFFICE_KINDS:
+            raise ReferenceError(_("Choose the kind of office."), "kind")
+        parent_id = None
+        if data.get("parent_id") not in (None, ""):
+            parent = _ref(Office, data.get("parent_id"), "parent_id", _("Choose an existing office."))
+            if office.id is not None and parent.id == office.id:
+                raise ReferenceError(_("An office cannot be its own parent."), "parent_id")
+            if parent.kind != "regional":
+                raise ReferenceError(_("The parent office must be a regional office."), "parent_id")
+            parent_id = parent.id
+        if kind == "territorial" and parent_id is None:
+            raise ReferenceError(_("A territorial office belongs to a regional office."), "parent_id")
+        if kind == "regional" and parent_id is not None:
+            raise ReferenceError(_("A regional office has no parent office."), "parent_id")
+        district_id = None
+        if data.get("district_id") not in (None, ""):
+            district_id = _ref(District, data.get("district_id"), "district_id", _("Choose an existing district.")).id
+        values = {
+            "code": code, "name_kk": _text(data, "name_kk", 200), "name_ru": _text(data, "name_ru", 200),
+            "kind": kind, "parent_id": parent_id, "district_id": district_id,
+            "address": _text(data, "address", 300, required=False), "phone": normalize_phone(data.get("phone")),
+            "is_active": bool(data.get("is_active", True)),
+        }
+        return _save(office, values, OFFICE_FIELDS, actor, "office")
+
+
+def save_category(data, actor, category=None):
+    with write_transaction():
+        category = db.session.merge(category) if category is not None else Category()
+        code = _code(data, pattern=CATEGORY_CODE_RE, upper=False)
+        _unique(Category, Category.code, code, category, "code")
+        try:
+            sort_order = int(data.get("sort_order") or 0)
+        except (TypeError, ValueError):
+            raise ReferenceError(_("Enter a whole number."), "sort_order") from None
+        values = {"code": code, "name_kk": _text(data, "name_kk", 200), "name_ru": _text(data, "name_ru", 200),
+                  "name_en": _text(data, "name_en", 200, required=False), "sort_order": sort_order,
+                  "is_active": bool(data.get("is_active", True))}
+        return _save(category, values, CATEGORY_FIELDS, actor, "category")
+
+
+# --- settlements CSV import ---------------------------------------------------------------------
+
+
+def decode_csv(raw):
+    """Text of an uploaded CSV: UTF-8 (with or without BOM) or Windows-1251, as Excel saves it."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1251")
+
+
+def _reader(text):
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return csv.reader(io.StringIO(text, newline=""), dialect)
+
+
+def import_settlements(raw, actor):
+    """Create or update settlements from CSV columns district_code, kato, name_kk, name_ru.
+
+    A row with a known KATO code updates that settlement; a row without one updates the settlement
+    of the same district and Russian name, or creates it. All or nothing: any bad row refuses the file.
+    """
+    if not raw:
+        raise ImportErrors([(0, _("The file is empty."))])
+    text = decode_csv(raw)
+    rows = list(_reader(text))
+    if not rows:
+        raise ImportErrors([(0, _("The file is empty."))])
+    header = [cell.strip().lower() for cell in rows[0]]
+    missing = [column for column in IMPORT_COLUMNS if column not in header]
+    if missing:
+        raise ImportErrors([(1, _("Missing columns: %(columns)s. Expected: %(expected)s.",
+                                  columns=", ".join(missing), expected=", ".join(IMPORT_COLUMNS)))])
+    if len(rows) - 1 > MAX_IMPORT_ROWS:
+        raise ImportErrors([(0, _("At most %(n)d rows can be imported at once.", n=MAX_IMPORT_ROWS))])
+    index = {column: header.index(column) for column in IMPORT_COLUMNS}
+    result, errors = ImportResult(), []
+    with write_transaction():
+        districts = {d.code.upper(): d for d in db.session.scalars(sa.select(District))}
+        by_kato = {s.kato: s for s in db.session.scalars(sa.select(Settlement).where(Settlement.kato.is_not(None)))}
+        by_name = {(s.district_id, s.name_ru.lower()): s for s in db.session.scalars(sa.select(Settlement))}
+        seen_kato = {}
+        for line, row in enumerate(rows[1:], start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            cells = {column: (row[i].strip() if i < len(row) else "") for column, i in index.items()}
+            district = districts.get(cells["district_code"].upper())
+            if district is None:
+                errors.append((line, _("Unknown district code «%(code)s».", code=cells["district_code"])))
+                continue
+            try:
+                kato = _kato(cells)
+                name_kk, name_ru = _text(cells, "name_kk", 200), _text(cells, "name_ru", 200)
+            except ReferenceError as exc:
+                errors.append((line, f"{exc.field}: {exc.message}"))
+                continue
+            if kato and kato in seen_kato:
+                errors.append((line, _("KATO code %(kato)s repeats line %(line)d.", kato=kato, line=seen_kato[kato])))
+                continue
+            if kato:
+                seen_kato[kato] = line
+            settlement = by_kato.get(kato) if kato else None
+            if settlement is None:
+                settlement = by_name.get((district.id, name_ru.lower()))
+                if settlement is not None and kato and settlement.kato and settlement.kato != kato:
+                    settlement = None
+            values = {"district_id": district.id, "name_kk": name_kk, "name_ru": name_ru}
+            if kato:
+                values["kato"] = kato
+            if settlement is None:
+                settlement = Settlement(is_active=True, **values)
+                db.session.add(settlement)
+                by_name[(district.id, name_ru.lower())] = settlement
+                result.created += 1
+            elif any(getattr(settlement, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(settlement, k, v)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        if errors:
+            raise ImportErrors(errors)
+        audit.record("settlements_imported", object_type="settlements", label=f"{result.created}+{result.updated}",
+                     changes={"created": [None, result.created], "updated": [None, result.updated]}, user=actor)
+    return result
