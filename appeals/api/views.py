@@ -1,3 +1,121 @@
-from flask import Blueprint
+"""The JSON API (/api/v1), its OpenAPI document and docs page, and the API-token pages.
+
+JSON endpoints are declared with `endpoint()` (appeals/api/registry.py) in the modules imported
+at the bottom; they call the same services as the pages, so every rule lives in one place.
+"""
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from appeals.api import registry, schemas, tokens
+from appeals.api.registry import endpoint
+from appeals.auth.models import ApiToken, User
+from appeals.auth.permissions import can
+from appeals.extensions import db
 
 bp = Blueprint("api", __name__)
+
+API_VERSION = "1.0.0"
+
+
+@bp.route("/openapi.json")
+def openapi():
+    document = registry.openapi_document("Qabyldau API", API_VERSION, url_for("api.openapi", _external=False).rsplit("/", 1)[0])
+    response = jsonify(document)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/docs")
+def docs():
+    """The readable reference, rendered on the server from the same registry as openapi.json."""
+    return render_template(
+        "api/docs.html",
+        groups=registry.endpoints_by_tag(),
+        descriptions=registry.ERROR_DESCRIPTIONS,
+        rate_limit=current_app.config["API_RATE_LIMIT_PER_MINUTE"],
+        max_page=current_app.config["API_MAX_PAGE_SIZE"],
+        max_body=registry.API_MAX_BODY_BYTES,
+    )
+
+
+# --- Token pages (cookie login, CSRF-protected forms) -----------------------------------------
+
+
+def _error_page(status):
+    from appeals.errors import MESSAGES, TITLES
+
+    return render_template("errors/error.html", status=status, title=TITLES[status](), message=MESSAGES[status]()), status
+
+
+def _token_owner():
+    """The account whose tokens are managed: one's own, or any account for an administrator."""
+    username = request.values.get("user")
+    if not username or username == current_user.username:
+        return current_user._get_current_object()
+    if not can(current_user, "admin.users"):
+        return None
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+# base.html links `api.tokens`.
+@bp.route("/tokens", methods=["GET", "POST"], endpoint="tokens")
+@login_required
+def tokens_page():
+    owner = _token_owner()
+    if owner is None:
+        return _error_page(403 if not can(current_user, "admin.users") else 404)
+    if not can(owner, "api.use"):
+        return _error_page(403)
+    new_secret, error, name = None, None, ""
+    if request.method == "POST":
+        name = (request.form.get("name") or "").strip()
+        try:
+            token, new_secret = tokens.create_token(owner, name, actor=current_user)
+        except tokens.TokenError as exc:
+            error = exc.message
+        else:
+            name = ""
+            flash(_("Token created. Copy it now: it will not be shown again."), "success")
+    users = None
+    if can(current_user, "admin.users"):
+        users = db.session.scalars(sa.select(User).order_by(User.username)).all()
+    return render_template(
+        "api/tokens.html", owner=owner, tokens=tokens.tokens_of(owner), new_secret=new_secret,
+        error=error, name=name, users=users,
+    ), (422 if error else 200)
+
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        return _error_page(404)
+    if token.user_id != current_user.id and not can(current_user, "admin.users"):
+        return _error_page(403)
+    tokens.revoke_token(token, actor=current_user)
+    flash(_("Token %(prefix)s… revoked.", prefix=token.prefix), "success")
+    owner = db.session.get(User, token.user_id)
+    args = {} if owner.id == current_user.id else {"user": owner.username}
+    return redirect(url_for("api.tokens", **args))
+
+
+# --- Meta ---------------------------------------------------------------------------------------
+
+
+@endpoint(bp, "GET", "/me", summary="The token's user", tag="Meta", response=schemas.MeOut)
+def me():
+    """Who the token belongs to: role and offices decide what the other endpoints return."""
+    from flask import g
+
+    user = g.api_user
+    return {
+        "id": user.id, "username": user.username, "full_name": user.full_name, "role": user.role,
+        "office_codes": [office.code for office in user.offices], "token_prefix": g.api_token.prefix,
+    }
+
+
+from appeals.api.endpoints import reference, schedules  # noqa: E402,F401  (register their routes)

@@ -1,0 +1,107 @@
+"""Idempotency-Key on POST: a field team's retry returns the first answer instead of a duplicate.
+
+The key is reserved in its own transaction before the service runs, then completed with the
+response. A retry that finds the key completed gets the stored response; one that finds it still
+reserved (the first request is running, or died after its service committed) gets 409 rather
+than risk registering the same appeal twice. A request rejected by validation or a rule frees
+its key, so the client can correct the body and retry with the same key.
+"""
+import hashlib
+import json
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from appeals.api.models import IdempotencyKey
+from appeals.api.problems import ApiError
+from appeals.database import write_transaction
+from appeals.extensions import db
+from appeals.timeutil import utcnow
+
+HEADER = "Idempotency-Key"
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+KEEP_DAYS = 30
+
+
+def _request_hash():
+    body = request.get_data(cache=True)
+    try:
+        # Key order and spacing do not make two requests different.
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), canonical):
+        digest.update(part + b"\0")
+    return digest.hexdigest()
+
+
+def _replay(entry):
+    response = current_app.response_class(entry.response_body or "", status=entry.response_status,
+                                          mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _reserve(user, key, request_hash):
+    """Returns None when reserved for this request, else the stored entry of an earlier request."""
+    with write_transaction():
+        existing = db.session.scalar(
+            sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
+        )
+        if existing is not None:
+            db.session.expunge(existing)
+            return existing
+        db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - timedelta(days=KEEP_DAYS)))
+        db.session.add(IdempotencyKey(user_id=user.id, key=key, method=request.method, path=request.path[:300],
+                                      request_hash=request_hash, created_at=utcnow()))
+    return None
+
+
+def run_once(user, call):
+    key = request.headers.get(HEADER)
+    if key is None:
+        return call()
+    if not KEY_PATTERN.match(key):
+        raise ApiError(422, _("The Idempotency-Key must be 1 to 200 visible ASCII characters."),
+                       errors=[{"field": HEADER, "location": "header", "message": _("The value has the wrong format.")}])
+    request_hash = _request_hash()
+    try:
+        existing = _reserve(user, key, request_hash)
+    except IntegrityError:
+        # Another request with the same key reserved it a moment ago.
+        raise ApiError(409, _("A request with this Idempotency-Key is still being processed.")) from None
+    if existing is not None:
+        if existing.request_hash != request_hash:
+            raise ApiError(409, _("This Idempotency-Key was already used for a different request."))
+        if existing.response_status is None:
+            raise ApiError(409, _("A request with this Idempotency-Key is still being processed."))
+        return _replay(existing)
+    try:
+        response = call()
+    except BaseException:
+        _release(user, key)
+        raise
+    if response.status_code >= 400:
+        _release(user, key)
+        return response
+    with write_transaction():
+        db.session.execute(
+            sa.update(IdempotencyKey)
+            .where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
+            .values(response_status=response.status_code, response_body=response.get_data(as_text=True))
+        )
+    return response
+
+
+def _release(user, key):
+    with write_transaction():
+        db.session.execute(
+            sa.delete(IdempotencyKey).where(
+                IdempotencyKey.user_id == user.id, IdempotencyKey.key == key, IdempotencyKey.response_status.is_(None)
+            )
+        )

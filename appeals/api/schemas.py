@@ -1,0 +1,248 @@
+"""Request and response schemas of the API (pydantic v2); the OpenAPI document is built from them."""
+import datetime as dt
+from datetime import datetime, timezone
+from typing import Annotated, Literal, Optional
+
+from flask import current_app
+from flask_babel import gettext as _
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from appeals.auth.models import ROLES
+from appeals.reference.models import OFFICE_KINDS
+from appeals.schedules.models import HOST_KINDS, SESSION_STATUSES
+
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100000
+
+
+def _clean_text(value):
+    # PostgreSQL cannot store NUL characters and lone surrogates cannot be encoded: both are
+    # rejected here, as bad input, instead of failing in the database.
+    if "\x00" in value:
+        raise ValueError(_("The text contains a NUL character."))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(_("The text contains characters that cannot be stored.")) from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _local_aware(value):
+    """Business times are stored as naive local time; the API states the offset explicitly."""
+    from zoneinfo import ZoneInfo
+
+    if value is None:
+        return None
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.replace(tzinfo=zone).isoformat()
+
+
+def _utc_aware(value):
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+DATE_TIME_SCHEMA = WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")
+# Stored as naive local time (Asia/Almaty); returned with its UTC offset.
+LocalDateTime = Annotated[datetime, PlainSerializer(_local_aware, return_type=str, when_used="json"), DATE_TIME_SCHEMA]
+# Stored as naive UTC; returned with "Z".
+UtcDateTime = Annotated[datetime, PlainSerializer(_utc_aware, return_type=str, when_used="json"), DATE_TIME_SCHEMA]
+TimeOfDay = Annotated[dt.time, PlainSerializer(lambda v: v.strftime("%H:%M"), return_type=str, when_used="json"),
+                      WithJsonSchema({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}, mode="serialization")]
+
+
+class RequestModel(BaseModel):
+    """Request bodies: unknown fields are errors, and JSON types are not coerced ("5" is not 5)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class QueryModel(BaseModel):
+    """Query strings arrive as text, so numbers are parsed; unknown parameters are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class FieldError(ResponseModel):
+    field: str = Field(description="The field, dotted for nested ones; empty for the whole body.")
+    location: Literal["body", "query", "path", "header"]
+    message: str
+
+
+class Problem(ResponseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: Optional[list[FieldError]] = None
+
+
+class PageQuery(QueryModel):
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    size: int = Field(50, ge=1, le=200, description="Items per page, at most 200.")
+
+
+class PageInfo(ResponseModel):
+    page: int
+    size: int
+    has_next: bool
+
+
+# --- Reference data ---------------------------------------------------------------------------
+
+
+class OfficeOut(ResponseModel):
+    id: int
+    code: str
+    name_kk: str
+    name_ru: str
+    kind: Literal[OFFICE_KINDS]
+    parent_id: Optional[int]
+    district_id: Optional[int]
+    address: str
+    phone: str
+    is_active: bool
+
+
+class OfficeList(ResponseModel):
+    items: list[OfficeOut]
+
+
+class OfficeQuery(QueryModel):
+    active: Optional[bool] = Field(None, description="Only active (true) or only closed (false) offices.")
+
+
+# --- Hosts ------------------------------------------------------------------------------------
+
+
+class HostOut(ResponseModel):
+    id: int
+    full_name: str
+    position: str
+    kind: Literal[HOST_KINDS]
+    office_id: Optional[int]
+    user_id: Optional[int]
+    is_active: bool
+
+
+class HostList(ResponseModel):
+    items: list[HostOut]
+
+
+class HostQuery(QueryModel):
+    active: Optional[bool] = None
+    office_id: Optional[Id] = None
+
+
+class HostIn(RequestModel):
+    full_name: Annotated[Text, Field(min_length=1, max_length=200)]
+    position: Annotated[Text, Field(max_length=300)] = ""
+    kind: Literal[HOST_KINDS]
+    office_id: Optional[Id] = None
+    user_id: Optional[Id] = None
+    is_active: bool = True
+
+
+class HostUpdate(RequestModel):
+    full_name: Optional[Annotated[Text, Field(min_length=1, max_length=200)]] = None
+    position: Optional[Annotated[Text, Field(max_length=300)]] = None
+    kind: Optional[Literal[HOST_KINDS]] = None
+    office_id: Optional[Id] = None
+    user_id: Optional[Id] = None
+    is_active: Optional[bool] = None
+
+
+# --- Meta -------------------------------------------------------------------------------------
+
+
+class MeOut(ResponseModel):
+    id: int
+    username: str
+    full_name: str
+    role: Literal[ROLES]
+    office_codes: list[str]
+    token_prefix: str
+
+
+
+
+# --- Reception sessions -----------------------------------------------------------------------
+
+
+class SessionOut(ResponseModel):
+    id: int
+    office_id: int
+    date: dt.date
+    start_time: TimeOfDay
+    end_time: TimeOfDay
+    room: str
+    capacity: Optional[int]
+    topic: str
+    status: Literal[SESSION_STATUSES]
+    cancel_reason: str
+    visitors_count: Optional[int]
+    host_ids: list[int]
+    approved_at: Optional[UtcDateTime]
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class SessionPage(PageInfo):
+    items: list[SessionOut]
+
+
+class SessionQuery(PageQuery):
+    office_id: Optional[Id] = None
+    host_id: Optional[Id] = None
+    date_from: Optional[dt.date] = None
+    date_to: Optional[dt.date] = None
+    status: list[Literal[SESSION_STATUSES]] = Field(default_factory=list, description="Repeat for several statuses.")
+
+
+class SessionIn(RequestModel):
+    office_id: Id
+    host_ids: Annotated[list[Id], Field(min_length=1, max_length=20)]
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    room: Annotated[Text, Field(max_length=100)] = ""
+    capacity: Optional[Annotated[int, Field(ge=0, le=1000)]] = None
+    topic: Annotated[Text, Field(max_length=500)] = ""
+
+
+class SessionUpdate(RequestModel):
+    office_id: Optional[Id] = None
+    host_ids: Optional[Annotated[list[Id], Field(min_length=1, max_length=20)]] = None
+    date: Optional[dt.date] = None
+    start_time: Optional[dt.time] = None
+    end_time: Optional[dt.time] = None
+    room: Optional[Annotated[Text, Field(max_length=100)]] = None
+    capacity: Optional[Annotated[int, Field(ge=0, le=1000)]] = None
+    topic: Optional[Annotated[Text, Field(max_length=500)]] = None
+
+
+class ApproveIn(RequestModel):
+    ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
+
+
+class ApproveOut(ResponseModel):
+    approved: int = Field(description="Sessions approved now; already approved ones are not counted.")
+
+
+class HeldIn(RequestModel):
+    visitors: Annotated[int, Field(ge=0, le=10000)]
+
+
+class CancelIn(RequestModel):
+    reason: Annotated[Text, Field(min_length=1, max_length=500)]

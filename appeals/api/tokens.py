@@ -1,0 +1,120 @@
+"""Personal API tokens (shown once, stored as SHA-256) and the per-token request budget."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from appeals import audit
+from appeals.api.models import ApiRateWindow
+from appeals.auth.models import ApiToken, User
+from appeals.database import dialect_insert, write_transaction
+from appeals.extensions import db
+from appeals.timeutil import utcnow
+
+TOKEN_PREFIX = "qab_"
+# "qab_" and the first characters of the secret: enough to tell tokens apart in a list, useless to an attacker.
+DISPLAY_PREFIX_LENGTH = 12
+NAME_MAX = 100
+RATE_WINDOW_SECONDS = 60
+
+
+class TokenError(ValueError):
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field
+
+
+def hash_token(secret):
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(user, name="", actor=None):
+    """A new token for `user`: returns (ApiToken, secret). The secret is never stored."""
+    name = (name or "").strip()
+    if len(name) > NAME_MAX:
+        raise TokenError(_("At most %(n)d characters.", n=NAME_MAX), "name")
+    if not user.is_active:
+        raise TokenError(_("A deactivated account cannot have API tokens."), "user")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with write_transaction():
+        token = ApiToken(
+            user_id=user.id,
+            name=name,
+            prefix=secret[:DISPLAY_PREFIX_LENGTH],
+            token_hash=hash_token(secret),
+            created_at=utcnow(),
+        )
+        db.session.add(token)
+        db.session.flush()
+        audit.record(
+            "api_token_created",
+            object_type="api_tokens",
+            object_id=token.id,
+            label=f"{user.username}: {token.prefix}…",
+            changes={"name": [None, name], "user": [None, user.username]},
+            user=actor or user,
+        )
+    return token, secret
+
+
+def revoke_token(token, actor=None):
+    with write_transaction():
+        token = db.session.merge(token)
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            audit.record(
+                "api_token_revoked",
+                object_type="api_tokens",
+                object_id=token.id,
+                label=f"{token.user.username}: {token.prefix}…",
+                user=actor,
+            )
+    return token
+
+
+def tokens_of(user):
+    return db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+    ).all()
+
+
+def find_active_token(secret):
+    """The active token with this secret whose owner's account is active, or None."""
+    if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    user = db.session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    return token
+
+
+def take_request_slot(token):
+    """Count one request against the token's budget; returns seconds to wait, or 0 when allowed.
+
+    Fixed one-minute windows counted in the database, so every gunicorn worker shares the budget.
+    The counter commits on its own: a request that later fails still counted.
+    """
+    limit = current_app.config["API_RATE_LIMIT_PER_MINUTE"]
+    now = utcnow()
+    window = now.replace(second=0, microsecond=0)
+    table = ApiRateWindow.__table__
+    with write_transaction():
+        insert = dialect_insert()(table).values(token_id=token.id, window_start=window, count=1)
+        bump = insert.on_conflict_do_update(
+            index_elements=[table.c.token_id, table.c.window_start], set_={"count": table.c.count + 1}
+        ).returning(table.c.count)
+        count = db.session.execute(bump).scalar_one()
+        if count == 1:
+            # First request of a new window: forget the old windows and note the token as used.
+            db.session.execute(sa.delete(table).where(table.c.token_id == token.id, table.c.window_start < window))
+            db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    if count > limit:
+        return max(1, int((window + timedelta(seconds=RATE_WINDOW_SECONDS) - now).total_seconds() + 0.999))
+    return 0
