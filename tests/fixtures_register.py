@@ -1,1 +1,63 @@
 """Fixtures for the register tests (loaded by tests/conftest.py)."""
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from appeals.register.rules import make_iin
+
+VALID_IIN = make_iin(date(1990, 1, 1), "m", 30)
+
+
+@pytest.fixture
+def reg_data(reference):
+    """A factory of valid registration data for the Kordai office; keyword arguments override fields."""
+    from appeals.timeutil import local_now
+
+    def build(**overrides):
+        data = {
+            "office_id": reference.kordai.id,
+            "received_at": (local_now() - timedelta(hours=1)).replace(second=0, microsecond=0),
+            "channel": "letter",
+            "applicant_kind": "individual",
+            "applicant_name": "Әбілқасымов Ерлан Серікұлы",
+            "iin": "",
+            "phone": "+7 701 123 45 67",
+            "address": "Абай көшесі, 12",
+            "settlement_id": reference.settlements[0].id,
+            "appeal_type": "statement",
+            "category_id": reference.categories[0].id,
+            "summary": "Көшедегі жолды жөндеу қажет",
+            "text": "Толық мәтін",
+        }
+        data.update(overrides)
+        return data
+
+    return build
+
+
+@pytest.fixture
+def reg_appeal(reg_data, users):
+    """Register an appeal through the service (as the Kordai clerk unless `actor` is given)."""
+    from appeals.register import services
+
+    def create(actor=None, link_repeat_of=None, **overrides):
+        return services.register_appeal(reg_data(**overrides), actor or users.clerk, link_repeat_of=link_repeat_of)
+
+    return create
+
+
+@pytest.fixture
+def reg_session(reference, users, db):
+    """A held reception session at the Kordai office today with two hosts; the second is the `host` user's."""
+    from appeals.schedules.models import Host, ReceptionSession
+    from appeals.timeutil import local_today
+
+    first = Host(full_name="Бекболатов Асқар", kind="candidate", office_id=reference.kordai.id)
+    second = Host(full_name="Құлыбеков Нұрлан", kind="deputy", office_id=reference.kordai.id, user_id=users.host.id)
+    session = ReceptionSession(
+        office_id=reference.kordai.id, date=local_today(), start_time=datetime.min.time().replace(hour=0),
+        end_time=datetime.min.time().replace(hour=23, minute=59), status="held", hosts=[first, second],
+    )
+    db.session.add_all([first, second, session])
+    db.session.commit()
+    return session

@@ -1,3 +1,492 @@
-from flask import Blueprint
+"""The register's pages: list, keyboard-first registration, appeal page with its workflow, import and export."""
+import threading
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from appeals.audit import AuditRecord
+from appeals.auth.permissions import can, permission_required, require
+from appeals.extensions import db
+from appeals.jobs import Job
+from appeals.pagination import paginate
+from appeals.reference.models import Category, Office, Settlement
+from appeals.register import services, transfer
+from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm
+from appeals.register.models import Appeal
+from appeals.schedules.models import Host, ReceptionSession
+from appeals.timeutil import local_now, local_today
 
 bp = Blueprint("register", __name__)
+
+TIMELINE_LABELS = {
+    "created": _l("Registered"),
+    "imported": _l("Registered by import"),
+    "updated": _l("Details corrected"),
+    "status_changed": _l("Status changed"),
+    "forwarded": _l("Forwarded to a competent body"),
+    "deadline_extended": _l("Deadline extended"),
+    "personal_data_viewed": _l("Personal data viewed"),
+}
+FIELD_LABELS = {
+    "status": _l("Status"), "responsible_id": _l("Responsible person"), "answer_text": _l("Answer"),
+    "answered_at": _l("Date answered"), "withdrawn_reason": _l("Reason"), "due_date": _l("Deadline"),
+    "reason": _l("Reason"), "forwarded_to": _l("Competent body"), "forwarded_at": _l("Date forwarded"),
+    "late": _l("Later than 3 working days"), "summary": _l("Summary"), "text": _l("Full text"),
+    "applicant_name": _l("Full name"), "iin": _l("IIN"), "phone": _l("Phone"), "address": _l("Address"),
+    "received_at": _l("Date and time received"), "channel": _l("Channel"), "appeal_type": _l("Type of appeal"),
+    "category_id": _l("Category"), "settlement_id": _l("Settlement"), "signatories": _l("Number of signatories"),
+    "applicant_kind": _l("Applicant"), "session_id": _l("Reception session"), "host_id": _l("Host who received it"),
+}
+IMPORT_INLINE_ROWS = 300
+
+
+def _get_appeal(appeal_id, action="appeal.view"):
+    appeal = db.session.get(Appeal, appeal_id) or abort(404)
+    require(action, appeal)
+    return appeal
+
+
+# --- Choices --------------------------------------------------------------------------------
+
+def _creatable_offices():
+    offices = db.session.scalars(sa.select(Office).where(Office.is_active.is_(True)).order_by(Office.code)).all()
+    return [office for office in offices if can(current_user, "appeal.create", office)]
+
+
+def _visible_offices():
+    offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
+    if current_user.role in ("clerk",):
+        return [office for office in offices if office.id in current_user.office_ids]
+    return offices
+
+
+def _settlements():
+    settlements = db.session.scalars(sa.select(Settlement).where(Settlement.is_active.is_(True))).all()
+    return sorted(settlements, key=lambda s: s.name.casefold())
+
+
+def _categories(include_id=None):
+    query = sa.select(Category).where(sa.or_(Category.is_active.is_(True), Category.id == (include_id or 0)))
+    return db.session.scalars(query.order_by(Category.sort_order, Category.code)).all()
+
+
+def _recent_sessions(office_ids, include_id=None):
+    since = local_today() - timedelta(days=21)
+    query = (
+        sa.select(ReceptionSession)
+        .where(ReceptionSession.office_id.in_(office_ids or {-1}), ReceptionSession.status != "cancelled",
+               ReceptionSession.date >= since, ReceptionSession.date <= local_today())
+    )
+    if include_id:
+        query = sa.select(ReceptionSession).where(sa.or_(ReceptionSession.id == include_id, query.whereclause))
+    return db.session.scalars(query.order_by(ReceptionSession.date.desc(), ReceptionSession.start_time.desc())).all()
+
+
+def _session_label(session):
+    hosts = ", ".join(host.full_name for host in session.hosts)
+    return f"{session.date:%d.%m.%Y} {session.start_time:%H:%M}–{session.end_time:%H:%M} · {session.office.code} · {hosts}"
+
+
+def _fill_choices(form, appeal=None):
+    offices = [appeal.office] if appeal else _creatable_offices()
+    form.office_id.choices = [(str(o.id), f"{o.code} — {o.name}") for o in offices]
+    office_ids = {o.id for o in offices}
+    # The third element adds attributes to the <option>: register.js narrows the host list with it.
+    form.session_id.choices = [("", "—", {})] + [
+        (str(s.id), _session_label(s), {"data-hosts": ",".join(str(h.id) for h in s.hosts)})
+        for s in _recent_sessions(office_ids, appeal.session_id if appeal else None)
+    ]
+    hosts = db.session.scalars(
+        sa.select(Host).where(sa.or_(Host.is_active.is_(True), Host.id == ((appeal.host_id if appeal else None) or 0)))
+        .order_by(Host.full_name)
+    ).all()
+    form.host_id.choices = [("", "—")] + [(str(h.id), h.full_name) for h in hosts]
+    form.settlement_id.choices = [("", "—")] + [
+        (str(s.id), f"{s.name} ({s.district.name})") for s in _settlements()
+    ]
+    form.category_id.choices = [("", "—")] + [
+        (str(c.id), c.name) for c in _categories(appeal.category_id if appeal else None)
+    ]
+    office = appeal.office if appeal else (offices[0] if len(offices) == 1 else None)
+    form.responsible_id.choices = [("", "—")] + [
+        (str(u.id), u.display_name) for u in services.responsible_choices(office)
+    ] if office else [("", "—")]
+
+
+def _autofocus(form, prefilled):
+    # After "save and register next" the receipt is already filled in: start at the applicant.
+    if prefilled:
+        target = form.applicant_name
+    elif len(form.office_id.choices) > 1:
+        target = form.office_id
+    else:
+        target = form.channel
+    target.render_kw = {**(target.render_kw or {}), "autofocus": True}
+
+
+def _form_data(form):
+    return {
+        "office_id": form.office_id.data,
+        "received_at": form.received_at.data or request.form.get("received_at"),
+        "channel": form.channel.data,
+        "session_id": form.session_id.data,
+        "host_id": form.host_id.data,
+        "applicant_kind": form.applicant_kind.data,
+        "applicant_name": form.applicant_name.data,
+        "iin": form.iin.data,
+        "phone": form.phone.data,
+        "address": form.address.data,
+        "settlement_id": form.settlement_id.data,
+        "signatories": form.signatories.data if form.signatories.data is not None else request.form.get("signatories"),
+        "appeal_type": form.appeal_type.data,
+        "category_id": form.category_id.data,
+        "summary": form.summary.data,
+        "text": form.text.data,
+        "responsible_id": form.responsible_id.data,
+    }
+
+
+FORM_FIELD = {"office": "office_id"}
+
+
+def _attach_errors(form, exc):
+    errors = getattr(exc, "errors", None) or {exc.field or "summary": [exc.message]}
+    for field, messages in errors.items():
+        target = getattr(form, FORM_FIELD.get(field, field), None)
+        if target is None:
+            flash(" ".join(messages), "error")
+            continue
+        # WTForms keeps errors as a tuple until validate() has run on the field.
+        target.errors = list(target.errors or []) + list(messages)
+
+
+def _repeat_rows(repeats):
+    rows = []
+    for appeal in repeats:
+        rows.append({
+            "appeal": appeal,
+            "visible": can(current_user, "appeal.view", appeal),
+            "personal": services.list_row_personal(appeal, current_user) if can(current_user, "appeal.view", appeal) else None,
+        })
+    return rows
+
+
+# --- Registration -------------------------------------------------------------------------
+
+@bp.route("/appeals/new", methods=["GET", "POST"])
+@permission_required("appeal.create")
+def new_appeal():
+    form = AppealForm()
+    _fill_choices(form)
+    if not form.office_id.choices:
+        abort(403)
+    repeats = []
+    if request.method == "GET":
+        # "Save and register next" keeps what a batch of appeals from one reception shares.
+        for key in ("office_id", "channel", "session_id", "host_id", "settlement_id"):
+            if request.args.get(key):
+                getattr(form, key).data = request.args[key]
+        received = services._parse_datetime(request.args.get("received_at"))
+        form.received_at.data = received or local_now().replace(second=0, microsecond=0)
+        if not form.channel.data or form.channel.data not in dict(form.channel.choices):
+            form.channel.data = "session"
+        _autofocus(form, prefilled=bool(request.args.get("channel")))
+    if request.method == "POST" and form.validate_on_submit():
+        data = _form_data(form)
+        try:
+            services.clean_appeal_data(data, current_user)
+            if not form.repeats_checked.data:
+                repeats = services.find_possible_repeats(data)
+                if repeats:
+                    form.repeats_checked.data = "1"
+                    return render_template("register/form.html", form=form, appeal=None, repeats=_repeat_rows(repeats))
+            appeal = services.register_appeal(data, current_user, link_repeat_of=form.repeat_of.data or None)
+        except services.AppealError as exc:
+            _attach_errors(form, exc)
+            return render_template("register/form.html", form=form, appeal=None, repeats=[]), 400
+        message = Markup(_("Appeal %(number)s registered.", number=Markup('<a href="%s">%s</a>') % (
+            url_for("register.appeal_detail", appeal_id=appeal.id), appeal.number)))
+        flash(message, "success")
+        if form.save_next.data:
+            return redirect(url_for(
+                "register.new_appeal", office_id=appeal.office_id, channel=appeal.channel,
+                session_id=appeal.session_id or "", host_id=appeal.host_id or "",
+                received_at=appeal.received_at.strftime("%Y-%m-%dT%H:%M") if appeal.session_id else None,
+            ))
+        return redirect(url_for("register.appeal_detail", appeal_id=appeal.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("register/form.html", form=form, appeal=None, repeats=[]), status
+
+
+@bp.route("/appeals/<int:appeal_id>/edit", methods=["GET", "POST"])
+def edit_appeal(appeal_id):
+    appeal = _get_appeal(appeal_id, "appeal.edit")
+    if appeal.status in ("closed", "withdrawn"):
+        flash(_("A closed or withdrawn appeal can no longer be edited."), "error")
+        return redirect(url_for("register.appeal_detail", appeal_id=appeal.id))
+    form = AppealForm(obj=appeal)
+    _fill_choices(form, appeal)
+    if request.method == "GET":
+        for key in ("office_id", "session_id", "host_id", "settlement_id", "category_id", "responsible_id"):
+            value = getattr(appeal, key)
+            getattr(form, key).data = str(value) if value else ""
+    elif form.validate_on_submit():
+        data = _form_data(form)
+        data.pop("office_id")
+        try:
+            services.update_appeal(appeal, data, current_user)
+        except services.AppealError as exc:
+            _attach_errors(form, exc)
+            return render_template("register/form.html", form=form, appeal=appeal, repeats=[]), 400
+        flash(_("Appeal %(number)s saved.", number=appeal.number), "success")
+        return redirect(url_for("register.appeal_detail", appeal_id=appeal.id))
+    return render_template("register/form.html", form=form, appeal=appeal, repeats=[])
+
+
+# --- The appeal page ----------------------------------------------------------------------
+
+def _timeline(appeal):
+    records = db.session.scalars(
+        sa.select(AuditRecord)
+        .where(AuditRecord.object_type == "appeals", AuditRecord.object_id == str(appeal.id))
+        .order_by(AuditRecord.created_at, AuditRecord.id)
+    ).all()
+    return records
+
+
+def _render_detail(appeal, reveal=False, errors=None, open_action=None, status=200):
+    applicant = services.appeal_for_display(appeal, current_user, reveal=reveal)
+    appeal = db.session.get(Appeal, appeal.id)
+    responsible = services.responsible_choices(appeal.office) if can(current_user, "appeal.transition", appeal) else []
+    return render_template(
+        "register/detail.html",
+        appeal=appeal,
+        applicant=applicant,
+        timeline=_timeline(appeal),
+        timeline_labels=TIMELINE_LABELS,
+        field_labels=FIELD_LABELS,
+        allowed=services.allowed_transitions(appeal),
+        deadline=services.deadline_state(appeal),
+        forward_due=services.forward_due_date(appeal.received_at),
+        extension_limit=services.extension_limit(appeal),
+        responsible_choices=responsible,
+        repeats_of_this=db.session.scalars(
+            sa.select(Appeal).where(Appeal.repeat_of_id == appeal.id).order_by(Appeal.received_at)
+        ).all(),
+        errors=errors or {},
+        open_action=open_action,
+        form_values=request.form if request.method == "POST" else {},
+        today=local_today(),
+    ), status
+
+
+@bp.route("/appeals/<int:appeal_id>", methods=["GET", "POST"])
+def appeal_detail(appeal_id):
+    appeal = _get_appeal(appeal_id)
+    reveal = request.method == "POST" and request.form.get("reveal") == "1"
+    if reveal and services.personal_data_mode(current_user, appeal) != "on_request":
+        abort(403)
+    return _render_detail(appeal, reveal=reveal)
+
+
+@bp.route("/appeals/<int:appeal_id>/transition", methods=["POST"])
+def transition(appeal_id):
+    appeal = _get_appeal(appeal_id, "appeal.transition")
+    new_status = request.form.get("status", "")
+    try:
+        services.transition(
+            appeal, new_status, current_user,
+            responsible_id=request.form.get("responsible_id"),
+            answer_text=request.form.get("answer_text"),
+            answered_at=request.form.get("answered_at"),
+            reason=request.form.get("reason"),
+            recipient=request.form.get("recipient"),
+            date=request.form.get("date"),
+        )
+    except services.AppealError as exc:
+        errors = getattr(exc, "errors", None) or {exc.field or "status": [exc.message]}
+        return _render_detail(appeal, errors=errors, open_action=new_status, status=400)
+    from appeals.labels import APPEAL_STATUS_LABELS
+
+    flash(_("Status changed to \u201c%(status)s\u201d.", status=APPEAL_STATUS_LABELS[new_status]), "success")
+    return redirect(url_for("register.appeal_detail", appeal_id=appeal_id))
+
+
+@bp.route("/appeals/<int:appeal_id>/extend", methods=["GET", "POST"])
+def extend(appeal_id):
+    appeal = _get_appeal(appeal_id, "appeal.extend")
+    form = ExtendForm()
+    if request.method == "GET":
+        form.new_due.data = min(services.extension_limit(appeal), appeal.due_date + timedelta(days=30))
+    if form.validate_on_submit():
+        try:
+            services.extend_deadline(appeal, form.new_due.data, form.reason.data, current_user)
+        except services.AppealError as exc:
+            _attach_errors(form, exc)
+            return render_template("register/extend.html", form=form, appeal=appeal,
+                                   limit=services.extension_limit(appeal)), 400
+        flash(_("The deadline of %(number)s was extended.", number=appeal.number), "success")
+        return redirect(url_for("register.appeal_detail", appeal_id=appeal_id))
+    if request.method == "POST" and form.new_due.errors:
+        form.new_due.errors = [_("Enter a valid date.")]
+        return render_template("register/extend.html", form=form, appeal=appeal, limit=services.extension_limit(appeal)), 400
+    return render_template("register/extend.html", form=form, appeal=appeal, limit=services.extension_limit(appeal))
+
+
+@bp.route("/appeals/<int:appeal_id>/forward", methods=["GET", "POST"])
+def forward(appeal_id):
+    appeal = _get_appeal(appeal_id, "appeal.transition")
+    form = ForwardForm()
+    context = {"appeal": appeal, "forward_due": services.forward_due_date(appeal.received_at)}
+    if request.method == "GET":
+        form.date.data = local_today()
+    if form.validate_on_submit():
+        try:
+            services.forward(appeal, form.recipient.data, form.date.data, current_user)
+        except services.AppealError as exc:
+            _attach_errors(form, exc)
+            return render_template("register/forward.html", form=form, **context), 400
+        flash(_("Appeal %(number)s forwarded.", number=appeal.number), "success")
+        return redirect(url_for("register.appeal_detail", appeal_id=appeal_id))
+    if request.method == "POST":
+        form.date.errors = [_("Enter a valid date.")] if form.date.errors else form.date.errors
+        return render_template("register/forward.html", form=form, **context), 400
+    return render_template("register/forward.html", form=form, **context)
+
+
+# --- The list and export ------------------------------------------------------------------
+
+def _filter_choices():
+    return {
+        "offices": _visible_offices(),
+        "settlements": _settlements(),
+        "categories": _categories(),
+        "hosts": db.session.scalars(sa.select(Host).order_by(Host.full_name)).all()
+        if current_user.role != "host" else [],
+    }
+
+
+@bp.route("/appeals")
+@permission_required("appeal.view")
+def list_appeals():
+    filters = services.parse_list_filters(request.args)
+    query = services.with_list_relations(services.build_list_query(filters, current_user))
+    page = paginate(query, request.args)
+    items = list(dict.fromkeys(page.items))
+    mode = services.personal_data_mode(current_user)
+    rows = [
+        {"appeal": a, "personal": services.list_row_personal(a, current_user, mode), "deadline": services.deadline_state(a)}
+        for a in items
+    ]
+    export_args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "size", "format")}
+    return render_template("register/list.html", page=page, rows=rows, filters=filters, choices=_filter_choices(),
+                           export_args=export_args,
+                           active_filters=any(filters[k] for k in services.FILTER_KEYS if k != "sort"))
+
+
+@bp.route("/appeals/export")
+@permission_required("appeal.export")
+def export():
+    filters = services.parse_list_filters(request.args)
+    query = services.build_list_query(filters, current_user)
+    stamp = local_now().strftime("%Y%m%d-%H%M")
+    fmt = request.args.get("format", "csv")
+    if fmt == "xlsx":
+        content = services.export_xlsx(query, current_user._get_current_object())
+        return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="appeals-{stamp}.xlsx"'})
+    if fmt != "csv":
+        abort(400)
+    # Built whole (at most EXPORT_MAX_ROWS rows): a streamed body would outlive the request's database session.
+    content = "".join(services.export_csv(query, current_user._get_current_object())).encode("utf-8")
+    return Response(content, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="appeals-{stamp}.csv"'})
+
+
+# --- Import ---------------------------------------------------------------------------------
+
+def _imports_folder():
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@bp.route("/appeals/import/template")
+@permission_required("appeal.import")
+def import_template():
+    return Response(transfer.import_template_xlsx(),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="appeals-import-template.xlsx"'})
+
+
+@bp.route("/appeals/import", methods=["GET", "POST"])
+@permission_required("appeal.import")
+def import_appeals():
+    job_id = request.args.get("job", type=int)
+    if job_id:
+        job = db.session.get(Job, job_id)
+        if job is None or job.kind != "import_appeals" or (job.user_id != current_user.id and current_user.role != "coordinator"):
+            abort(404)
+        return render_template("register/import_job.html", job=job)
+
+    form = ImportForm()
+    form.office_id.choices = [(str(o.id), f"{o.code} — {o.name}") for o in _creatable_offices()]
+    if form.validate_on_submit():
+        office = db.session.get(Office, int(form.office_id.data or 0)) if (form.office_id.data or "").isdigit() else None
+        upload = form.file.data
+        if office is None or not can(current_user, "appeal.import", office):
+            form.office_id.errors = [_("Choose the office that registers the appeal.")]
+        elif upload is None or not upload.filename:
+            form.file.errors = [_("Choose a file to import.")]
+        else:
+            content = upload.read()
+            try:
+                rows = services.read_import_file(upload.filename, content)
+            except services.AppealError as exc:
+                form.file.errors = [exc.message]
+            else:
+                job = _start_import(office, upload.filename, rows)
+                return redirect(url_for("register.import_appeals", job=job.id))
+        return render_template("register/import.html", form=form, columns=transfer.IMPORT_COLUMNS), 400
+    return render_template("register/import.html", form=form, columns=transfer.IMPORT_COLUMNS)
+
+
+def _start_import(office, filename, rows):
+    from appeals.database import write_transaction
+
+    with write_transaction():
+        job = Job(kind="import_appeals", user_id=current_user.id, status="queued", total=len(rows),
+                  params={"office": office.code, "filename": Path(filename).name[:200], "phase": "queued"})
+        db.session.add(job)
+    job_id, actor_id, code = job.id, current_user.id, office.code
+    if len(rows) <= current_app.config.get("IMPORT_INLINE_ROWS", IMPORT_INLINE_ROWS):
+        transfer.run_import_job(job_id, rows, code, actor_id)
+    else:
+        app = current_app._get_current_object()
+
+        def work():
+            with app.app_context():
+                try:
+                    transfer.run_import_job(job_id, rows, code, actor_id)
+                finally:
+                    db.session.remove()
+
+        threading.Thread(target=work, name=f"import-{job_id}-{uuid.uuid4().hex[:6]}", daemon=True).start()
+    return db.session.get(Job, job_id)

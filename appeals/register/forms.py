@@ -1,0 +1,75 @@
+"""Forms of the register. They render fields and carry CSRF; the rules themselves live in services."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import Optional
+
+from appeals.labels import APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
+from appeals.register.models import SUMMARY_MAX, TEXT_MAX
+
+
+class Marked:
+    """Marks a field as required in the interface; the register service enforces it with its own message."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        return None
+
+
+def _choices(labels):
+    return [(code, label) for code, label in labels.items()]
+
+
+class AppealForm(FlaskForm):
+    office_id = SelectField(_l("Office"), choices=[], validate_choice=False, validators=[Marked()])
+    received_at = DateTimeLocalField(_l("Date and time received"), format="%Y-%m-%dT%H:%M",
+                                     validators=[Optional()], render_kw={"step": 60})
+    channel = SelectField(_l("Channel"), choices=_choices(CHANNEL_LABELS), validate_choice=False, validators=[Marked()])
+    session_id = SelectField(_l("Reception session"), choices=[], validate_choice=False)
+    host_id = SelectField(_l("Host who received it"), choices=[], validate_choice=False)
+    applicant_kind = SelectField(_l("Applicant"), choices=_choices(APPLICANT_KIND_LABELS), validate_choice=False)
+    applicant_name = StringField(_l("Full name"), render_kw={"maxlength": 200, "autocomplete": "off"})
+    iin = StringField(_l("IIN"), render_kw={"maxlength": 14, "inputmode": "numeric", "autocomplete": "off"})
+    phone = StringField(_l("Phone"), render_kw={"maxlength": 25, "inputmode": "tel", "autocomplete": "off"})
+    address = StringField(_l("Address"), render_kw={"maxlength": 300, "autocomplete": "off"})
+    settlement_id = SelectField(_l("Settlement"), choices=[], validate_choice=False, validators=[Marked()])
+    signatories = IntegerField(_l("Number of signatories"), validators=[Optional()], render_kw={"min": 2})
+    appeal_type = SelectField(_l("Type of appeal"), choices=_choices(APPEAL_TYPE_LABELS), validate_choice=False, validators=[Marked()])
+    category_id = SelectField(_l("Category"), choices=[], validate_choice=False, validators=[Marked()])
+    summary = TextAreaField(_l("Summary"), validators=[Marked()], render_kw={"maxlength": SUMMARY_MAX, "rows": 2})
+    text = TextAreaField(_l("Full text"), render_kw={"maxlength": TEXT_MAX, "rows": 6})
+    responsible_id = SelectField(_l("Responsible person"), choices=[], validate_choice=False)
+    # Set once the clerk has seen the list of possible repeats, so the second submit saves.
+    repeats_checked = HiddenField()
+    repeat_of = HiddenField()
+    save = SubmitField(_l("Save"))
+    save_next = SubmitField(_l("Save and register next"))
+
+
+class ExtendForm(FlaskForm):
+    new_due = DateField(_l("New deadline"), validators=[Optional()])
+    reason = TextAreaField(_l("Reasons for the extension"), validators=[Marked()], render_kw={"maxlength": 1000, "rows": 3})
+    submit = SubmitField(_l("Extend the deadline"))
+
+
+class ForwardForm(FlaskForm):
+    recipient = StringField(_l("Competent body"), validators=[Marked()], render_kw={"maxlength": 300})
+    date = DateField(_l("Date forwarded"), validators=[Optional()])
+    submit = SubmitField(_l("Forward"))
+
+
+class ImportForm(FlaskForm):
+    office_id = SelectField(_l("Office"), choices=[], validate_choice=False, validators=[Marked()])
+    file = FileField(_l("File (CSV or XLSX)"), validators=[Marked()], render_kw={"accept": ".csv,.xlsx"})
+    submit = SubmitField(_l("Check and import"))

@@ -1,0 +1,430 @@
+"""Import of appeals from CSV/XLSX sheets (typed in after door-to-door visits) and export of the register.
+
+An import is checked row by row first; only a file without errors is registered, in one
+transaction, so a bad file leaves the register exactly as it was.
+"""
+import csv
+import io
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from appeals.database import is_postgresql, write_transaction
+from appeals.extensions import db
+from appeals.jobs import Job
+from appeals.labels import APPEAL_STATUS_LABELS, APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
+from appeals.reference.models import Category, Office, Settlement
+from appeals.register import services
+from appeals.register.models import Appeal
+from appeals.schedules.models import Host, ReceptionSession
+from appeals.timeutil import utcnow
+
+# Import columns: code (header in the template), label, required.
+IMPORT_COLUMNS = (
+    ("received_at", _l("Date and time received"), True),
+    ("channel", _l("Channel"), True),
+    ("applicant_kind", _l("Applicant"), False),
+    ("applicant_name", _l("Full name"), False),
+    ("iin", _l("IIN"), False),
+    ("phone", _l("Phone"), False),
+    ("address", _l("Address"), False),
+    ("settlement", _l("Settlement"), True),
+    ("signatories", _l("Signatories"), False),
+    ("appeal_type", _l("Type"), True),
+    ("category", _l("Category"), True),
+    ("summary", _l("Summary"), True),
+    ("text", _l("Full text"), False),
+    ("host", _l("Host"), False),
+)
+IMPORT_MAX_ROWS = 20000
+PROGRESS_EVERY = 100
+# Field names of the register rules → import column codes, for row-level error reports.
+FIELD_TO_COLUMN = {"settlement_id": "settlement", "category_id": "category", "host_id": "host", "session_id": "channel"}
+
+
+def _fold(value):
+    return " ".join(str(value or "").split()).casefold()
+
+
+def _label_lookup(labels):
+    """{folded code or label in any UI language: code}, so a sheet may say "phone", "Телефон" or "Телефон"."""
+    lookup = {}
+    for code, label in labels.items():
+        lookup[_fold(code)] = code
+        for language in current_app.config["LANGUAGES"]:
+            with force_locale(language):
+                lookup[_fold(str(label))] = code
+    return lookup
+
+
+def _header_lookup():
+    lookup = {}
+    for code, label, _required in IMPORT_COLUMNS:
+        lookup[_fold(code)] = code
+        for language in current_app.config["LANGUAGES"]:
+            with force_locale(language):
+                lookup[_fold(str(label))] = code
+    return lookup
+
+
+def _decode(content):
+    """UTF-8 (with or without BOM) or Windows-1251, the two encodings Excel in Kazakhstan saves CSV in."""
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            # UTF-16 and binary files decode as Windows-1251 too, but carry NUL bytes.
+            break
+        return text
+    raise services.AppealError(
+        _("The file's encoding is not recognised. Save it as CSV in UTF-8 or Windows-1251, or as XLSX."), "file")
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_import_file(filename, content):
+    """Rows of a CSV or XLSX file as [(row number, {column code: value})]; AppealError for unreadable files."""
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        raw_rows = _xlsx_rows(content)
+    elif name.endswith(".csv") or name.endswith(".txt"):
+        raw_rows = _csv_rows(content)
+    else:
+        raise services.AppealError(_("Upload a .csv or .xlsx file."), "file")
+    if not raw_rows:
+        raise services.AppealError(_("The file is empty."), "file")
+    lookup = _header_lookup()
+    header = [lookup.get(_fold(cell)) for cell in raw_rows[0]]
+    missing = [str(label) for code, label, required in IMPORT_COLUMNS if required and code not in header]
+    if missing:
+        raise services.AppealError(
+            _("The first row must name the columns; missing: %(columns)s. Download the template to see them.",
+              columns=", ".join(missing)), "file")
+    rows = []
+    for number, raw in enumerate(raw_rows[1:], start=2):
+        values = {code: _cell(raw[i]) if i < len(raw) else "" for i, code in enumerate(header) if code}
+        if any(v not in ("", None) for v in values.values()):
+            rows.append((number, values))
+    if not rows:
+        raise services.AppealError(_("The file has no rows below the header."), "file")
+    if len(rows) > IMPORT_MAX_ROWS:
+        raise services.AppealError(_("At most %(n)d rows can be imported at once.", n=IMPORT_MAX_ROWS), "file")
+    return rows
+
+
+def _csv_rows(content):
+    text = _decode(content)
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def _xlsx_rows(content):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+        raise services.AppealError(_("The XLSX file cannot be read; is it damaged?"), "file") from exc
+    sheet = workbook.worksheets[0]
+    rows = [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    workbook.close()
+    return rows
+
+
+class _Resolver:
+    """Names in a sheet → ids, loaded once per import."""
+
+    def __init__(self, office):
+        self.office = office
+        self.channels = _label_lookup(CHANNEL_LABELS)
+        self.kinds = _label_lookup(APPLICANT_KIND_LABELS)
+        self.types = _label_lookup(APPEAL_TYPE_LABELS)
+        self.settlements = {}
+        for settlement in db.session.scalars(sa.select(Settlement).where(Settlement.is_active.is_(True))):
+            for key in (settlement.name_kk, settlement.name_ru, settlement.kato):
+                if key:
+                    # A name shared by two settlements is ambiguous: only its KATO code identifies it.
+                    folded = _fold(key)
+                    self.settlements[folded] = None if folded in self.settlements and key != settlement.kato else settlement.id
+        self.categories = {}
+        for category in db.session.scalars(sa.select(Category).where(Category.is_active.is_(True))):
+            for key in (category.code, category.name_kk, category.name_ru, category.name_en):
+                if key:
+                    self.categories[_fold(key)] = category.id
+        self.hosts = {_fold(host.full_name): host.id for host in db.session.scalars(sa.select(Host))}
+
+    def row_data(self, values):
+        data = {"office": self.office}
+        errors = []
+        data["received_at"] = values.get("received_at")
+        for key, lookup in (("channel", self.channels), ("applicant_kind", self.kinds), ("appeal_type", self.types)):
+            raw = values.get(key, "")
+            code = lookup.get(_fold(raw))
+            if raw and code is None:
+                errors.append((key, _("Unknown value \u201c%(value)s\u201d.", value=raw)))
+            data[key] = code or ""
+        if not data["applicant_kind"]:
+            data["applicant_kind"] = "individual"
+        for key in ("applicant_name", "iin", "phone", "address", "signatories", "summary", "text"):
+            data[key] = values.get(key, "")
+        settlement = values.get("settlement", "")
+        data["settlement_id"] = self.settlements.get(_fold(settlement))
+        if settlement and data["settlement_id"] is None:
+            errors.append(("settlement", _("Unknown settlement \u201c%(value)s\u201d.", value=settlement)))
+        category = values.get("category", "")
+        data["category_id"] = self.categories.get(_fold(category))
+        if category and data["category_id"] is None:
+            errors.append(("category", _("Unknown category \u201c%(value)s\u201d.", value=category)))
+        host = values.get("host", "")
+        data["host_id"] = self.hosts.get(_fold(host)) if host else None
+        if host and data["host_id"] is None:
+            errors.append(("host", _("Unknown host \u201c%(value)s\u201d.", value=host)))
+        if data["channel"] == "session":
+            received = services._parse_datetime(data["received_at"])
+            if received is not None:
+                sessions = db.session.scalars(
+                    sa.select(ReceptionSession).where(
+                        ReceptionSession.office_id == self.office.id,
+                        ReceptionSession.date == received.date(),
+                        ReceptionSession.status != "cancelled",
+                    )
+                ).all()
+                if len(sessions) == 1:
+                    data["session_id"] = sessions[0].id
+                elif len(sessions) > 1 and data["host_id"]:
+                    matching = [s for s in sessions if data["host_id"] in {h.id for h in s.hosts}]
+                    data["session_id"] = matching[0].id if len(matching) == 1 else None
+        return data, errors
+
+
+class _Progress:
+    """Job progress written through a connection of its own, so other requests see it while the import runs."""
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+
+    def update(self, **values):
+        if self.job_id is None:
+            return
+        table = Job.__table__
+        with db.engine.begin() as connection:
+            connection.execute(sa.update(table).where(table.c.id == self.job_id).values(**values))
+
+
+def import_rows(rows, office, actor, job=None):
+    """Validate every row, then register all of them in one transaction; ImportValidationError lists bad rows.
+
+    rows: [(row number, {column code: value})] as read_import_file returns, or plain dicts.
+    """
+    if isinstance(office, str):
+        office = db.session.scalar(sa.select(Office).where(Office.code == office.strip().upper()))
+    if office is None:
+        raise services.AppealError(_("Choose the office that registers the appeal."), "office")
+    if actor is not None and not services.can(actor, "appeal.import", office):
+        raise services.AppealError(_("You cannot register appeals for this office."), "office")
+    rows = [row if isinstance(row, tuple) else (index, row) for index, row in enumerate(rows, start=2)]
+    progress = _Progress(job.id if job is not None else None)
+    if job is not None:
+        progress.update(status="running", total=len(rows), progress=0, params={**(job.params or {}), "phase": "validating"})
+
+    resolver = _Resolver(office)
+    cleaned = []
+    row_errors = []
+    for index, (row_number, values) in enumerate(rows, start=1):
+        data, errors = resolver.row_data(values)
+        for column, message in errors:
+            row_errors.append((row_number, column, message))
+        try:
+            cleaned.append(services.clean_appeal_data(data, actor))
+        except services.AppealValidationError as exc:
+            reported = {column for column, _message in errors}
+            for field, messages in exc.errors.items():
+                column = FIELD_TO_COLUMN.get(field, field)
+                if column in reported:
+                    continue
+                for message in messages:
+                    row_errors.append((row_number, column, message))
+        if index % PROGRESS_EVERY == 0:
+            progress.update(progress=index)
+    if row_errors:
+        raise services.ImportValidationError(row_errors)
+
+    if job is not None:
+        progress.update(progress=0, params={**(job.params or {}), "phase": "saving"})
+    # SQLite has one writer: while this transaction holds the lock, progress cannot be written elsewhere.
+    live_progress = job is not None and is_postgresql()
+    with write_transaction():
+        imported = []
+        for index, values in enumerate(cleaned, start=1):
+            imported.append(services._insert_appeal(values, actor, audit_action="imported"))
+            if live_progress and index % PROGRESS_EVERY == 0:
+                progress.update(progress=index)
+    return imported
+
+
+def run_import_job(job_id, rows, office_code, actor_id):
+    """Execute an import job to its end and record the outcome on the job (inline or in a worker thread)."""
+    from appeals.auth.models import User
+
+    job = db.session.get(Job, job_id)
+    actor = db.session.get(User, actor_id) if actor_id else None
+    params = dict(job.params or {})
+    try:
+        imported = import_rows(rows, office_code, actor, job=job)
+    except services.ImportValidationError as exc:
+        db.session.rollback()
+        params.update(phase="rejected", errors=[list(e) for e in exc.row_errors[:500]], error_count=len(exc.row_errors))
+        _finish(job_id, "failed", params, exc.message)
+        return False
+    except services.AppealError as exc:
+        db.session.rollback()
+        params.update(phase="rejected", errors=[], error_count=0)
+        _finish(job_id, "failed", params, exc.message)
+        return False
+    except Exception:  # noqa: BLE001 - the job must end as failed whatever happened, and say so
+        current_app.logger.exception("import job %s failed", job_id)
+        db.session.rollback()
+        params.update(phase="rejected", errors=[], error_count=0)
+        _finish(job_id, "failed", params, _("The import failed unexpectedly; nothing was imported."))
+        return False
+    params.update(phase="done", imported=len(imported),
+                  first=imported[0].number if imported else "", last=imported[-1].number if imported else "")
+    _finish(job_id, "done", params, "", progress=len(imported))
+    return True
+
+
+def _finish(job_id, status, params, error, progress=None):
+    values = {"status": status, "params": params, "error": error or "", "finished_at": utcnow()}
+    if progress is not None:
+        values["progress"] = progress
+    _Progress(job_id).update(**values)
+
+
+def import_template_xlsx():
+    """An empty sheet with the column codes, an example row and a second sheet explaining each column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "appeals"
+    sheet.append([code for code, _label, _required in IMPORT_COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append([
+        "2021-03-15 10:30", "door_to_door", "individual", "Әбілқасымов Ерлан Серікұлы", "", "+77011234567",
+        "Абай көшесі, 12", "Қордай", "", "statement", "roads", _("Repair of the street road"), "", "",
+    ])
+    for column in sheet.columns:
+        sheet.column_dimensions[column[0].column_letter].width = 22
+    help_sheet = workbook.create_sheet(_("Help"))
+    help_sheet.append([_("Column"), _("Meaning"), _("Required"), _("Allowed values")])
+    allowed = {
+        "channel": ", ".join(CHANNEL_LABELS),
+        "applicant_kind": ", ".join(APPLICANT_KIND_LABELS),
+        "appeal_type": ", ".join(APPEAL_TYPE_LABELS),
+        "received_at": "YYYY-MM-DD HH:MM / DD.MM.YYYY HH:MM",
+        "settlement": _("Settlement name (Kazakh or Russian) or KATO code"),
+        "category": _("Category code or name"),
+        "iin": _("12 digits"),
+    }
+    for code, label, required in IMPORT_COLUMNS:
+        help_sheet.append([code, str(label), _("yes") if required else "", allowed.get(code, "")])
+    for cell in help_sheet[1]:
+        cell.font = Font(bold=True)
+    help_sheet.column_dimensions["B"].width = 30
+    help_sheet.column_dimensions["D"].width = 60
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- Export --------------------------------------------------------------------------------
+
+EXPORT_MAX_ROWS = 100000
+
+
+def _export_header():
+    return [
+        _("Number"), _("Received"), _("Office"), _("Channel"), _("Applicant"), _("IIN"), _("Phone"),
+        _("Settlement"), _("Type"), _("Category"), _("Summary"), _("Status"), _("Due date"), _("Repeat of"),
+    ]
+
+
+def _export_rows(query, user):
+    mode = services.personal_data_mode(user)
+    statement = services.with_list_relations(query).limit(EXPORT_MAX_ROWS).execution_options(yield_per=500)
+    repeat_numbers = {}
+    for appeal in db.session.scalars(statement):
+        name, iin, phone = services.list_row_personal(appeal, user, mode)
+        repeat = ""
+        if appeal.repeat_of_id:
+            if appeal.repeat_of_id not in repeat_numbers:
+                repeat_numbers[appeal.repeat_of_id] = db.session.scalar(
+                    sa.select(Appeal.number).where(Appeal.id == appeal.repeat_of_id))
+            repeat = repeat_numbers[appeal.repeat_of_id]
+        yield [
+            appeal.number, appeal.received_at.strftime("%d.%m.%Y %H:%M"), appeal.office.code,
+            str(CHANNEL_LABELS.get(appeal.channel, appeal.channel)), name or str(APPLICANT_KIND_LABELS[appeal.applicant_kind]),
+            iin, phone, appeal.settlement.name if appeal.settlement else "",
+            str(APPEAL_TYPE_LABELS.get(appeal.appeal_type, appeal.appeal_type)),
+            appeal.category.name if appeal.category else "", appeal.summary,
+            str(APPEAL_STATUS_LABELS.get(appeal.status, appeal.status)), appeal.due_date.strftime("%d.%m.%Y"), repeat,
+        ]
+
+
+def _csv_safe(value):
+    # A cell starting with = + - @ is a formula to a spreadsheet: never let citizen-typed text run as one.
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") and not text[1:2].isdigit() else text
+
+
+def export_csv(query, user):
+    """CSV lines (UTF-8 with BOM so that Excel opens Cyrillic correctly), streamed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(_export_header())
+    yield "\ufeff" + buffer.getvalue()
+    for row in _export_rows(query, user):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_csv_safe(value) for value in row])
+        yield buffer.getvalue()
+
+
+def export_xlsx(query, user):
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Appeals"))
+    header = []
+    for title in _export_header():
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for row in _export_rows(query, user):
+        sheet.append([_csv_safe(value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
