@@ -1,0 +1,309 @@
+"""Every route, as every role and as an anonymous visitor, gives the status its role deserves.
+
+The routes come from `app.url_map`, so a page added tomorrow is checked too: a route without an
+entry in EXPECTED fails `test_every_route_has_an_expectation` until someone decides who may open it.
+
+Sample objects (an appeal, a session, a host, a directive, a mandate...) belong to the Merke
+office, so the Kordai clerk meets them as another office's data: object-level refusals (IDOR)
+are part of the matrix.
+"""
+import datetime as dt
+import re
+
+import pytest
+
+ROLES = ("admin", "coordinator", "clerk", "host", "viewer")
+ANON = "anonymous"
+
+# Who may open each endpoint. "public": everyone including anonymous visitors; "user": any
+# logged-in role; otherwise the set of roles allowed. API endpoints (token auth) are marked
+# with api=True: anonymous gets 401 there instead of a redirect to the login page.
+PUBLIC, USER = "public", "user"
+ALL = set(ROLES)
+
+
+def E(who, api=False, anon=None, every=None, data=None):
+    """`every`: the one outcome for everybody; `data(samples)`: form fields a POST needs to reach its check."""
+    return {"who": who, "api": api, "anon": anon, "every": every, "data": data}
+
+
+EXPECTED = {
+    "static": E(PUBLIC),
+    "auth.login": E(PUBLIC),
+    "auth.logout": E(PUBLIC, every="login"),  # always back to the login form
+    "auth.set_language": E(PUBLIC),
+    "auth.change_password": E(USER),
+    "home.index": E(USER),
+    # Administration
+    "admin.users": E({"admin"}),
+    "admin.new_user": E({"admin"}),
+    "admin.edit_user": E({"admin"}),
+    "admin.audit_log": E({"admin"}),
+    "reference.categories": E({"admin"}),
+    "reference.districts": E({"admin"}),
+    "reference.offices": E({"admin"}),
+    "reference.settlements": E({"admin"}),
+    "reference.edit_category": E({"admin"}),
+    "reference.edit_district": E({"admin"}),
+    "reference.edit_office": E({"admin"}),
+    "reference.edit_region": E({"admin"}),
+    "reference.edit_settlement": E({"admin"}),
+    "reference.import_settlements": E({"admin"}),
+    "reference.new_category": E({"admin"}),
+    "reference.new_district": E({"admin"}),
+    "reference.new_office": E({"admin"}),
+    "reference.new_region": E({"admin"}),
+    "reference.new_settlement": E({"admin"}),
+    # Schedules: the session and host belong to Merke, a draft.
+    "schedules.public_schedule": E(PUBLIC),
+    "schedules.host_feed": E(PUBLIC),  # the secret token in the URL is the credential
+    "schedules.calendar": E(ALL),
+    "schedules.my_schedule": E({"host"}),
+    "schedules.approve": E({"coordinator"}),
+    "schedules.session_detail": E({"admin", "coordinator", "viewer"}),
+    "schedules.new_session": E({"admin", "coordinator", "clerk"}),
+    "schedules.edit_session": E({"admin", "coordinator"}),
+    "schedules.cancel": E({"admin", "coordinator"}),
+    "schedules.mark_held": E({"coordinator"}),
+    "schedules.generate": E({"admin", "coordinator", "clerk"}),
+    "schedules.hosts": E({"admin", "coordinator"}),
+    "schedules.new_host": E({"admin", "coordinator"}),
+    "schedules.edit_host": E({"admin", "coordinator"}),
+    "schedules.host_feed_token": E({"admin", "coordinator"}),
+    # Register: the appeal belongs to Merke.
+    "register.list_appeals": E({"coordinator", "clerk", "host", "viewer"}),
+    "register.new_appeal": E({"coordinator", "clerk"}),
+    "register.appeal_detail": E({"coordinator", "viewer"}),
+    "register.edit_appeal": E({"coordinator"}),
+    "register.transition": E({"coordinator"}),
+    "register.forward": E({"coordinator"}),
+    "register.extend": E({"coordinator"}),
+    "register.export": E({"coordinator", "clerk"}),
+    "register.import_appeals": E({"coordinator", "clerk"}),
+    "register.import_template": E({"coordinator", "clerk"}),
+    # Mandates
+    "mandates.list_directives": E({"admin", "coordinator", "viewer"}),
+    "mandates.directive_detail": E({"admin", "coordinator", "viewer"}),
+    "mandates.new_directive": E({"admin", "coordinator"}),
+    "mandates.edit_directive": E({"admin", "coordinator"}),
+    "mandates.candidates": E({"coordinator"}),
+    "mandates.list_mandates": E({"admin", "coordinator", "clerk", "host", "viewer"}),
+    "mandates.mandate_detail": E({"admin", "coordinator", "viewer"}),
+    "mandates.edit_mandate": E({"coordinator"}),
+    "mandates.merge": E({"coordinator"}),
+    "mandates.unflag": E({"coordinator"}, data=lambda s: {"link_id": s.mandate.links[0].id}),
+    "mandates.add_progress": E({"coordinator"}),
+    "mandates.statistics": E({"admin", "coordinator", "viewer"}),
+    # API (Bearer tokens)
+    "api.docs": E(PUBLIC),
+    "api.openapi": E(PUBLIC),
+    "api.tokens": E(USER),
+    # A web page under /api/v1: the sample token is the viewer's; an admin may revoke anyone's.
+    "api.revoke_token": E({"admin", "viewer"}),
+    "api.me": E(ALL, api=True),
+    "api.list_offices": E(ALL, api=True),
+    "api.get_office": E(ALL, api=True),
+    "api.list_hosts": E(ALL, api=True),
+    "api.get_host": E(ALL, api=True),
+    "api.create_host": E({"admin", "coordinator"}, api=True),
+    "api.update_host": E({"admin", "coordinator"}, api=True),
+    "api.list_sessions": E(ALL, api=True),
+    "api.get_session": E({"admin", "coordinator", "viewer"}, api=True),
+    "api.create_session": E({"admin", "coordinator", "clerk"}, api=True),
+    "api.update_session": E({"admin", "coordinator"}, api=True),
+    "api.approve_sessions": E({"coordinator"}, api=True),
+    "api.cancel_session": E({"admin", "coordinator"}, api=True),
+    "api.mark_held": E({"coordinator"}, api=True),
+}
+
+
+@pytest.fixture
+def samples(app_ctx, reference, users):
+    """One object of every kind, all at the Merke office, and an API token for every role."""
+    from appeals.api import tokens
+    from appeals.mandates import services as mandates
+    from appeals.register import services as register
+    from appeals.schedules import services as schedules
+    from appeals.timeutil import local_now, local_today
+
+    host = schedules.create_host({"full_name": "Досова Дана", "position": "Депутат", "kind": "deputy",
+                                  "office_id": reference.merke.id}, users.coordinator)
+    own_host = schedules.create_host({"full_name": "Әлімова Әлия", "position": "Кандидат", "kind": "candidate",
+                                      "office_id": reference.kordai.id, "user_id": users.host.id}, users.coordinator)
+    monday = local_today() + dt.timedelta(days=7 - local_today().weekday())
+    session = schedules.create_session({
+        "office_id": reference.merke.id, "host_ids": [host.id], "date": monday,
+        "start_time": dt.time(10, 0), "end_time": dt.time(12, 0), "room": "1", "capacity": 10, "topic": "Су",
+    }, users.coordinator)
+    appeal = register.register_appeal({
+        "office_id": reference.merke.id, "received_at": local_now() - dt.timedelta(hours=1), "channel": "phone",
+        "host_id": host.id, "applicant_kind": "individual", "applicant_name": "Сәрсенова Айгүл",
+        "phone": "+77011234567", "settlement_id": reference.settlements[2].id, "appeal_type": "proposal",
+        "category_id": reference.categories[1].id, "summary": "Ауылға ауыз су құбырын тарту",
+    }, users.other_clerk)
+    directive = mandates.create_directive({
+        "issuer": "Орталық аппарат", "number": "7-Д", "issued_on": local_today() - dt.timedelta(days=30),
+        "title": "Ұсыныстарды аманат ретінде тіркеу", "valid_from": local_today() - dt.timedelta(days=30),
+    }, users.coordinator)
+    mandate = mandates.flag_appeals(directive, [appeal.id], users.coordinator)[0]
+    feed_token = schedules.regenerate_feed_token(host, users.coordinator)
+    api_tokens = {role: tokens.create_token(getattr(users, role), "matrix")[1] for role in ROLES}
+    viewer_token = tokens.create_token(users.viewer, "viewer's second")[0]
+
+    class Samples:
+        pass
+
+    s = Samples()
+    s.host, s.own_host, s.session, s.appeal, s.directive, s.mandate = host, own_host, session, appeal, directive, mandate
+    s.api_tokens = api_tokens
+    s.params = {
+        "user_id": users.other_clerk.id, "appeal_id": appeal.id, "session_id": session.id, "host_id": host.id,
+        "directive_id": directive.id, "mandate_id": mandate.id, "token_id": viewer_token.id,
+        "office_id": reference.merke.id, "category_id": reference.categories[0].id,
+        "district_id": reference.districts[1].id, "region_id": reference.region.id,
+        "settlement_id": reference.settlements[2].id, "code": "ru", "filename": "css/app.css",
+        "token": getattr(feed_token, "feed_token", None) or host.feed_token,
+    }
+    return s
+
+
+def _url(app, rule, params):
+    missing = [name for name in rule.arguments if name not in params]
+    assert not missing, f"no sample value for {missing} in {rule.rule}: add one to the samples fixture"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **{name: params[name] for name in rule.arguments})
+
+
+def _method(rule):
+    for method in ("GET", "POST", "PATCH", "PUT", "DELETE"):
+        if method in rule.methods:
+            return method
+    raise AssertionError(rule)
+
+
+def _routes(app):
+    return sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule))
+
+
+def test_every_route_has_an_expectation(app):
+    unchecked = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - set(EXPECTED))
+    assert not unchecked, (
+        "These routes have no entry in tests/test_security_permissions.py EXPECTED; decide who may "
+        f"open them: {unchecked}"
+    )
+
+
+def _outcome(response, api):
+    status = response.status_code
+    if status in (401,):
+        return "401"
+    if status in (403, 404):
+        return "deny"
+    if status in (301, 302, 303) and "/login" in response.headers.get("Location", ""):
+        return "login"
+    if status >= 500:
+        return f"error {status}"
+    return "ok"
+
+
+def _expected(entry, role):
+    if entry["every"]:
+        return entry["every"]
+    who = entry["who"]
+    if who == PUBLIC:
+        return "ok"
+    if role == ANON:
+        return entry["anon"] or ("401" if entry["api"] else "login")
+    if who == USER or role in who:
+        return "ok"
+    return "deny"
+
+
+def test_permission_matrix(app, samples, users):
+    from flask_login import FlaskLoginClient  # noqa: F401  (documentation: we log in through the form)
+
+    from tests.conftest import PASSWORD
+
+    clients = {ANON: app.test_client()}
+    for role in ROLES:
+        client = app.test_client()
+        response = client.post("/login", data={"username": getattr(users, role).username, "password": PASSWORD})
+        assert response.status_code == 302
+        clients[role] = client
+
+    mismatches = []
+    for rule in _routes(app):
+        entry = EXPECTED.get(rule.endpoint)
+        if entry is None:
+            continue
+        url = _url(app, rule, samples.params)
+        method = _method(rule)
+        for role, client in clients.items():
+            headers = {}
+            if entry["api"] and role != ANON:
+                headers["Authorization"] = f"Bearer {samples.api_tokens[role]}"
+            if rule.endpoint == "auth.logout" and role != ANON:
+                client = app.test_client()  # logging out must not end the shared session of the matrix
+            kwargs = {}
+            if method != "GET":
+                kwargs = {"json": {}} if entry["api"] else {"data": entry["data"](samples) if entry["data"] else {}}
+            try:
+                response = client.open(url, method=method, headers=headers, buffered=True, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - e.g. a streamed export failing half-way
+                mismatches.append(f"{method} {url} ({rule.endpoint}) as {role}: raised {exc!r}")
+                continue
+            got, want = _outcome(response, entry["api"]), _expected(entry, role)
+            if got != want:
+                mismatches.append(f"{method} {url} ({rule.endpoint}) as {role}: got {got} [{response.status_code}], expected {want}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_api_without_a_token_is_401_problem_json(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 401
+
+
+def test_other_offices_appeal_is_refused_but_own_office_sees_it(app, samples, users, login):
+    """IDOR: guessing another office's appeal id gives nothing; the owning office's clerk gets the page."""
+    from tests.conftest import PASSWORD
+
+    outsider = login(users.clerk)
+    owner = app.test_client()
+    owner.post("/login", data={"username": users.other_clerk.username, "password": PASSWORD})
+    appeal = samples.appeal
+    for path in (f"/appeals/{appeal.id}", f"/appeals/{appeal.id}/edit", f"/appeals/{appeal.id}/extend",
+                 f"/appeals/{appeal.id}/forward"):
+        refused = outsider.get(path)
+        assert refused.status_code in (403, 404), path
+        assert appeal.number not in refused.get_data(as_text=True)
+        assert "Сәрсенова" not in refused.get_data(as_text=True)
+        assert owner.get(path).status_code == 200, path
+    changed = outsider.post(f"/appeals/{appeal.id}/transition", data={"status": "in_review"})
+    assert changed.status_code in (403, 404)
+    # Neither the whole list nor a search by the applicant's name reveals it.
+    assert appeal.number not in outsider.get("/appeals").get_data(as_text=True)
+    assert appeal.number not in outsider.get("/appeals?q=Сәрсенова").get_data(as_text=True)
+    assert appeal.number in owner.get("/appeals").get_data(as_text=True)
+
+
+def test_host_sees_only_appeals_received_in_person(app, samples, users, login):
+    host_client = login(users.host)
+    assert host_client.get(f"/appeals/{samples.appeal.id}").status_code in (403, 404)
+    assert samples.appeal.number not in host_client.get("/appeals").get_data(as_text=True)
+    assert host_client.get(f"/mandates/{samples.mandate.id}").status_code in (403, 404)
+
+
+def test_api_refuses_other_offices_objects(app, samples, client):
+    bearer = {"Authorization": f"Bearer {samples.api_tokens['clerk']}"}
+    assert client.get(f"/api/v1/sessions/{samples.session.id}", headers=bearer).status_code in (403, 404)
+    if "api.get_appeal" in app.view_functions:
+        assert client.get(f"/api/v1/appeals/{samples.appeal.id}", headers=bearer).status_code in (403, 404)
+
+
+def test_a_revoked_or_wrong_token_is_401(app, samples, client):
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer qab_not-a-real-token"}).status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {samples.api_tokens['viewer']}"}).status_code == 200
