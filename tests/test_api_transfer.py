@@ -1,0 +1,241 @@
+"""export-data / import-data: every table, deterministic file, lossless round trip, all-or-nothing restore."""
+import datetime as dt
+import io
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from appeals.extensions import db as _db
+
+
+def _wipe():
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    _db.session.remove()
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def full_database(app_ctx, reference, users):
+    """At least one row in every table, with awkward values: unicode, JSON, times, self-references."""
+    from appeals import audit
+    from appeals.api import tokens
+    from appeals.api.models import ApiRateWindow, IdempotencyKey
+    from appeals.auth.models import LoginThrottle
+    from appeals.jobs import Job
+    from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote
+    from appeals.numbering import NumberSequence
+    from appeals.register.models import Appeal, AppealExtension
+    from appeals.schedules.models import Host, ReceptionSession
+
+    session = _db.session
+    token, _secret = tokens.create_token(users.clerk, "field team")
+    host = Host(full_name="Әбілқасымов Әли Қайратұлы", position="Кандидат", kind="candidate",
+                office_id=reference.kordai.id, user_id=users.host.id, feed_token="feed-secret-1")
+    reception = ReceptionSession(office_id=reference.kordai.id, date=dt.date(2026, 3, 2), start_time=dt.time(10, 0),
+                                 end_time=dt.time(12, 30), room="№ 1", capacity=20, topic="Жолдар", status="held",
+                                 visitors_count=7, approved_by_id=users.coordinator.id,
+                                 approved_at=dt.datetime(2026, 2, 27, 9, 15, 3, 120000),
+                                 created_by_id=users.clerk.id)
+    reception.hosts = [host]
+    session.add_all([host, reception])
+    session.flush()
+    first = Appeal(office_id=reference.kordai.id, number="KRD-2026-1", year=2026, seq=1,
+                   received_at=dt.datetime(2026, 3, 2, 10, 20), channel="session", session_id=reception.id,
+                   host_id=host.id, applicant_name="Сейітқали Гүлнұр", iin="900101300012", phone="+77011234567",
+                   address="Қордай, Жібек жолы 5", settlement_id=reference.settlements[0].id,
+                   appeal_type="proposal", category_id=reference.categories[0].id, summary="Жол жөндеу \"кезек\"",
+                   text="Line one\nLine two\ttab", due_date=dt.date(2026, 3, 23), original_due_date=dt.date(2026, 3, 23),
+                   created_by_id=users.clerk.id)
+    session.add(first)
+    session.flush()
+    repeat = Appeal(office_id=reference.kordai.id, number="KRD-2026-2", year=2026, seq=2,
+                    received_at=dt.datetime(2026, 3, 3, 9, 0), channel="phone", applicant_kind="collective",
+                    signatories=12, appeal_type="complaint", summary="Су", status="answered",
+                    due_date=dt.date(2026, 4, 20), original_due_date=dt.date(2026, 3, 24),
+                    answered_at=dt.date(2026, 3, 20), answer_text="Жауап", repeat_of_id=first.id)
+    session.add(repeat)
+    session.flush()
+    session.add(AppealExtension(appeal_id=repeat.id, old_due_date=dt.date(2026, 3, 24),
+                                new_due_date=dt.date(2026, 4, 20), reason="Сараптама", user_id=users.clerk.id,
+                                created_at=dt.datetime(2026, 3, 10, 8, 0)))
+    directive = Directive(issuer="Орталық аппарат", number="12-А", issued_on=dt.date(2026, 2, 1), title="Аманат",
+                          appeal_types=["proposal", "statement"], category_ids=[reference.categories[0].id],
+                          settlement_ids=[], keywords="жол, су", min_signatories=None,
+                          received_from=dt.date(2026, 2, 1), received_to=dt.date(2026, 12, 31), target_count=365)
+    session.add(directive)
+    session.flush()
+    mandate = Mandate(directive_id=directive.id, number="A-1", seq=1, title="Жол жөндеу", office_id=reference.kordai.id,
+                      settlement_id=reference.settlements[0].id, category_id=reference.categories[0].id,
+                      status="in_progress", progress_percent=40, target_date=dt.date(2026, 10, 1))
+    session.add(mandate)
+    session.flush()
+    session.add_all([
+        MandateAppeal(mandate_id=mandate.id, directive_id=directive.id, appeal_id=first.id,
+                      added_by_id=users.coordinator.id, added_at=dt.datetime(2026, 3, 5, 12, 0)),
+        MandateProgressNote(mandate_id=mandate.id, noted_on=dt.date(2026, 4, 1), note="Смета дайын",
+                            progress_percent=40, user_id=users.coordinator.id, created_at=dt.datetime(2026, 4, 1, 6, 0)),
+        NumberSequence(scope="appeal:KRD", year=2026, last_value=2),
+        NumberSequence(scope="Mandate:A", year=2026, last_value=1),
+        LoginThrottle(key="user:zeta", failures=2, first_failure_at=dt.datetime(2026, 3, 1, 1, 2, 3)),
+        LoginThrottle(key="addr:127.0.0.1", failures=1, first_failure_at=dt.datetime(2026, 3, 1, 1, 2, 4)),
+        IdempotencyKey(user_id=users.clerk.id, key="retry-1", method="POST", path="/api/v1/appeals",
+                       request_hash="a" * 64, response_status=201, response_body='{"id":1}',
+                       created_at=dt.datetime(2026, 3, 2, 10, 21)),
+        ApiRateWindow(token_id=token.id, window_start=dt.datetime(2026, 3, 2, 10, 21), count=3),
+        Job(kind="journal_pdf", user_id=users.clerk.id, params={"office": "KRD", "nested": {"b": 1, "a": [1, 2]}},
+            status="done", progress=10, total=10),
+    ])
+    audit.record("appeal_created", first, changes={"summary": [None, first.summary]}, user=users.clerk)
+    session.commit()
+    return users
+
+
+def _export(**kwargs):
+    from appeals.api import transfer
+
+    stream = io.StringIO()
+    transfer.export_data(stream, **kwargs)
+    return stream.getvalue()
+
+
+def _import(text):
+    from appeals.api import transfer
+
+    return transfer.import_data(io.StringIO(text))
+
+
+def test_export_covers_every_table_with_versioned_header(full_database):
+    text = _export(include_credentials=True)
+    lines = text.splitlines()
+    header = json.loads(lines[0])
+    assert header["format"] == "qabyldau-export" and header["version"] == 1 and header["credentials"] is True
+    assert [entry["name"] for entry in header["tables"]] == [t.name for t in _db.metadata.sorted_tables]
+    empty = [entry["name"] for entry in header["tables"] if entry["rows"] == 0]
+    assert empty == [], "the fixture must fill every table so that the round trip covers it"
+
+
+def test_round_trip_is_byte_identical(full_database):
+    for credentials in (True, False):
+        first = _export(include_credentials=credentials)
+        _wipe()
+        counts = _import(first)
+        assert sum(counts.values()) == len(first.splitlines()) - 1 - len(counts)
+        second = _export(include_credentials=credentials)
+        assert second == first
+        if not credentials:
+            break
+        _wipe()
+        _import(first)
+
+
+def test_restored_data_keeps_values_and_ids_continue(app_ctx, full_database):
+    from appeals.register.models import Appeal
+    from appeals.reference.models import Office
+
+    text = _export(include_credentials=True)
+    _wipe()
+    _import(text)
+    repeat = _db.session.scalar(sa.select(Appeal).where(Appeal.number == "KRD-2026-2"))
+    assert repeat.repeat_of.number == "KRD-2026-1" and repeat.signatories == 12
+    first = repeat.repeat_of
+    assert first.received_at == dt.datetime(2026, 3, 2, 10, 20) and first.text == "Line one\nLine two\ttab"
+    assert _db.session.scalar(sa.select(Office).where(Office.code == "KRD")).parent.code == "ZHM"
+    # New rows get fresh ids after the restored ones (PostgreSQL sequences were moved on).
+    office = Office(code="NEW", name_kk="Жаңа", name_ru="Новый", kind="territorial")
+    _db.session.add(office)
+    _db.session.commit()
+    assert office.id > max(_db.session.scalars(sa.select(Office.id).where(Office.code != "NEW")))
+
+
+def test_credentials_are_left_out_unless_asked(full_database):
+    from appeals.auth.models import User
+
+    text = _export()
+    assert "feed-secret-1" not in text and "scrypt:" not in text
+    header = json.loads(text.splitlines()[0])
+    assert {e["name"]: e["rows"] for e in header["tables"]}["api_tokens"] == 0
+    _wipe()
+    _import(text)
+    clerk = _db.session.scalar(sa.select(User).where(User.username == "clerk"))
+    assert clerk.password_hash == "" and not clerk.check_password("anything")
+
+
+def test_credentials_are_exported_when_asked(full_database):
+    text = _export(include_credentials=True)
+    assert "feed-secret-1" in text and "scrypt:" in text
+
+
+def test_restore_refuses_a_database_that_is_not_empty(full_database):
+    from appeals.api import transfer
+
+    text = _export()
+    with pytest.raises(transfer.TransferError, match="not empty"):
+        _import(text)
+
+
+def test_restore_checks_format_and_version(app_ctx):
+    from appeals.api import transfer
+
+    with pytest.raises(transfer.TransferError, match="not a Qabyldau export"):
+        _import('{"format": "other"}\n')
+    with pytest.raises(transfer.TransferError, match="version 99"):
+        _import('{"format": "qabyldau-export", "version": 99}\n')
+    with pytest.raises(transfer.TransferError, match="empty"):
+        _import("")
+    with pytest.raises(transfer.TransferError, match="not valid JSON"):
+        _import("{oops\n")
+
+
+def test_bad_row_restores_nothing(full_database):
+    from appeals.api import transfer
+
+    text = _export(include_credentials=True)
+    _wipe()
+    lines = text.splitlines()
+    # Break the last appeal row: a foreign key to a category that does not exist.
+    broken = [line for line in lines]
+    header_index = next(i for i, line in enumerate(lines) if line.startswith('{"columns"') and '"table":"appeals"' in line)
+    columns = json.loads(lines[header_index])["columns"]
+    row = json.loads(lines[header_index + 1])
+    row[columns.index("category_id")] = 999999
+    broken[header_index + 1] = json.dumps(row, ensure_ascii=False)
+    with pytest.raises(transfer.TransferError):
+        _import("\n".join(broken) + "\n")
+    row[columns.index("category_id")] = "roads"
+    broken[header_index + 1] = json.dumps(row, ensure_ascii=False)
+    with pytest.raises(transfer.TransferError, match="wrong type"):
+        _import("\n".join(broken) + "\n")
+    with pytest.raises(transfer.TransferError):
+        _import("\n".join(lines[:-3]) + "\n")  # truncated file
+    for table in _db.metadata.sorted_tables:
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(table)) == 0, table.name
+
+
+def test_cli_round_trip_with_progress_and_gzip(app, runner, full_database, tmp_path):
+    for name in ("backup.jsonl", "backup.jsonl.gz"):
+        first, second = tmp_path / f"1-{name}", tmp_path / f"2-{name}"
+        result = runner.invoke(args=["export-data", str(first), "--include-credentials"])
+        assert result.exit_code == 0, result.output
+        assert "Exported" in result.output
+        refused = runner.invoke(args=["import-data", str(first)])
+        assert refused.exit_code == 1 and "not empty" in refused.output
+        with app.app_context():
+            _wipe()
+        restored = runner.invoke(args=["import-data", str(first)])
+        assert restored.exit_code == 0, restored.output
+        assert "Restored" in restored.output
+        assert runner.invoke(args=["export-data", str(second), "--include-credentials"]).exit_code == 0
+        assert first.read_bytes() == second.read_bytes()
+
+
+def test_cli_reports_a_foreign_file(runner, tmp_path, app_ctx):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n")
+    result = runner.invoke(args=["import-data", str(path)])
+    assert result.exit_code == 1 and "Nothing was restored" in result.output
