@@ -1,0 +1,128 @@
+"""Appeals: the register list (same filters as the page), read, register, correct, move along the workflow."""
+from flask import request
+from flask_babel import gettext as _
+
+from appeals.api import schemas
+from appeals.api.endpoints import current, get_or_404, page_of, require
+from appeals.api.problems import ApiError, domain_error_to_api
+from appeals.api.registry import endpoint
+from appeals.api.views import bp
+from appeals.auth.permissions import can
+from appeals.extensions import db
+from appeals.reference.models import Office
+from appeals.register import services
+from appeals.register.models import Appeal
+
+PLAIN_FIELDS = [name for name in schemas.AppealOut.model_fields
+                if name not in ("applicant_name", "iin", "phone", "address", "personal_data_masked", "allowed_transitions")]
+
+
+def appeal_out(appeal, user, reveal=False):
+    """The appeal as `user` may see it: personal data masked unless their role and office allow it."""
+    person = services.appeal_for_display(appeal, user, reveal=reveal)
+    return {
+        **{name: getattr(appeal, name) for name in PLAIN_FIELDS},
+        "applicant_name": person.name, "iin": person.iin or "", "phone": person.phone or "",
+        "address": person.address or "", "personal_data_masked": person.masked,
+        "allowed_transitions": list(services.allowed_transitions(appeal)),
+    }
+
+
+def _visible_appeal(appeal_id):
+    appeal = get_or_404(Appeal, appeal_id)
+    require("appeal.view", appeal)
+    return appeal
+
+
+def _service_data(body, **extra):
+    data = body.model_dump(exclude_unset=True, exclude={"repeat_of_id"})
+    if "received_at" in data:
+        data["received_at"] = schemas.to_local_naive(data["received_at"])
+    data.update(extra)
+    return data
+
+
+def _state_conflict(exc):
+    """A rule error about the appeal's status (closed, wrong workflow move) is a conflict, not bad input."""
+    if isinstance(exc, services.AppealError) and not isinstance(exc, services.AppealValidationError) \
+            and exc.field == "status":
+        return ApiError(409, exc.message)
+    return domain_error_to_api(exc)
+
+
+@endpoint(bp, "GET", "/appeals", summary="List appeals (the register)", tag="Appeals", query=schemas.AppealQuery,
+          response=schemas.AppealPage, permission="appeal.view")
+def list_appeals(query):
+    """The register's filters and sort orders; each role sees what it sees on the register page."""
+    filters = services.parse_list_filters({key: value for key, value in request.args.items()
+                                           if key not in ("page", "size")})
+    select = services.with_list_relations(services.build_list_query(filters, current()))
+    result = page_of(select, query)
+    result["items"] = [appeal_out(appeal, current()) for appeal in result["items"]]
+    return result
+
+
+@endpoint(bp, "GET", "/appeals/<int:appeal_id>", summary="Read an appeal", tag="Appeals",
+          query=schemas.AppealReadQuery, response=schemas.AppealOut, permission="appeal.view", errors=(403,))
+def get_appeal(appeal_id, query):
+    return appeal_out(_visible_appeal(appeal_id), current(), reveal=query.reveal)
+
+
+@endpoint(bp, "POST", "/appeals", summary="Register an appeal", tag="Appeals", body=schemas.AppealIn,
+          response=schemas.AppealOut, status=201, permission="appeal.create", idempotent=True)
+def create_appeal(body):
+    """Takes the office's next gapless number. Send an Idempotency-Key so that a retry after a lost
+    connection returns the same appeal instead of registering it twice."""
+    office = db.session.get(Office, body.office_id)
+    if office is not None and not can(current(), "appeal.create", office):
+        raise ApiError(403, _("You cannot register appeals for this office."))
+    try:
+        appeal = services.register_appeal(_service_data(body), current(), link_repeat_of=body.repeat_of_id)
+    except services.AppealValidationError as exc:
+        # The service names the office field "office"; the API's field is office_id.
+        if "office" in exc.errors:
+            exc.errors["office_id"] = exc.errors.pop("office")
+        raise
+    return appeal_out(appeal, current())
+
+
+@endpoint(bp, "PATCH", "/appeals/<int:appeal_id>", summary="Correct an appeal", tag="Appeals",
+          body=schemas.AppealUpdate, response=schemas.AppealOut, permission="appeal.edit", errors=(409,))
+def update_appeal(appeal_id, body):
+    """Only the fields sent change; a closed or withdrawn appeal cannot be edited (409)."""
+    appeal = _visible_appeal(appeal_id)
+    require("appeal.edit", appeal)
+    try:
+        appeal = services.update_appeal(appeal, _service_data(body), current(), link_repeat_of=body.repeat_of_id)
+    except services.AppealError as exc:
+        raise _state_conflict(exc) from None
+    return appeal_out(appeal, current())
+
+
+@endpoint(bp, "POST", "/appeals/<int:appeal_id>/transitions", summary="Change an appeal's status", tag="Appeals",
+          body=schemas.TransitionIn, response=schemas.AppealOut, permission="appeal.transition", errors=(409,))
+def transition_appeal(appeal_id, body):
+    """Moves allowed from each status are listed in `allowed_transitions`; any other move gives 409."""
+    appeal = _visible_appeal(appeal_id)
+    require("appeal.transition", appeal)
+    details = body.model_dump(exclude_unset=True, exclude={"status"})
+    try:
+        appeal = services.transition(appeal, body.status, current(), **details)
+    except services.AppealError as exc:
+        raise _state_conflict(exc) from None
+    return appeal_out(appeal, current())
+
+
+@endpoint(bp, "POST", "/appeals/<int:appeal_id>/extensions", summary="Extend an appeal's deadline", tag="Appeals",
+          body=schemas.ExtensionIn, response=schemas.AppealOut, permission="appeal.extend", errors=(409,))
+def extend_appeal(appeal_id, body):
+    """A reasoned decision; two months in total at most."""
+    appeal = _visible_appeal(appeal_id)
+    require("appeal.extend", appeal)
+    try:
+        services.extend_deadline(appeal, body.new_due_date, body.reason, current())
+    except services.AppealError as exc:
+        if isinstance(exc, services.AppealValidationError) and "new_due" in exc.errors:
+            exc.errors["new_due_date"] = exc.errors.pop("new_due")
+        raise _state_conflict(exc) from None
+    return appeal_out(db.session.get(Appeal, appeal_id), current())
