@@ -1,3 +1,460 @@
-from flask import Blueprint
+"""Directives, candidates with bulk flagging, mandates with progress, and the briefing's statistics."""
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from appeals.auth.permissions import can, permission_required, require
+from appeals.extensions import db
+from appeals.mandates import services
+from appeals.mandates.forms import DirectiveForm, MandateForm, ProgressForm, UnflagForm
+from appeals.mandates.models import MANDATE_STATUSES, Directive, Mandate, MandateAppeal
+from appeals.pagination import paginate
+from appeals.reference.models import Category, District, Office, Settlement
+from appeals.register.models import APPEAL_TYPES, Appeal
+from appeals.timeutil import local_today
 
 bp = Blueprint("mandates", __name__)
+
+
+@bp.app_template_global("mandates_for_appeal")
+def _mandates_for_appeal_global(appeal):
+    """For templates/mandates/_appeal_mandates.html, included on the appeal page."""
+    return services.mandates_for_appeal(appeal)
+
+
+@bp.app_template_global("criterion_label")
+def criterion_label(name):
+    return {
+        "appeal_types": _("Appeal type"),
+        "categories": _("Category"),
+        "place": _("Settlement or district"),
+        "keywords": _("Keywords"),
+        "min_signatories": _("Signatories"),
+        "received_window": _("Date received"),
+    }.get(name, name)
+
+
+def _int_arg(args, name):
+    try:
+        return int(args.get(name) or 0) or None
+    except ValueError:
+        return None
+
+
+def _date_arg(args, name):
+    try:
+        return date.fromisoformat(args.get(name) or "")
+    except ValueError:
+        return None
+
+
+def _reference_lists():
+    return {
+        "offices": db.session.scalars(sa.select(Office).where(Office.is_active).order_by(Office.kind, Office.code)).all(),
+        "districts": db.session.scalars(sa.select(District).order_by(District.code)).all(),
+        "settlements": db.session.scalars(
+            sa.select(Settlement).where(Settlement.is_active).options(selectinload(Settlement.district))
+            .order_by(Settlement.district_id, Settlement.name_kk)
+        ).all(),
+        "categories": db.session.scalars(sa.select(Category).where(Category.is_active).order_by(Category.sort_order)).all(),
+    }
+
+
+def _get_directive(directive_id):
+    return db.session.get(Directive, directive_id) or abort(404)
+
+
+def _get_mandate(mandate_id):
+    mandate = db.session.get(Mandate, mandate_id) or abort(404)
+    require("mandate.view", mandate)
+    return mandate
+
+
+# --- Directives ------------------------------------------------------------------------------
+
+
+@bp.route("/directives")
+@permission_required("directive.view")
+def list_directives():
+    directives = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc(), Directive.id.desc())).all()
+    progress = {d.id: services.directive_progress(d) for d in directives}
+    return render_template("mandates/directives.html", directives=directives, progress=progress,
+                           is_open=services.directive_is_open)
+
+
+def _fill_directive_choices(form):
+    lists = _reference_lists()
+    form.category_ids.choices = [(c.id, c.name) for c in lists["categories"]]
+    form.district_ids.choices = [(d.id, d.name) for d in lists["districts"]]
+    form.settlement_ids.choices = [(s.id, f"{s.name} ({s.district.name})") for s in lists["settlements"]]
+
+
+def _directive_form_data(form):
+    return {name: getattr(form, name).data for name in services.DIRECTIVE_FIELDS}
+
+
+def _attach_errors(form, error):
+    """Show a service error on its form fields; errors without a field become a flash message."""
+    errors = getattr(error, "errors", None)
+    if not errors and isinstance(getattr(error, "details", None), dict):
+        errors = error.details
+    for field, message in (errors or {error.field: error.message}).items():
+        target = getattr(form, field or "", None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*target.errors, message]
+        else:
+            flash(message, "error")
+
+
+@bp.route("/directives/new", methods=["GET", "POST"])
+@permission_required("directive.manage")
+def new_directive():
+    form = DirectiveForm()
+    _fill_directive_choices(form)
+    if request.method == "GET":
+        form.issuer.data = _("Central office")
+        form.issued_on.data = local_today()
+        form.valid_from.data = local_today()
+    if form.validate_on_submit():
+        try:
+            directive = services.create_directive(_directive_form_data(form), current_user)
+        except services.DirectiveError as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(_("Directive %(number)s saved.", number=directive.number), "success")
+            return redirect(url_for("mandates.directive_detail", directive_id=directive.id))
+    return render_template("mandates/directive_form.html", form=form, directive=None)
+
+
+@bp.route("/directives/<int:directive_id>/edit", methods=["GET", "POST"])
+@permission_required("directive.manage")
+def edit_directive(directive_id):
+    directive = _get_directive(directive_id)
+    form = DirectiveForm(obj=directive)
+    _fill_directive_choices(form)
+    if request.method == "GET":
+        form.appeal_types.data = directive.appeal_types or []
+        form.category_ids.data = directive.category_ids or []
+        form.district_ids.data = directive.district_ids or []
+        form.settlement_ids.data = directive.settlement_ids or []
+    if form.validate_on_submit():
+        try:
+            services.update_directive(directive, _directive_form_data(form), current_user)
+        except services.DirectiveError as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(_("Directive %(number)s saved.", number=directive.number), "success")
+            return redirect(url_for("mandates.directive_detail", directive_id=directive.id))
+    return render_template("mandates/directive_form.html", form=form, directive=directive)
+
+
+def _criteria_summary(directive):
+    """[(criterion label, human-readable value)] for the criteria the directive sets."""
+    from appeals.labels import APPEAL_TYPE_LABELS
+
+    def names(model, ids):
+        return ", ".join(o.name for o in db.session.scalars(sa.select(model).where(model.id.in_(ids or [-1]))))
+
+    rows = []
+    if directive.appeal_types:
+        rows.append((_("Appeal types"), ", ".join(str(APPEAL_TYPE_LABELS[t]) for t in directive.appeal_types)))
+    if directive.category_ids:
+        rows.append((_("Categories"), names(Category, directive.category_ids)))
+    if directive.district_ids:
+        rows.append((_("Districts"), names(District, directive.district_ids)))
+    if directive.settlement_ids:
+        rows.append((_("Settlements"), names(Settlement, directive.settlement_ids)))
+    if directive.keywords:
+        rows.append((_("Keywords"), directive.keywords))
+    if directive.min_signatories:
+        rows.append((_("Minimum number of signatories"), str(directive.min_signatories)))
+    if directive.received_from or directive.received_to:
+        from appeals.i18n import fmt_date
+
+        rows.append((_("Received"), f"{fmt_date(directive.received_from, 'short') or '…'} — "
+                                    f"{fmt_date(directive.received_to, 'short') or '…'}"))
+    return rows
+
+
+@bp.route("/directives/<int:directive_id>")
+@permission_required("directive.view")
+def directive_detail(directive_id):
+    directive = _get_directive(directive_id)
+    query = services.build_mandate_query({"directive_id": directive.id, "status": request.args.get("status")},
+                                         current_user).options(selectinload(Mandate.settlement), selectinload(Mandate.office))
+    page = paginate(query, request.args)
+    return render_template(
+        "mandates/directive_detail.html", directive=directive, criteria=_criteria_summary(directive),
+        progress=services.directive_progress(directive), page=page, is_open=services.directive_is_open(directive),
+        status=request.args.get("status") or "", is_overdue=services.is_overdue,
+    )
+
+
+# --- Candidates and flagging -----------------------------------------------------------------
+
+
+CANDIDATE_FILTERS = ("q", "office_id", "district_id", "settlement_id", "category_id", "appeal_type", "all")
+
+
+def _candidate_filters(args):
+    filters = {
+        "q": (args.get("q") or "").strip()[:100],
+        "office_id": _int_arg(args, "office_id"),
+        "district_id": _int_arg(args, "district_id"),
+        "settlement_id": _int_arg(args, "settlement_id"),
+        "category_id": _int_arg(args, "category_id"),
+        "appeal_type": args.get("appeal_type") if args.get("appeal_type") in APPEAL_TYPES else None,
+        "all": args.get("all") == "1",
+    }
+    return filters
+
+
+def _safe_back(value, default):
+    """Only a path on this site: the field travels through the browser and must not redirect elsewhere."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def _selected_ids(form):
+    ids = []
+    for value in form.getlist("appeal_id"):
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    return list(dict.fromkeys(ids))
+
+
+def _selected_appeals(directive, ids):
+    appeals = db.session.scalars(
+        sa.select(Appeal).where(Appeal.id.in_(ids or [-1]))
+        .options(selectinload(Appeal.settlement), selectinload(Appeal.office))
+        .order_by(Appeal.received_at.desc())
+    ).all()
+    return [(a, services.unmet_criteria(directive, a)) for a in appeals]
+
+
+def _flag_flow(directive, mandate=None):
+    """The two-step bulk flag: 'review' shows the count (and asks for a reason if needed), 'flag' does it."""
+    step = request.form.get("step")
+    ids = _selected_ids(request.form)
+    default = (url_for("mandates.merge", mandate_id=mandate.id) if mandate
+               else url_for("mandates.candidates", directive_id=directive.id))
+    back = _safe_back(request.form.get("back"), default)
+    if not ids:
+        flash(_("Select at least one appeal."), "error")
+        return redirect(back)
+    selected = _selected_appeals(directive, ids)
+    error = None
+    if step == "flag":
+        try:
+            mandates = services.flag_appeals(
+                directive, [a.id for a, _u in selected], current_user,
+                override_reason=request.form.get("override_reason"),
+                merge_into=mandate, as_one=request.form.get("mode") == "joint",
+            )
+        except services.MandateError as exc:
+            error = exc
+        else:
+            if mandate is not None:
+                flash(ngettext("%(num)d appeal added to mandate %(number)s.",
+                               "%(num)d appeals added to mandate %(number)s.", len(ids), number=mandate.number),
+                      "success")
+                return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
+            flash(ngettext("%(num)d appeal registered as a mandate.", "%(num)d appeals registered as %(count)d mandates.",
+                           len(ids), count=len(mandates)), "success")
+            if len(mandates) == 1:
+                return redirect(url_for("mandates.mandate_detail", mandate_id=mandates[0].id))
+            return redirect(back)
+    return render_template(
+        "mandates/confirm_flag.html", directive=directive, mandate=mandate, selected=selected, error=error,
+        back=back, needs_reason=any(unmet for _a, unmet in selected), mode=request.form.get("mode") or "separate",
+        override_reason=request.form.get("override_reason") or "",
+    ), (422 if error else 200)
+
+
+def _candidates_page(directive, mandate=None):
+    filters = _candidate_filters(request.args)
+    query = services.candidate_query(directive, filters).options(
+        selectinload(Appeal.settlement).selectinload(Settlement.district), selectinload(Appeal.office),
+        selectinload(Appeal.category),
+    )
+    page = paginate(query, request.args)
+    rows = [(a, services.matches(directive, a), services.unmet_criteria(directive, a),
+             services.matched_keywords(directive, a)) for a in page.items]
+    return render_template(
+        "mandates/candidates.html", directive=directive, mandate=mandate, page=page, rows=rows, filters=filters,
+        appeal_types=APPEAL_TYPES, criteria=_criteria_summary(directive), is_open=services.directive_is_open(directive),
+        **_reference_lists(),
+    )
+
+
+@bp.route("/directives/<int:directive_id>/candidates", methods=["GET", "POST"])
+@permission_required("mandate.flag")
+def candidates(directive_id):
+    directive = _get_directive(directive_id)
+    if request.method == "POST":
+        return _flag_flow(directive)
+    return _candidates_page(directive)
+
+
+@bp.route("/mandates/<int:mandate_id>/merge", methods=["GET", "POST"])
+@permission_required("mandate.flag")
+def merge(mandate_id):
+    mandate = _get_mandate(mandate_id)
+    if mandate.status == "withdrawn":
+        flash(_("Appeals cannot be added to a withdrawn mandate."), "error")
+        return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
+    if request.method == "POST":
+        return _flag_flow(mandate.directive, mandate)
+    return _candidates_page(mandate.directive, mandate)
+
+
+# --- Mandates --------------------------------------------------------------------------------
+
+
+def _mandate_filters(args):
+    status = args.get("status") or ""
+    return {
+        "q": (args.get("q") or "").strip()[:100],
+        "directive_id": _int_arg(args, "directive_id"),
+        "office_id": _int_arg(args, "office_id"),
+        "district_id": _int_arg(args, "district_id"),
+        "settlement_id": _int_arg(args, "settlement_id"),
+        "status": status if status == "open" or status in MANDATE_STATUSES else "",
+        "overdue": args.get("overdue") == "1",
+    }
+
+
+@bp.route("/mandates")
+@permission_required("mandate.view")
+def list_mandates():
+    filters = _mandate_filters(request.args)
+    query = services.build_mandate_query(filters, current_user).options(
+        selectinload(Mandate.settlement), selectinload(Mandate.office), selectinload(Mandate.directive),
+        selectinload(Mandate.links),
+    )
+    page = paginate(query, request.args)
+    directives = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc())).all()
+    return render_template("mandates/mandates.html", page=page, filters=filters, directives=directives,
+                           statuses=MANDATE_STATUSES, is_overdue=services.is_overdue, **_reference_lists())
+
+
+@bp.route("/mandates/<int:mandate_id>")
+@permission_required("mandate.view")
+def mandate_detail(mandate_id):
+    mandate = _get_mandate(mandate_id)
+    links = db.session.scalars(
+        sa.select(MandateAppeal).where(MandateAppeal.mandate_id == mandate.id)
+        .options(selectinload(MandateAppeal.appeal).selectinload(Appeal.settlement),
+                 selectinload(MandateAppeal.added_by), selectinload(MandateAppeal.removed_by))
+        .order_by(MandateAppeal.id)
+    ).all()
+    progress_form = ProgressForm(formdata=None, noted_on=local_today())
+    return render_template(
+        "mandates/mandate_detail.html", mandate=mandate, links=links, progress_form=progress_form,
+        unflag_form=UnflagForm(formdata=None), overdue=services.is_overdue(mandate),
+    )
+
+
+def _settlement_choices():
+    lists = _reference_lists()
+    return [("", "—")] + [(str(s.id), f"{s.name} ({s.district.name})") for s in lists["settlements"]]
+
+
+@bp.route("/mandates/<int:mandate_id>/edit", methods=["GET", "POST"])
+@permission_required("mandate.edit")
+def edit_mandate(mandate_id):
+    mandate = _get_mandate(mandate_id)
+    if mandate.status == "withdrawn":
+        flash(_("A withdrawn mandate cannot be changed."), "error")
+        return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
+    form = MandateForm(obj=mandate)
+    form.settlement_id.choices = _settlement_choices()
+    form.set_status_choices(mandate.status, services.TRANSITIONS[mandate.status])
+    if request.method == "GET":
+        form.settlement_id.data = str(mandate.settlement_id or "")
+    if form.validate_on_submit():
+        data = {name: getattr(form, name).data for name in services.MANDATE_FIELDS}
+        try:
+            services.update_mandate(mandate, data, current_user)
+        except services.MandateError as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(_("Mandate %(number)s saved.", number=mandate.number), "success")
+            return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
+    return render_template("mandates/mandate_form.html", form=form, mandate=mandate)
+
+
+@bp.route("/mandates/<int:mandate_id>/progress", methods=["POST"])
+@permission_required("mandate.edit")
+def add_progress(mandate_id):
+    mandate = _get_mandate(mandate_id)
+    form = ProgressForm()
+    if form.validate_on_submit():
+        try:
+            services.add_progress_note(mandate, form.noted_on.data, form.note.data, form.percent.data, current_user)
+        except services.MandateError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Progress note added."), "success")
+            return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id, _anchor="progress"))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id, _anchor="progress"))
+
+
+@bp.route("/mandates/<int:mandate_id>/unflag", methods=["POST"])
+@permission_required("mandate.flag")
+def unflag(mandate_id):
+    mandate = _get_mandate(mandate_id)
+    form = UnflagForm()
+    link = None
+    if (form.link_id.data or "").isdigit():
+        link = db.session.get(MandateAppeal, int(form.link_id.data))
+    if link is None or link.mandate_id != mandate.id:
+        abort(404)
+    if not form.validate_on_submit():
+        flash(_("Give a reason for removing the appeal from the mandate."), "error")
+    else:
+        try:
+            services.unflag(link, form.reason.data, current_user)
+        except services.MandateError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Appeal %(number)s removed from the mandate.", number=link.appeal.number), "success")
+    return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
+
+
+# --- Statistics ------------------------------------------------------------------------------
+
+
+def default_period(today=None):
+    """The last 30 full days (yesterday and the 29 days before it)."""
+    end = (today or local_today()) - timedelta(days=1)
+    return end - timedelta(days=29), end
+
+
+@bp.route("/mandates/statistics")
+@permission_required("stats.view")
+def statistics():
+    start, end = _date_arg(request.args, "start"), _date_arg(request.args, "end")
+    default_start, default_end = default_period()
+    error = None
+    start, end = start or default_start, end or default_end
+    if end < start:
+        error = _("The end of the period is before its start.")
+        start, end = default_start, default_end
+    elif (end - start).days > 3660:
+        error = _("The period is too long: at most ten years.")
+        start, end = default_start, default_end
+    stats = services.mandate_statistics(start, end)
+    return render_template("mandates/statistics.html", stats=stats, start=start, end=end, error=error)

@@ -1,2 +1,32 @@
 """Start-page blocks of this domain (see appeals.home.widgets)."""
-from appeals.home.widgets import home_widget  # noqa: F401
+import sqlalchemy as sa
+
+from appeals.auth.permissions import can
+from appeals.extensions import db
+from appeals.home.widgets import home_widget
+
+OVERDUE_SHOWN = 8
+
+
+@home_widget("mandates/_home.html", order=40)
+def coordinator_mandates(user):
+    """Coordinators follow fulfilment: overdue mandates first, then how far each open directive got."""
+    if not can(user, "mandate.edit"):
+        return None
+    from appeals.mandates import services
+    from appeals.mandates.models import Directive, Mandate
+    from appeals.timeutil import local_today
+
+    overdue_query = sa.select(Mandate).where(services.overdue_condition())
+    overdue = db.session.scalars(overdue_query.order_by(Mandate.target_date, Mandate.id).limit(OVERDUE_SHOWN)).all()
+    overdue_count = db.session.scalar(sa.select(sa.func.count()).select_from(overdue_query.subquery()))
+    today = local_today()
+    directives = db.session.scalars(
+        sa.select(Directive).where(sa.or_(Directive.valid_to.is_(None), Directive.valid_to >= today))
+        .order_by(Directive.issued_on.desc()).limit(5)
+    ).all()
+    return {
+        "overdue": overdue,
+        "overdue_count": overdue_count or 0,
+        "directives": [(d, services.directive_progress(d)) for d in directives],
+    }
