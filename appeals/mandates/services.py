@@ -707,20 +707,9 @@ def directive_progress(directive):
 
 
 def _sessions_held(start, end, office_ids=None):
-    try:
-        from appeals.schedules.services import sessions_held_count
-    except ImportError:
-        sessions_held_count = None
-    if sessions_held_count is not None:
-        return sessions_held_count(start, end, office_ids=office_ids)
-    from appeals.schedules.models import ReceptionSession
+    from appeals.schedules.services import sessions_held_count
 
-    query = sa.select(sa.func.count(ReceptionSession.id)).where(
-        ReceptionSession.status == "held", ReceptionSession.date >= start, ReceptionSession.date <= end
-    )
-    if office_ids is not None:
-        query = query.where(ReceptionSession.office_id.in_(office_ids))
-    return db.session.scalar(query) or 0
+    return sessions_held_count(start, end, office_ids=office_ids)
 
 
 def _share(part, whole):
