@@ -1,0 +1,100 @@
+"""Printed documents: data already gathered (services.py) in, PDF bytes out.
+
+Every document is rendered inside `force_locale(lang)` so headings, labels and the
+"page X of Y" line follow the language chosen when printing, not the interface language.
+"""
+import time
+from dataclasses import dataclass, field
+
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext as _
+
+from appeals.reports import pdf
+
+# (key, width in mm, wraps): the same numbers size the <col>s and drive the row packer.
+JOURNAL_COLUMNS = [
+    ("n", 9, False), ("number", 25, False), ("date", 15.5, False), ("applicant", 30, True),
+    ("settlement", 22, True), ("type", 17, True), ("category", 22, True), ("summary", 80, True),
+    ("host", 24, True), ("status", 18, True), ("deadline", 16.5, False),
+]
+JOURNAL_LAYOUT = pdf.TableLayout(JOURNAL_COLUMNS)
+
+
+@dataclass
+class PrintedDocument:
+    """What every printed document shares: heading, filter line, footer and signatures."""
+
+    lang: str
+    title: str
+    org: str = ""
+    subtitle: str = ""
+    filters: list = field(default_factory=list)  # [(label, value)]
+    generated_by: str = ""
+    generated_at: str = ""
+    signatures: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    totals: list = field(default_factory=list)  # [(label, value)]
+
+    def footer_left(self):
+        return _("Printed by %(user)s, %(time)s · Qabyldau", user=self.generated_by, time=self.generated_at)
+
+
+def columns_css(columns, scale=1.0):
+    return " ".join(f".cw-{key} {{ width: {width * scale:.2f}mm; }}" for key, width, _w in columns)
+
+
+def _head_reserve_mm(doc):
+    # Organisation, title, subtitle and the filter line(s) above the first table.
+    filter_chars = sum(len(str(label)) + len(str(value)) + 3 for label, value in doc.filters)
+    filter_lines = max(1, -(-filter_chars // 230)) if doc.filters else 0
+    return 19.0 + 3.4 * filter_lines
+
+
+def render_journal(doc, workers=None, progress=None, cache_dir=None, stats=None):
+    """The fast path: pack rows into pages, render chunks in parallel, merge, stamp page numbers."""
+    workers = workers or current_app.config.get("REPORT_WORKERS", 2)
+    started = time.perf_counter()
+    with force_locale(doc.lang):
+        pages = JOURNAL_LAYOUT.paginate(doc.rows, first_page_reserved_mm=_head_reserve_mm(doc))
+        chunks = pdf.chunk_pages(pages, workers)
+        html_chunks = [
+            render_template(
+                "reports/pdf/journal.html", doc=doc, columns=JOURNAL_COLUMNS, pages=chunk,
+                first=index == 0, last=index == len(chunks) - 1, single=False,
+            )
+            for index, chunk in enumerate(chunks)
+        ]
+        page_template = _("Page %(page)s of %(pages)s")
+        footer_left = doc.footer_left()
+    html_done = time.perf_counter()
+    cache = pdf.ChunkCache(cache_dir) if cache_dir else None
+    chunk_pdfs = pdf.render_chunks(
+        html_chunks, columns_css(JOURNAL_COLUMNS), workers=workers, progress=progress, cache=cache, stats=stats
+    )
+    layout_done = time.perf_counter()
+    data, total = pdf.merge_and_stamp(chunk_pdfs, footer_left, page_template)
+    if stats is not None:
+        stats.update(
+            pages_planned=len(pages), pages=total, chunk_count=len(chunks),
+            html_seconds=html_done - started, render_seconds=layout_done - html_done,
+            merge_seconds=time.perf_counter() - layout_done,
+        )
+    return data
+
+
+def render_journal_single(doc, extra_css=""):
+    """One WeasyPrint pass over the whole journal, page numbers from CSS counters."""
+    with force_locale(doc.lang):
+        html = render_template(
+            "reports/pdf/journal.html", doc=doc, columns=JOURNAL_COLUMNS, first=True, last=True, single=True,
+        )
+        css = columns_css(JOURNAL_COLUMNS) + pdf.footer_css(doc.footer_left(), _("Page %(page)s of %(pages)s"), "wide")
+    return pdf.html_to_pdf(html, css + extra_css)
+
+
+def render_simple(template, doc, page_name=None, **context):
+    """Small documents (card, schedule, mandate list, summary): one pass with CSS page counters."""
+    with force_locale(doc.lang):
+        html = render_template(template, doc=doc, **context)
+        css = pdf.footer_css(doc.footer_left(), _("Page %(page)s of %(pages)s"), page_name)
+    return pdf.html_to_pdf(html, css)
