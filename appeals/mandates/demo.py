@@ -8,8 +8,10 @@ import random
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from appeals.auth.models import User
+from appeals.database import write_transaction
 from appeals.demo import DEMO_MANDATES, demo_period
 from appeals.extensions import db
 from appeals.mandates import services
@@ -95,7 +97,7 @@ def _follow_up(mandate, status, appeal_day, coordinator, rng, today):
         data["target_date"] = appeal_day + timedelta(days=rng.randint(7, 20))
     elif rng.random() < 0.5:
         data["target_date"] = date(today.year, 12, 31) if today.month < 10 else date(today.year + 1, 6, 30)
-    services.update_mandate(mandate, data, coordinator)
+    services.apply_mandate_update(mandate, data, coordinator)
     if status == "registered":
         return
     days = max((today - appeal_day).days, 1)
@@ -104,11 +106,11 @@ def _follow_up(mandate, status, appeal_day, coordinator, rng, today):
                         for _ in range(rng.randint(1, 3)))
     for step, noted in enumerate(noted_days):
         percent = min(percent + rng.randint(10, 35), 90)
-        services.add_progress_note(mandate, noted, NOTES[(mandate.seq + step) % len(NOTES)], percent, coordinator)
+        services.record_progress_note(mandate, noted, NOTES[(mandate.seq + step) % len(NOTES)], percent, coordinator)
     if status in FINAL_NOTES:
-        services.add_progress_note(mandate, today - timedelta(days=rng.randint(0, 3)), FINAL_NOTES[status],
-                                   100 if status == "fulfilled" else None, coordinator)
-        services.update_mandate(mandate, {"status": status}, coordinator)
+        services.record_progress_note(mandate, today - timedelta(days=rng.randint(0, 3)), FINAL_NOTES[status],
+                                      100 if status == "fulfilled" else None, coordinator)
+        services.apply_mandate_update(mandate, {"status": status}, coordinator)
 
 
 def load():
@@ -135,7 +137,13 @@ def load():
         sa.select(Appeal.id, Appeal.received_at).where(Appeal.id.in_(chosen + extra or [-1]))
     ).all())
     mandate_ids = [m.id for m in mandates]
-    for mandate_id, status in zip(mandate_ids, _statuses(len(mandate_ids), rng)):
-        mandate = db.session.get(Mandate, mandate_id)
-        appeal_day = received[mandate.active_links[0].appeal_id].date()
-        _follow_up(mandate, status, appeal_day, coordinator, rng, today)
+    # The month's follow-up in one transaction: a thousand small commits would make the demo slow.
+    with write_transaction():
+        by_id = {m.id: m for m in db.session.scalars(
+            sa.select(Mandate).where(Mandate.id.in_(mandate_ids or [-1]))
+            .options(selectinload(Mandate.links), selectinload(Mandate.settlement), selectinload(Mandate.notes))
+        )}
+        for mandate_id, status in zip(mandate_ids, _statuses(len(mandate_ids), rng)):
+            mandate = by_id[mandate_id]
+            appeal_day = received[mandate.active_links[0].appeal_id].date()
+            _follow_up(mandate, status, appeal_day, coordinator, rng, today)

@@ -556,25 +556,28 @@ def _apply_status_rules(mandate):
 
 def update_mandate(mandate, data, actor):
     with write_transaction():
-        mandate = db.session.get(Mandate, mandate.id)
-        if mandate.status == "withdrawn":
-            raise MandateError(_("A withdrawn mandate cannot be changed."), "status")
-        clean, errors = _clean_mandate(mandate, data)
-        if errors:
-            field = next(iter(errors))
-            raise MandateError(errors[field], field, errors)
-        before = audit.snapshot(mandate, MANDATE_FIELDS)
-        for field, value in clean.items():
-            setattr(mandate, field, value)
-        _apply_status_rules(mandate)
-        changes = audit.diff(before, audit.snapshot(mandate, MANDATE_FIELDS))
-        if changes:
-            audit.record("mandate.update", mandate, changes=changes, user=actor)
+        return apply_mandate_update(db.session.get(Mandate, mandate.id), data, actor)
+
+
+def apply_mandate_update(mandate, data, actor):
+    """update_mandate's rules inside the caller's open write transaction (batch jobs, the demo)."""
+    if mandate.status == "withdrawn":
+        raise MandateError(_("A withdrawn mandate cannot be changed."), "status")
+    clean, errors = _clean_mandate(mandate, data)
+    if errors:
+        field = next(iter(errors))
+        raise MandateError(errors[field], field, errors)
+    before = audit.snapshot(mandate, MANDATE_FIELDS)
+    for field, value in clean.items():
+        setattr(mandate, field, value)
+    _apply_status_rules(mandate)
+    changes = audit.diff(before, audit.snapshot(mandate, MANDATE_FIELDS))
+    if changes:
+        audit.record("mandate.update", mandate, changes=changes, user=actor)
     return mandate
 
 
-def add_progress_note(mandate, noted_on, note, percent, actor):
-    """A dated report on the mandate; a percentage also moves the mandate's progress."""
+def _clean_note(noted_on, note, percent):
     errors = {}
     noted_on = _date(noted_on, "noted_on", errors) or (None if errors else local_today())
     note = _text(note, 5000, "note", errors, required=True)
@@ -586,24 +589,35 @@ def add_progress_note(mandate, noted_on, note, percent, actor):
     if errors:
         field = next(iter(errors))
         raise MandateError(errors[field], field, errors)
+    return noted_on, note, percent
+
+
+def add_progress_note(mandate, noted_on, note, percent, actor):
+    """A dated report on the mandate; a percentage also moves the mandate's progress."""
+    _clean_note(noted_on, note, percent)
     with write_transaction():
-        mandate = db.session.get(Mandate, mandate.id)
-        if mandate.status == "withdrawn":
-            raise MandateError(_("A withdrawn mandate cannot be changed."), "note")
-        entry = MandateProgressNote(
-            mandate_id=mandate.id, noted_on=noted_on, note=note, progress_percent=percent,
-            user_id=getattr(actor, "id", None), created_at=utcnow(),
-        )
-        db.session.add(entry)
-        changes = {"noted_on": noted_on, "note": note}
-        if percent is not None and percent != mandate.progress_percent:
-            changes["progress_percent"] = [mandate.progress_percent, percent]
-            mandate.progress_percent = percent
-            before = mandate.status
-            _apply_status_rules(mandate)
-            if mandate.status != before:
-                changes["status"] = [before, mandate.status]
-        audit.record("mandate.progress", mandate, changes=changes, user=actor)
+        return record_progress_note(db.session.get(Mandate, mandate.id), noted_on, note, percent, actor)
+
+
+def record_progress_note(mandate, noted_on, note, percent, actor):
+    """add_progress_note's rules inside the caller's open write transaction (batch jobs, the demo)."""
+    noted_on, note, percent = _clean_note(noted_on, note, percent)
+    if mandate.status == "withdrawn":
+        raise MandateError(_("A withdrawn mandate cannot be changed."), "note")
+    entry = MandateProgressNote(
+        mandate=mandate, noted_on=noted_on, note=note, progress_percent=percent,
+        user_id=getattr(actor, "id", None), created_at=utcnow(),
+    )
+    db.session.add(entry)
+    changes = {"noted_on": noted_on, "note": note}
+    if percent is not None and percent != mandate.progress_percent:
+        changes["progress_percent"] = [mandate.progress_percent, percent]
+        mandate.progress_percent = percent
+        before = mandate.status
+        _apply_status_rules(mandate)
+        if mandate.status != before:
+            changes["status"] = [before, mandate.status]
+    audit.record("mandate.progress", mandate, changes=changes, user=actor)
     return entry
 
 
