@@ -130,9 +130,12 @@ def settlements():
     if district_id:
         query = query.where(Settlement.district_id == district_id)
     if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(Settlement.name_kk).like(pattern),
-                                   sa.func.lower(Settlement.name_ru).like(pattern), Settlement.kato.like(f"{search}%")))
+        # SQLite folds only ASCII case, so Cyrillic is matched in the usual spellings instead.
+        variants = {search, search.lower(), search.capitalize(), search.upper()}
+        conditions = [Settlement.kato.like(f"{search}%")]
+        for variant in variants:
+            conditions += [Settlement.name_kk.like(f"%{variant}%"), Settlement.name_ru.like(f"%{variant}%")]
+        query = query.where(sa.or_(*conditions))
     page = paginate(query, request.args)
     districts = db.session.scalars(sa.select(District).order_by(District.code)).all()
     return render_template("reference/settlements.html", page=page, districts=districts, district_id=district_id,
