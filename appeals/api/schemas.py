@@ -28,6 +28,19 @@ def _clean_text(value):
 
 
 Text = Annotated[str, AfterValidator(_clean_text)]
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _plausible_year(value):
+    # The register starts in this century; far dates are typos and would overflow date arithmetic.
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(_("The date must be between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
+    return value
+
+
+Day = Annotated[dt.date, AfterValidator(_plausible_year)]
+Moment = Annotated[datetime, AfterValidator(_plausible_year)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -205,15 +218,15 @@ class SessionPage(PageInfo):
 class SessionQuery(PageQuery):
     office_id: Optional[Id] = None
     host_id: Optional[Id] = None
-    date_from: Optional[dt.date] = None
-    date_to: Optional[dt.date] = None
+    date_from: Optional[Day] = None
+    date_to: Optional[Day] = None
     status: list[Literal[SESSION_STATUSES]] = Field(default_factory=list, description="Repeat for several statuses.")
 
 
 class SessionIn(RequestModel):
     office_id: Id
     host_ids: Annotated[list[Id], Field(min_length=1, max_length=20)]
-    date: dt.date
+    date: Day
     start_time: dt.time
     end_time: dt.time
     room: Annotated[Text, Field(max_length=100)] = ""
@@ -224,7 +237,7 @@ class SessionIn(RequestModel):
 class SessionUpdate(RequestModel):
     office_id: Optional[Id] = None
     host_ids: Optional[Annotated[list[Id], Field(min_length=1, max_length=20)]] = None
-    date: Optional[dt.date] = None
+    date: Optional[Day] = None
     start_time: Optional[dt.time] = None
     end_time: Optional[dt.time] = None
     room: Optional[Annotated[Text, Field(max_length=100)]] = None
@@ -309,8 +322,8 @@ class AppealPage(PageInfo):
 
 class AppealQuery(PageQuery):
     office: Optional[Id] = None
-    date_from: Optional[dt.date] = None
-    date_to: Optional[dt.date] = None
+    date_from: Optional[Day] = None
+    date_to: Optional[Day] = None
     status: Optional[Literal[APPEAL_STATUSES + ("open",)]] = Field(None, description="A status, or `open` for all open ones.")
     appeal_type: Optional[Literal[APPEAL_TYPES]] = None
     category: Optional[Id] = None
@@ -333,7 +346,7 @@ OptionalId = Optional[Id]
 
 
 class AppealFields(RequestModel):
-    received_at: Optional[datetime] = Field(None, description="Local time (Asia/Almaty) unless an offset is given.")
+    received_at: Optional[Moment] = Field(None, description="Local time (Asia/Almaty) unless an offset is given.")
     channel: Optional[Literal[CHANNELS]] = None
     session_id: OptionalId = None
     host_id: OptionalId = None
@@ -354,7 +367,7 @@ class AppealFields(RequestModel):
 
 class AppealIn(AppealFields):
     office_id: Id
-    received_at: datetime = Field(description="Local time (Asia/Almaty) unless an offset is given.")
+    received_at: Moment = Field(description="Local time (Asia/Almaty) unless an offset is given.")
     channel: Literal[CHANNELS]
     appeal_type: Literal[APPEAL_TYPES]
     summary: Annotated[Text, Field(min_length=1, max_length=SUMMARY_MAX)]
@@ -368,12 +381,190 @@ class TransitionIn(RequestModel):
     status: Literal[APPEAL_STATUSES]
     responsible_id: OptionalId = Field(None, description="in_review: who handles it (default: you).")
     answer_text: Optional[Annotated[Text, Field(max_length=TEXT_MAX)]] = Field(None, description="answered")
-    answered_at: Optional[dt.date] = Field(None, description="answered (default: today)")
+    answered_at: Optional[Day] = Field(None, description="answered (default: today)")
     recipient: Optional[Annotated[Text, Field(max_length=300)]] = Field(None, description="forwarded: the competent body")
-    date: Optional[dt.date] = Field(None, description="forwarded (default: today)")
+    date: Optional[Day] = Field(None, description="forwarded (default: today)")
     reason: Optional[Annotated[Text, Field(max_length=500)]] = Field(None, description="withdrawn")
 
 
 class ExtensionIn(RequestModel):
-    new_due_date: dt.date
+    new_due_date: Day
     reason: Annotated[Text, Field(min_length=1, max_length=1000)]
+
+
+# --- Directives and mandates ------------------------------------------------------------------
+
+from appeals.mandates.models import MANDATE_STATUSES, NUMBERING_SCOPES  # noqa: E402
+
+
+class DirectiveOut(ResponseModel):
+    id: int
+    issuer: str
+    number: str
+    issued_on: dt.date
+    title: str
+    text: str
+    valid_from: Optional[dt.date]
+    valid_to: Optional[dt.date]
+    numbering: Literal[NUMBERING_SCOPES]
+    number_prefix: str
+    appeal_types: list[Literal[APPEAL_TYPES]]
+    category_ids: list[int]
+    settlement_ids: list[int]
+    district_ids: list[int]
+    keywords: str
+    min_signatories: Optional[int]
+    received_from: Optional[dt.date]
+    received_to: Optional[dt.date]
+    target_count: Optional[int]
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class DirectiveList(ResponseModel):
+    items: list[DirectiveOut]
+
+
+IdList = Annotated[list[Id], Field(max_length=1000)]
+
+
+class DirectiveFields(RequestModel):
+    issuer: Optional[Annotated[Text, Field(max_length=300)]] = None
+    number: Optional[Annotated[Text, Field(min_length=1, max_length=50)]] = None
+    issued_on: Optional[Day] = None
+    title: Optional[Annotated[Text, Field(min_length=1, max_length=500)]] = None
+    text: Optional[Annotated[Text, Field(max_length=20000)]] = None
+    valid_from: Optional[Day] = None
+    valid_to: Optional[Day] = None
+    numbering: Optional[Literal[NUMBERING_SCOPES]] = None
+    number_prefix: Optional[Annotated[Text, Field(max_length=20)]] = None
+    appeal_types: Optional[Annotated[list[Literal[APPEAL_TYPES]], Field(max_length=10)]] = None
+    category_ids: Optional[IdList] = None
+    settlement_ids: Optional[IdList] = None
+    district_ids: Optional[IdList] = None
+    keywords: Optional[Annotated[Text, Field(max_length=1000)]] = None
+    min_signatories: Optional[Annotated[int, Field(ge=1, le=1000000)]] = None
+    received_from: Optional[Day] = None
+    received_to: Optional[Day] = None
+    target_count: Optional[Annotated[int, Field(ge=0, le=1000000)]] = None
+
+
+class DirectiveIn(DirectiveFields):
+    number: Annotated[Text, Field(min_length=1, max_length=50)]
+    issued_on: Day
+    title: Annotated[Text, Field(min_length=1, max_length=500)]
+
+
+class DirectiveUpdate(DirectiveFields):
+    """Only the fields sent change."""
+
+
+class FlagIn(RequestModel):
+    appeal_ids: Annotated[list[Id], Field(min_length=1, max_length=1000)]
+    override_reason: Optional[Annotated[Text, Field(max_length=1000)]] = Field(
+        None, description="Required when an appeal misses one of the directive's criteria.")
+    merge_into: Optional[Id] = Field(None, description="Add the appeals to this existing mandate of the directive.")
+    as_one: bool = Field(False, description="Join all the appeals in one new mandate.")
+
+
+class ProgressNoteOut(ResponseModel):
+    id: int
+    noted_on: dt.date
+    note: str
+    progress_percent: Optional[int]
+    created_at: UtcDateTime
+
+
+class MandateOut(ResponseModel):
+    id: int
+    directive_id: int
+    number: str
+    title: str
+    description: str
+    office_id: Optional[int]
+    settlement_id: Optional[int]
+    category_id: Optional[int]
+    responsible: str
+    target_date: Optional[dt.date]
+    status: Literal[MANDATE_STATUSES]
+    progress_percent: int
+    withdrawn_reason: str
+    appeal_ids: list[int]
+    notes: list[ProgressNoteOut]
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class MandateList(ResponseModel):
+    items: list[MandateOut]
+
+
+class MandatePage(PageInfo):
+    items: list[MandateOut]
+
+
+class MandateQuery(PageQuery):
+    directive_id: Optional[Id] = None
+    office_id: Optional[Id] = None
+    settlement_id: Optional[Id] = None
+    district_id: Optional[Id] = None
+    category_id: Optional[Id] = None
+    status: Optional[Literal[MANDATE_STATUSES + ("open",)]] = None
+    overdue: bool = False
+    q: Optional[Annotated[Text, Field(max_length=200)]] = Field(None, description="Number or words of the title.")
+
+
+class MandateUpdate(RequestModel):
+    title: Optional[Annotated[Text, Field(min_length=1, max_length=500)]] = None
+    description: Optional[Annotated[Text, Field(max_length=20000)]] = None
+    settlement_id: Optional[Id] = None
+    responsible: Optional[Annotated[Text, Field(max_length=300)]] = None
+    target_date: Optional[Day] = None
+    status: Optional[Literal[MANDATE_STATUSES]] = None
+    progress_percent: Optional[Annotated[int, Field(ge=0, le=100)]] = None
+
+
+class ProgressIn(RequestModel):
+    note: Annotated[Text, Field(min_length=1, max_length=5000)]
+    noted_on: Optional[Day] = Field(None, description="Default: today.")
+    progress_percent: Optional[Annotated[int, Field(ge=0, le=100)]] = None
+
+
+# --- Statistics -------------------------------------------------------------------------------
+
+
+class StatisticsQuery(QueryModel):
+    start: Optional[Day] = Field(None, description="First day (default: the first day of this month).")
+    end: Optional[Day] = Field(None, description="Last day, inclusive (default: today).")
+
+
+class Figures(ResponseModel):
+    appeals_received: int
+    mandates_registered: int = Field(description="Appeals of the period flagged as mandates.")
+    mandates_count: int = Field(description="Distinct mandates they form (withdrawn excluded).")
+    fulfilled: int
+    fulfilled_share: float
+
+
+class Totals(Figures):
+    sessions_held: int
+    mandate_share: float
+
+
+class OfficeFigures(Figures):
+    office_id: int
+    office_code: str
+    sessions_held: int
+
+
+class DistrictFigures(Figures):
+    district_id: Optional[int]
+    district_code: Optional[str]
+
+
+class StatisticsOut(ResponseModel):
+    start: dt.date
+    end: dt.date
+    totals: Totals
+    offices: list[OfficeFigures]
+    districts: list[DistrictFigures]

@@ -118,4 +118,4 @@ def me():
     }
 
 
-from appeals.api.endpoints import reference, register, schedules  # noqa: E402,F401  (register their routes)
+from appeals.api.endpoints import mandates, reference, register, schedules  # noqa: E402,F401  (register their routes)

@@ -1,0 +1,190 @@
+"""Directives, mandates (flag appeals, read, update, progress) and the statistics."""
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from appeals.api import schemas
+from appeals.api.endpoints import current, get_or_404, page_of, require
+from appeals.api.problems import ApiError
+from appeals.api.registry import endpoint
+from appeals.api.views import bp
+from appeals.extensions import db
+from appeals.mandates import services
+from appeals.mandates.models import Directive, Mandate
+from appeals.timeutil import local_today
+
+DIRECTIVE_LISTS = ("appeal_types", "category_ids", "settlement_ids", "district_ids")
+
+
+def directive_out(directive):
+    data = {name: getattr(directive, name) for name in schemas.DirectiveOut.model_fields}
+    for name in DIRECTIVE_LISTS:
+        data[name] = list(data[name] or [])
+    return data
+
+
+def mandate_out(mandate):
+    data = {name: getattr(mandate, name) for name in schemas.MandateOut.model_fields if name not in ("appeal_ids",)}
+    data["appeal_ids"] = [link.appeal_id for link in mandate.active_links]
+    return data
+
+
+def _mandate_error(exc):
+    """MandateError → problem: several fields (422), a state conflict (409), or one field (422)."""
+    details = getattr(exc, "details", None)
+    if isinstance(details, dict) and details:
+        return ApiError(422, exc.message, errors=[
+            {"field": field, "location": "body", "message": str(message)} for field, message in details.items()])
+    # A directive no longer in force, a withdrawn mandate, appeals already flagged or withdrawn.
+    if exc.field in ("directive", "status", "note", "merge_into") or (exc.field == "appeal_ids" and details):
+        return ApiError(409, exc.message)
+    return ApiError(422, exc.message, errors=[{"field": exc.field or "", "location": "body", "message": exc.message}])
+
+
+def _directive_error(exc):
+    # The request's types are checked by the schema, so a numbering error is the "fixed once mandates
+    # exist" rule: a conflict with the directive's state.
+    if exc.field == "numbering" and list(exc.errors) == ["numbering"]:
+        return ApiError(409, exc.message)
+    errors = exc.errors or {exc.field: exc.message}
+    return ApiError(422, exc.message, errors=[
+        {"field": field or "", "location": "body", "message": str(message)} for field, message in errors.items()])
+
+
+def _mandate(mandate_id):
+    mandate = get_or_404(Mandate, mandate_id)
+    require("mandate.view", mandate)
+    return mandate
+
+
+# --- Directives -------------------------------------------------------------------------------
+
+
+@endpoint(bp, "GET", "/directives", summary="List directives", tag="Directives", response=schemas.DirectiveList,
+          permission="directive.view")
+def list_directives():
+    directives = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc(), Directive.id.desc()))
+    return {"items": [directive_out(d) for d in directives]}
+
+
+@endpoint(bp, "GET", "/directives/<int:directive_id>", summary="Read a directive", tag="Directives",
+          response=schemas.DirectiveOut, permission="directive.view")
+def get_directive(directive_id):
+    return directive_out(get_or_404(Directive, directive_id))
+
+
+@endpoint(bp, "POST", "/directives", summary="Register a directive", tag="Directives", body=schemas.DirectiveIn,
+          response=schemas.DirectiveOut, status=201, permission="directive.manage", idempotent=True)
+def create_directive(body):
+    """Its criteria (types, categories, places, keywords, signatories, date window) select the appeals
+    that may become mandates."""
+    try:
+        directive = services.create_directive(body.model_dump(exclude_unset=True), current())
+    except services.DirectiveError as exc:
+        raise _directive_error(exc) from None
+    return directive_out(directive)
+
+
+@endpoint(bp, "PATCH", "/directives/<int:directive_id>", summary="Change a directive", tag="Directives",
+          body=schemas.DirectiveUpdate, response=schemas.DirectiveOut, permission="directive.manage", errors=(409,))
+def update_directive(directive_id, body):
+    """Only the fields sent change; the numbering is fixed once a mandate exists (409)."""
+    directive = get_or_404(Directive, directive_id)
+    try:
+        directive = services.update_directive(directive, body.model_dump(exclude_unset=True), current())
+    except services.DirectiveError as exc:
+        raise _directive_error(exc) from None
+    return directive_out(directive)
+
+
+@endpoint(bp, "POST", "/directives/<int:directive_id>/mandates", summary="Flag appeals as mandates", tag="Mandates",
+          body=schemas.FlagIn, response=schemas.MandateList, status=201, permission="mandate.flag",
+          idempotent=True, errors=(409,))
+def flag_appeals(directive_id, body):
+    """One mandate per appeal, or all in one (`as_one`), or added to an existing mandate (`merge_into`).
+    All or nothing; appeals already flagged under the directive give 409."""
+    directive = get_or_404(Directive, directive_id)
+    try:
+        mandates = services.flag_appeals(directive, body.appeal_ids, current(), override_reason=body.override_reason,
+                                         merge_into=body.merge_into, as_one=body.as_one)
+    except services.MandateError as exc:
+        raise _mandate_error(exc) from None
+    ids = [mandate.id for mandate in mandates]
+    db.session.expire_all()
+    loaded = db.session.scalars(sa.select(Mandate).where(Mandate.id.in_(ids)).order_by(Mandate.seq)
+                                .options(selectinload(Mandate.links), selectinload(Mandate.notes))).all()
+    return {"items": [mandate_out(m) for m in loaded]}
+
+
+# --- Mandates ---------------------------------------------------------------------------------
+
+
+@endpoint(bp, "GET", "/mandates", summary="List mandates", tag="Mandates", query=schemas.MandateQuery,
+          response=schemas.MandatePage, permission="mandate.view")
+def list_mandates(query):
+    filters = query.model_dump(exclude={"page", "size"})
+    select = services.build_mandate_query(filters, current()).options(
+        selectinload(Mandate.links), selectinload(Mandate.notes))
+    result = page_of(select, query)
+    result["items"] = [mandate_out(m) for m in result["items"]]
+    return result
+
+
+@endpoint(bp, "GET", "/mandates/<int:mandate_id>", summary="Read a mandate", tag="Mandates",
+          response=schemas.MandateOut, permission="mandate.view")
+def get_mandate(mandate_id):
+    return mandate_out(_mandate(mandate_id))
+
+
+@endpoint(bp, "PATCH", "/mandates/<int:mandate_id>", summary="Update a mandate", tag="Mandates",
+          body=schemas.MandateUpdate, response=schemas.MandateOut, permission="mandate.edit", errors=(409,))
+def update_mandate(mandate_id, body):
+    """Only the fields sent change. Status moves follow the mandate workflow; a withdrawn mandate is final (409)."""
+    mandate = _mandate(mandate_id)
+    try:
+        mandate = services.update_mandate(mandate, body.model_dump(exclude_unset=True), current())
+    except services.MandateError as exc:
+        raise _mandate_error(exc) from None
+    return mandate_out(mandate)
+
+
+@endpoint(bp, "POST", "/mandates/<int:mandate_id>/progress", summary="Report progress on a mandate",
+          tag="Mandates", body=schemas.ProgressIn, response=schemas.MandateOut, status=201,
+          permission="mandate.edit", idempotent=True, errors=(409,))
+def add_progress(mandate_id, body):
+    mandate = _mandate(mandate_id)
+    try:
+        services.add_progress_note(mandate, body.noted_on, body.note, body.progress_percent, current())
+    except services.MandateError as exc:
+        if isinstance(exc.details, dict) and "percent" in exc.details:
+            exc.details["progress_percent"] = exc.details.pop("percent")
+        raise _mandate_error(exc) from None
+    db.session.expire_all()
+    return mandate_out(db.session.get(Mandate, mandate_id))
+
+
+# --- Statistics -------------------------------------------------------------------------------
+
+
+@endpoint(bp, "GET", "/statistics", summary="Receptions, appeals and mandates in a period", tag="Statistics",
+          query=schemas.StatisticsQuery, response=schemas.StatisticsOut, permission="stats.view")
+def statistics(query):
+    """The briefing's figures: sessions held, appeals received, appeals registered as mandates, fulfilment."""
+    end = query.end or local_today()
+    start = query.start or end.replace(day=1)
+    if start > end:
+        raise ApiError(422, _("The start of the period is after its end."),
+                       errors=[{"field": "start", "location": "query", "message": _("The start of the period is after its end.")}])
+    if (end - start).days > 3660:
+        raise ApiError(422, _("The period is longer than ten years."),
+                       errors=[{"field": "end", "location": "query", "message": _("The period is longer than ten years.")}])
+    result = services.mandate_statistics(start, end)
+    return {
+        "start": start, "end": end, "totals": result["totals"],
+        "offices": [{**{k: v for k, v in row.items() if k != "office"}, "office_id": row["office"].id,
+                     "office_code": row["office"].code} for row in result["offices"]],
+        "districts": [{**{k: v for k, v in row.items() if k != "district"},
+                       "district_id": row["district"].id if row["district"] else None,
+                       "district_code": row["district"].code if row["district"] else None}
+                      for row in result["districts"]],
+    }
