@@ -18,8 +18,8 @@ from appeals.mandates.models import NUMBERING_SCOPES
 from appeals.register.models import APPEAL_TYPES
 
 NUMBERING_LABELS = {
-    "directive": _l("Per directive (A-<directive>-0001)"),
-    "year": _l("Per year and prefix (A-<year>-0001)"),
+    "directive": _l("Per directive (e.g. A-12-0001)"),
+    "year": _l("Per year and prefix (e.g. A-2026-0001)"),
 }
 
 

@@ -267,8 +267,12 @@ def _flag_flow(directive, mandate=None):
                                "%(num)d appeals added to mandate %(number)s.", len(ids), number=mandate.number),
                       "success")
                 return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
-            flash(ngettext("%(num)d appeal registered as a mandate.", "%(num)d appeals registered as %(count)d mandates.",
-                           len(ids), count=len(mandates)), "success")
+            if len(mandates) == 1 and len(ids) > 1:
+                flash(_("%(num)d appeals registered as one joint mandate %(number)s.", num=len(ids),
+                        number=mandates[0].number), "success")
+            else:
+                flash(ngettext("%(num)d appeal registered as a mandate.", "%(num)d appeals registered as mandates.",
+                               len(ids)), "success")
             if len(mandates) == 1:
                 return redirect(url_for("mandates.mandate_detail", mandate_id=mandates[0].id))
             return redirect(back)
