@@ -13,9 +13,9 @@ from appeals.reports import pdf
 
 # (key, width in mm, wraps): the same numbers size the <col>s and drive the row packer.
 JOURNAL_COLUMNS = [
-    ("n", 9, False), ("number", 25, False), ("date", 15.5, False), ("applicant", 30, True),
-    ("settlement", 22, True), ("type", 17, True), ("category", 22, True), ("summary", 80, True),
-    ("host", 24, True), ("status", 18, True), ("deadline", 16.5, False),
+    ("n", 9, True), ("number", 25, True), ("date", 17, True), ("applicant", 30, True),
+    ("settlement", 22, True), ("type", 17, True), ("category", 22, True), ("summary", 76, True),
+    ("host", 24, True), ("status", 18, True), ("deadline", 17, True),
 ]
 JOURNAL_LAYOUT = pdf.TableLayout(JOURNAL_COLUMNS)
 

@@ -6,6 +6,7 @@ processes, merged with pypdf, and only then stamped with "page X of Y" and the f
 page number is right whatever the chunking. Chunk PDFs carry only data (no print time, no
 user), so a chunk whose rows did not change is taken from a cache instead of being laid out again.
 """
+import atexit
 import hashlib
 import io
 import logging
@@ -64,6 +65,10 @@ def _engine():
     fetcher = LocalOnlyFetcher()
     css = CSS(filename=str(PRINT_CSS), font_config=font_config, url_fetcher=fetcher)
     return font_config, fetcher, css
+
+
+# Release fonts while the interpreter is still whole (FontConfiguration.__del__ needs its libraries).
+atexit.register(_engine.cache_clear)
 
 
 def html_to_pdf(html, extra_css=""):

@@ -1,3 +1,277 @@
-from flask import Blueprint
+"""Printed documents and the statistics dashboard (thin: parse, check permission, call, render)."""
+import datetime as dt
+import io
+import logging
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from appeals.auth.permissions import can, permission_required, require
+from appeals.database import write_transaction
+from appeals.extensions import db
+from appeals.jobs import Job
+from appeals.reference.models import Office
+from appeals.register.models import Appeal
+from appeals.reports import documents, services
+from appeals.schedules.models import Host
+from appeals.timeutil import local_today, utcnow
 
 bp = Blueprint("reports", __name__)
+log = logging.getLogger(__name__)
+
+
+def _lang():
+    return services.pick_lang(request.args.get("lang") or str(getattr(current_user, "locale", "") or ""))
+
+
+def _pdf_response(data, name):
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name, as_attachment=False)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _bad_request(exc):
+    flash(exc.message, "error")
+    return redirect(request.referrer or url_for("reports.dashboard") if can(current_user, "stats.view")
+                    else url_for("home.index"))
+
+
+def reports_folder():
+    folder = Path(current_app.instance_path) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _cache_dir():
+    return reports_folder() / "cache"
+
+
+# --- 1. Journal -------------------------------------------------------------------------------
+
+
+@bp.route("/reports/journal.pdf")
+@permission_required("report.journal")
+def journal_pdf():
+    from appeals.register.services import parse_list_filters
+
+    filters = parse_list_filters(request.args)
+    lang = _lang()
+    count = services.count_journal(filters, current_user)
+    if count > current_app.config.get("REPORT_BACKGROUND_ROWS", 3000):
+        job = _start_job("journal_pdf", {"args": request.args.to_dict(), "lang": lang, "rows": count})
+        return redirect(url_for("reports.job_status", job_id=job.id))
+    doc = services.build_journal(filters, current_user, lang)
+    data = documents.render_journal(doc, cache_dir=_cache_dir())
+    return _pdf_response(data, f"journal-{local_today():%Y%m%d}.pdf")
+
+
+def _run_journal_job(app, job_id, user_id):
+    """Background thread: build and render the journal, reporting progress on the Job row."""
+    from appeals.auth.models import User
+    from appeals.register.services import parse_list_filters
+
+    with app.app_context():
+        try:
+            job = db.session.get(Job, job_id)
+            user = db.session.get(User, user_id)
+            params = job.params or {}
+            with write_transaction():
+                job = db.session.get(Job, job_id)
+                job.status = "running"
+            doc = services.build_journal(parse_list_filters(params.get("args", {})), user, params.get("lang"))
+            db.session.rollback()
+
+            def progress(done, total):
+                with write_transaction():
+                    row = db.session.get(Job, job_id)
+                    row.progress, row.total = done, total
+
+            with app.test_request_context():
+                data = documents.render_journal(doc, progress=progress, cache_dir=_cache_dir())
+            path = reports_folder() / f"job-{job_id}.pdf"
+            path.write_bytes(data)
+            with write_transaction():
+                row = db.session.get(Job, job_id)
+                row.status, row.result_path = "done", str(path)
+                row.result_name = f"journal-{local_today():%Y%m%d}.pdf"
+                row.progress = row.total = max(row.total, 1)
+                row.finished_at = utcnow()
+        except Exception as exc:  # the clerk must see a failure, not a spinner forever
+            log.exception("report job %s failed", job_id)
+            db.session.rollback()
+            with write_transaction():
+                row = db.session.get(Job, job_id)
+                if row is not None:
+                    row.status, row.error, row.finished_at = "failed", str(exc)[:2000], utcnow()
+        finally:
+            db.session.remove()
+
+
+def _start_job(kind, params):
+    with write_transaction():
+        job = Job(kind=kind, user_id=current_user.id, params=params, status="queued", progress=0, total=0)
+        db.session.add(job)
+    app = current_app._get_current_object()
+    thread = threading.Thread(target=_run_journal_job, args=(app, job.id, current_user.id),
+                              name=f"report-job-{job.id}", daemon=True)
+    thread.start()
+    if app.config.get("TESTING") and app.config.get("REPORT_JOBS_SYNC"):
+        thread.join()
+    return job
+
+
+def _own_job(job_id):
+    job = db.session.get(Job, job_id) or abort(404)
+    if job.user_id != current_user.id:
+        abort(404)  # another user's document: do not even confirm it exists
+    return job
+
+
+@bp.route("/reports/jobs/<int:job_id>")
+@permission_required("report.journal")
+def job_status(job_id):
+    job = _own_job(job_id)
+    if request.args.get("format") == "json":
+        return jsonify({
+            "status": job.status, "progress": job.progress, "total": job.total,
+            "download": url_for("reports.job_download", job_id=job.id) if job.status == "done" else None,
+            "error": job.error if job.status == "failed" else None,
+        })
+    return render_template("reports/job.html", job=job)
+
+
+@bp.route("/reports/jobs/<int:job_id>/download")
+@permission_required("report.journal")
+def job_download(job_id):
+    job = _own_job(job_id)
+    if job.status != "done" or not job.result_path or not Path(job.result_path).is_file():
+        abort(404)
+    response = send_file(job.result_path, mimetype="application/pdf", download_name=job.result_name or "report.pdf")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- 2. Mandates --------------------------------------------------------------------------------
+
+
+def _int_arg(name):
+    try:
+        return int(request.args.get(name) or 0) or None
+    except ValueError:
+        return None
+
+
+@bp.route("/reports/mandates.pdf")
+@permission_required("mandate.view")
+def mandates_pdf():
+    from appeals.register.services import parse_date
+
+    version = request.args.get("version") if request.args.get("version") in ("public", "internal") else "public"
+    if version == "internal":
+        require("mandate.view_internal")
+    group = request.args.get("group") if request.args.get("group") in ("settlement", "category") else "settlement"
+    filters = {key: _int_arg(key) for key in ("directive_id", "office_id", "district_id", "settlement_id",
+                                               "category_id")}
+    filters["status"] = request.args.get("status") or ""
+    filters["overdue"] = request.args.get("overdue") == "1"
+    filters["q"] = (request.args.get("q") or "").strip()[:100]
+    filters["date_from"] = parse_date(request.args.get("date_from")) if request.args.get("date_from") else None
+    filters["date_to"] = parse_date(request.args.get("date_to")) if request.args.get("date_to") else None
+    doc = services.build_mandates(filters, current_user, _lang(), version=version, group=group)
+    data = documents.render_simple("reports/pdf/mandates.html", doc)
+    return _pdf_response(data, f"mandates-{version}-{local_today():%Y%m%d}.pdf")
+
+
+# --- 3. Schedule --------------------------------------------------------------------------------
+
+
+@bp.route("/reports/schedule.pdf")
+@permission_required("schedule.view")
+def schedule_pdf():
+    from appeals.register.services import parse_date
+
+    kind = request.args.get("period") if request.args.get("period") in ("week", "month") else "week"
+    anchor = parse_date(request.args.get("date")) if request.args.get("date") else local_today()
+    if anchor is None:
+        return _bad_request(services.ReportError(_("Enter the date as dd.mm.yyyy."), "date"))
+    start, end = services.period_for(kind, anchor)
+    office = db.session.get(Office, _int_arg("office")) if _int_arg("office") else None
+    host = db.session.get(Host, _int_arg("host")) if _int_arg("host") else None
+    if _int_arg("office") and office is None or _int_arg("host") and host is None:
+        abort(404)
+    if host is None and office is None and current_user.role == "host":
+        from appeals.schedules.services import host_for_user
+
+        host = host_for_user(current_user)
+    doc = services.build_schedule(current_user, _lang(), start, end, office=office, host=host)
+    data = documents.render_simple("reports/pdf/schedule.html", doc)
+    return _pdf_response(data, f"schedule-{start:%Y%m%d}.pdf")
+
+
+# --- 4. Registration card ----------------------------------------------------------------------
+
+
+@bp.route("/reports/appeals/<int:appeal_id>/card.pdf")
+@permission_required("appeal.view")
+def card_pdf(appeal_id):
+    appeal = db.session.get(Appeal, appeal_id) or abort(404)
+    require("appeal.view", appeal)
+    doc = services.build_card(appeal, current_user, _lang())
+    data = documents.render_simple("reports/pdf/card.html", doc)
+    return _pdf_response(data, f"card-{appeal.number}.pdf")
+
+
+# --- 5. Summary and dashboard ------------------------------------------------------------------
+
+
+@bp.route("/reports/summary.pdf")
+@permission_required("stats.view")
+def summary_pdf():
+    try:
+        start, end = services.parse_period(request.args)
+    except services.ReportError as exc:
+        return _bad_request(exc)
+    doc = services.build_summary(current_user, _lang(), start, end)
+    data = documents.render_simple("reports/pdf/summary.html", doc)
+    return _pdf_response(data, f"summary-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+def _dashboard_link(kind, **args):
+    endpoints = {"appeals": "register.list_appeals", "mandates": "mandates.list_mandates",
+                 "sessions": "schedules.calendar"}
+    endpoint = endpoints[kind]
+    if endpoint not in current_app.view_functions:
+        return ""
+    return url_for(endpoint, **{k: v for k, v in args.items() if v not in (None, "")})
+
+
+@bp.route("/reports")
+@permission_required("stats.view")
+def dashboard():
+    error = None
+    try:
+        start, end = services.parse_period(request.args)
+    except services.ReportError as exc:
+        error = exc
+        start, end = services.parse_period({})
+    stats = services.statistics(start, end, link=_dashboard_link)
+    return render_template("reports/dashboard.html", stats=stats, start=start, end=end, error=error,
+                           charts=_charts(stats))
+
+
+def _charts(stats):
+    from appeals.reports.charts import bar_chart, column_chart
+
+    return {
+        "weeks": column_chart(stats["weeks"], _("Appeals by week")),
+        "categories": bar_chart(stats["categories"], _("Appeals by category")),
+        "channels": bar_chart(stats["channels"], _("Appeals by channel")),
+        "districts": bar_chart(stats["districts"], _("Appeals by district")),
+        "offices": bar_chart(stats["offices"], _("Appeals by office")),
+        "mandates": bar_chart(stats["mandate_statuses"], _("Mandates by status")),
+    }

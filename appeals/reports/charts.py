@@ -1,0 +1,74 @@
+"""Server-rendered SVG charts for the dashboard.
+
+Presentation attributes only (fill, font-size): the CSP forbids style="" and inline scripts.
+Every bar is a link to the filtered list behind it, reachable by keyboard (SVG <a> is focusable).
+"""
+from markupsafe import Markup, escape
+
+BAR_COLOR = "#0b5cad"
+ROW_HEIGHT = 22
+
+
+def _link(bar, inner):
+    if not bar.url:
+        return inner
+    label = escape(f"{bar.label}: {bar.value}")
+    return f'<a href="{escape(bar.url)}" aria-label="{label}">{inner}</a>'
+
+
+def _truncate(text, limit):
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bar_chart(bars, title, width=520, label_width=190):
+    """Horizontal bars, longest first: category, channel, district, status."""
+    if not bars:
+        return Markup("")
+    peak = max(bar.value for bar in bars) or 1
+    plot = width - label_width - 50
+    height = ROW_HEIGHT * len(bars) + 6
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for index, bar in enumerate(bars):
+        y = index * ROW_HEIGHT + 3
+        length = max(1.0, plot * bar.value / peak) if bar.value else 0
+        inner = (
+            f'<text x="{label_width - 6}" y="{y + 14}" text-anchor="end" font-size="12" fill="#1d2733">'
+            f'{escape(_truncate(bar.label, 30))}<title>{escape(bar.label)}</title></text>'
+            f'<rect x="{label_width}" y="{y + 2}" width="{length:.1f}" height="{ROW_HEIGHT - 7}" rx="2" '
+            f'fill="{BAR_COLOR}"/>'
+            f'<text x="{label_width + length + 5:.1f}" y="{y + 14}" font-size="12" font-weight="bold" '
+            f'fill="#1d2733">{bar.value}</text>'
+        )
+        parts.append(f'<g class="bar">{_link(bar, inner)}</g>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def column_chart(bars, title, width=520, height=190):
+    """Vertical columns in time order: appeals per week."""
+    if not bars:
+        return Markup("")
+    peak = max(bar.value for bar in bars) or 1
+    top, bottom = 18, 34
+    plot_h = height - top - bottom
+    step = width / len(bars)
+    col = min(56, step * 0.7)
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+             f'<line x1="0" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}" stroke="#aab6c3"/>']
+    for index, bar in enumerate(bars):
+        h = plot_h * bar.value / peak
+        x = index * step + (step - col) / 2
+        cx = index * step + step / 2
+        inner = (
+            f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{col:.1f}" height="{h:.1f}" rx="2" fill="{BAR_COLOR}"/>'
+            f'<text x="{cx:.1f}" y="{top + plot_h - h - 4:.1f}" text-anchor="middle" font-size="12" '
+            f'font-weight="bold" fill="#1d2733">{bar.value}</text>'
+            f'<text x="{cx:.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="#5d6b7a">'
+            f'{escape(bar.label)}</text>'
+        )
+        parts.append(f'<g class="bar">{_link(bar, inner)}</g>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

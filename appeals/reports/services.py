@@ -1,0 +1,478 @@
+"""Data behind the printed documents and the statistics dashboard.
+
+Lists come from the domain services (the register's filters, the mandates' query, the schedule's
+sessions), so "Print" gives exactly the rows the user was looking at, with the same permissions.
+"""
+import calendar as _calendar
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from appeals import labels
+from appeals.auth.permissions import can
+from appeals.extensions import db
+from appeals.i18n import fmt_date, fmt_datetime
+from appeals.mandates.models import MANDATE_STATUSES, Mandate
+from appeals.reference.models import Category, District, Office, Settlement
+from appeals.register.models import APPEAL_STATUSES, CHANNELS, OPEN_STATUSES, Appeal
+from appeals.reports.documents import PrintedDocument
+from appeals.schedules.models import Host, ReceptionSession
+from appeals.timeutil import local_now, local_today
+
+LANGS = ("kk", "ru", "en")
+
+
+class ReportError(ValueError):
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def pick_lang(value):
+    return value if value in LANGS else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def org_name(lang):
+    office = db.session.scalar(sa.select(Office).where(Office.kind == "regional").order_by(Office.id).limit(1))
+    return office.localized_name(lang) if office else "Qabyldau"
+
+
+def _label(mapping, value):
+    label = mapping.get(value)
+    return str(label) if label is not None else (value or "")
+
+
+def _user_name(user):
+    return getattr(user, "display_name", None) or user.username
+
+
+def _base_doc(lang, title, user, **kwargs):
+    return PrintedDocument(
+        lang=lang, title=title, org=org_name(lang), generated_by=_user_name(user),
+        generated_at=fmt_datetime(local_now()), **kwargs,
+    )
+
+
+def parse_period(args, default="month"):
+    """date_from/date_to (ISO or dd.mm.yyyy); the current month when absent; errors are explicit."""
+    from appeals.register.services import parse_date
+
+    today = local_today()
+    start_raw, end_raw = args.get("date_from"), args.get("date_to")
+    start = parse_date(start_raw) if start_raw else None
+    end = parse_date(end_raw) if end_raw else None
+    if start_raw and start is None:
+        raise ReportError(_("Enter the start date as dd.mm.yyyy."), "date_from")
+    if end_raw and end is None:
+        raise ReportError(_("Enter the end date as dd.mm.yyyy."), "date_to")
+    if start is None:
+        start = today.replace(day=1) if default == "month" else today - dt.timedelta(days=29)
+    if end is None:
+        end = today
+    if end < start:
+        raise ReportError(_("The end of the period is before its start."), "date_to")
+    if (end - start).days > 3700:
+        raise ReportError(_("The period is too long (at most ten years)."), "date_to")
+    return start, end
+
+
+# --- 1. Appeal journal ----------------------------------------------------------------------
+
+
+def journal_query(filters, user):
+    from appeals.register.services import build_list_query
+
+    return build_list_query(filters, user).options(
+        joinedload(Appeal.office), joinedload(Appeal.settlement), joinedload(Appeal.category),
+        joinedload(Appeal.host),
+    )
+
+
+def count_journal(filters, user):
+    from appeals.register.services import build_list_query
+
+    query = build_list_query(filters, user).order_by(None)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+def _filter_lines(filters, lang):
+    lines = []
+    lookups = (("office", Office, _("Office")), ("category", Category, _("Category")),
+               ("settlement", Settlement, _("Settlement")))
+    if filters.get("date_from") or filters.get("date_to"):
+        lines.append((_("Period"), f"{fmt_date(filters.get('date_from'), 'short') or '…'} — "
+                                    f"{fmt_date(filters.get('date_to'), 'short') or '…'}"))
+    for key, model, label in lookups:
+        if filters.get(key):
+            obj = db.session.get(model, filters[key])
+            if obj:
+                lines.append((label, obj.localized_name(lang)))
+    if filters.get("host"):
+        host = db.session.get(Host, filters["host"])
+        if host:
+            lines.append((_("Host"), host.full_name))
+    if filters.get("status") == "open":
+        lines.append((_("Status"), _("Open")))
+    elif filters.get("status"):
+        lines.append((_("Status"), _label(labels.APPEAL_STATUS_LABELS, filters["status"])))
+    if filters.get("appeal_type"):
+        lines.append((_("Type"), _label(labels.APPEAL_TYPE_LABELS, filters["appeal_type"])))
+    if filters.get("channel"):
+        lines.append((_("Channel"), _label(labels.CHANNEL_LABELS, filters["channel"])))
+    if filters.get("overdue"):
+        lines.append((_("Deadline"), _("Overdue only")))
+    if filters.get("repeats"):
+        lines.append((_("Repeated"), _("Repeated appeals only")))
+    if filters.get("q"):
+        lines.append((_("Search"), filters["q"]))
+    return lines
+
+
+def build_journal(filters, user, lang):
+    """The journal document for the register's `filters` as `user` sees them (masking included)."""
+    from appeals.register.services import list_row_personal
+
+    lang = pick_lang(lang)
+    with force_locale(lang):
+        appeals = db.session.scalars(journal_query(filters, user)).unique().all()
+        statuses = {}
+        rows = []
+        for index, appeal in enumerate(appeals, start=1):
+            name, _iin, _phone = list_row_personal(appeal, user)
+            if appeal.applicant_kind == "anonymous":
+                name = _label(labels.APPLICANT_KIND_LABELS, "anonymous")
+            elif appeal.applicant_kind == "collective" and appeal.signatories:
+                name = f"{name} ({appeal.signatories})"
+            statuses[appeal.status] = statuses.get(appeal.status, 0) + 1
+            rows.append({
+                "n": str(index), "number": appeal.number, "date": fmt_date(appeal.received_at, "short"),
+                "applicant": name,
+                "settlement": appeal.settlement.localized_name(lang) if appeal.settlement else "",
+                "type": _label(labels.APPEAL_TYPE_LABELS, appeal.appeal_type),
+                "category": appeal.category.localized_name(lang) if appeal.category else "",
+                "summary": appeal.summary, "host": appeal.host.full_name if appeal.host else "",
+                "status": _label(labels.APPEAL_STATUS_LABELS, appeal.status),
+                "deadline": fmt_date(appeal.due_date, "short"),
+            })
+        open_count = sum(count for status, count in statuses.items() if status in OPEN_STATUSES)
+        overdue = sum(1 for a in appeals if a.status in OPEN_STATUSES and a.due_date < local_today())
+        totals = [(_("Appeals in the journal"), str(len(rows))), (_("Open"), str(open_count)),
+                  (_("Overdue"), str(overdue))]
+        totals += [(_label(labels.APPEAL_STATUS_LABELS, s), str(statuses[s])) for s in APPEAL_STATUSES if s in statuses]
+        office = db.session.get(Office, filters["office"]) if filters.get("office") else None
+        return _base_doc(
+            lang, _("Register of citizens' appeals"), user,
+            subtitle=office.localized_name(lang) if office else org_name(lang),
+            filters=_filter_lines(filters, lang), rows=rows, totals=totals,
+            signatures=[_("Head of the reception office"), _("Clerk")],
+        )
+
+
+# --- 2. Mandate list ------------------------------------------------------------------------
+
+
+def build_mandates(filters, user, lang, version="public", group="settlement"):
+    from appeals.mandates.services import build_mandate_query
+
+    lang = pick_lang(lang)
+    internal = version == "internal"
+    with force_locale(lang):
+        query = build_mandate_query(filters, user).options(
+            selectinload(Mandate.settlement).selectinload(Settlement.district), selectinload(Mandate.category),
+            selectinload(Mandate.office), selectinload(Mandate.directive), selectinload(Mandate.links),
+        )
+        mandates = db.session.scalars(query).all()
+        mandates.sort(key=lambda m: (m.directive_id, m.seq))
+        groups = OrderedDict()
+
+        def group_key(m):
+            if group == "category":
+                return m.category.localized_name(lang) if m.category else _("No category")
+            if m.settlement:
+                return f"{m.settlement.localized_name(lang)} ({m.settlement.district.localized_name(lang)})"
+            return _("No settlement")
+
+        for mandate in sorted(mandates, key=lambda m: group_key(m)):
+            row = {
+                "number": mandate.number, "title": mandate.title, "description": mandate.description,
+                "status": _label(labels.MANDATE_STATUS_LABELS, mandate.status),
+                "target": fmt_date(mandate.target_date, "short"), "responsible": mandate.responsible,
+                "progress": mandate.progress_percent, "appeals": [],
+                "office": mandate.office.localized_name(lang) if mandate.office else "",
+            }
+            if internal:
+                for link in mandate.active_links:
+                    appeal = link.appeal
+                    from appeals.register.services import list_row_personal
+
+                    name, _iin, phone = list_row_personal(appeal, user)
+                    row["appeals"].append({"number": appeal.number, "name": name, "phone": phone})
+            groups.setdefault(group_key(mandate), []).append(row)
+        filter_lines = []
+        directive = None
+        if filters.get("directive_id"):
+            from appeals.mandates.models import Directive
+
+            directive = db.session.get(Directive, filters["directive_id"])
+            if directive:
+                filter_lines.append((_("Directive"), f"№ {directive.number}, {fmt_date(directive.issued_on, 'short')} — {directive.title}"))
+        if filters.get("office_id"):
+            office = db.session.get(Office, filters["office_id"])
+            if office:
+                filter_lines.append((_("Office"), office.localized_name(lang)))
+        if filters.get("date_from") or filters.get("date_to"):
+            filter_lines.append((_("Period"), f"{fmt_date(filters.get('date_from'), 'short')} — {fmt_date(filters.get('date_to'), 'short')}"))
+        if filters.get("status"):
+            filter_lines.append((_("Status"), _("Open") if filters["status"] == "open"
+                                 else _label(labels.MANDATE_STATUS_LABELS, filters["status"])))
+        title = _("List of mandates (internal, with contacts)") if internal else _("List of mandates")
+        doc = _base_doc(
+            lang, title, user, subtitle=_("Grouped by category") if group == "category" else _("Grouped by settlement"),
+            filters=filter_lines, totals=[(_("Mandates"), str(len(mandates)))],
+            signatures=[_("Coordinator")],
+        )
+        doc.groups = groups
+        doc.internal = internal
+        return doc
+
+
+def mandate_rows_in_period(query, start, end):
+    if start:
+        query = query.where(Mandate.created_at >= dt.datetime.combine(start, dt.time.min) - dt.timedelta(hours=6))
+    if end:
+        query = query.where(Mandate.created_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+    return query
+
+
+# --- 3. Reception schedule --------------------------------------------------------------------
+
+
+def period_for(kind, anchor):
+    if kind == "month":
+        start = anchor.replace(day=1)
+        return start, anchor.replace(day=_calendar.monthrange(anchor.year, anchor.month)[1])
+    start = anchor - dt.timedelta(days=anchor.weekday())
+    return start, start + dt.timedelta(days=6)
+
+
+def build_schedule(user, lang, start, end, office=None, host=None):
+    from appeals.schedules.services import SessionFilters, list_sessions
+
+    lang = pick_lang(lang)
+    with force_locale(lang):
+        statuses = ["approved", "held"]
+        sessions = list_sessions(SessionFilters(office_id=office.id if office else None,
+                                                host_id=host.id if host else None,
+                                                date_from=start, date_to=end, statuses=statuses), user)
+        days = OrderedDict()
+        for session in sessions:
+            days.setdefault(session.date, []).append({
+                "time": f"{session.start_time:%H:%M}–{session.end_time:%H:%M}",
+                "hosts": [f"{h.full_name}" + (f", {h.position}" if h.position else "") for h in session.hosts],
+                "office": session.office.localized_name(lang), "address": session.office.address,
+                "room": session.room, "topic": session.topic,
+            })
+        if host:
+            title, subtitle = _("Reception schedule of %(name)s", name=host.full_name), host.position
+        else:
+            title = _("Schedule of citizens' receptions")
+            subtitle = office.localized_name(lang) if office else org_name(lang)
+        doc = _base_doc(lang, title, user, subtitle=subtitle,
+                        filters=[(_("Period"), f"{fmt_date(start, 'short')} — {fmt_date(end, 'short')}")],
+                        totals=[(_("Receptions"), str(len(sessions)))])
+        doc.days = [(fmt_date(day, "full"), items) for day, items in days.items()]
+        doc.office = office
+        doc.contact = (office.address, office.phone) if office else None
+        return doc
+
+
+# --- 4. Registration card -------------------------------------------------------------------
+
+
+def build_card(appeal, user, lang):
+    lang = pick_lang(lang)
+    with force_locale(lang):
+        personal = can(user, "appeal.view_personal", appeal)
+        from appeals.register.services import list_row_personal
+
+        name, iin, phone = list_row_personal(appeal, user)
+        office = appeal.office
+        doc = _base_doc(lang, _("Registration card of an appeal"), user, subtitle=office.localized_name(lang))
+        doc.appeal = appeal
+        doc.card = [
+            (_("Registration number"), appeal.number),
+            (_("Date of registration"), fmt_datetime(appeal.received_at)),
+            (_("Applicant"), name if appeal.applicant_kind != "anonymous"
+             else _label(labels.APPLICANT_KIND_LABELS, "anonymous")),
+            (_("IIN"), iin), (_("Phone"), phone),
+            (_("Type"), _label(labels.APPEAL_TYPE_LABELS, appeal.appeal_type)),
+            (_("Category"), appeal.category.localized_name(lang) if appeal.category else ""),
+            (_("Channel"), _label(labels.CHANNEL_LABELS, appeal.channel)),
+            (_("Summary"), appeal.summary),
+            (_("Answer due by"), fmt_date(appeal.due_date, "short")),
+        ]
+        doc.card = [(k, v) for k, v in doc.card if v]
+        doc.personal = personal
+        doc.office = office
+        doc.ask = [(_("Office"), office.localized_name(lang)), (_("Address"), office.address),
+                   (_("Phone"), office.phone)]
+        doc.ask = [(k, v) for k, v in doc.ask if v]
+        doc.signatures = [_("Registered by")]
+        return doc
+
+
+# --- 5. Summary and dashboard -----------------------------------------------------------------
+
+
+def _period_bounds(start, end):
+    return dt.datetime.combine(start, dt.time.min), dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min)
+
+
+def _district_expr():
+    return sa.func.coalesce(Settlement.district_id, Office.district_id)
+
+
+def _week_expr():
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.date_trunc("week", Appeal.received_at)
+    # SQLite: Monday of the received date.
+    return sa.func.date(Appeal.received_at, "-6 days", "weekday 1")
+
+
+def _counts(column, lo, hi, joins=()):
+    query = sa.select(column, sa.func.count()).select_from(Appeal)
+    for join in joins:
+        query = query.join(*join) if isinstance(join, tuple) else query.join(join)
+    query = query.where(Appeal.received_at >= lo, Appeal.received_at < hi).group_by(column)
+    return db.session.execute(query).all()
+
+
+@dataclass
+class Bar:
+    label: str
+    value: int
+    url: str = ""
+
+
+def _as_date(value):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def statistics(start, end, lang=None, link=None):
+    """Figures for [start, end] (inclusive). `link(kind, **args)` builds the URL behind a figure."""
+    link = link or (lambda *a, **k: "")
+    lo, hi = _period_bounds(start, end)
+    period_args = {"date_from": start.isoformat(), "date_to": end.isoformat()}
+
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Appeal).where(Appeal.received_at >= lo, Appeal.received_at < hi)) or 0
+    weeks = []
+    for week, count in sorted(_counts(_week_expr(), lo, hi), key=lambda r: _as_date(r[0])):
+        monday = _as_date(week)
+        w_start, w_end = max(monday, start), min(monday + dt.timedelta(days=6), end)
+        weeks.append(Bar(f"{fmt_date(w_start, 'short')[:5]}–{fmt_date(w_end, 'short')[:5]}", count,
+                         link("appeals", date_from=w_start.isoformat(), date_to=w_end.isoformat())))
+
+    categories = {c.id: c for c in db.session.scalars(sa.select(Category)).all()}
+    by_category = sorted(
+        (Bar(categories[cid].localized_name(lang) if cid in categories else _("No category"), count,
+             link("appeals", category=cid, **period_args) if cid else "")
+         for cid, count in _counts(Appeal.category_id, lo, hi)), key=lambda b: -b.value)
+    by_channel = sorted(
+        (Bar(_label(labels.CHANNEL_LABELS, ch), count, link("appeals", channel=ch, **period_args))
+         for ch, count in _counts(Appeal.channel, lo, hi)), key=lambda b: -b.value)
+
+    districts = {d.id: d for d in db.session.scalars(sa.select(District)).all()}
+    district_office = {}
+    for office in db.session.scalars(sa.select(Office).where(Office.kind == "territorial")).all():
+        if office.district_id:
+            district_office.setdefault(office.district_id, office.id)
+    by_district = _district_bars(lo, hi, districts, district_office, lang, link, period_args)
+
+    offices = {o.id: o for o in db.session.scalars(sa.select(Office)).all()}
+    by_office = sorted(
+        (Bar(offices[oid].localized_name(lang), count, link("appeals", office=oid, **period_args))
+         for oid, count in _counts(Appeal.office_id, lo, hi)), key=lambda b: -b.value)
+
+    from appeals.schedules.services import sessions_held_count
+
+    sessions = sessions_held_count(start, end)
+    mandate_rows = db.session.execute(
+        mandate_rows_in_period(sa.select(Mandate.status, sa.func.count()).group_by(Mandate.status), start, end)
+    ).all()
+    mandate_counts = dict(mandate_rows)
+    by_mandate_status = [Bar(_label(labels.MANDATE_STATUS_LABELS, s), mandate_counts[s],
+                             link("mandates", status=s)) for s in MANDATE_STATUSES if s in mandate_counts]
+    overdue = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Appeal)
+        .where(Appeal.status.in_(OPEN_STATUSES), Appeal.due_date < local_today())) or 0
+    return {
+        "start": start, "end": end, "appeals": total, "sessions": sessions,
+        "mandates": sum(mandate_counts.values()), "overdue": overdue,
+        "weeks": weeks, "categories": by_category, "channels": by_channel, "districts": by_district,
+        "offices": by_office, "mandate_statuses": by_mandate_status,
+        "links": {
+            "appeals": link("appeals", **period_args), "overdue": link("appeals", overdue=1),
+            "sessions": link("sessions", view="list", status="held", **{"from": start.isoformat(), "to": end.isoformat()}),
+            "mandates": link("mandates"),
+        },
+    }
+
+
+def _district_bars(lo, hi, districts, district_office, lang, link, period_args):
+    district = _district_expr()
+    query = (
+        sa.select(district, sa.func.count()).select_from(Appeal)
+        .join(Office, Office.id == Appeal.office_id)
+        .outerjoin(Settlement, Settlement.id == Appeal.settlement_id)
+        .where(Appeal.received_at >= lo, Appeal.received_at < hi)
+        .group_by(district)
+    )
+    bars = []
+    for did, count in db.session.execute(query).all():
+        name = districts[did].localized_name(lang) if did in districts else _("Not specified")
+        url = link("appeals", office=district_office[did], **period_args) if did in district_office else ""
+        bars.append(Bar(name, count, url))
+    return sorted(bars, key=lambda b: -b.value)
+
+
+def build_summary(user, lang, start, end):
+    from appeals.mandates.services import mandate_statistics
+
+    lang = pick_lang(lang)
+    with force_locale(lang):
+        stats = statistics(start, end, lang)
+        briefing = mandate_statistics(start, end)
+        doc = _base_doc(lang, _("Summary of the reception work"), user,
+                        subtitle=f"{fmt_date(start, 'short')} — {fmt_date(end, 'short')}",
+                        signatures=[_("Coordinator")])
+        totals = briefing["totals"]
+        doc.kpis = [
+            (_("Receptions held"), totals.get("sessions_held", stats["sessions"])),
+            (_("Appeals received"), totals.get("appeals_received", stats["appeals"])),
+            (_("Registered as mandates"), totals.get("mandates_registered", 0)),
+            (_("Overdue appeals"), stats["overdue"]),
+        ]
+        doc.office_rows = [
+            (row["office"].localized_name(lang), row["sessions_held"], row["appeals_received"],
+             row["mandates_registered"]) for row in briefing["offices"]
+        ]
+        doc.district_rows = [
+            (row["district"].localized_name(lang) if row["district"] else _("Not specified"),
+             row["appeals_received"], row["mandates_registered"]) for row in briefing["districts"]
+        ]
+        doc.stats = stats
+        doc.totals = [(_("Appeals received"), str(totals.get("appeals_received", 0))),
+                      (_("Registered as mandates"), str(totals.get("mandates_registered", 0))),
+                      (_("Receptions held"), str(totals.get("sessions_held", 0)))]
+        return doc
