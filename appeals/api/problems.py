@@ -101,7 +101,11 @@ def validation_errors(exc, location):
             name = _field_name(loc)
         else:
             # Union and tagged variants add the type name to the location; the client cares about its field.
-            name = _field_name([part for part in loc if not (isinstance(part, str) and part[:1].isupper())])
+            parts = [part for part in loc if not (isinstance(part, str) and part[:1].isupper())]
+            if location == "query":
+                # A repeated query parameter is one parameter to the client, not a list index.
+                parts = [part for part in parts if not isinstance(part, int)]
+            name = _field_name(parts)
         result.append({"field": name, "location": location, "message": _message(error)})
     return result
 
