@@ -66,7 +66,7 @@ def test_office_form_errors(client, login, users, reference, changes, message):
         data["parent_id"] = str(reference.kordai.id)
     response = client.post("/admin/reference/offices/new?lang=en", data=data)
     body = response.get_data(as_text=True)
-    assert response.status_code in (200, 422)
+    assert response.status_code == 200
     assert message.lower() in body.lower()
 
 
@@ -153,7 +153,7 @@ def test_import_page_shows_row_errors(client, login, users, reference):
     response = client.post("/admin/reference/settlements/import?lang=en",
                            data={"file": (io.BytesIO(bad), "settlements.csv")}, content_type="multipart/form-data")
     body = response.get_data(as_text=True)
-    assert response.status_code == 422 and "ZZZ" in body and "The file was not imported" in body
+    assert response.status_code == 200 and "ZZZ" in body and "The file was not imported" in body
     good = CSV_TEXT.encode("utf-8-sig")
     response = client.post("/admin/reference/settlements/import",
                            data={"file": (io.BytesIO(good), "settlements.csv")}, content_type="multipart/form-data")

@@ -111,7 +111,7 @@ def test_form_shows_conflicts_and_saves_nothing(client, login, users, hosts, ses
     data = _form(session_data(start_time=dt.time(11), end_time=dt.time(13)))
     response = client.post("/schedule/sessions/new?lang=en", data=data)
     body = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert "Conflicts with existing sessions" in body
     assert "already has a session" in body and "is already booked" in body
     assert f"/schedule/sessions/{existing.id}" in body
@@ -128,7 +128,7 @@ def test_form_bad_input(client, login, users, hosts, session_data, changes, mess
     login(users.coordinator)
     data = {**_form(session_data()), **changes}
     response = client.post("/schedule/sessions/new?lang=en", data=data)
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert message.lower() in response.get_data(as_text=True).lower()
     assert services.list_sessions({}, users.coordinator) == []
 
@@ -138,7 +138,7 @@ def test_clerk_editing_an_approved_session_gets_a_clear_error(client, login, use
     page = client.get(f"/schedule/sessions/{approved.id}/edit?lang=en").get_data(as_text=True)
     assert "Only a coordinator can change an approved session." in page
     response = client.post(f"/schedule/sessions/{approved.id}/edit?lang=en", data=_form(session_data(room="999")))
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert "Only a coordinator can change an approved session." in response.get_data(as_text=True)
     assert services.list_sessions({}, users.coordinator)[0].room == "101"
 
@@ -177,7 +177,7 @@ def test_generate_shows_collisions(client, login, users, hosts, reference, sessi
             "date_from": "2021-01-01", "date_to": "2021-01-31", "start_time": "11:00", "end_time": "12:00",
             "room": "", "skip_holidays": "y"}
     response = client.post("/schedule/generate?lang=en", data=data)
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert "11.01.2021" in response.get_data(as_text=True)
     assert len(services.list_sessions({}, users.coordinator)) == 1
 

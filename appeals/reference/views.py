@@ -28,9 +28,8 @@ def _edit(form, save, obj, title, back, fields_hint=None):
         else:
             flash(_("Saved."), "success")
             return redirect(url_for(back, **({"district": saved.district_id} if back == "reference.settlements" else {})))
-    status = 422 if request.method == "POST" else 200
     return render_template("reference/form.html", form=form, title=title, back=back, obj=obj,
-                           hints=fields_hint or {}), status
+                           hints=fields_hint or {})
 
 
 def _choices(model, blank=True, where=None):
@@ -178,8 +177,7 @@ def import_settlements():
             flash(_("Import finished: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
                     created=result.created, updated=result.updated, unchanged=result.unchanged), "success")
             return redirect(url_for("reference.settlements"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("reference/import.html", form=form, errors=errors, columns=services.IMPORT_COLUMNS), status
+    return render_template("reference/import.html", form=form, errors=errors, columns=services.IMPORT_COLUMNS)
 
 
 # --- categories ----------------------------------------------------------------------------------

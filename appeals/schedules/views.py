@@ -207,8 +207,7 @@ def new_session():
         else:
             flash(_("The session was saved as a draft."), "success")
             return redirect(url_for("schedules.session_detail", session_id=session.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("schedules/session_form.html", form=form, session=None, conflicts=conflicts), status
+    return render_template("schedules/session_form.html", form=form, session=None, conflicts=conflicts)
 
 
 @bp.route("/schedule/sessions/<int:session_id>")
@@ -245,9 +244,8 @@ def edit_session(session_id):
             return redirect(url_for("schedules.session_detail", session_id=session.id))
     elif locked and request.method == "GET":
         form.form_errors.append(locked)
-    status = 422 if request.method == "POST" else 200
     return render_template("schedules/session_form.html", form=form, session=session, conflicts=conflicts,
-                           locked=locked), status
+                           locked=locked)
 
 
 @bp.route("/schedule/approve", methods=["POST"])
@@ -296,9 +294,8 @@ def generate():
                 first = sessions[0].date.isoformat()
                 return redirect(url_for("schedules.calendar", view="list", office=form.office_id.data,
                                         status="draft", **{"from": first, "to": sessions[-1].date.isoformat()}))
-    status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
     return render_template("schedules/generate.html", form=form, conflicts=conflicts, skipped=skipped,
-                           preview=preview), status
+                           preview=preview)
 
 
 @bp.route("/schedule/sessions/<int:session_id>/held", methods=["POST"])
