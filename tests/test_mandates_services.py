@@ -20,6 +20,7 @@ def _ids(query, db):
 
 def test_create_directive_defaults_and_audit(db, make_directive):
     directive = make_directive(issuer="", appeal_types=["proposal"], keywords="Жол;  СУ\nжол")
+    assert make_directive(number="2", keywords=["Газ", " газ", "Су"]).keywords == "газ, су"
     assert directive.issuer  # the central office by default
     assert directive.keywords == "жол, су"
     assert directive.numbering == "directive"

@@ -38,7 +38,9 @@ def escape_like(value):
 
 
 def split_keywords(raw):
-    """'жол, су; газ' or one keyword per line → ['жол', 'су', 'газ'] (folded, unique, in order)."""
+    """'жол, су; газ', one keyword per line, or a list → ['жол', 'су', 'газ'] (folded, unique, in order)."""
+    if isinstance(raw, (list, tuple)):
+        raw = ",".join(str(part) for part in raw)
     seen = []
     for part in (raw or "").replace(";", ",").replace("\n", ",").split(","):
         word = fold(part.strip())
