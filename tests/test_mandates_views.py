@@ -1,10 +1,9 @@
 """Pages of directives and mandates: flows, errors on forms, and who may open what (incl. direct URLs)."""
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from appeals.audit import AuditRecord
 from appeals.mandates import services
 from appeals.mandates.models import Directive, Mandate, MandateAppeal
 

@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from appeals.auth.permissions import can, permission_required, require
+from appeals.auth.permissions import permission_required, require
 from appeals.extensions import db
 from appeals.mandates import services
 from appeals.mandates.forms import DirectiveForm, MandateForm, ProgressForm, UnflagForm
