@@ -339,9 +339,13 @@ def approve_sessions(ids, actor):
     return approved
 
 
-def holiday_calendar(years):
-    """Kazakhstan's public holidays, including the observed (moved) days off."""
-    return holidays.country_holidays("KZ", years=sorted(set(years)))
+def holiday_calendar(years, language=None):
+    """Kazakhstan's public holidays, including the observed (moved) days off.
+
+    The package names them in Kazakh or English only; Russian pages get the Kazakh names.
+    """
+    language = "en_US" if language == "en" else "kk" if language else None
+    return holidays.country_holidays("KZ", years=sorted(set(years)), language=language)
 
 
 def pattern_dates(pattern):

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
 from appeals.extensions import db
+from appeals.i18n import current_language
 from appeals.labels import SESSION_STATUS_LABELS
 from appeals.reference.models import Office
 from appeals.schedules import services
@@ -162,7 +163,7 @@ def calendar():
         prev_date=_shift(view, anchor, -1) if view != "list" else None,
         next_date=_shift(view, anchor, 1) if view != "list" else None,
         drafts=[s.id for s in sessions if s.status == "draft"], action_form=ActionForm(),
-        holidays=services.holiday_calendar({start.year, end.year}),
+        holidays=services.holiday_calendar({start.year, end.year}, current_language()),
     )
 
 
