@@ -21,7 +21,7 @@ def _truncate(text, limit):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def bar_chart(bars, title, width=520, label_width=190):
+def bar_chart(bars, title, width=440, label_width=175):
     """Horizontal bars, longest first: category, channel, district, status."""
     if not bars:
         return Markup("")
@@ -34,11 +34,11 @@ def bar_chart(bars, title, width=520, label_width=190):
         y = index * ROW_HEIGHT + 3
         length = max(1.0, plot * bar.value / peak) if bar.value else 0
         inner = (
-            f'<text x="{label_width - 6}" y="{y + 14}" text-anchor="end" font-size="12" fill="#1d2733">'
-            f'{escape(_truncate(bar.label, 30))}<title>{escape(bar.label)}</title></text>'
+            f'<text x="{label_width - 6}" y="{y + 14}" text-anchor="end" font-size="13" fill="#1d2733">'
+            f'{escape(_truncate(bar.label, int(label_width / 7.8)))}<title>{escape(bar.label)}</title></text>'
             f'<rect x="{label_width}" y="{y + 2}" width="{length:.1f}" height="{ROW_HEIGHT - 7}" rx="2" '
             f'fill="{BAR_COLOR}"/>'
-            f'<text x="{label_width + length + 5:.1f}" y="{y + 14}" font-size="12" font-weight="bold" '
+            f'<text x="{label_width + length + 5:.1f}" y="{y + 14}" font-size="13" font-weight="bold" '
             f'fill="#1d2733">{bar.value}</text>'
         )
         parts.append(f'<g class="bar">{_link(bar, inner)}</g>')
@@ -46,7 +46,7 @@ def bar_chart(bars, title, width=520, label_width=190):
     return Markup("".join(parts))
 
 
-def column_chart(bars, title, width=520, height=190):
+def column_chart(bars, title, width=440, height=220):
     """Vertical columns in time order: appeals per week."""
     if not bars:
         return Markup("")
@@ -64,7 +64,7 @@ def column_chart(bars, title, width=520, height=190):
         cx = index * step + step / 2
         inner = (
             f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{col:.1f}" height="{h:.1f}" rx="2" fill="{BAR_COLOR}"/>'
-            f'<text x="{cx:.1f}" y="{top + plot_h - h - 4:.1f}" text-anchor="middle" font-size="12" '
+            f'<text x="{cx:.1f}" y="{top + plot_h - h - 4:.1f}" text-anchor="middle" font-size="13" '
             f'font-weight="bold" fill="#1d2733">{bar.value}</text>'
             f'<text x="{cx:.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="#5d6b7a">'
             f'{escape(bar.label)}</text>'

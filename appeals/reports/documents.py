@@ -50,12 +50,18 @@ def _head_reserve_mm(doc):
     return 19.0 + 3.4 * filter_lines
 
 
+def _tail_reserve_mm(doc):
+    # Totals lines (about 3.3 mm each) and the signature block (about 12 mm a signatory).
+    return 6 + 3.3 * len(doc.totals) + 8 + 12 * len(doc.signatures)
+
+
 def render_journal(doc, workers=None, progress=None, cache_dir=None, stats=None):
     """The fast path: pack rows into pages, render chunks in parallel, merge, stamp page numbers."""
     workers = workers or current_app.config.get("REPORT_WORKERS", 2)
     started = time.perf_counter()
     with force_locale(doc.lang):
-        pages = JOURNAL_LAYOUT.paginate(doc.rows, first_page_reserved_mm=_head_reserve_mm(doc))
+        pages = JOURNAL_LAYOUT.paginate(doc.rows, first_page_reserved_mm=_head_reserve_mm(doc),
+                                        last_page_reserved_mm=_tail_reserve_mm(doc))
         chunks = pdf.chunk_pages(pages, workers)
         html_chunks = [
             render_template(

@@ -183,16 +183,27 @@ class TableLayout:
                 lines = max(lines, text_lines(row.get(key, ""), self.text_width[key], self.font_size))
         return lines * self.line_mm + self.pad
 
-    def paginate(self, rows, first_page_reserved_mm=0.0):
-        """Split rows into pages; the first page leaves room for the document's title block."""
+    def paginate(self, rows, first_page_reserved_mm=0.0, last_page_reserved_mm=0.0):
+        """Split rows into pages; the first page leaves room for the document's title block, the
+        last one for totals and signatures, so a signature never stands alone on a page."""
         pages, current, used = [], [], first_page_reserved_mm + self.header_mm
+        heights = []
         for row in rows:
             height = self.row_height(row)
             if current and used + height > self.page_body_mm:
                 pages.append(current)
                 current, used = [], self.header_mm
             current.append(row)
+            heights.append(height)
             used += height
+        if last_page_reserved_mm and current and used + last_page_reserved_mm > self.page_body_mm:
+            carried = []
+            while len(current) > 1 and used + last_page_reserved_mm > self.page_body_mm:
+                carried.insert(0, current.pop())
+                used -= heights.pop()
+            if carried:
+                pages.append(current)
+                current = carried
         if current or not pages:
             pages.append(current)
         return pages
@@ -333,6 +344,8 @@ def merge_and_stamp(chunk_pdfs, footer_left, page_template, page_name="wide"):
     overlay = PdfReader(io.BytesIO(html_to_pdf(overlay_html(total, page_name), css)))
     for page, stamp in zip(writer.pages, overlay.pages):
         page.merge_page(stamp)
+        # merge_page leaves the rewritten content uncompressed (about 120 kB a page).
+        page.compress_content_streams()
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue(), total

@@ -401,7 +401,7 @@ def statistics(start, end, lang=None, link=None):
 
     offices = {o.id: o for o in db.session.scalars(sa.select(Office)).all()}
     by_office = sorted(
-        (Bar(offices[oid].localized_name(lang), count, link("appeals", office=oid, **period_args))
+        (Bar(_office_label(offices[oid], lang), count, link("appeals", office=oid, **period_args))
          for oid, count in _counts(Appeal.office_id, lo, hi)), key=lambda b: -b.value)
 
     from appeals.schedules.services import sessions_held_count
@@ -427,6 +427,13 @@ def statistics(start, end, lang=None, link=None):
             "mandates": link("mandates"),
         },
     }
+
+
+def _office_label(office, lang):
+    # Territorial offices are named after their district; code + district reads at a glance.
+    if office.kind == "territorial" and office.district is not None:
+        return f"{office.code} · {office.district.localized_name(lang)}"
+    return f"{office.code} · {office.localized_name(lang)}"
 
 
 def _district_bars(lo, hi, districts, district_office, lang, link, period_args):
