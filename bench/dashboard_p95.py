@@ -1,0 +1,151 @@
+"""Dashboard queries at 1,000,000 appeals on PostgreSQL: p50/p95 per query and for the whole page.
+
+    .venv/bin/python bench/dashboard_p95.py [--appeals 1000000] [--runs 30] [--keep]
+
+Creates a schema of its own in BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test),
+migrates it, loads the demo reference data, then bulk-loads appeals (three years, INSERT ... SELECT
+generate_series), reception sessions and mandates in SQL, ANALYZEs, and times
+appeals.reports.services.statistics() (every query of the dashboard) and GET /reports as a viewer.
+The schema is dropped at the end unless --keep.
+"""
+import argparse
+import os
+import statistics as st
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_BASE = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+APPEALS_SQL = """
+INSERT INTO appeals (office_id, number, year, seq, received_at, channel, applicant_kind, applicant_name, iin, phone,
+    address, settlement_id, appeal_type, category_id, summary, text, status, due_date, original_due_date,
+    forwarded_to, answer_text, withdrawn_reason, created_at, updated_at)
+SELECT o.id, 'B' || g, 2024 + (g % 3), g, r.received_at,
+    (ARRAY['session','session','session','door_to_door','phone','letter','email','online_event'])[1 + g % 8],
+    'individual', 'Бенчмарк Өтінішші ' || g, lpad((g % 1000000000000)::text, 12, '0'), '+7701' || lpad((g % 10000000)::text, 7, '0'),
+    '', s.id, (ARRAY['statement','complaint','proposal','request'])[1 + g % 4], c.id,
+    'Ауыл жолын жөндеу туралы ұсыныс ' || g, '',
+    CASE WHEN r.received_at > now() - interval '40 days' THEN (ARRAY['registered','in_review','forwarded','answered'])[1 + g % 4]
+         WHEN g % 50 = 0 THEN 'in_review' ELSE (ARRAY['answered','closed','closed','withdrawn'])[1 + g % 4] END,
+    (r.received_at + interval '21 days')::date, (r.received_at + interval '21 days')::date,
+    '', '', '', r.received_at, r.received_at
+FROM generate_series(1, :n) AS g
+CROSS JOIN LATERAL (SELECT now() - (g::float / :n) * interval '1095 days' AS received_at) r
+JOIN offices o ON o.id = (SELECT min(id) FROM offices) + (g % (SELECT count(*) FROM offices))
+JOIN settlements s ON s.id = (SELECT min(id) FROM settlements) + (g % (SELECT count(*) FROM settlements))
+JOIN categories c ON c.id = (SELECT min(id) FROM categories) + (g % (SELECT count(*) FROM categories))
+"""
+
+SESSIONS_SQL = """
+INSERT INTO reception_sessions (office_id, date, start_time, end_time, room, topic, status, cancel_reason,
+    created_at, updated_at)
+SELECT (SELECT min(id) FROM offices) + (g % (SELECT count(*) FROM offices)),
+    (now() - (g % 1095) * interval '1 day')::date, time '10:00', time '12:00', '', '',
+    CASE WHEN g % 10 = 0 THEN 'cancelled' ELSE 'held' END, '', now(), now()
+FROM generate_series(1, :n) AS g
+"""
+
+MANDATES_SQL = """
+INSERT INTO mandates (directive_id, number, seq, title, description, office_id, settlement_id, category_id,
+    responsible, status, progress_percent, withdrawn_reason, created_at, updated_at)
+SELECT :directive, 'BM-' || g, g, 'Бенчмарк аманаты ' || g, '', (SELECT min(id) FROM offices),
+    NULL, NULL, '', (ARRAY['registered','in_progress','fulfilled','partially_fulfilled','not_fulfilled'])[1 + g % 5],
+    0, '', now() - (g::float / :n) * interval '1095 days', now()
+FROM generate_series(1, :n) AS g
+"""
+
+
+def pct(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--appeals", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    import sqlalchemy as sa
+
+    schema = f"bench_dash_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_BASE)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_BASE else "?"
+    url = f"{PG_BASE}{sep}options={quote(f'-csearch_path={schema}')}"
+    env = {**os.environ, "DATABASE_URL": url, "QABYLDAU_INSTANCE": tempfile.mkdtemp(prefix="qabyldau-dash-"),
+           "SECRET_KEY": "bench"}
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "QABYLDAU_INSTANCE", "SECRET_KEY")})
+    try:
+        subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                       env=env, check=True, capture_output=True)
+        from appeals import create_app
+
+        app = create_app({"WTF_CSRF_ENABLED": False})
+        with app.app_context():
+            from appeals.demo import DEMO_PASSWORD, load_reference, load_users
+            from appeals.extensions import db
+
+            load_reference()
+            load_users()
+            started = time.perf_counter()
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(APPEALS_SQL), {"n": args.appeals})
+                conn.execute(sa.text(SESSIONS_SQL), {"n": args.appeals // 4})
+                directive = conn.execute(sa.text(
+                    "INSERT INTO directives (issuer, number, issued_on, title, text, numbering, number_prefix, keywords,"
+                    " created_at, updated_at) VALUES ('bench', '1', now()::date, 'bench', '', 'directive', 'BM', '',"
+                    " now(), now()) RETURNING id")).scalar_one()
+                conn.execute(sa.text(MANDATES_SQL), {"n": args.appeals // 3, "directive": directive})
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE"))
+            print(f"loaded {args.appeals:,} appeals, {args.appeals // 4:,} sessions, {args.appeals // 3:,} mandates "
+                  f"in {time.perf_counter() - started:.1f} s (schema {schema})")
+
+        import datetime as dt
+
+        from appeals.reports import services
+        from appeals.timeutil import local_today
+
+        periods = {"month": 30, "quarter": 91, "year": 365}
+        with app.test_request_context():
+            today = local_today()
+            for name, days in periods.items():
+                start = today - dt.timedelta(days=days - 1)
+                timings = []
+                for _ in range(args.runs):
+                    t = time.perf_counter()
+                    stats = services.statistics(start, today)
+                    timings.append((time.perf_counter() - t) * 1000)
+                    db.session.rollback()
+                print(f"statistics() [{name}, {stats['appeals']:,} appeals in period]: "
+                      f"p50 {st.median(timings):.0f} ms, p95 {pct(timings, .95):.0f} ms")
+
+        client = app.test_client()
+        client.post("/login", data={"username": "viewer", "password": DEMO_PASSWORD})
+        timings = []
+        for _ in range(args.runs):
+            t = time.perf_counter()
+            response = client.get("/reports")
+            timings.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200
+        print(f"GET /reports (current month, whole page): p50 {st.median(timings):.0f} ms, p95 {pct(timings, .95):.0f} ms")
+        print(f"dashboard p95 = {pct(timings, .95):.0f} ms (target 200 ms)")
+    finally:
+        if not args.keep:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
