@@ -102,13 +102,7 @@ def live_server(tmp_path_factory):
         "PYTHONUNBUFFERED": "1",
     }
     _flask(env, "db", "upgrade")
-    try:
-        _flask(env, "seed-demo")
-    except RuntimeError as exc:
-        # TEMPORARY while the domains' demo loaders are being written: reference data and
-        # users are already committed when a later domain's loader is missing.
-        if "No module named 'appeals." not in str(exc):
-            raise
+    _flask(env, "seed-demo")
     port = free_port()
     log_path = root / "server.log"
     with open(log_path, "w") as log:
