@@ -35,6 +35,13 @@ class Appeal(TimestampMixin, db.Model):
         sa.Index("ix_appeals_host_received", "host_id", "received_at"),
         sa.Index("ix_appeals_iin", "iin"),
         sa.Index("ix_appeals_phone", "phone"),
+        # Deadline lists (overdue, due soon, "open by deadline") read only open appeals in due order:
+        # a partial index keeps that a short index walk however many closed appeals pile up.
+        sa.Index(
+            "ix_appeals_open_due", "due_date", "id",
+            postgresql_where=sa.text("status IN ('registered', 'in_review', 'forwarded')"),
+            sqlite_where=sa.text("status IN ('registered', 'in_review', 'forwarded')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

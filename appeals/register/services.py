@@ -683,6 +683,8 @@ FTS_DOCUMENT = (
     "to_tsvector('simple', coalesce(appeals.number, '') || ' ' || coalesce(appeals.applicant_name, '') || ' ' "
     "|| coalesce(appeals.summary, '') || ' ' || coalesce(appeals.text, ''))"
 )
+# Written out (not bound parameters) so PostgreSQL can match it to the partial index ix_appeals_open_due.
+OPEN_CONDITION = sa.text("appeals.status IN ('registered', 'in_review', 'forwarded')")
 NUMBER_PATTERN = re.compile(r"^[A-Za-z]{2,10}-\d{4}-\d{1,6}$")
 
 
@@ -753,7 +755,7 @@ def build_list_query(filters, user):
     if f["date_to"]:
         query = query.where(Appeal.received_at < datetime.combine(f["date_to"] + timedelta(days=1), time.min))
     if f["status"] == "open":
-        query = query.where(Appeal.status.in_(OPEN_STATUSES))
+        query = query.where(OPEN_CONDITION)
     elif f["status"]:
         query = query.where(Appeal.status == f["status"])
     if f["appeal_type"]:
@@ -767,7 +769,7 @@ def build_list_query(filters, user):
     if f["host"]:
         query = query.where(Appeal.host_id == f["host"])
     if f["overdue"]:
-        query = query.where(Appeal.status.in_(OPEN_STATUSES), Appeal.due_date < local_today())
+        query = query.where(OPEN_CONDITION, Appeal.due_date < local_today())
     if f["repeats"]:
         query = query.where(Appeal.repeat_of_id.is_not(None))
     if f["q"]:
@@ -845,7 +847,7 @@ def list_row_personal(appeal, user, mode=None):
 def deadline_watch(user, limit=10):
     """Open appeals in the user's scope that are overdue, and those due within the next few working days."""
     today = local_today()
-    base = with_list_relations(scope_appeals(sa.select(Appeal), user)).where(Appeal.status.in_(OPEN_STATUSES))
+    base = with_list_relations(scope_appeals(sa.select(Appeal), user)).where(OPEN_CONDITION)
     overdue = db.session.scalars(base.where(Appeal.due_date < today).order_by(Appeal.due_date, Appeal.id).limit(limit)).unique().all()
     soon = db.session.scalars(
         base.where(Appeal.due_date >= today, Appeal.due_date <= due_soon_limit(today))

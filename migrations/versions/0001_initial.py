@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 13:09:37.313494
+Create Date: 2026-11-24 13:37:48.358969
 
 """
 from alembic import op
@@ -356,6 +356,7 @@ def upgrade():
         batch_op.create_index('ix_appeals_host_received', ['host_id', 'received_at'], unique=False)
         batch_op.create_index('ix_appeals_iin', ['iin'], unique=False)
         batch_op.create_index('ix_appeals_office_received', ['office_id', 'received_at'], unique=False)
+        batch_op.create_index('ix_appeals_open_due', ['due_date', 'id'], unique=False, postgresql_where=sa.text("status IN ('registered', 'in_review', 'forwarded')"), sqlite_where=sa.text("status IN ('registered', 'in_review', 'forwarded')"))
         batch_op.create_index('ix_appeals_phone', ['phone'], unique=False)
         batch_op.create_index('ix_appeals_received', ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_appeals_repeat_of_id'), ['repeat_of_id'], unique=False)
@@ -456,6 +457,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_appeals_repeat_of_id'))
         batch_op.drop_index('ix_appeals_received')
         batch_op.drop_index('ix_appeals_phone')
+        batch_op.drop_index('ix_appeals_open_due', postgresql_where=sa.text("status IN ('registered', 'in_review', 'forwarded')"), sqlite_where=sa.text("status IN ('registered', 'in_review', 'forwarded')"))
         batch_op.drop_index('ix_appeals_office_received')
         batch_op.drop_index('ix_appeals_iin')
         batch_op.drop_index('ix_appeals_host_received')
