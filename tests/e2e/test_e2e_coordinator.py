@@ -1,0 +1,88 @@
+"""A coordinator approves a week of receptions, registers proposals as mandates and prints the list."""
+import re
+from datetime import date, timedelta
+
+from tests.e2e.conftest import pdf_text
+
+
+def test_coordinator_approves_a_week_of_draft_sessions(page):
+    page.login("coordinator")
+    today = date.today()
+    # The drafts prepared by the offices, in list form, to find the week they are in.
+    page.goto(f"/schedule/calendar?view=list&status=draft&from={today}&to={today + timedelta(days=90)}")
+    checkboxes = page.locator("input[type=checkbox][name=ids]")
+    assert checkboxes.count() > 0, "the demo has draft sessions to approve"
+    first_row = checkboxes.first.locator("xpath=ancestor::tr").inner_text()
+    day, month, year = re.search(r"(\d{2})\.(\d{2})\.(\d{4})", first_row).groups()
+    week_of = date(int(year), int(month), int(day))
+
+    page.goto(f"/schedule/calendar?view=week&date={week_of}")
+    bar = page.locator("form.approve-bar")
+    drafts = int(re.search(r"\d+", bar.locator("span").inner_text()).group(0))
+    assert drafts >= 1
+    dialogs = []
+
+    def accept(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    with page.expect_navigation():
+        bar.locator("button[type=submit]").click()
+    assert dialogs and str(drafts) in dialogs[0], "the bulk approval asks for confirmation"
+    assert page.locator(".flash-success").count() == 1
+    # The same week has no drafts left; the public schedule now shows these receptions.
+    page.goto(f"/schedule/calendar?view=week&date={week_of}")
+    assert page.locator("form.approve-bar").count() == 0
+
+
+MANDATE_NUMBER = re.compile(r"\b[A-ZА-ЯӘҒҚҢӨҰҮҺІ]+-\d+-\d{4}\b")
+
+
+def _printed_mandates(page, live_server, directive_url):
+    """Open the directive, open its print menu, take the Kazakh PDF: the mandate numbers on it."""
+    page.goto(directive_url)
+    menu = page.locator("details.print-menu").first
+    menu.locator("summary").click()
+    link = menu.locator("a[lang=kk]").first
+    assert link.is_visible()
+    response = page.context.request.get(live_server.url + link.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    text = pdf_text(response.body())
+    assert "АМАНАТ" in text.upper()
+    return set(MANDATE_NUMBER.findall(text))
+
+
+def test_coordinator_flags_appeals_under_the_directive_and_prints_the_mandate_list(page, live_server):
+    page.login("coordinator")
+    page.goto("/directives")
+    page.locator("main table a").first.click()
+    page.wait_for_load_state()
+    directive_url = page.url
+    directive_id = re.search(r"/directives/(\d+)", directive_url).group(1)
+    printed_before = _printed_mandates(page, live_server, directive_url)
+    assert printed_before, "the demo directive already has mandates"
+
+    page.goto(f"/directives/{directive_id}/candidates")
+    boxes = page.locator("input[type=checkbox][name=appeal_id]")
+    assert boxes.count() >= 2, page.inner_text("main")[:800]
+    numbers = []
+    for i in range(2):
+        box = boxes.nth(i)
+        box.check()
+        numbers.append(re.search(r"[A-Z]{3}-\d{4}-\d{5}", box.get_attribute("aria-label")).group(0))
+    with page.expect_navigation():
+        page.locator("form button.primary[type=submit]").click()
+    # Step two: review (one mandate per appeal by default), then confirm.
+    review = page.inner_text("main")
+    assert all(number in review for number in numbers)
+    with page.expect_navigation():
+        page.locator("form.card button.primary[type=submit]").click()
+    flash = page.locator(".flash-success")
+    assert flash.count() == 1, page.inner_text("main")[:800]
+    assert flash.inner_text().startswith("2")
+
+    # The printed list has exactly the two new mandates more.
+    printed_after = _printed_mandates(page, live_server, directive_url)
+    assert len(printed_after - printed_before) == 2, sorted(printed_after - printed_before)
+    assert printed_before <= printed_after
