@@ -94,6 +94,16 @@ EXPECTED = {
     "mandates.unflag": E({"coordinator"}, data=lambda s: {"link_id": s.mandate.links[0].id}),
     "mandates.add_progress": E({"coordinator"}),
     "mandates.statistics": E({"admin", "coordinator", "viewer"}),
+    # Printed documents
+    "reports.dashboard": E({"admin", "coordinator", "viewer"}),
+    "reports.summary_pdf": E({"admin", "coordinator", "viewer"}),
+    "reports.journal_pdf": E({"coordinator", "clerk", "viewer"}),
+    "reports.card_pdf": E({"coordinator", "viewer"}),  # the Merke appeal
+    "reports.mandates_pdf": E(ALL),
+    "reports.schedule_pdf": E(ALL),
+    # The sample job is the viewer's own: nobody else learns that it exists.
+    "reports.job_status": E({"viewer"}),
+    "reports.job_download": E({"viewer"}),
     # API (Bearer tokens)
     "api.docs": E(PUBLIC),
     "api.openapi": E(PUBLIC),
@@ -115,6 +125,17 @@ EXPECTED = {
     # Valid bodies, so the request gets past validation to the object-level check.
     "api.cancel_session": E({"admin", "coordinator"}, api=True, data=lambda s: {"reason": "Зал жөнделуде"}),
     "api.mark_held": E({"coordinator"}, api=True, data=lambda s: {"visitors": 3}),
+    "api.list_directives": E({"admin", "coordinator", "viewer"}, api=True),
+    "api.get_directive": E({"admin", "coordinator", "viewer"}, api=True),
+    "api.create_directive": E({"admin", "coordinator"}, api=True),
+    "api.update_directive": E({"admin", "coordinator"}, api=True),
+    "api.flag_appeals": E({"coordinator"}, api=True),
+    "api.list_mandates": E(ALL, api=True),
+    "api.get_mandate": E({"admin", "coordinator", "viewer"}, api=True),
+    "api.update_mandate": E({"coordinator"}, api=True),
+    "api.add_progress": E({"coordinator"}, api=True, data=lambda s: {
+        "noted_on": dt.date.today().isoformat(), "note": "Жоба сметасы дайын", "percent": 20}),
+    "api.statistics": E({"admin", "coordinator", "viewer"}, api=True),
     "api.list_appeals": E({"coordinator", "clerk", "host", "viewer"}, api=True),
     "api.get_appeal": E({"coordinator", "viewer"}, api=True),
     "api.create_appeal": E({"coordinator", "clerk"}, api=True),
@@ -126,7 +147,7 @@ EXPECTED = {
 
 
 @pytest.fixture
-def samples(app_ctx, reference, users):
+def samples(app_ctx, reference, users, tmp_path):
     """One object of every kind, all at the Merke office, and an API token for every role."""
     from appeals.api import tokens
     from appeals.mandates import services as mandates
@@ -157,6 +178,7 @@ def samples(app_ctx, reference, users):
     feed_token = schedules.regenerate_feed_token(host, users.coordinator)
     api_tokens = {role: tokens.create_token(getattr(users, role), "matrix")[1] for role in ROLES}
     viewer_token = tokens.create_token(users.viewer, "viewer's second")[0]
+    job = _viewer_job(users.viewer, tmp_path)
 
     class Samples:
         pass
@@ -166,13 +188,28 @@ def samples(app_ctx, reference, users):
     s.api_tokens = api_tokens
     s.params = {
         "user_id": users.other_clerk.id, "appeal_id": appeal.id, "session_id": session.id, "host_id": host.id,
-        "directive_id": directive.id, "mandate_id": mandate.id, "token_id": viewer_token.id,
+        "directive_id": directive.id, "mandate_id": mandate.id, "token_id": viewer_token.id, "job_id": job.id,
         "office_id": reference.merke.id, "category_id": reference.categories[0].id,
         "district_id": reference.districts[1].id, "region_id": reference.region.id,
         "settlement_id": reference.settlements[2].id, "code": "ru", "filename": "css/app.css",
         "token": getattr(feed_token, "feed_token", None) or host.feed_token,
     }
     return s
+
+
+def _viewer_job(viewer, tmp_path):
+    """A finished background journal of the viewer's, with its PDF on disk."""
+    from appeals.database import write_transaction
+    from appeals.extensions import db
+    from appeals.jobs import Job
+
+    result = tmp_path / "journal.pdf"
+    result.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    with write_transaction():
+        job = Job(kind="journal_pdf", user_id=viewer.id, status="done", progress=1, total=1,
+                  result_path=str(result), result_name="journal.pdf", params={})
+        db.session.add(job)
+    return job
 
 
 def _url(app, rule, params):
