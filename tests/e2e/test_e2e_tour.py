@@ -1,0 +1,34 @@
+"""Every role walks through every page of its menu and the first item of each list: no JavaScript
+error, no failed request, no broken page, and every page keeps to the security policy."""
+import pytest
+
+ROLES = ("admin", "coordinator", "clerk", "host", "viewer")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_menu_page_works_for(role, page):
+    csp_violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and csp_violations.append(m.text))
+    failed_requests = []
+    # ERR_ABORTED: the next navigation cancelled a load still in flight (the favicon), not a failure.
+    page.on("requestfailed", lambda r: "ERR_ABORTED" not in (r.failure or "") and failed_requests.append(f"{r.url}: {r.failure}"))
+    page.on("response", lambda r: r.status >= 500 and failed_requests.append(f"{r.url}: {r.status}"))
+    page.login(role)
+    menu = [a.get_attribute("href") for a in page.locator("nav.mainnav a").all()]
+    assert menu, f"{role} has a menu"
+    visited = set()
+    for href in menu:
+        response = page.goto(href)
+        assert response.status == 200, f"{role}: {href} → {response.status}"
+        assert page.locator("h1").count() >= 1, f"{role}: {href} has no heading"
+        visited.add(href)
+        # The first record of the page's list, if it has one: the detail pages are where data shows.
+        detail = page.locator("main table tbody tr a[href^='/']").first
+        if detail.count():
+            target = detail.get_attribute("href")
+            if target not in visited and not target.endswith(".pdf"):
+                response = page.goto(target)
+                assert response.status == 200, f"{role}: {target} → {response.status}"
+                visited.add(target)
+    assert not csp_violations, csp_violations
+    assert not failed_requests, failed_requests
