@@ -194,3 +194,12 @@ def test_no_template_has_inline_script_style_or_handlers():
         for problem in inline_code_problems(template.read_text()):
             found.append(f"{template.relative_to(TEMPLATES)}: {problem}")
     assert not found, "\n".join(found)
+
+
+def test_api_ignores_the_browser_session_cookie(client, users, login, reference):
+    """No cross-site request through the API: a logged-in browser without a token gets 401."""
+    login(users.clerk)
+    assert client.get("/").status_code == 200
+    response = client.post("/api/v1/appeals", json={"office_id": reference.kordai.id})
+    assert response.status_code == 401
+    assert client.get("/api/v1/me").status_code == 401

@@ -134,3 +134,15 @@ def test_payloads_are_literal_text_in_pdfs(app, client, login, users, hostile):
         # Rendered as markup, <script> would vanish and <img> would be a broken picture: here both are text.
         assert "<script>alert(1)</script>" in text, path
         assert '"><imgsrc=xonerror=alert(1)>' in text, path
+
+
+def test_user_names_are_escaped_in_the_menu_and_administration(app, client, login, users, make_user, reference):
+    hostile_user = make_user("xss.user", "viewer", full_name="Пайдаланушы " + PAYLOAD)
+    login(hostile_user)
+    _assert_escaped(client.get("/").get_data(as_text=True), "the user menu")
+    admin = app.test_client()
+    login(users.admin, test_client=admin)
+    for path in ("/admin/users", f"/admin/users/{hostile_user.id}", "/admin/audit"):
+        response = admin.get(path)
+        assert response.status_code == 200
+        _assert_escaped(response.get_data(as_text=True), path)
