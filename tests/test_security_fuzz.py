@@ -47,6 +47,7 @@ def _never_a_server_error(response, data):
 
 
 @given(data=form(["username", "password", "next"]))
+@example(data={"username": "\x00", "password": "0"})  # found by this test: PostgreSQL refuses NUL in text
 @FUZZ
 def test_login_form(app, users, data):
     client = app.test_client()
@@ -76,6 +77,7 @@ def test_appeal_registration_form(signed_in, users, reference, data):
 @given(data=form(APPEAL_FIELDS), valid=st.booleans())
 @example(data={"office_id": "9223372036854775808"}, valid=False)  # found by this test: ids beyond 64 bits
 @example(data={"settlement_id": "2147483648"}, valid=False)  # beyond PostgreSQL's integer
+@example(data={"summary": "Су\x00құбыры"}, valid=False)
 @FUZZ
 def test_appeal_registration_with_mostly_valid_input(signed_in, users, reference, data, valid):
     """One hostile field among valid ones reaches the deeper checks (numbering, repeats, the database)."""
