@@ -50,6 +50,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "kk"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("QABYLDAU_TIMEZONE", "Asia/Almaty")
     LANGUAGES = ("kk", "ru", "en")
+    CLI_LANGUAGE = os.environ.get("QABYLDAU_CLI_LANGUAGE", "en")
 
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))

@@ -1,4 +1,5 @@
 """Qabyldau: citizen receptions, the appeals register and mandates for a party's regional branch."""
+import functools
 import logging
 from pathlib import Path
 
@@ -94,10 +95,23 @@ def _register_cli(app):
     from appeals.demo import seed_demo_command
     from appeals.register import cli as register_cli
 
-    for module in (auth_cli, api_cli, register_cli):
-        for command in module.commands:
-            app.cli.add_command(command)
-    app.cli.add_command(seed_demo_command)
+    for command in [*auth_cli.commands, *api_cli.commands, *register_cli.commands, seed_demo_command]:
+        app.cli.add_command(_in_cli_language(app, command))
+
+
+def _in_cli_language(app, command):
+    """Console output in one language (English by default, QABYLDAU_CLI_LANGUAGE to change)."""
+    from flask_babel import force_locale
+
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def wrapped(*args, **kwargs):
+        with force_locale(app.config["CLI_LANGUAGE"]):
+            return callback(*args, **kwargs)
+
+    command.callback = wrapped
+    return command
 
 
 logging.getLogger("fontTools").setLevel(logging.WARNING)

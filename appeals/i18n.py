@@ -13,6 +13,11 @@ def select_locale():
     requested = request.args.get("lang")
     if requested in languages:
         return requested
+    if request.path.startswith("/api/") and request.accept_languages:
+        # API clients say what they want; people get Kazakh until they choose otherwise.
+        best = request.accept_languages.best_match(languages)
+        if best:
+            return best
     chosen = session.get("locale")
     if chosen in languages:
         return chosen

@@ -110,7 +110,8 @@ def _clean_tables(request, app):
 
 @pytest.fixture
 def app_ctx(app):
-    with app.test_request_context():
+    # Services called directly from tests answer in English, the language of the source strings.
+    with app.test_request_context("/?lang=en"):
         yield app
         _db.session.remove()
 
