@@ -81,9 +81,12 @@ def test_journal_in_kazakh_and_russian(client, login, users, report_data):
         assert settlement in text  # reference names in the document's language
 
 
-def test_fast_path_page_numbers_survive_parallel_merge(app_ctx, tmp_path):
+def test_fast_path_page_numbers_survive_parallel_merge(app_ctx, tmp_path, monkeypatch):
     """Many pages in several process-rendered chunks: order, numbering and cache."""
+    from appeals.reports import pdf
     from appeals.reports.documents import PrintedDocument, render_journal
+
+    monkeypatch.setattr(pdf, "OVERLAY_PIECE_PAGES", 7)  # page stamps in several pieces, as for 10,000 rows
 
     rows = [{"n": str(i), "number": f"ZHM-2026-{i:05d}", "date": "01.03.2026", "applicant": "Өмірзақ Ұ.",
              "settlement": "Қордай", "type": "Өтініш", "category": "Жолдар",

@@ -78,7 +78,7 @@ def render_journal(doc, workers=None, progress=None, cache_dir=None, stats=None)
         html_chunks, columns_css(JOURNAL_COLUMNS), workers=workers, progress=progress, cache=cache, stats=stats
     )
     layout_done = time.perf_counter()
-    data, total = pdf.merge_and_stamp(chunk_pdfs, footer_left, page_template)
+    data, total = pdf.merge_and_stamp(chunk_pdfs, footer_left, page_template, workers=workers)
     if stats is not None:
         stats.update(
             pages_planned=len(pages), pages=total, chunk_count=len(chunks),

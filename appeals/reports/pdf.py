@@ -28,7 +28,8 @@ MM = 72 / 25.4  # points per millimetre
 
 # Page geometry shared by print.css (@page wide) and the row packer below.
 WIDE_PAGE = {"width": 297.0, "height": 210.0, "top": 10.0, "bottom": 12.0, "left": 8.0, "right": 8.0}
-CHUNK_MAX_PAGES = 12  # bounds a worker's memory; 10,000 rows stay far below the memory target
+CHUNK_MAX_PAGES = 10  # bounds a worker's memory per chunk
+WORKER_MAX_CHUNKS = 6  # then the worker is replaced (cheap: it forks from the preloaded forkserver)
 
 
 # --- WeasyPrint set-up, once per process -------------------------------------------------
@@ -110,13 +111,14 @@ def page_counter_content(template):
     return " ".join(out) or '""'
 
 
-def footer_css(left, page_template, page_name=None):
+def footer_css(left, page_template, page_name=None, right_content=None):
     """Margin boxes for the generated-by footer (left) and "page X of Y" (right)."""
+    right_content = right_content or page_counter_content(page_template)
     selector = f"@page {page_name}" if page_name else "@page"
     box = "font-family: 'Qabyldau Sans'; font-size: 7pt; color: #222; vertical-align: top; padding-top: 2mm;"
     return (
         f"{selector} {{ @bottom-left {{ content: {css_string(left)}; {box} width: 75%; }}"
-        f" @bottom-right {{ content: {page_counter_content(page_template)}; {box} text-align: right; }} }}"
+        f" @bottom-right {{ content: {right_content}; {box} text-align: right; }} }}"
     )
 
 
@@ -164,7 +166,7 @@ class TableLayout:
     """Columns of a register table and the arithmetic that packs rows into printed pages."""
 
     def __init__(self, columns, font_size=7.5, line_height=1.2, header_lines=2, header_size=7.0,
-                 cell_padding_mm=1.2, page=WIDE_PAGE, safety=0.96):
+                 cell_padding_mm=1.2, page=WIDE_PAGE, safety=0.95, width_safety=0.975):
         self.columns = columns  # [(key, width_mm, wraps)]
         self.font_size = font_size
         self.line_mm = font_size * line_height / MM
@@ -174,7 +176,9 @@ class TableLayout:
         # Fixed layout distributes the table width proportionally; the text box is width minus padding.
         usable = page["width"] - page["left"] - page["right"]
         scale = usable / sum(width for _, width, _ in columns)
-        self.text_width = {key: width * scale - 2.2 for key, width, _ in columns}
+        # Kerning and the renderer's own rounding make real lines a little shorter or longer than
+        # the sum of advances; leaving a small margin keeps a packed page from overflowing.
+        self.text_width = {key: (width * scale - 2.2) * width_safety for key, width, _ in columns}
 
     def row_height(self, row):
         lines = 1
@@ -214,9 +218,9 @@ class TableLayout:
 
 def _render_chunk(html, extra_css):
     """Runs in a worker process: lay out one chunk of pages."""
-    started = time.perf_counter()
+    started = time.process_time()
     pdf = html_to_pdf(html, extra_css)
-    return pdf, time.perf_counter() - started
+    return pdf, time.process_time() - started
 
 
 def _warm_worker():
@@ -303,19 +307,25 @@ def render_chunks(chunks, extra_css="", workers=2, progress=None, cache=None, st
         progress(done, len(chunks))
     if len(todo) <= 1 or workers <= 1:
         for index in todo:
-            results[index], _ = _render_chunk(chunks[index], extra_css)
+            results[index], seconds = _render_chunk(chunks[index], extra_css)
+            if stats is not None:
+                stats["render_cpu"] = stats.get("render_cpu", 0.0) + seconds
             if cache:
                 cache.put(keys[index], results[index])
             done += 1
             if progress:
                 progress(done, len(chunks))
         return results
+    # Workers are replaced after a few chunks: WeasyPrint's caches and fragmentation otherwise
+    # let a worker's memory creep up over a 10,000-row register.
     with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=_mp_context(),
-                             initializer=_warm_worker) as pool:
+                             initializer=_warm_worker, max_tasks_per_child=WORKER_MAX_CHUNKS) as pool:
         futures = {pool.submit(_render_chunk, chunks[index], extra_css): index for index in todo}
         for future in as_completed(futures):
             index = futures[future]
-            results[index], _seconds = future.result()
+            results[index], seconds = future.result()
+            if stats is not None:
+                stats["render_cpu"] = stats.get("render_cpu", 0.0) + seconds
             if cache:
                 cache.put(keys[index], results[index])
             done += 1
@@ -324,13 +334,33 @@ def render_chunks(chunks, extra_css="", workers=2, progress=None, cache=None, st
     return results
 
 
-def overlay_html(page_count, page_name="wide"):
-    """N empty pages: their margin boxes carry the footer and the page numbers."""
-    cls = f' class="{page_name}"' if page_name else ""
-    return "<!doctype html><html><body>" + f"<div{cls}></div>" * page_count + "</body></html>"
+OVERLAY_PIECE_PAGES = 120  # overlay pages laid out per WeasyPrint pass: bounds memory on huge registers
 
 
-def merge_and_stamp(chunk_pdfs, footer_left, page_template, page_name="wide"):
+def _page_label(page_template, page, pages):
+    return str(page_template).replace("%(page)s", str(page)).replace("%(pages)s", str(pages))
+
+
+def overlay_pieces(total, footer_left, page_template, page_name="wide", piece=OVERLAY_PIECE_PAGES):
+    """HTML of the stamp pages, in pieces: each page carries its own "page X of Y" as a running
+    element, so pieces are independent of each other (and can be rendered in parallel)."""
+    from markupsafe import escape
+
+    cls = page_name or "stamp"
+    css = footer_css(footer_left, "", page_name, right_content="element(pageno)")
+    css += f" .pageno {{ position: running(pageno); }} .{cls} {{ break-after: page; }}"
+    pieces = []
+    for first in range(1, total + 1, piece):
+        last = min(total, first + piece - 1)
+        body = "".join(
+            f'<div class="{cls}"><span class="pageno">{escape(_page_label(page_template, number, total))}</span></div>'
+            for number in range(first, last + 1)
+        )
+        pieces.append(f"<!doctype html><html><body>{body}</body></html>")
+    return pieces, css
+
+
+def merge_and_stamp(chunk_pdfs, footer_left, page_template, page_name="wide", workers=1):
     """Concatenate chunk PDFs and stamp footer + 'page X of Y' computed on the merged document."""
     from pypdf import PdfReader, PdfWriter
 
@@ -338,14 +368,18 @@ def merge_and_stamp(chunk_pdfs, footer_left, page_template, page_name="wide"):
     for data in chunk_pdfs:
         writer.append(PdfReader(io.BytesIO(data)))
     total = len(writer.pages)
-    css = footer_css(footer_left, page_template, page_name) + (
-        f" .{page_name} {{ break-after: page; }}" if page_name else " div { break-after: page; }"
-    )
-    overlay = PdfReader(io.BytesIO(html_to_pdf(overlay_html(total, page_name), css)))
-    for page, stamp in zip(writer.pages, overlay.pages):
-        page.merge_page(stamp)
-        # merge_page leaves the rewritten content uncompressed (about 120 kB a page).
-        page.compress_content_streams()
+    pieces, css = overlay_pieces(total, footer_left, page_template, page_name, piece=OVERLAY_PIECE_PAGES)
+    stamps = render_chunks(pieces, css, workers=workers) if len(pieces) > 1 else [html_to_pdf(pieces[0], css)]
+    index = 0
+    for data in stamps:
+        for stamp in PdfReader(io.BytesIO(data)).pages:
+            page = writer.pages[index]
+            page.merge_page(stamp)
+            # merge_page leaves the rewritten content uncompressed (about 120 kB a page).
+            page.compress_content_streams()
+            index += 1
+    if index != total:
+        raise RuntimeError(f"page stamps do not match the document: {index} of {total}")
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue(), total
