@@ -2,7 +2,7 @@
 import logging
 
 from flask import jsonify, render_template, request
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -61,6 +61,17 @@ def render_error(status, detail=None):
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the database may be the thing that is down
             db.session.close()
+        # After the rollback the user's row would be re-read to draw the menu, from a database that
+        # may be down: draw the error page as for a visitor, in the language already chosen.
+        from flask import g
+
+        from appeals.extensions import login_manager
+
+        try:
+            get_locale()  # the user's own language, if their row can still be read
+        except Exception:  # noqa: BLE001
+            db.session.close()
+        g._login_user = login_manager.anonymous_user()
     if wants_problem_json():
         return problem(status, detail)
     title = TITLES.get(status, lambda: _("Error"))()

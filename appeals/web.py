@@ -28,6 +28,19 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app):
+    @app.before_request
+    def refuse_nul_bytes():
+        # U+0000 is never legitimate text, and PostgreSQL refuses to store it (a 500 otherwise).
+        # The API validates its own input and answers 422 with the field.
+        from flask import abort
+
+        if request.path.startswith("/api/"):
+            return
+        for values in (request.args, request.form):
+            for value in values.values():
+                if "\x00" in value:
+                    abort(400)
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

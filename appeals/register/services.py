@@ -165,12 +165,13 @@ def _text(data, key):
 def _int_or_none(value):
     if value in (None, "", 0, "0"):
         return None
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return False
+    if not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            return False
+    # PostgreSQL's integer: a larger id cannot exist and would fail inside the database driver.
+    return value if 0 < value <= 2**31 - 1 else False
 
 
 def _resolve_office(data):
