@@ -261,3 +261,32 @@ def test_fonts_are_local_and_remote_urls_refused(app_ctx):
         LocalOnlyFetcher().fetch("https://example.com/font.ttf")
     with pytest.raises(ValueError):
         LocalOnlyFetcher().fetch("file:///etc/passwd")
+
+
+def test_large_mandate_list_runs_in_background(app, client, login, users, mandate_data):
+    directive, mandates = mandate_data
+    app.config.update(REPORT_BACKGROUND_MANDATES=3, REPORT_JOBS_SYNC=True)
+    try:
+        login(users.coordinator)
+        response = client.get("/reports/mandates.pdf", query_string={"directive_id": directive.id, "lang": "en",
+                                                                    "version": "internal"})
+        assert response.status_code == 302 and "/reports/jobs/" in response.location
+        state = client.get(response.location, query_string={"format": "json"}).get_json()
+        assert state["status"] == "done", state
+        text = "\n".join(pdf_pages_text(client.get(state["download"]).data))
+        assert all(m.number in text for m in mandates) and "WITH CONTACTS" in text.upper()
+    finally:
+        app.config.update(REPORT_BACKGROUND_MANDATES=200, REPORT_JOBS_SYNC=False)
+
+
+def test_mandate_list_period_filter(client, login, users, mandate_data):
+    directive, mandates = mandate_data
+    login(users.coordinator)
+    today = dt.date.today()
+    text = "\n".join(pdf_pages_text(_pdf(client, "/reports/mandates.pdf", lang="en", directive_id=directive.id,
+                                         date_from=(today - dt.timedelta(days=1)).isoformat(),
+                                         date_to=(today + dt.timedelta(days=1)).isoformat())))
+    assert all(m.number in text for m in mandates)  # registered today (created_at)
+    text = "\n".join(pdf_pages_text(_pdf(client, "/reports/mandates.pdf", lang="en", directive_id=directive.id,
+                                         date_from="2020-01-01", date_to="2020-12-31")))
+    assert not any(m.number in text for m in mandates) and re.search(r"Mandates\s*0", text)

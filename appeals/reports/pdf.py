@@ -301,8 +301,7 @@ def render_chunks(chunks, extra_css="", workers=2, progress=None, cache=None, st
             todo.append(index)
     done = len(chunks) - len(todo)
     if stats is not None:
-        stats["cached_chunks"] = done
-        stats["chunks"] = len(chunks)
+        stats.update(cached_chunks=done, chunks=len(chunks), render_cpu=0.0)
     if progress:
         progress(done, len(chunks))
     if len(todo) <= 1 or workers <= 1:
@@ -316,25 +315,29 @@ def render_chunks(chunks, extra_css="", workers=2, progress=None, cache=None, st
             if progress:
                 progress(done, len(chunks))
         return results
-    # Workers are replaced after a few chunks: WeasyPrint's caches and fragmentation otherwise
-    # let a worker's memory creep up over a 10,000-row register.
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=_mp_context(),
-                             initializer=_warm_worker, max_tasks_per_child=WORKER_MAX_CHUNKS) as pool:
-        futures = {pool.submit(_render_chunk, chunks[index], extra_css): index for index in todo}
-        for future in as_completed(futures):
-            index = futures[future]
-            results[index], seconds = future.result()
-            if stats is not None:
-                stats["render_cpu"] = stats.get("render_cpu", 0.0) + seconds
-            if cache:
-                cache.put(keys[index], results[index])
-            done += 1
-            if progress:
-                progress(done, len(chunks))
+    # A fresh pool every few chunks per worker: WeasyPrint's caches and fragmentation otherwise let a
+    # worker's memory creep up over a 10,000-row register. (Not max_tasks_per_child: on Python 3.11
+    # a pool that replaces its workers can hang.) Workers fork from the preloaded forkserver: cheap.
+    batch = max(1, workers * WORKER_MAX_CHUNKS)
+    for start in range(0, len(todo), batch):
+        part = todo[start:start + batch]
+        with ProcessPoolExecutor(max_workers=min(workers, len(part)), mp_context=_mp_context(),
+                                 initializer=_warm_worker) as pool:
+            futures = {pool.submit(_render_chunk, chunks[index], extra_css): index for index in part}
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index], seconds = future.result()
+                if stats is not None:
+                    stats["render_cpu"] = stats.get("render_cpu", 0.0) + seconds
+                if cache:
+                    cache.put(keys[index], results[index])
+                done += 1
+                if progress:
+                    progress(done, len(chunks))
     return results
 
 
-OVERLAY_PIECE_PAGES = 120  # overlay pages laid out per WeasyPrint pass: bounds memory on huge registers
+OVERLAY_PIECE_PAGES = 40  # overlay pages laid out per WeasyPrint pass: bounds memory on huge registers
 
 
 def _page_label(page_template, page, pages):

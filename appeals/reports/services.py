@@ -177,13 +177,23 @@ def build_journal(filters, user, lang):
 # --- 2. Mandate list ------------------------------------------------------------------------
 
 
-def build_mandates(filters, user, lang, version="public", group="settlement"):
+def mandates_query(filters, user):
+    """The mandates list's query (same filters and scope) narrowed to mandates registered in the period."""
     from appeals.mandates.services import build_mandate_query
 
+    return mandate_rows_in_period(build_mandate_query(filters, user), filters.get("date_from"), filters.get("date_to"))
+
+
+def count_mandates(filters, user):
+    query = mandates_query(filters, user).order_by(None)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+def build_mandates(filters, user, lang, version="public", group="settlement"):
     lang = pick_lang(lang)
     internal = version == "internal"
     with force_locale(lang):
-        query = build_mandate_query(filters, user).options(
+        query = mandates_query(filters, user).options(
             selectinload(Mandate.settlement).selectinload(Settlement.district), selectinload(Mandate.category),
             selectinload(Mandate.office), selectinload(Mandate.directive), selectinload(Mandate.links),
         )
@@ -242,11 +252,20 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
         return doc
 
 
+def _local_day_start_utc(day):
+    """Midnight at the branch (local time) as the naive UTC value stored in created_at."""
+    from appeals.timeutil import local_zone
+
+    local = dt.datetime.combine(day, dt.time.min, tzinfo=local_zone())
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
 def mandate_rows_in_period(query, start, end):
+    """Mandates registered (created) between two local dates, inclusive."""
     if start:
-        query = query.where(Mandate.created_at >= dt.datetime.combine(start, dt.time.min) - dt.timedelta(hours=6))
+        query = query.where(Mandate.created_at >= _local_day_start_utc(start))
     if end:
-        query = query.where(Mandate.created_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+        query = query.where(Mandate.created_at < _local_day_start_utc(end + dt.timedelta(days=1)))
     return query
 
 

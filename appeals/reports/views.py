@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from appeals.auth.permissions import can, permission_required, require
 from appeals.database import write_transaction
@@ -70,21 +70,35 @@ def journal_pdf():
     return _pdf_response(data, f"journal-{local_today():%Y%m%d}.pdf")
 
 
-def _run_journal_job(app, job_id, user_id):
-    """Background thread: build and render the journal, reporting progress on the Job row."""
-    from appeals.auth.models import User
+def _render_job(kind, params, user, progress):
+    """The document a background job produces, from the request's arguments saved on the Job."""
     from appeals.register.services import parse_list_filters
+
+    if kind == "journal_pdf":
+        doc = services.build_journal(parse_list_filters(params.get("args", {})), user, params.get("lang"))
+        db.session.rollback()
+        return documents.render_journal(doc, progress=progress, cache_dir=_cache_dir()), "journal"
+    if kind == "mandates_pdf":
+        args = params.get("args", {})
+        doc = services.build_mandates(_mandate_filters(args), user, params.get("lang"),
+                                      version=args.get("version", "public"), group=args.get("group", "settlement"))
+        db.session.rollback()
+        progress(0, 1)
+        return documents.render_simple("reports/pdf/mandates.html", doc), "mandates"
+    raise ValueError(f"unknown report job {kind!r}")
+
+
+def _run_job(app, job_id, user_id):
+    """Background thread: build and render the document, reporting progress on the Job row."""
+    from appeals.auth.models import User
 
     with app.app_context():
         try:
-            job = db.session.get(Job, job_id)
-            user = db.session.get(User, user_id)
-            params = job.params or {}
             with write_transaction():
                 job = db.session.get(Job, job_id)
                 job.status = "running"
-            doc = services.build_journal(parse_list_filters(params.get("args", {})), user, params.get("lang"))
-            db.session.rollback()
+            kind, params = job.kind, dict(job.params or {})
+            user = db.session.get(User, user_id)
 
             def progress(done, total):
                 with write_transaction():
@@ -92,13 +106,13 @@ def _run_journal_job(app, job_id, user_id):
                     row.progress, row.total = done, total
 
             with app.test_request_context():
-                data = documents.render_journal(doc, progress=progress, cache_dir=_cache_dir())
+                data, stem = _render_job(kind, params, user, progress)
             path = reports_folder() / f"job-{job_id}.pdf"
             path.write_bytes(data)
             with write_transaction():
                 row = db.session.get(Job, job_id)
                 row.status, row.result_path = "done", str(path)
-                row.result_name = f"journal-{local_today():%Y%m%d}.pdf"
+                row.result_name = f"{stem}-{local_today():%Y%m%d}.pdf"
                 row.progress = row.total = max(row.total, 1)
                 row.finished_at = utcnow()
         except Exception as exc:  # the clerk must see a failure, not a spinner forever
@@ -117,7 +131,7 @@ def _start_job(kind, params):
         job = Job(kind=kind, user_id=current_user.id, params=params, status="queued", progress=0, total=0)
         db.session.add(job)
     app = current_app._get_current_object()
-    thread = threading.Thread(target=_run_journal_job, args=(app, job.id, current_user.id),
+    thread = threading.Thread(target=_run_job, args=(app, job.id, current_user.id),
                               name=f"report-job-{job.id}", daemon=True)
     thread.start()
     if app.config.get("TESTING") and app.config.get("REPORT_JOBS_SYNC"):
@@ -133,7 +147,7 @@ def _own_job(job_id):
 
 
 @bp.route("/reports/jobs/<int:job_id>")
-@permission_required("report.journal")
+@login_required
 def job_status(job_id):
     job = _own_job(job_id)
     if request.args.get("format") == "json":
@@ -146,7 +160,7 @@ def job_status(job_id):
 
 
 @bp.route("/reports/jobs/<int:job_id>/download")
-@permission_required("report.journal")
+@login_required
 def job_download(job_id):
     job = _own_job(job_id)
     if job.status != "done" or not job.result_path or not Path(job.result_path).is_file():
@@ -166,23 +180,39 @@ def _int_arg(name):
         return None
 
 
+def _mandate_filters(args):
+    from appeals.register.services import parse_date
+
+    def ident(name):
+        try:
+            return int(args.get(name) or 0) or None
+        except (TypeError, ValueError):
+            return None
+
+    filters = {key: ident(key) for key in ("directive_id", "office_id", "district_id", "settlement_id",
+                                            "category_id")}
+    filters["status"] = args.get("status") or ""
+    filters["overdue"] = args.get("overdue") == "1"
+    filters["q"] = (args.get("q") or "").strip()[:100]
+    filters["date_from"] = parse_date(args.get("date_from")) if args.get("date_from") else None
+    filters["date_to"] = parse_date(args.get("date_to")) if args.get("date_to") else None
+    return filters
+
+
 @bp.route("/reports/mandates.pdf")
 @permission_required("mandate.view")
 def mandates_pdf():
-    from appeals.register.services import parse_date
-
     version = request.args.get("version") if request.args.get("version") in ("public", "internal") else "public"
     if version == "internal":
         require("mandate.view_internal")
     group = request.args.get("group") if request.args.get("group") in ("settlement", "category") else "settlement"
-    filters = {key: _int_arg(key) for key in ("directive_id", "office_id", "district_id", "settlement_id",
-                                               "category_id")}
-    filters["status"] = request.args.get("status") or ""
-    filters["overdue"] = request.args.get("overdue") == "1"
-    filters["q"] = (request.args.get("q") or "").strip()[:100]
-    filters["date_from"] = parse_date(request.args.get("date_from")) if request.args.get("date_from") else None
-    filters["date_to"] = parse_date(request.args.get("date_to")) if request.args.get("date_to") else None
-    doc = services.build_mandates(filters, current_user, _lang(), version=version, group=group)
+    filters = _mandate_filters(request.args)
+    lang = _lang()
+    if services.count_mandates(filters, current_user) > current_app.config.get("REPORT_BACKGROUND_MANDATES", 200):
+        args = {**request.args.to_dict(), "version": version, "group": group}
+        job = _start_job("mandates_pdf", {"args": args, "lang": lang})
+        return redirect(url_for("reports.job_status", job_id=job.id))
+    doc = services.build_mandates(filters, current_user, lang, version=version, group=group)
     data = documents.render_simple("reports/pdf/mandates.html", doc)
     return _pdf_response(data, f"mandates-{version}-{local_today():%Y%m%d}.pdf")
 
