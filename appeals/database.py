@@ -38,13 +38,19 @@ def configure_engine(engine):
 def write_transaction():
     """One unit of work: everything inside commits together or not at all.
 
-    Ends any read transaction the request had open, then starts a fresh one that, on SQLite,
-    takes the write lock at once so concurrent clerks queue instead of failing.
+    On SQLite it ends any read transaction the request had open and starts one that takes the
+    write lock at once, so concurrent clerks queue instead of failing.
     """
     session = db.session
-    session.rollback()
     if session.get_bind().dialect.name == "sqlite":
+        # SQLite cannot turn a read transaction into a write one while others write, so start over.
+        session.rollback()
         session.connection(execution_options={"sqlite_immediate": True})
+    elif session.new or session.dirty or session.deleted:
+        # Never commit changes made before the unit of work began along with it.
+        session.rollback()
+    # On PostgreSQL an open read transaction simply continues (READ COMMITTED sees every commit),
+    # keeping what it loaded: no second round of reads for the user, token or office.
     try:
         yield session
         session.commit()

@@ -72,6 +72,7 @@ class IsolatedClient(FlaskClient):
         response = contextvars.Context().run(super().open, *args, **kwargs)
         if has_app_context():
             _db.session.commit()
+            _db.session.expire_all()
         return response
 
 
