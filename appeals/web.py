@@ -74,6 +74,7 @@ def init_app(app):
         mask_phone=mask_phone,
     )
     app.jinja_env.globals["url_with"] = _url_with
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

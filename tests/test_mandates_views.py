@@ -303,3 +303,9 @@ def test_appeal_snippet_links_back(app, db, users, setup, login):
         assert setup.mandate.number in html and f"/mandates/{setup.mandate.id}" in html
         html = render_template("mandates/_appeal_mandates.html", appeal=setup.appeals[1])
         assert setup.mandate.number not in html
+
+
+def test_appeal_page_shows_its_mandate(client, users, setup, login):
+    login(users.coordinator)
+    page = client.get(f"/appeals/{setup.appeals[0].id}").get_data(as_text=True)
+    assert setup.mandate.number in page and f"/mandates/{setup.mandate.id}" in page
