@@ -23,12 +23,9 @@ DEMO_MANDATES = 365
 
 def demo_period():
     """The 30 days that ended yesterday, so the demo looks current whenever it is loaded."""
-    from datetime import timedelta
+    from appeals.timeutil import last_full_days
 
-    from appeals.timeutil import local_today
-
-    end = local_today() - timedelta(days=1)
-    return end - timedelta(days=29), end
+    return last_full_days(30)
 
 # (code, Kazakh name, Russian name, settlements in Kazakh / Russian)
 DISTRICTS = [

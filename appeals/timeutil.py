@@ -26,3 +26,11 @@ def utc_to_local(value):
     if value is None:
         return None
     return value.replace(tzinfo=timezone.utc).astimezone(local_zone()).replace(tzinfo=None)
+
+
+def last_full_days(days=30, today=None):
+    """The `days` days that ended yesterday: the default reporting period of statistics."""
+    from datetime import timedelta
+
+    end = (today or local_today()) - timedelta(days=1)
+    return end - timedelta(days=days - 1), end

@@ -16,7 +16,7 @@ from appeals.mandates.models import MANDATE_STATUSES, Directive, Mandate, Mandat
 from appeals.pagination import paginate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_TYPES, Appeal
-from appeals.timeutil import local_today
+from appeals.timeutil import last_full_days, local_today
 
 bp = Blueprint("mandates", __name__)
 
@@ -442,9 +442,7 @@ def unflag(mandate_id):
 
 
 def default_period(today=None):
-    """The last 30 full days (yesterday and the 29 days before it)."""
-    end = (today or local_today()) - timedelta(days=1)
-    return end - timedelta(days=29), end
+    return last_full_days(30, today)
 
 
 @bp.route("/mandates/statistics")

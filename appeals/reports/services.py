@@ -19,10 +19,10 @@ from appeals.extensions import db
 from appeals.i18n import fmt_date, fmt_datetime
 from appeals.mandates.models import MANDATE_STATUSES, Mandate
 from appeals.reference.models import Category, District, Office, Settlement
-from appeals.register.models import APPEAL_STATUSES, CHANNELS, OPEN_STATUSES, Appeal
+from appeals.register.models import APPEAL_STATUSES, OPEN_STATUSES, Appeal
 from appeals.reports.documents import PrintedDocument
-from appeals.schedules.models import Host, ReceptionSession
-from appeals.timeutil import local_now, local_today
+from appeals.schedules.models import Host
+from appeals.timeutil import last_full_days, local_now, local_today
 
 LANGS = ("kk", "ru", "en")
 
@@ -59,8 +59,8 @@ def _base_doc(lang, title, user, **kwargs):
     )
 
 
-def parse_period(args, default="month"):
-    """date_from/date_to (ISO or dd.mm.yyyy); the current month when absent; errors are explicit."""
+def parse_period(args):
+    """date_from/date_to (ISO or dd.mm.yyyy); the last 30 full days when absent; errors are explicit."""
     from appeals.register.services import parse_date
 
     today = local_today()
@@ -71,9 +71,11 @@ def parse_period(args, default="month"):
         raise ReportError(_("Enter the start date as dd.mm.yyyy."), "date_from")
     if end_raw and end is None:
         raise ReportError(_("Enter the end date as dd.mm.yyyy."), "date_to")
-    if start is None:
-        start = today.replace(day=1) if default == "month" else today - dt.timedelta(days=29)
-    if end is None:
+    if start is None and end is None:
+        start, end = last_full_days(30)
+    elif start is None:
+        start = end - dt.timedelta(days=29)
+    elif end is None:
         end = today
     if end < start:
         raise ReportError(_("The end of the period is before its start."), "date_to")
