@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -86,11 +87,14 @@ def find_active_token(secret):
     """The active token with this secret whose owner's account is active, or None."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
-    if token is None or token.revoked_at is not None:
-        return None
-    user = db.session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    # The token, its user and the user's offices (every permission check needs them) in two queries.
+    token = db.session.scalar(
+        sa.select(ApiToken)
+        .join(ApiToken.user)
+        .where(ApiToken.token_hash == hash_token(secret))
+        .options(contains_eager(ApiToken.user).selectinload(User.offices))
+    )
+    if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     return token
 
@@ -105,17 +109,20 @@ def take_request_slot(token):
     now = utcnow()
     window = now.replace(second=0, microsecond=0)
     table = ApiRateWindow.__table__
-    # Its own short transaction on its own connection, so the request's session keeps what it loaded.
-    with db.engine.connect().execution_options(sqlite_immediate=True) as connection, connection.begin():
+    insert = dialect_insert()(table).values(token_id=token.id, window_start=window, count=1)
+    bump = insert.on_conflict_do_update(
+        index_elements=[table.c.token_id, table.c.window_start], set_={"count": table.c.count + 1}
+    ).returning(table.c.count)
+    # One statement on a connection of its own, committed by itself: the request's session keeps
+    # what it loaded, and a request that later fails has still been counted.
+    with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            # A counter lost in a crash costs nothing; not waiting for its WAL flush saves a disk sync.
-            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        insert = dialect_insert()(table).values(token_id=token.id, window_start=window, count=1)
-        bump = insert.on_conflict_do_update(
-            index_elements=[table.c.token_id, table.c.window_start], set_={"count": table.c.count + 1}
-        ).returning(table.c.count)
-        count = connection.execute(bump).scalar_one()
-        if count == 1:
+            count = connection.execution_options(isolation_level="AUTOCOMMIT").execute(bump).scalar_one()
+        else:
+            with connection.execution_options(sqlite_immediate=True).begin():
+                count = connection.execute(bump).scalar_one()
+    if count == 1:
+        with db.engine.connect().execution_options(sqlite_immediate=True) as connection, connection.begin():
             # First request of a new window: forget the old windows and note the token as used.
             connection.execute(sa.delete(table).where(table.c.token_id == token.id, table.c.window_start < window))
             connection.execute(sa.update(ApiToken.__table__).where(ApiToken.id == token.id).values(last_used_at=now))
