@@ -106,3 +106,15 @@ def test_cli_unknown_role_or_office_exits_2(runner, reference):
     result = runner.invoke(args=["create-user", "x.user", "--role", "clerk", "--office", "NOPE"], input="a-long-cli-password\n")
     assert result.exit_code == 2
     assert "NOPE" in result.output
+
+
+def test_cli_set_password_lets_the_user_log_in_with_the_new_one(runner, client, users):
+    result = runner.invoke(args=["set-password", "viewer"], input="a-fresh-cli-password\n")
+    assert result.exit_code == 0, result.output
+    assert client.post("/login", data={"username": "viewer", "password": "a-fresh-cli-password"}).status_code == 302
+
+
+def test_cli_set_password_refuses_unknown_user_and_short_password(runner, users):
+    assert runner.invoke(args=["set-password", "ghost"], input="a-fresh-cli-password\n").exit_code == 2
+    result = runner.invoke(args=["set-password", "viewer"], input="short\n")
+    assert result.exit_code == 2 and "at least" in result.output

@@ -7,6 +7,12 @@ from appeals.auth import services
 from appeals.auth.models import ROLES
 
 
+def _read_password():
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @click.command("create-user")
 @click.argument("username")
 @click.option("--role", required=True, help="One of: " + ", ".join(ROLES))
@@ -17,10 +23,7 @@ def create_user_command(username, role, offices, full_name):
     if role not in ROLES:
         click.echo(f"Error: unknown role {role!r}; expected one of {', '.join(ROLES)}", err=True)
         sys.exit(2)
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password()
     try:
         user = services.create_user(username, password, role, offices, full_name=full_name)
     except services.AccountError as exc:
@@ -29,4 +32,20 @@ def create_user_command(username, role, offices, full_name):
     click.echo(f"Created user {user.username} ({user.role})")
 
 
-commands = [create_user_command]
+@click.command("set-password")
+@click.argument("username")
+def set_password_command(username):
+    """Set a user's password (e.g. after restoring a backup made without credentials)."""
+    user = services.find_user(username)
+    if user is None:
+        click.echo(f"Error: no user {username!r}", err=True)
+        sys.exit(2)
+    try:
+        services.set_password(user, _read_password())
+    except services.AccountError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(2)
+    click.echo(f"Password of {user.username} changed; their other sessions have ended.")
+
+
+commands = [create_user_command, set_password_command]

@@ -99,7 +99,7 @@ def authenticate(username, password, address):
         seconds = _locked_seconds(username, address)
         if seconds:
             raise LoginThrottled(seconds)
-        user = db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == (username or "").strip().lower()))
+        user = find_user(username)
         if user is None or not user.check_password(password or "") or not user.is_active:
             if user is None:
                 # Spend the same time as a real check so timing does not reveal which usernames exist.
@@ -191,6 +191,10 @@ def set_locale(user, locale):
         user = db.session.merge(user)
         user.locale = locale
     return user
+
+
+def find_user(username):
+    return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == (username or "").strip().lower()))
 
 
 def list_users(role=None, active=None):
