@@ -18,6 +18,15 @@ JOURNAL_COLUMNS = [
     ("host", 24, True), ("status", 18, True), ("deadline", 17, True),
 ]
 JOURNAL_LAYOUT = pdf.TableLayout(JOURNAL_COLUMNS)
+# The fast path sets the same columns as pre-set lines of text (see pdf.PreformattedTable).
+JOURNAL_LINES = pdf.PreformattedTable([(key, width, "right" if key == "n" else "left")
+                                       for key, width, _wraps in JOURNAL_COLUMNS])
+
+
+def journal_headers():
+    """Column headings (translated; the same msgids as templates/reports/pdf/journal.html)."""
+    return ["№", _("Registration number"), _("Date"), _("Applicant"), _("Settlement"), _("Type"), _("Category"),
+            _("Summary"), _("Host"), _("Status"), _("Deadline")]
 
 
 @dataclass
@@ -56,29 +65,37 @@ def _tail_reserve_mm(doc):
 
 
 def render_journal(doc, workers=None, progress=None, cache_dir=None, stats=None):
-    """The fast path: pack rows into pages, render chunks in parallel, merge, stamp page numbers."""
+    """The fast path: rows set as lines of text and packed into pages here, chunks of pages
+    rendered in parallel, merged, and "page X of Y" stamped on the merged document."""
     workers = workers or current_app.config.get("REPORT_WORKERS", 2)
     started = time.perf_counter()
+    layout = JOURNAL_LINES
     with force_locale(doc.lang):
-        pages = JOURNAL_LAYOUT.paginate(doc.rows, first_page_reserved_mm=_head_reserve_mm(doc),
-                                        last_page_reserved_mm=_tail_reserve_mm(doc))
+        header = layout.set_header(journal_headers())
+        pages = layout.paginate(doc.rows, header, first_page_reserved_mm=_head_reserve_mm(doc),
+                                last_page_reserved_mm=_tail_reserve_mm(doc))
         chunks = pdf.chunk_pages(pages, workers)
         html_chunks = [
             render_template(
-                "reports/pdf/journal.html", doc=doc, columns=JOURNAL_COLUMNS, pages=chunk,
-                first=index == 0, last=index == len(chunks) - 1, single=False,
+                "reports/pdf/journal_lines.html", doc=doc, pages=chunk, header=header, rules=layout.rules(),
+                first=index == 0, last=index == len(chunks) - 1,
             )
             for index, chunk in enumerate(chunks)
         ]
         page_template = _("Page %(page)s of %(pages)s")
         footer_left = doc.footer_left()
+    rules_css = layout.css(max_lines=max([header.lines] + [row.lines for page in pages for row in page]))
     html_done = time.perf_counter()
     cache = pdf.ChunkCache(cache_dir) if cache_dir else None
-    chunk_pdfs = pdf.render_chunks(
-        html_chunks, columns_css(JOURNAL_COLUMNS), workers=workers, progress=progress, cache=cache, stats=stats
+    # The packer's page count is exact (row heights are known line counts), so the page stamps are
+    # laid out alongside the row chunks; merge_and_stamp redoes them should the count differ.
+    chunk_pdfs, stamps = pdf.render_chunks(
+        html_chunks, rules_css, workers=workers, progress=progress, cache=cache, stats=stats, sheet="journal",
+        side_jobs=pdf.stamp_jobs(len(pages), footer_left, page_template),
     )
     layout_done = time.perf_counter()
-    data, total = pdf.merge_and_stamp(chunk_pdfs, footer_left, page_template, workers=workers)
+    data, total = pdf.merge_and_stamp(chunk_pdfs, footer_left, page_template, workers=workers, stamps=stamps,
+                                      stamps_total=len(pages))
     if stats is not None:
         stats.update(
             pages_planned=len(pages), pages=total, chunk_count=len(chunks),

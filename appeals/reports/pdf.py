@@ -17,6 +17,7 @@ import re
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import lru_cache
+from typing import NamedTuple
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 FONTS_DIR = HERE / "fonts"
 PRINT_CSS = HERE / "print.css"
+JOURNAL_CSS = HERE / "journal.css"  # the journal's chunks: a stylesheet of a few single-class rules
 MM = 72 / 25.4  # points per millimetre
 
 # Page geometry shared by print.css (@page wide) and the row packer below.
@@ -64,20 +66,21 @@ def _engine():
 
     font_config = FontConfiguration()
     fetcher = LocalOnlyFetcher()
-    css = CSS(filename=str(PRINT_CSS), font_config=font_config, url_fetcher=fetcher)
-    return font_config, fetcher, css
+    sheets = {name: CSS(filename=str(path), font_config=font_config, url_fetcher=fetcher)
+              for name, path in (("print", PRINT_CSS), ("journal", JOURNAL_CSS))}
+    return font_config, fetcher, sheets
 
 
 # Release fonts while the interpreter is still whole (FontConfiguration.__del__ needs its libraries).
 atexit.register(_engine.cache_clear)
 
 
-def html_to_pdf(html, extra_css=""):
+def html_to_pdf(html, extra_css="", sheet="print"):
     """One WeasyPrint pass: HTML string (+ small per-document CSS) to PDF bytes."""
     from weasyprint import CSS, HTML
 
-    font_config, fetcher, css = _engine()
-    stylesheets = [css]
+    font_config, fetcher, sheets = _engine()
+    stylesheets = [sheets[sheet]]
     if extra_css:
         stylesheets.append(CSS(string=extra_css, font_config=font_config, url_fetcher=fetcher, base_url=_base_url()))
     document = HTML(string=html, base_url=_base_url(), url_fetcher=fetcher)
@@ -138,28 +141,209 @@ def _advances(font_file):
     return widths, default
 
 
-def text_lines(text, width_mm, size_pt, font_file="DejaVuSansCondensed.ttf"):
-    """How many lines `text` takes in a column `width_mm` wide (greedy wrap like the renderer)."""
-    if not text:
-        return 1
+def _width_em(text, widths, default):
+    return sum(widths.get(ord(ch), default) for ch in text)
+
+
+def wrap_text(text, width_mm, size_pt, font_file="DejaVuSansCondensed.ttf"):
+    """Greedy line breaking at spaces (a word longer than the column breaks anywhere): the lines as
+    they are printed. Widths are the font's own advances, which is exactly what Pango lays out
+    (no kerning in the shipped DejaVu faces)."""
+    words = str(text or "").split()
+    if not words:
+        return [""]
     widths, default = _advances(font_file)
     limit = width_mm * MM / size_pt  # in em
     space = widths.get(32, default)
-    lines, current = 1, 0.0
-    for word in str(text).split():
-        w = sum(widths.get(ord(ch), default) for ch in word)
-        if w > limit:  # a word longer than the column breaks anywhere
-            extra = current + (space if current else 0) + w
-            lines += int(extra // limit)
-            current = extra % limit
+    lines, current, used = [], "", 0.0
+    for word in words:
+        w = _width_em(word, widths, default)
+        if current and used + space + w <= limit:
+            current, used = f"{current} {word}", used + space + w
             continue
-        needed = w if current == 0 else current + space + w
-        if needed <= limit:
-            current = needed
-        else:
-            lines += 1
-            current = w
+        if current:
+            lines.append(current)
+            current, used = "", 0.0
+        while w > limit:  # too long for any line: break it where the column ends
+            part, acc = "", 0.0
+            for ch in word:
+                cw = widths.get(ord(ch), default)
+                if part and acc + cw > limit:
+                    break
+                part, acc = part + ch, acc + cw
+            lines.append(part)
+            word = word[len(part):]
+            w = _width_em(word, widths, default)
+        current, used = word, w
+    if current:
+        lines.append(current)
     return lines
+
+
+def text_lines(text, width_mm, size_pt, font_file="DejaVuSansCondensed.ttf"):
+    """How many lines `text` takes in a column `width_mm` wide."""
+    return len(wrap_text(text, width_mm, size_pt, font_file))
+
+
+# Space characters of the shipped fonts: em, en, 1/3, 1/4, thin, 1/6 em, hair. Runs of them move
+# the pen to a column's edge; combining the small ones gets within about 0.01 em (0.03 mm).
+_SPACES = [0x2003, 0x2002, 0x2004, 0x2005, 0x2009, 0x2006, 0x200A]
+
+
+@lru_cache(maxsize=4)
+def _space_combos(font_file):
+    """Every run of up to three of each small space, as sorted (width_em, text) pairs."""
+    from itertools import product
+
+    widths, _default = _advances(font_file)
+    small = [(chr(code), widths[code]) for code in _SPACES[1:] if code in widths]
+    best = {}
+    for counts in product(range(4), repeat=len(small)):
+        width = sum(count * w for count, (_ch, w) in zip(counts, small))
+        text = "".join(ch * count for count, (ch, _w) in zip(counts, small))
+        key = round(width, 4)
+        if key not in best or len(text) < len(best[key]):
+            best[key] = text
+    combos = sorted(best.items())
+    return [w for w, _t in combos], [t for _w, t in combos], widths[_SPACES[0]]
+
+
+def spaces_for(gap_em, font_file="DejaVuSansCondensed.ttf"):
+    """A run of space characters about `gap_em` wide."""
+    import bisect
+
+    widths, texts, em = _space_combos(font_file)
+    bulk = max(0, int(gap_em // em) - 1)  # em spaces, leaving 1-2 em for the fine combination
+    rest = gap_em - bulk * em
+    index = bisect.bisect_left(widths, rest)
+    candidates = [i for i in (index - 1, index) if 0 <= i < len(widths)]
+    best = min(candidates, key=lambda i: abs(widths[i] - rest))
+    return chr(_SPACES[0]) * bulk + texts[best]
+
+
+class SetRow(NamedTuple):
+    text: str  # the one-line cells, as one line of text
+    lines: int  # the row's height in lines
+    wrapped: list  # [(column index, "line\nline"), ...]
+
+
+class PreformattedTable:
+    """A register printed as pre-set lines of text instead of an HTML table.
+
+    WeasyPrint spends most of a long register on per-cell work (a box, a style, a line layout and
+    a text run for each of ~11,000 cells per 1000 rows). Here every row is ONE block of
+    `white-space: pre` text: each printed line holds that line of every column, and the pen is
+    moved to a column's left edge by space characters whose widths come from the font itself
+    (the same advances Pango uses, so columns line up exactly). Lines are broken in Python with
+    the same metrics, so a row's height is known before rendering and pages are packed exactly.
+    The grid (vertical rules) is drawn once per page, row rules by the row's bottom border.
+    """
+
+    def __init__(self, columns, font_size=7.5, line_height=1.2, header_size=7.0, header_line_height=1.15,
+                 pad_mm=1.0, vpad_mm=0.6, rule_pt=0.5, page=WIDE_PAGE, font_file="DejaVuSansCondensed.ttf",
+                 header_font_file="DejaVuSansCondensed-Bold.ttf", safety=0.985):
+        self.columns = columns  # [(key, width_mm, align)]
+        self.font_size, self.header_size = font_size, header_size
+        self.font_file, self.header_font_file = font_file, header_font_file
+        usable = page["width"] - page["left"] - page["right"] - 2 * rule_pt / MM
+        scale = usable / sum(width for _, width, _ in columns)
+        self.widths = [width * scale for _, width, _ in columns]
+        self.lefts = [sum(self.widths[:i]) for i in range(len(columns))]
+        self.width_mm = usable
+        self.pad = pad_mm
+        # A hair space of slack so rounding of the padding never pushes text into the next column.
+        self.text_width = [w - 2 * pad_mm - 0.3 for w in self.widths]
+        self.line_mm = font_size * line_height / MM
+        self.header_line_mm = header_size * header_line_height / MM
+        self.row_extra_mm = 2 * vpad_mm + rule_pt / MM
+        self.page_body_mm = (page["height"] - page["top"] - page["bottom"]) * safety
+        self.rule_mm = rule_pt / MM
+
+    # -- text ---------------------------------------------------------------------------------
+
+    def _set(self, cells, size, font_file):
+        """[[line, ...] per column] -> SetRow: the row's one-line cells set as a single line of
+        text, each at its column's left edge (right edge for right-aligned columns), and the cells
+        that wrap kept apart as (column, lines): they are printed as blocks of their own, so a
+        cell's text stays together when the PDF's text is extracted (copy, search, screen readers)."""
+        widths, default = _advances(font_file)
+        em_mm = size / MM
+        parts, pen, wrapped = [], 0.0, []  # pen in em
+        for col, (cell, (_key, _w, align)) in enumerate(zip(cells, self.columns)):
+            if len(cell) > 1:
+                wrapped.append((col, "\n".join(cell)))
+                continue
+            text = cell[0]
+            if not text:
+                continue
+            text_em = _width_em(text, widths, default)
+            if align == "right":
+                start = (self.lefts[col] + self.widths[col] - self.pad) / em_mm - text_em
+            else:
+                start = (self.lefts[col] + self.pad) / em_mm
+            if start > pen:
+                parts.append(spaces_for(start - pen, font_file))
+                pen = start
+            parts.append(text)
+            pen += text_em
+        return SetRow("".join(parts), max(len(cell) for cell in cells), wrapped)
+
+    def wrap_row(self, row):
+        return [wrap_text(row.get(key, ""), width, self.font_size, self.font_file)
+                for (key, _w, _a), width in zip(self.columns, self.text_width)]
+
+    def set_row(self, row):
+        return self._set(self.wrap_row(row), self.font_size, self.font_file)
+
+    def set_header(self, labels):
+        cells = [wrap_text(label, width, self.header_size, self.header_font_file)
+                 for label, width in zip(labels, self.text_width)]
+        return self._set(cells, self.header_size, self.header_font_file)
+
+    def rules(self):
+        """x of the inner vertical rules (mm from the grid's left edge)."""
+        return list(self.lefts[1:])
+
+    def css(self, max_lines=40):
+        """Geometry for journal.css: rule and wrapped-cell positions, row heights by line count."""
+        out = [f".v{index} {{ left: {x - self.rule_mm / 2:.3f}mm; }}" for index, x in enumerate(self.rules(), start=1)]
+        # An explicit width spares WeasyPrint the shrink-to-fit measuring of absolute boxes.
+        out += [f".w{col} {{ left: {left + self.pad:.3f}mm; width: {width - 2 * self.pad:.3f}mm; }}"
+                for col, (left, width) in enumerate(zip(self.lefts, self.widths))]
+        out += [f".l{n} {{ height: {n * self.line_mm:.3f}mm; }}" for n in range(1, max_lines + 1)]
+        out += [f".hl{n} {{ height: {n * self.header_line_mm:.3f}mm; }}" for n in range(1, max_lines + 1)]
+        return " ".join(out)
+
+    # -- pages --------------------------------------------------------------------------------
+
+    def row_height(self, row):
+        return row.lines * self.line_mm + self.row_extra_mm
+
+    def paginate(self, rows, header, first_page_reserved_mm=0.0, last_page_reserved_mm=0.0):
+        """Rows -> pages of SetRows; the first page leaves room for the document's title block,
+        the last one for totals and signatures (a signature never stands alone)."""
+        header_mm = header.lines * self.header_line_mm + self.row_extra_mm + self.rule_mm
+        pages, current, heights, used = [], [], [], first_page_reserved_mm + header_mm
+        for row in rows:
+            lines = self.set_row(row)
+            height = self.row_height(lines)
+            if current and used + height > self.page_body_mm:
+                pages.append(current)
+                current, heights, used = [], [], header_mm
+            current.append(lines)
+            heights.append(height)
+            used += height
+        if last_page_reserved_mm and current and used + last_page_reserved_mm > self.page_body_mm:
+            carried = []
+            while len(current) > 1 and used + last_page_reserved_mm > self.page_body_mm:
+                carried.insert(0, current.pop())
+                used -= heights.pop()
+            if carried:
+                pages.append(current)
+                current = carried
+        if current or not pages:
+            pages.append(current)
+        return pages
 
 
 class TableLayout:
@@ -216,10 +400,10 @@ class TableLayout:
 # --- Parallel chunk rendering --------------------------------------------------------------
 
 
-def _render_chunk(html, extra_css):
+def _render_chunk(html, extra_css, sheet="print"):
     """Runs in a worker process: lay out one chunk of pages."""
     started = time.process_time()
-    pdf = html_to_pdf(html, extra_css)
+    pdf = html_to_pdf(html, extra_css, sheet)
     return pdf, time.process_time() - started
 
 
@@ -253,9 +437,10 @@ class ChunkCache:
             self.folder.mkdir(parents=True, exist_ok=True)
 
     @staticmethod
-    def key(html, extra_css):
+    def key(html, extra_css, sheet="print"):
         digest = hashlib.sha256()
-        digest.update(PRINT_CSS.read_bytes())
+        digest.update(sheet.encode())
+        digest.update((JOURNAL_CSS if sheet == "journal" else PRINT_CSS).read_bytes())
         digest.update(extra_css.encode())
         digest.update(html.encode())
         return digest.hexdigest()
@@ -288,10 +473,16 @@ class ChunkCache:
                 pass
 
 
-def render_chunks(chunks, extra_css="", workers=2, progress=None, cache=None, stats=None):
-    """Render [html, ...] to PDFs (in order), in parallel when it pays off."""
-    results = [None] * len(chunks)
-    keys = [ChunkCache.key(html, extra_css) for html in chunks]
+def render_chunks(chunks, extra_css="", workers=2, progress=None, cache=None, stats=None, sheet="print",
+                  side_jobs=()):
+    """Render [html, ...] to PDFs (in order), in parallel when it pays off.
+
+    `side_jobs` [(html, css, sheet), ...] run in the same worker pool (not cached, not counted in
+    progress): the journal's page stamps are laid out while its row chunks are, instead of after.
+    Returns the chunk PDFs, or (chunk PDFs, side job PDFs) when side jobs were given."""
+    jobs = [(html, extra_css, sheet) for html in chunks] + list(side_jobs)
+    results = [None] * len(jobs)
+    keys = [ChunkCache.key(html, extra_css, sheet) for html in chunks]
     todo = []
     for index, key in enumerate(keys):
         cached = cache.get(key) if cache else None
@@ -299,41 +490,44 @@ def render_chunks(chunks, extra_css="", workers=2, progress=None, cache=None, st
             results[index] = cached
         else:
             todo.append(index)
-    done = len(chunks) - len(todo)
+    todo.extend(range(len(chunks), len(jobs)))
+    done = len(chunks) - sum(1 for index in todo if index < len(chunks))
     if stats is not None:
         stats.update(cached_chunks=done, chunks=len(chunks), render_cpu=0.0)
     if progress:
         progress(done, len(chunks))
+
+    def finished(index, pdf, seconds):
+        nonlocal done
+        results[index] = pdf
+        if index >= len(chunks):
+            return
+        if stats is not None:
+            stats["render_cpu"] = stats.get("render_cpu", 0.0) + seconds
+        if cache:
+            cache.put(keys[index], pdf)
+        done += 1
+        if progress:
+            progress(done, len(chunks))
+
     if len(todo) <= 1 or workers <= 1:
         for index in todo:
-            results[index], seconds = _render_chunk(chunks[index], extra_css)
-            if stats is not None:
-                stats["render_cpu"] = stats.get("render_cpu", 0.0) + seconds
-            if cache:
-                cache.put(keys[index], results[index])
-            done += 1
-            if progress:
-                progress(done, len(chunks))
-        return results
-    # A fresh pool every few chunks per worker: WeasyPrint's caches and fragmentation otherwise let a
-    # worker's memory creep up over a 10,000-row register. (Not max_tasks_per_child: on Python 3.11
-    # a pool that replaces its workers can hang.) Workers fork from the preloaded forkserver: cheap.
-    batch = max(1, workers * WORKER_MAX_CHUNKS)
-    for start in range(0, len(todo), batch):
-        part = todo[start:start + batch]
-        with ProcessPoolExecutor(max_workers=min(workers, len(part)), mp_context=_mp_context(),
-                                 initializer=_warm_worker) as pool:
-            futures = {pool.submit(_render_chunk, chunks[index], extra_css): index for index in part}
-            for future in as_completed(futures):
-                index = futures[future]
-                results[index], seconds = future.result()
-                if stats is not None:
-                    stats["render_cpu"] = stats.get("render_cpu", 0.0) + seconds
-                if cache:
-                    cache.put(keys[index], results[index])
-                done += 1
-                if progress:
-                    progress(done, len(chunks))
+            finished(index, *_render_chunk(*jobs[index]))
+    else:
+        # A fresh pool every few chunks per worker: WeasyPrint's caches and fragmentation otherwise
+        # let a worker's memory creep up over a 10,000-row register. (Not max_tasks_per_child: on
+        # Python 3.11 a pool that replaces its workers can hang.) Workers fork from the preloaded
+        # forkserver: cheap.
+        batch = max(1, workers * WORKER_MAX_CHUNKS)
+        for start in range(0, len(todo), batch):
+            part = todo[start:start + batch]
+            with ProcessPoolExecutor(max_workers=min(workers, len(part)), mp_context=_mp_context(),
+                                     initializer=_warm_worker) as pool:
+                futures = {pool.submit(_render_chunk, *jobs[index]): index for index in part}
+                for future in as_completed(futures):
+                    finished(futures[future], *future.result())
+    if side_jobs:
+        return results[:len(chunks)], results[len(chunks):]
     return results
 
 
@@ -344,11 +538,12 @@ def _page_label(page_template, page, pages):
     return str(page_template).replace("%(page)s", str(page)).replace("%(pages)s", str(pages))
 
 
-def overlay_pieces(total, footer_left, page_template, page_name="wide", piece=OVERLAY_PIECE_PAGES):
+def overlay_pieces(total, footer_left, page_template, page_name="wide", piece=None):
     """HTML of the stamp pages, in pieces: each page carries its own "page X of Y" as a running
     element, so pieces are independent of each other (and can be rendered in parallel)."""
     from markupsafe import escape
 
+    piece = piece or OVERLAY_PIECE_PAGES
     cls = page_name or "stamp"
     css = footer_css(footer_left, "", page_name, right_content="element(pageno)")
     css += f" .pageno {{ position: running(pageno); }} .{cls} {{ break-after: page; }}"
@@ -363,23 +558,64 @@ def overlay_pieces(total, footer_left, page_template, page_name="wide", piece=OV
     return pieces, css
 
 
-def merge_and_stamp(chunk_pdfs, footer_left, page_template, page_name="wide", workers=1):
-    """Concatenate chunk PDFs and stamp footer + 'page X of Y' computed on the merged document."""
+def stamp_jobs(total, footer_left, page_template, page_name="wide"):
+    """The stamp pieces as side jobs for render_chunks."""
+    pieces, css = overlay_pieces(total, footer_left, page_template, page_name)
+    return [(html, css, "print") for html in pieces]
+
+
+def _stamp(writer, page, stamp, name):
+    """Draw `stamp` (a page of another PDF) over `page` as a form XObject: the page's own content
+    stream is left as it is (pypdf's merge_page would parse and rewrite every text operator)."""
+    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject)
+
+    form = DecodedStreamObject()
+    form.set_data(stamp.get_contents().get_data())
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): ArrayObject([FloatObject(v) for v in stamp.mediabox]),
+        # Cloned into the writer (once per source object: the stamp pages share their font).
+        NameObject("/Resources"): stamp["/Resources"].get_object().clone(writer),
+    })
+    form_ref = writer._add_object(form)
+    resources = page["/Resources"].get_object()
+    xobjects = resources.get("/XObject")
+    if xobjects is None:
+        xobjects = DictionaryObject()
+        resources[NameObject("/XObject")] = xobjects
+    xobjects = xobjects.get_object()
+    xobjects[NameObject(name)] = form_ref
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")
+    after.set_data(f"\nQ q {name} Do Q\n".encode())
+    contents = page["/Contents"]
+    contents = contents.get_object()
+    parts = list(contents) if isinstance(contents, ArrayObject) else [page.raw_get("/Contents")]
+    page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *parts, writer._add_object(after)])
+
+
+def merge_and_stamp(chunk_pdfs, footer_left, page_template, page_name="wide", workers=1, stamps=None,
+                    stamps_total=None):
+    """Concatenate chunk PDFs and stamp footer + 'page X of Y' computed on the merged document.
+    `stamps` are stamp PDFs already rendered for `stamps_total` pages (the planned count); they are
+    used only if the document really has that many pages, otherwise the stamps are laid out here."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     for data in chunk_pdfs:
         writer.append(PdfReader(io.BytesIO(data)))
     total = len(writer.pages)
-    pieces, css = overlay_pieces(total, footer_left, page_template, page_name, piece=OVERLAY_PIECE_PAGES)
-    stamps = render_chunks(pieces, css, workers=workers) if len(pieces) > 1 else [html_to_pdf(pieces[0], css)]
+    if stamps is None or stamps_total != total:
+        jobs = stamp_jobs(total, footer_left, page_template, page_name)
+        if len(jobs) > 1:
+            stamps = render_chunks([], workers=workers, side_jobs=jobs)[1]
+        else:
+            stamps = [html_to_pdf(jobs[0][0], jobs[0][1])]
     index = 0
     for data in stamps:
         for stamp in PdfReader(io.BytesIO(data)).pages:
-            page = writer.pages[index]
-            page.merge_page(stamp)
-            # merge_page leaves the rewritten content uncompressed (about 120 kB a page).
-            page.compress_content_streams()
+            _stamp(writer, writer.pages[index], stamp, f"/QStamp{index}")
             index += 1
     if index != total:
         raise RuntimeError(f"page stamps do not match the document: {index} of {total}")
@@ -390,7 +626,8 @@ def merge_and_stamp(chunk_pdfs, footer_left, page_template, page_name="wide", wo
 
 def chunk_pages(pages, workers, max_pages=CHUNK_MAX_PAGES):
     """Group pages into chunks: enough chunks to keep every worker busy, none too big."""
-    count = max(workers, math.ceil(len(pages) / max_pages)) if len(pages) > 1 else 1
+    # A multiple of the workers, so that no worker idles through the last round.
+    count = workers * math.ceil(len(pages) / (max_pages * workers)) if len(pages) > 1 else 1
     count = min(count, len(pages))
     size = math.ceil(len(pages) / count)
     return [pages[i:i + size] for i in range(0, len(pages), size)]
