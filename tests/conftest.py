@@ -38,9 +38,17 @@ def _database_url(tmp_root):
     return f"{TEST_DATABASE_URL}{separator}options={quote(f'-csearch_path={schema}')}", schema
 
 
+def _backend_line():
+    return f"qabyldau test database: {'postgresql' if TEST_DATABASE_URL else 'sqlite'}"
+
+
 def pytest_report_header(config):
-    backend = "postgresql" if TEST_DATABASE_URL else "sqlite"
-    return f"qabyldau test database: {backend}"
+    return _backend_line()
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Printed even with -q, so CI can tell that the PostgreSQL run really ran on PostgreSQL.
+    terminalreporter.write_line(_backend_line())
 
 
 @pytest.fixture(scope="session")
