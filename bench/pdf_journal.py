@@ -179,8 +179,9 @@ def child_10k(rows_count, workers):
     monitor.join()
     pages, texts = pdf_text(data)
     full = "\n".join(texts)
-    assert len(re.findall(r"KRD-2026-\d{5}", full)) == rows_count
-    assert f"Page {pages} of {pages}" in texts[-1] and f"Page 1 of {pages}" in texts[0]
+    assert re.findall(r"KRD-2026-\d{5}", full) == [r["number"] for r in rows], "rows missing or out of order"
+    for index in (1, pages // 2, pages):
+        assert f"{pages} беттің {index}-беті" in texts[index - 1], f"page {index} lacks 'page X of Y'"
     print(json.dumps({"seconds": elapsed, "pages": pages, "self_mb": monitor.peak_self / 1024,
                       "tree_mb": monitor.peak_total / 1024, "bytes": len(data), **stats}))
 
