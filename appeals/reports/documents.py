@@ -11,13 +11,13 @@ from flask_babel import force_locale, gettext as _
 
 from appeals.reports import pdf
 
-# (key, width in mm, wraps): the same numbers size the <col>s and drive the row packer.
+# (key, width in mm, wraps): the same numbers size the <col>s of the single-pass journal and the
+# columns of the fast path.
 JOURNAL_COLUMNS = [
     ("n", 9, True), ("number", 25, True), ("date", 17, True), ("applicant", 30, True),
     ("settlement", 22, True), ("type", 17, True), ("category", 22, True), ("summary", 76, True),
     ("host", 24, True), ("status", 18, True), ("deadline", 17, True),
 ]
-JOURNAL_LAYOUT = pdf.TableLayout(JOURNAL_COLUMNS)
 # The fast path sets the same columns as pre-set lines of text (see pdf.PreformattedTable).
 JOURNAL_LINES = pdf.PreformattedTable([(key, width, "right" if key == "n" else "left")
                                        for key, width, _wraps in JOURNAL_COLUMNS])

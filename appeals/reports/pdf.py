@@ -1,9 +1,11 @@
 """The PDF engine: WeasyPrint with shipped fonts, and the fast path for long registers.
 
-Long registers (the appeal journal) are laid out by us into pages of rows whose height we
-estimate from the font's glyph widths, rendered as independent chunks of pages in parallel
-processes, merged with pypdf, and only then stamped with "page X of Y" and the footer, so every
-page number is right whatever the chunking. Chunk PDFs carry only data (no print time, no
+Long registers (the appeal journal) are set by us as lines of text from the font's own glyph
+advances (PreformattedTable: no table layout, about 3x less WeasyPrint work than table cells),
+packed into pages whose heights are therefore exact, rendered as independent chunks of pages in
+parallel processes, merged with pypdf, and stamped with "page X of Y" and the footer (stamps laid
+out alongside the chunks for the planned page count, drawn as form XObjects), so every page
+number is right whatever the chunking. Chunk PDFs carry only data (no print time, no
 user), so a chunk whose rows did not change is taken from a cache instead of being laid out again.
 """
 import atexit
@@ -17,8 +19,8 @@ import re
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import lru_cache
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,7 @@ def footer_css(left, page_template, page_name=None, right_content=None):
     )
 
 
-# --- Row packing: text width from the font's own advance widths -------------------------
+# --- Row setting and packing: text widths from the font's own advance widths ------------
 
 
 @lru_cache(maxsize=4)
@@ -231,12 +233,13 @@ class PreformattedTable:
     """A register printed as pre-set lines of text instead of an HTML table.
 
     WeasyPrint spends most of a long register on per-cell work (a box, a style, a line layout and
-    a text run for each of ~11,000 cells per 1000 rows). Here every row is ONE block of
-    `white-space: pre` text: each printed line holds that line of every column, and the pen is
-    moved to a column's left edge by space characters whose widths come from the font itself
-    (the same advances Pango uses, so columns line up exactly). Lines are broken in Python with
-    the same metrics, so a row's height is known before rendering and pages are packed exactly.
-    The grid (vertical rules) is drawn once per page, row rules by the row's bottom border.
+    a text run for each of ~11,000 cells per 1000 rows). Here a row is one `white-space: pre`
+    block: its one-line cells are a single line of text in which the pen is moved to each
+    column's edge by space characters whose widths come from the font itself (the same advances
+    Pango uses, so columns line up to ~0.03 mm); only the cells that wrap (the summary, long
+    names) are blocks of their own. Lines are broken in Python with the same metrics, so a row's
+    height is known before rendering and pages are packed exactly. The vertical rules are drawn
+    once per page, the row rules by each row's bottom border.
     """
 
     def __init__(self, columns, font_size=7.5, line_height=1.2, header_size=7.0, header_line_height=1.15,
@@ -331,57 +334,6 @@ class PreformattedTable:
                 pages.append(current)
                 current, heights, used = [], [], header_mm
             current.append(lines)
-            heights.append(height)
-            used += height
-        if last_page_reserved_mm and current and used + last_page_reserved_mm > self.page_body_mm:
-            carried = []
-            while len(current) > 1 and used + last_page_reserved_mm > self.page_body_mm:
-                carried.insert(0, current.pop())
-                used -= heights.pop()
-            if carried:
-                pages.append(current)
-                current = carried
-        if current or not pages:
-            pages.append(current)
-        return pages
-
-
-class TableLayout:
-    """Columns of a register table and the arithmetic that packs rows into printed pages."""
-
-    def __init__(self, columns, font_size=7.5, line_height=1.2, header_lines=2, header_size=7.0,
-                 cell_padding_mm=1.2, page=WIDE_PAGE, safety=0.95, width_safety=0.975):
-        self.columns = columns  # [(key, width_mm, wraps)]
-        self.font_size = font_size
-        self.line_mm = font_size * line_height / MM
-        self.pad = cell_padding_mm + 0.2  # vertical padding + the bottom rule
-        self.header_mm = header_lines * header_size * 1.15 / MM + self.pad
-        self.page_body_mm = (page["height"] - page["top"] - page["bottom"]) * safety
-        # Fixed layout distributes the table width proportionally; the text box is width minus padding.
-        usable = page["width"] - page["left"] - page["right"]
-        scale = usable / sum(width for _, width, _ in columns)
-        # Kerning and the renderer's own rounding make real lines a little shorter or longer than
-        # the sum of advances; leaving a small margin keeps a packed page from overflowing.
-        self.text_width = {key: (width * scale - 2.2) * width_safety for key, width, _ in columns}
-
-    def row_height(self, row):
-        lines = 1
-        for key, _width, wraps in self.columns:
-            if wraps:
-                lines = max(lines, text_lines(row.get(key, ""), self.text_width[key], self.font_size))
-        return lines * self.line_mm + self.pad
-
-    def paginate(self, rows, first_page_reserved_mm=0.0, last_page_reserved_mm=0.0):
-        """Split rows into pages; the first page leaves room for the document's title block, the
-        last one for totals and signatures, so a signature never stands alone on a page."""
-        pages, current, used = [], [], first_page_reserved_mm + self.header_mm
-        heights = []
-        for row in rows:
-            height = self.row_height(row)
-            if current and used + height > self.page_body_mm:
-                pages.append(current)
-                current, used = [], self.header_mm
-            current.append(row)
             heights.append(height)
             used += height
         if last_page_reserved_mm and current and used + last_page_reserved_mm > self.page_body_mm:
