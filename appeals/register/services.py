@@ -404,19 +404,20 @@ def _repeat_id(link_repeat_of):
 def _insert_appeal(values, actor, repeat_of_id=None, audit_action="created"):
     office = db.session.get(Office, values["office_id"])
     year = values["received_at"].year
-    seq = next_number(f"appeal:{office.code}", year)
     due = compute_due_date(values["received_at"].date())
     appeal = Appeal(
         **values,
-        number=format_number(office.code, year, seq),
         year=year,
-        seq=seq,
         status="registered",
         due_date=due,
         original_due_date=due,
         repeat_of_id=repeat_of_id,
         created_by_id=getattr(actor, "id", None),
     )
+    # The office's counter row stays locked until commit and every other clerk of the office waits
+    # for it: take the number last, when nothing but the writes themselves is left to do.
+    appeal.seq = next_number(f"appeal:{office.code}", year)
+    appeal.number = format_number(office.code, year, appeal.seq)
     db.session.add(appeal)
     db.session.flush()
     audit.record(audit_action, appeal, changes=_audit_values(appeal), user=actor)
