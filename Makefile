@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-e2e install migrate demo translations schema clean
+.PHONY: run test test-e2e install migrate demo translations clean
 
 $(STAMP): requirements.txt
-	@command -v pdftoppm >/dev/null 2>&1 && ldconfig -p | grep -q libpango-1.0 || sh .ci/system-packages.sh
+	sh .ci/system-packages.sh --browser
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
@@ -38,9 +38,6 @@ test-e2e: install
 translations: install
 	$(BIN)/pybabel --quiet extract -F appeals/translations/babel.cfg -k _l -k lazy_gettext -o appeals/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel --quiet update -i appeals/translations/messages.pot -d appeals/translations --no-fuzzy-matching --ignore-obsolete
-
-schema: install
-	./migrations/regenerate_initial.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache
