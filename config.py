@@ -32,7 +32,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'qabyldau.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # A pooled connection idle for longer than this is pinged before use (appeals/database.py).
+    DATABASE_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", 1.0))
     INSTANCE_PATH = str(INSTANCE_DIR)
 
     # Sessions: the cookie never reaches scripts or other sites.

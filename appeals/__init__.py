@@ -56,7 +56,7 @@ def _init_extensions(app):
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config.get("DATABASE_PING_AFTER_IDLE_SECONDS", 1.0))
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(

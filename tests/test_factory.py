@@ -61,3 +61,39 @@ def test_missing_page_is_a_translated_404(client):
     response = client.get("/no-such-page?lang=ru")
     assert response.status_code == 404
     assert "Страница не найдена" in response.get_data(as_text=True)
+
+
+def test_a_forked_worker_opens_connections_of_its_own(app):
+    """gunicorn --preload forks workers from a process that may hold pooled connections."""
+    import os
+
+    import sqlalchemy as sa
+
+    from appeals.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+        pooled = engine.pool.checkedin()
+        assert pooled >= 1
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report what its pool holds, then leave at once
+            os.close(read_end)
+            try:
+                inherited = engine.pool.checkedin()
+                with engine.connect() as connection:
+                    works = connection.execute(sa.text("SELECT 2")).scalar() == 2
+                os.write(write_end, f"{inherited} {works}".encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        report = os.read(read_end, 100).decode()
+        os.close(read_end)
+        os.waitpid(pid, 0)
+        assert report == "0 True"
+        # The parent's connections were left open for it and still work.
+        assert engine.pool.checkedin() == pooled
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT 3")).scalar() == 3

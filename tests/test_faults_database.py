@@ -126,8 +126,10 @@ class Outage:
 
 
 @pytest.fixture
-def fault_app(app, tmp_path):
-    """A second app whose database can be taken away; the demo offices, categories and users in it."""
+def fault_app(app, tmp_path, request):
+    """A second app whose database can be taken away; the demo offices, categories and users in it.
+
+    Parametrise indirectly with a dict to override its configuration."""
     proxy = sqlite_path = None
     if TEST_DATABASE_URL:
         url = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -143,6 +145,7 @@ def fault_app(app, tmp_path):
         **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
         "SQLALCHEMY_DATABASE_URI": url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        **getattr(request, "param", {}),
     })
     from appeals.extensions import db
     from tests.conftest import IsolatedClient
@@ -236,7 +239,7 @@ def test_database_stops_mid_registration_then_recovers(fault_app):
     assert "Сервис временно недоступен" in during.get_data(as_text=True)
 
     outage.start()
-    # Back by itself: no restart, the pool's pre-ping replaces dead connections.
+    # Back by itself, with no restart: the failed requests made the pool drop its dead connections.
     assert client.get("/appeals").status_code == 200
     second = client.post("/appeals/new", data=form)
     assert second.status_code == 302
@@ -265,3 +268,32 @@ def test_api_gets_problem_json_503_while_the_database_is_away(fault_app):
     assert response.get_json()["status"] == 503
     fault_app.outage.start()
     assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("fault_app", [{"DATABASE_PING_AFTER_IDLE_SECONDS": 0}], indirect=True)
+def test_a_connection_lost_while_idle_is_replaced_without_an_error(fault_app):
+    if fault_app.outage.proxy is None:
+        pytest.skip("SQLite has no server connection to lose")
+    client = fault_app.test_client()
+    assert client.post("/login", data={"username": "clerk", "password": "qabyldau-demo"}).status_code == 302
+    assert client.get("/appeals").status_code == 200
+    # The server drops the pooled connection while nobody uses it (a restart, a network blip).
+    fault_app.outage.stop()
+    fault_app.outage.start()
+    # The ping before reuse finds it dead and the pool opens a new one: the clerk sees nothing.
+    assert client.get("/appeals").status_code == 200
+
+
+@pytest.mark.parametrize("fault_app", [{"DATABASE_PING_AFTER_IDLE_SECONDS": 3600}], indirect=True)
+def test_without_the_idle_ping_a_lost_connection_costs_one_request(fault_app):
+    """What the ping saves: with a long idle allowance the first request after the loss fails
+    (503, never a 500) and the pool heals itself for the next one."""
+    if fault_app.outage.proxy is None:
+        pytest.skip("SQLite has no server connection to lose")
+    client = fault_app.test_client()
+    assert client.post("/login", data={"username": "clerk", "password": "qabyldau-demo"}).status_code == 302
+    assert client.get("/appeals").status_code == 200
+    fault_app.outage.stop()
+    fault_app.outage.start()
+    statuses = [client.get("/appeals").status_code for _ in range(3)]
+    assert statuses == [503, 200, 200]
