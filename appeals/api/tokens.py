@@ -87,13 +87,13 @@ def find_active_token(secret):
     """The active token with this secret whose owner's account is active, or None."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    # The token, its user and the user's offices (every permission check needs them) in two queries.
-    token = db.session.scalar(
+    # The token, its user and the user's offices (every permission check needs them) in one query.
+    token = db.session.execute(
         sa.select(ApiToken)
         .join(ApiToken.user)
         .where(ApiToken.token_hash == hash_token(secret))
-        .options(contains_eager(ApiToken.user).selectinload(User.offices))
-    )
+        .options(contains_eager(ApiToken.user).joinedload(User.offices))
+    ).unique().scalar_one_or_none()
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     return token
