@@ -174,6 +174,18 @@ def _int_or_none(value):
     return value if 0 < value <= 2**31 - 1 else False
 
 
+def _active_states(**references):
+    """{name: True (active), False (retired) or None (no such row)} for each name=(model, id)."""
+    columns = {
+        name: sa.select(model.is_active).where(model.id == ident).scalar_subquery().label(name)
+        for name, (model, ident) in references.items() if ident
+    }
+    states = dict.fromkeys(references)
+    if columns:
+        states.update(db.session.execute(sa.select(*columns.values())).one()._asdict())
+    return states
+
+
 def _resolve_office(data):
     office = data.get("office")
     if isinstance(office, Office):
@@ -324,23 +336,25 @@ def clean_appeal_data(data, actor, existing=None):
     values["signatories"] = signatories if signatories else None
 
     settlement_id = _int_or_none(data.get("settlement_id"))
-    settlement = db.session.get(Settlement, settlement_id) if settlement_id else None
-    if settlement is None or not settlement.is_active:
+    category_id = _int_or_none(data.get("category_id"))
+    # Whether each chosen row exists and is active, in one round trip for both.
+    active = _active_states(settlement=(Settlement, settlement_id), category=(Category, category_id))
+    if not active["settlement"]:
         if settlement_id or kind != "anonymous":
             fail("settlement_id", _("Choose the settlement from the list."))
-        settlement = None
-    values["settlement_id"] = settlement.id if settlement else None
+        settlement_id = None
+    values["settlement_id"] = settlement_id
 
     appeal_type = _text(data, "appeal_type")
     if appeal_type not in APPEAL_TYPES:
         fail("appeal_type", _("Choose the type of appeal."))
     values["appeal_type"] = appeal_type
 
-    category_id = _int_or_none(data.get("category_id"))
-    category = db.session.get(Category, category_id) if category_id else None
-    if category is None or (not category.is_active and (existing is None or existing.category_id != category.id)):
+    # A category retired since the appeal was registered may stay on it.
+    keeps_retired_category = existing is not None and existing.category_id == category_id
+    if active["category"] is None or (active["category"] is False and not keeps_retired_category):
         fail("category_id", _("Choose the category from the list."))
-    values["category_id"] = category.id if category else None
+    values["category_id"] = category_id if active["category"] is not None else None
 
     summary = " ".join(_text(data, "summary").split())
     if not summary:
