@@ -3,6 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import refresh
 
 from appeals.audit import AuditRecord
 from appeals.register import services
@@ -75,8 +76,35 @@ def test_validation_messages_are_translated(app, reg_data, users):
     with app.test_request_context("/?lang=ru"):
         with pytest.raises(services.AppealValidationError) as info:
             services.register_appeal(reg_data(iin="900101300038"), users.clerk)
-    message = info.value.errors["iin"][0]
-    assert message  # The Russian catalog may not have this msgid yet; the English source is the fallback.
+    russian = info.value.errors["iin"][0]
+    with app.test_request_context("/?lang=en"):
+        refresh()  # the test's app context outlives the request: forget the locale chosen above
+        with pytest.raises(services.AppealValidationError) as info:
+            services.register_appeal(reg_data(iin="900101300038"), users.clerk)
+    english = info.value.errors["iin"][0]
+    assert russian != english and any("а" <= letter <= "я" for letter in russian.lower())
+
+
+def test_retired_settlements_and_categories_are_refused_but_an_appeal_keeps_its_category(
+        reg_appeal, reg_data, reference, users, db):
+    appeal = reg_appeal()
+    settlement, category = reference.settlements[1], reference.categories[0]
+    settlement.is_active = False
+    category.is_active = False
+    db.session.commit()
+    with pytest.raises(services.AppealValidationError) as info:
+        services.register_appeal(reg_data(settlement_id=settlement.id, category_id=category.id), users.clerk)
+    assert set(info.value.errors) == {"settlement_id", "category_id"}
+    # A correction of an appeal filed under the category before it was retired keeps it...
+    services.update_appeal(appeal, {"summary": "Түзетілген мазмұн"}, users.clerk)
+    assert db.session.get(Appeal, appeal.id).category_id == category.id
+    # ...but cannot move another appeal into it, nor into a category that does not exist.
+    other = services.register_appeal(reg_data(category_id=reference.categories[1].id), users.clerk)
+    for category_id in (category.id, 999999, "abc"):
+        with pytest.raises(services.AppealValidationError) as info:
+            services.update_appeal(other, {"category_id": category_id}, users.clerk)
+        assert set(info.value.errors) == {"category_id"}
+    assert _count(db) == 2
 
 
 def test_clerk_cannot_register_for_another_office(reg_data, reference, users, db):
