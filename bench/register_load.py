@@ -103,11 +103,11 @@ def prepare(db, env, clients):
     return tokens, office_id, settlements, categories
 
 
-def start_server(env, workers, threads):
+def start_server(env, worker_class, workers, threads):
     port = free_port()
     log = open(Path(env["QABYLDAU_INSTANCE"]) / "gunicorn.log", "w")
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+        [str(BIN / "gunicorn"), "-w", str(workers), "-k", worker_class, "--threads", str(threads), "--preload",
          "-b", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", "wsgi:app"],
         cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -124,6 +124,67 @@ def start_server(env, workers, threads):
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("gunicorn did not start")
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu_s(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def _server_cpu_s(master_pid):
+    """CPU seconds of the gunicorn master and its workers so far."""
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return sum(_process_cpu_s(pid) for pid in [master_pid, *children])
+
+
+def _machine_cpu_s():
+    """Busy CPU seconds of the whole machine so far (all cores)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+
+def calibration_ms():
+    """CPU time of a fixed piece of pure-Python work. The same run can differ by a third from one
+    minute to the next on a shared host; this figure, taken around the load, says how fast the
+    machine was while it was measured."""
+    started = time.process_time()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return round((time.process_time() - started) * 1000, 1)
+
+
+class CpuWatch:
+    """Where the CPU went during the load: the app server, this client, and the rest (the database)."""
+
+    def __init__(self, server_pid):
+        self.server_pid = server_pid
+        self.start = self._read()
+
+    def _read(self):
+        return time.monotonic(), _server_cpu_s(self.server_pid), time.process_time(), _machine_cpu_s()
+
+    def stop(self, registered):
+        end = self._read()
+        wall, server, client, machine = (b - a for a, b in zip(self.start, end))
+        per = 1000 / max(registered, 1)
+        return {
+            "cpu_ms_per_registration": {
+                "app_server": round(server * per, 2), "load_client": round(client * per, 2),
+                "database_and_rest": round(max(machine - server - client, 0) * per, 2),
+            },
+            "machine_busy_pct": round(100 * machine / (wall * (os.cpu_count() or 1)), 1),
+        }
 
 
 class Client(threading.Thread):
@@ -195,7 +256,7 @@ def check_register(db, office_id, numbers):
             "lost": lost, "unacknowledged": unacknowledged}
 
 
-def bench(backend, clients, duration, per_client, workers, threads):
+def bench(backend, clients, duration, per_client, worker_class, workers, threads):
     tmp = Path(tempfile.mkdtemp(prefix=f"qabyldau-bench-{backend}-"))
     db = Database(backend, tmp)
     env = {**os.environ, "DATABASE_URL": db.url, "QABYLDAU_INSTANCE": str(tmp / "instance"),
@@ -207,7 +268,9 @@ def bench(backend, clients, duration, per_client, workers, threads):
     process = None
     try:
         tokens, office_id, settlements, categories = prepare(db, env, clients)
-        process, port = start_server(env, workers, threads)
+        process, port = start_server(env, worker_class, workers, threads)
+        calibration_before = calibration_ms()
+        cpu = CpuWatch(process.pid)
         started = time.monotonic()
         stop_at = started + duration if duration else started + 3600
         threads_ = [Client(i, port, tokens[i], office_id, settlements, categories, stop_at, per_client)
@@ -219,10 +282,12 @@ def bench(backend, clients, duration, per_client, workers, threads):
         elapsed = time.monotonic() - started
         latencies = sorted(l for t in threads_ for l in t.latencies)
         numbers = [n for t in threads_ for n in t.numbers]
+        cpu_use = cpu.stop(len(numbers))
+        cpu_use["calibration_ms"] = [calibration_before, calibration_ms()]
         errors = [e for t in threads_ for e in t.errors]
         check = check_register(db, office_id, numbers)
         return {
-            "backend": backend, "clients": clients, "gunicorn": f"-w {workers} -k gthread --threads {threads}",
+            "backend": backend, "clients": clients, "gunicorn": f"-w {workers} -k {worker_class}" + (f" --threads {threads}" if worker_class == "gthread" else ""),
             "duration_s": round(elapsed, 1), "requests": len(latencies) + sum(1 for e in errors if ":" in e and not e[0].isdigit()),
             "registered": len(numbers), "errors": len(errors), "error_samples": errors[:5],
             "appeals_per_s": round(len(numbers) / elapsed, 1),
@@ -230,6 +295,7 @@ def bench(backend, clients, duration, per_client, workers, threads):
             "latency_p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1) if latencies else None,
             "latency_max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
             **check,
+            **cpu_use,
         }
     finally:
         if process is not None:
@@ -247,15 +313,17 @@ def main():
     parser.add_argument("--clients", type=int, help="default: 8 on PostgreSQL, 16 on SQLite")
     parser.add_argument("--duration", type=float, default=30, help="seconds of the PostgreSQL run")
     parser.add_argument("--per-client", type=int, default=1000, help="registrations per client in the SQLite run")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    # The production set-up the README recommends: sync workers behind a reverse proxy.
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="per worker, gthread only")
     args = parser.parse_args()
 
     results = []
     if args.only in (None, "postgresql"):
-        results.append(bench("postgresql", args.clients or 8, args.duration, None, args.workers, args.threads))
+        results.append(bench("postgresql", args.clients or 8, args.duration, None, args.worker_class, args.workers, args.threads))
     if args.only in (None, "sqlite"):
-        results.append(bench("sqlite", args.clients or 16, None, args.per_client, args.workers, args.threads))
+        results.append(bench("sqlite", args.clients or 16, None, args.per_client, args.worker_class, args.workers, args.threads))
 
     out = PROJECT / "bench" / "output"
     out.mkdir(exist_ok=True)
