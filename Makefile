@@ -34,7 +34,7 @@ test-e2e: install
 	sh .ci/system-packages.sh --browser
 	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
 
-# Extract new strings and merge them into the kk/ru/en catalogs (then translate and `make catalogs`).
+# Extract new strings and merge them into the kk/ru/en catalogs (then translate; `make install` compiles them).
 translations: install
 	$(BIN)/pybabel --quiet extract -F appeals/translations/babel.cfg -k _l -k lazy_gettext -o appeals/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel --quiet update -i appeals/translations/messages.pot -d appeals/translations --no-fuzzy-matching --ignore-obsolete

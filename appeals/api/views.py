@@ -3,8 +3,11 @@
 JSON endpoints are declared with `endpoint()` (appeals/api/registry.py) in the modules imported
 at the bottom; they call the same services as the pages, so every rule lives in one place.
 """
+import functools
+import json
+
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,10 +22,16 @@ bp = Blueprint("api", __name__)
 API_VERSION = "1.0.0"
 
 
+@functools.cache
+def _openapi_body(server_url):
+    # The registry is complete once the app is imported; building the document takes ~20 ms.
+    return json.dumps(registry.openapi_document("Qabyldau API", API_VERSION, server_url), ensure_ascii=False)
+
+
 @bp.route("/openapi.json")
 def openapi():
-    document = registry.openapi_document("Qabyldau API", API_VERSION, url_for("api.openapi", _external=False).rsplit("/", 1)[0])
-    response = jsonify(document)
+    server_url = url_for("api.openapi", _external=False).rsplit("/", 1)[0]
+    response = current_app.response_class(_openapi_body(server_url), mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
