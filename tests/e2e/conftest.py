@@ -107,8 +107,8 @@ def live_server(tmp_path_factory):
     log_path = root / "server.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}",
-             "--timeout", "120", "wsgi:app"],
+            # As the README deploys it: sync workers forked from a preloaded app.
+            [str(BIN / "gunicorn"), "--preload", "-w", "3", "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
             cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", env, process, log_path)
