@@ -51,6 +51,14 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(_backend_line())
 
 
+def pytest_configure(config):
+    # WTForms 3.4 drops select choices given as tuples (or a dict of them): declare options as
+    # SelectChoice, and let a test fail at once rather than the upgrade break the forms.
+    config.addinivalue_line(
+        "filterwarnings", "error:Passing SelectField choices (as tuples|in a dict) is deprecated:DeprecationWarning",
+    )
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url, schema = _database_url(tmp_path_factory.mktemp("db"))

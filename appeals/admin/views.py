@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from appeals.audit import AuditRecord
 from appeals.auth import services as accounts
@@ -20,7 +21,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _office_choices():
     offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
-    return [(office.code, f"{office.code} — {office.name}") for office in offices]
+    return [SelectChoice(office.code, f"{office.code} — {office.name}") for office in offices]
 
 
 @bp.route("/users")

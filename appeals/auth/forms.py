@@ -1,6 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from appeals.auth.models import ROLES
@@ -14,7 +23,7 @@ class LoginForm(FlaskForm):
 
 
 def _role_choices():
-    return [(role, ROLE_LABELS[role]) for role in ROLES]
+    return [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 
 
 class UserForm(FlaskForm):
@@ -23,7 +32,9 @@ class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=_role_choices)
     offices = SelectMultipleField(_l("Offices"), choices=[], validate_choice=False)
-    locale = SelectField(_l("Language"), choices=[("", "—"), ("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=[
+        SelectChoice("", "—"), SelectChoice("kk", "Қазақша"), SelectChoice("ru", "Русский"), SelectChoice("en", "English"),
+    ])
     is_active = BooleanField(_l("Active"), default=True)
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)], render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Save"))

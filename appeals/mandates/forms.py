@@ -4,6 +4,7 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -36,9 +37,9 @@ class DirectiveForm(FlaskForm):
     text = TextAreaField(_l("Text"), validators=[Optional(), Length(max=20000)])
     valid_from = DateField(_l("Valid from"), validators=[Optional()])
     valid_to = DateField(_l("Valid to"), validators=[Optional()])
-    numbering = SelectField(_l("Mandate numbering"), choices=[(s, NUMBERING_LABELS[s]) for s in NUMBERING_SCOPES])
+    numbering = SelectField(_l("Mandate numbering"), choices=[SelectChoice(s, NUMBERING_LABELS[s]) for s in NUMBERING_SCOPES])
     number_prefix = StringField(_l("Number prefix"), default="A", validators=[Optional(), Length(max=20)])
-    appeal_types = CheckboxListField(_l("Appeal types"), choices=[(t, APPEAL_TYPE_LABELS[t]) for t in APPEAL_TYPES])
+    appeal_types = CheckboxListField(_l("Appeal types"), choices=[SelectChoice(t, APPEAL_TYPE_LABELS[t]) for t in APPEAL_TYPES])
     category_ids = SelectMultipleField(_l("Categories"), coerce=int, choices=[], validate_choice=False)
     district_ids = SelectMultipleField(_l("Districts"), coerce=int, choices=[], validate_choice=False)
     settlement_ids = SelectMultipleField(_l("Settlements"), coerce=int, choices=[], validate_choice=False)
@@ -61,7 +62,7 @@ class MandateForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
     def set_status_choices(self, current, allowed):
-        self.status.choices = [(s, MANDATE_STATUS_LABELS[s]) for s in [current, *sorted(allowed)]]
+        self.status.choices = [SelectChoice(s, MANDATE_STATUS_LABELS[s]) for s in [current, *sorted(allowed)]]
 
 
 class ProgressForm(FlaskForm):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required, require
 from appeals.extensions import db
@@ -89,9 +90,9 @@ def list_directives():
 
 def _fill_directive_choices(form):
     lists = _reference_lists()
-    form.category_ids.choices = [(c.id, c.name) for c in lists["categories"]]
-    form.district_ids.choices = [(d.id, d.name) for d in lists["districts"]]
-    form.settlement_ids.choices = [(s.id, f"{s.name} ({s.district.name})") for s in lists["settlements"]]
+    form.category_ids.choices = [SelectChoice(c.id, c.name) for c in lists["categories"]]
+    form.district_ids.choices = [SelectChoice(d.id, d.name) for d in lists["districts"]]
+    form.settlement_ids.choices = [SelectChoice(s.id, f"{s.name} ({s.district.name})") for s in lists["settlements"]]
 
 
 def _directive_form_data(form):
@@ -369,7 +370,7 @@ def mandate_detail(mandate_id):
 
 def _settlement_choices():
     lists = _reference_lists()
-    return [("", "—")] + [(str(s.id), f"{s.name} ({s.district.name})") for s in lists["settlements"]]
+    return [SelectChoice("", "—")] + [SelectChoice(str(s.id), f"{s.name} ({s.district.name})") for s in lists["settlements"]]
 
 
 @bp.route("/mandates/<int:mandate_id>/edit", methods=["GET", "POST"])

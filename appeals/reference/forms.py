@@ -2,7 +2,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from appeals.labels import OFFICE_KIND_LABELS
@@ -44,7 +51,7 @@ class OfficeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=10)])
     name_kk = _name(_l("Name in Kazakh"))
     name_ru = _name(_l("Name in Russian"))
-    kind = SelectField(_l("Kind"), choices=lambda: list(OFFICE_KIND_LABELS.items()))
+    kind = SelectField(_l("Kind"), choices=lambda: [SelectChoice(code, label) for code, label in OFFICE_KIND_LABELS.items()])
     parent_id = SelectField(_l("Parent office"), coerce=_optional_int)
     district_id = SelectField(_l("District"), coerce=_optional_int)
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])

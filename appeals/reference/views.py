@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required
 from appeals.extensions import db
@@ -36,8 +37,8 @@ def _choices(model, blank=True, where=None):
     query = sa.select(model).order_by(model.code)
     if where is not None:
         query = query.where(where)
-    rows = [(o.id, f"{o.code} — {o.name}") for o in db.session.scalars(query)]
-    return ([(None, "—")] if blank else []) + rows
+    rows = [SelectChoice(o.id, f"{o.code} — {o.name}") for o in db.session.scalars(query)]
+    return ([SelectChoice(None, "—")] if blank else []) + rows
 
 
 # --- offices -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -28,7 +29,7 @@ class Marked:
 
 
 def _choices(labels):
-    return [(code, label) for code, label in labels.items()]
+    return [SelectChoice(code, label) for code, label in labels.items()]
 
 
 class AppealForm(FlaskForm):

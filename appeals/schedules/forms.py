@@ -5,7 +5,7 @@ Field names match the keys the services expect, so a ScheduleError's `field` lan
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField,
+    BooleanField, DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
     TextAreaField, TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -13,8 +13,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from appeals.labels import HOST_KIND_LABELS
 
 WEEKDAY_CHOICES = [
-    (0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
-    (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday")),
+    SelectChoice(0, _l("Monday")), SelectChoice(1, _l("Tuesday")), SelectChoice(2, _l("Wednesday")),
+    SelectChoice(3, _l("Thursday")), SelectChoice(4, _l("Friday")), SelectChoice(5, _l("Saturday")),
+    SelectChoice(6, _l("Sunday")),
 ]
 
 
@@ -66,7 +67,7 @@ class CancelForm(FlaskForm):
 class HostForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     position = StringField(_l("Position"), validators=[Optional(), Length(max=300)])
-    kind = SelectField(_l("Kind"), choices=lambda: [(code, label) for code, label in HOST_KIND_LABELS.items()])
+    kind = SelectField(_l("Kind"), choices=lambda: [SelectChoice(code, label) for code, label in HOST_KIND_LABELS.items()])
     office_id = SelectField(_l("Office"), coerce=_optional_int, validators=[Optional()])
     user_id = SelectField(_l("User account"), coerce=_optional_int, validators=[Optional()])
     is_active = BooleanField(_l("Active"), default=True)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
@@ -32,13 +33,13 @@ def _office_choices(user, blank=None):
     offices = _active_offices()
     if user.role == "clerk":
         offices = [o for o in offices if o.id in user.office_ids]
-    choices = [(o.id, f"{o.code} — {o.name}") for o in offices]
-    return ([(None, blank)] if blank else []) + choices
+    choices = [SelectChoice(o.id, f"{o.code} — {o.name}") for o in offices]
+    return ([SelectChoice(None, blank)] if blank else []) + choices
 
 
 def _host_choices(selected=()):
     hosts = services.list_hosts()
-    return [(h.id, f"{h.full_name}" + (f" ({h.position})" if h.position else "")) for h in hosts
+    return [SelectChoice(h.id, f"{h.full_name}" + (f" ({h.position})" if h.position else "")) for h in hosts
             if h.is_active or h.id in selected]
 
 
@@ -350,8 +351,10 @@ def _host_user_choices(host=None):
     if host is not None and host.user_id:
         linked.discard(host.user_id)
     users = db.session.scalars(sa.select(User).where(User.role == "host").order_by(User.username)).all()
-    return [(None, "—")] + [(u.id, f"{u.username} — {u.full_name}" if u.full_name else u.username)
-                            for u in users if u.id not in linked]
+    return [SelectChoice(None, "—")] + [
+        SelectChoice(u.id, f"{u.username} — {u.full_name}" if u.full_name else u.username)
+        for u in users if u.id not in linked
+    ]
 
 
 @bp.route("/schedule/hosts")
