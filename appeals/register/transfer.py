@@ -6,6 +6,8 @@ transaction, so a bad file leaves the register exactly as it was.
 import csv
 import io
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,13 +17,12 @@ from flask_babel import lazy_gettext as _l
 
 from appeals.database import is_postgresql, write_transaction
 from appeals.extensions import db
-from appeals.jobs import Job
+from appeals.jobs import JobFailed, JobResult, start_job
 from appeals.labels import APPEAL_STATUS_LABELS, APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register import services
 from appeals.register.models import Appeal
 from appeals.schedules.models import Host, ReceptionSession
-from appeals.timeutil import utcnow
 
 # Import columns: code (header in the template), label, required.
 IMPORT_COLUMNS = (
@@ -41,6 +42,8 @@ IMPORT_COLUMNS = (
     ("host", _l("Host"), False),
 )
 IMPORT_MAX_ROWS = 20000
+# A file this small is imported while the clerk waits for the page; a larger one in the background.
+IMPORT_INLINE_ROWS = 300
 PROGRESS_EVERY = 100
 # Field names of the register rules → import column codes, for row-level error reports.
 FIELD_TO_COLUMN = {"settlement_id": "settlement", "category_id": "category", "host_id": "host", "session_id": "channel"}
@@ -215,24 +218,11 @@ class _Resolver:
         return data, errors
 
 
-class _Progress:
-    """Job progress written through a connection of its own, so other requests see it while the import runs."""
-
-    def __init__(self, job_id):
-        self.job_id = job_id
-
-    def update(self, **values):
-        if self.job_id is None:
-            return
-        table = Job.__table__
-        with db.engine.begin() as connection:
-            connection.execute(sa.update(table).where(table.c.id == self.job_id).values(**values))
-
-
 def import_rows(rows, office, actor, job=None):
     """Validate every row, then register all of them in one transaction; ImportValidationError lists bad rows.
 
     rows: [(row number, {column code: value})] as read_import_file returns, or plain dicts.
+    job: the JobHandle to report progress on, when the import runs as a job.
     """
     if isinstance(office, str):
         office = db.session.scalar(sa.select(Office).where(Office.code == office.strip().upper()))
@@ -241,9 +231,8 @@ def import_rows(rows, office, actor, job=None):
     if actor is not None and not services.can(actor, "appeal.import", office):
         raise services.AppealError(_("You cannot register appeals for this office."), "office")
     rows = [row if isinstance(row, tuple) else (index, row) for index, row in enumerate(rows, start=2)]
-    progress = _Progress(job.id if job is not None else None)
     if job is not None:
-        progress.update(status="running", total=len(rows), progress=0, params={**(job.params or {}), "phase": "validating"})
+        job.progress(0, len(rows), phase="validating")
 
     resolver = _Resolver(office)
     cleaned = []
@@ -262,13 +251,13 @@ def import_rows(rows, office, actor, job=None):
                     continue
                 for message in messages:
                     row_errors.append((row_number, column, message))
-        if index % PROGRESS_EVERY == 0:
-            progress.update(progress=index)
+        if job is not None and index % PROGRESS_EVERY == 0:
+            job.progress(index)
     if row_errors:
         raise services.ImportValidationError(row_errors)
 
     if job is not None:
-        progress.update(progress=0, params={**(job.params or {}), "phase": "saving"})
+        job.progress(0, phase="saving")
     # SQLite has one writer: while this transaction holds the lock, progress cannot be written elsewhere.
     live_progress = job is not None and is_postgresql()
     with write_transaction():
@@ -276,46 +265,38 @@ def import_rows(rows, office, actor, job=None):
         for index, values in enumerate(cleaned, start=1):
             imported.append(services._insert_appeal(values, actor, audit_action="imported"))
             if live_progress and index % PROGRESS_EVERY == 0:
-                progress.update(progress=index)
+                job.progress(index)
     return imported
 
 
-def run_import_job(job_id, rows, office_code, actor_id):
-    """Execute an import job to its end and record the outcome on the job (inline or in a worker thread)."""
-    from appeals.auth.models import User
+# A rejected import's page must stop saying "Checking rows…", and lists no rows unless some were wrong.
+REJECTED = {"phase": "rejected", "errors": [], "error_count": 0}
+ROW_ERRORS_SHOWN = 500
 
-    job = db.session.get(Job, job_id)
-    actor = db.session.get(User, actor_id) if actor_id else None
-    params = dict(job.params or {})
+
+def start_import(office, filename, rows, user):
+    """Run the import of `rows` (read_import_file) into `office` as a job of `user`; returns the Job.
+
+    All rows or none are registered; the job records which rows to correct, or the numbers given.
+    """
+    params = {"office": office.code, "filename": Path(filename).name[:200], "phase": "queued"}
+    inline = len(rows) <= current_app.config.get("IMPORT_INLINE_ROWS", IMPORT_INLINE_ROWS)
+    return start_job("import_appeals", user, params, partial(_import_work, rows, office.code), total=len(rows),
+                     inline=inline, error_message=_l("The import failed unexpectedly; nothing was imported."),
+                     error_params=REJECTED)
+
+
+def _import_work(rows, office_code, job):
     try:
-        imported = import_rows(rows, office_code, actor, job=job)
+        imported = import_rows(rows, office_code, job.user, job=job)
     except services.ImportValidationError as exc:
-        db.session.rollback()
-        params.update(phase="rejected", errors=[list(e) for e in exc.row_errors[:500]], error_count=len(exc.row_errors))
-        _finish(job_id, "failed", params, exc.message)
-        return False
+        raise JobFailed(exc.message, phase="rejected", error_count=len(exc.row_errors),
+                        errors=[list(error) for error in exc.row_errors[:ROW_ERRORS_SHOWN]]) from exc
     except services.AppealError as exc:
-        db.session.rollback()
-        params.update(phase="rejected", errors=[], error_count=0)
-        _finish(job_id, "failed", params, exc.message)
-        return False
-    except Exception:  # noqa: BLE001 - the job must end as failed whatever happened, and say so
-        current_app.logger.exception("import job %s failed", job_id)
-        db.session.rollback()
-        params.update(phase="rejected", errors=[], error_count=0)
-        _finish(job_id, "failed", params, _("The import failed unexpectedly; nothing was imported."))
-        return False
-    params.update(phase="done", imported=len(imported),
-                  first=imported[0].number if imported else "", last=imported[-1].number if imported else "")
-    _finish(job_id, "done", params, "", progress=len(imported))
-    return True
-
-
-def _finish(job_id, status, params, error, progress=None):
-    values = {"status": status, "params": params, "error": error or "", "finished_at": utcnow()}
-    if progress is not None:
-        values["progress"] = progress
-    _Progress(job_id).update(**values)
+        raise JobFailed(exc.message, **REJECTED) from exc
+    return JobResult(params={"phase": "done", "imported": len(imported),
+                             "first": imported[0].number if imported else "",
+                             "last": imported[-1].number if imported else ""})
 
 
 def import_template_xlsx():

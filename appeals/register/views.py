@@ -1,6 +1,4 @@
 """The register's pages: list, keyboard-first registration, appeal page with its workflow, import and export."""
-import threading
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,13 +18,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from wtforms import SelectChoice
 
 from appeals.audit import AuditRecord
 from appeals.auth.permissions import can, permission_required, require
 from appeals.extensions import db
 from appeals.jobs import Job
 from appeals.pagination import paginate
-from appeals.reference.models import Category, Office, Settlement
+from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register import services, transfer
 from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm
 from appeals.register.models import Appeal
@@ -54,7 +53,6 @@ FIELD_LABELS = {
     "category_id": _l("Category"), "settlement_id": _l("Settlement"), "signatories": _l("Number of signatories"),
     "applicant_kind": _l("Applicant"), "session_id": _l("Reception session"), "host_id": _l("Host who received it"),
 }
-IMPORT_INLINE_ROWS = 300
 
 
 def _get_appeal(appeal_id, action="appeal.view"):
@@ -106,28 +104,28 @@ def _session_label(session):
 
 def _fill_choices(form, appeal=None):
     offices = [appeal.office] if appeal else _creatable_offices()
-    form.office_id.choices = [(str(o.id), f"{o.code} — {o.name}") for o in offices]
+    form.office_id.choices = [SelectChoice(str(o.id), f"{o.code} — {o.name}") for o in offices]
     office_ids = {o.id for o in offices}
-    # The third element adds attributes to the <option>: register.js narrows the host list with it.
-    form.session_id.choices = [("", "—", {})] + [
-        (str(s.id), _session_label(s), {"data-hosts": ",".join(str(h.id) for h in s.hosts)})
+    # render_kw adds attributes to the <option>: register.js narrows the host list with it.
+    form.session_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(s.id), _session_label(s), render_kw={"data-hosts": ",".join(str(h.id) for h in s.hosts)})
         for s in _recent_sessions(office_ids, appeal.session_id if appeal else None)
     ]
     hosts = db.session.scalars(
         sa.select(Host).where(sa.or_(Host.is_active.is_(True), Host.id == ((appeal.host_id if appeal else None) or 0)))
         .order_by(Host.full_name)
     ).all()
-    form.host_id.choices = [("", "—")] + [(str(h.id), h.full_name) for h in hosts]
-    form.settlement_id.choices = [("", "—")] + [
-        (str(s.id), f"{s.name} ({s.district.name})") for s in _settlements()
+    form.host_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(h.id), h.full_name) for h in hosts]
+    form.settlement_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(s.id), f"{s.name} ({s.district.name})") for s in _settlements()
     ]
-    form.category_id.choices = [("", "—")] + [
-        (str(c.id), c.name) for c in _categories(appeal.category_id if appeal else None)
+    form.category_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(c.id), c.name) for c in _categories(appeal.category_id if appeal else None)
     ]
     office = appeal.office if appeal else (offices[0] if len(offices) == 1 else None)
-    form.responsible_id.choices = [("", "—")] + [
-        (str(u.id), u.display_name) for u in services.responsible_choices(office)
-    ] if office else [("", "—")]
+    form.responsible_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(u.id), u.display_name) for u in services.responsible_choices(office)
+    ] if office else [SelectChoice("", "—")]
 
 
 def _autofocus(form, prefilled):
@@ -205,7 +203,7 @@ def new_appeal():
                 getattr(form, key).data = request.args[key]
         received = services._parse_datetime(request.args.get("received_at"))
         form.received_at.data = received or local_now().replace(second=0, microsecond=0)
-        if not form.channel.data or form.channel.data not in dict(form.channel.choices):
+        if not form.channel.data or form.channel.data not in {choice.value for choice in form.channel.choices}:
             form.channel.data = "session"
         _autofocus(form, prefilled=bool(request.args.get("channel")))
     if request.method == "POST" and form.validate_on_submit():
@@ -376,6 +374,7 @@ def forward(appeal_id):
 def _filter_choices():
     return {
         "offices": _visible_offices(),
+        "districts": sorted(db.session.scalars(sa.select(District)).all(), key=lambda d: d.name.casefold()),
         "settlements": _settlements(),
         "categories": _categories(),
         "hosts": db.session.scalars(sa.select(Host).order_by(Host.full_name)).all()
@@ -447,7 +446,7 @@ def import_appeals():
         return render_template("register/import_job.html", job=job)
 
     form = ImportForm()
-    form.office_id.choices = [(str(o.id), f"{o.code} — {o.name}") for o in _creatable_offices()]
+    form.office_id.choices = [SelectChoice(str(o.id), f"{o.code} — {o.name}") for o in _creatable_offices()]
     if form.validate_on_submit():
         office = db.session.get(Office, int(form.office_id.data or 0)) if (form.office_id.data or "").isdigit() else None
         upload = form.file.data
@@ -462,31 +461,8 @@ def import_appeals():
             except services.AppealError as exc:
                 form.file.errors = [exc.message]
             else:
-                job = _start_import(office, upload.filename, rows)
+                job = transfer.start_import(office, upload.filename, rows, current_user)
                 return redirect(url_for("register.import_appeals", job=job.id))
         return render_template("register/import.html", form=form, columns=transfer.IMPORT_COLUMNS), 400
     return render_template("register/import.html", form=form, columns=transfer.IMPORT_COLUMNS)
 
-
-def _start_import(office, filename, rows):
-    from appeals.database import write_transaction
-
-    with write_transaction():
-        job = Job(kind="import_appeals", user_id=current_user.id, status="queued", total=len(rows),
-                  params={"office": office.code, "filename": Path(filename).name[:200], "phase": "queued"})
-        db.session.add(job)
-    job_id, actor_id, code = job.id, current_user.id, office.code
-    if len(rows) <= current_app.config.get("IMPORT_INLINE_ROWS", IMPORT_INLINE_ROWS):
-        transfer.run_import_job(job_id, rows, code, actor_id)
-    else:
-        app = current_app._get_current_object()
-
-        def work():
-            with app.app_context():
-                try:
-                    transfer.run_import_job(job_id, rows, code, actor_id)
-                finally:
-                    db.session.remove()
-
-        threading.Thread(target=work, name=f"import-{job_id}-{uuid.uuid4().hex[:6]}", daemon=True).start()
-    return db.session.get(Job, job_id)

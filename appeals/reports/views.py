@@ -1,8 +1,6 @@
 """Printed documents and the statistics dashboard (thin: parse, check permission, call, render)."""
 import datetime as dt
 import io
-import logging
-import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,17 +10,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from appeals.auth.permissions import can, permission_required, require
-from appeals.database import write_transaction
 from appeals.extensions import db
-from appeals.jobs import Job
+from appeals.jobs import Job, JobResult, start_job
 from appeals.reference.models import Office
 from appeals.register.models import Appeal
 from appeals.reports import documents, services
 from appeals.schedules.models import Host
-from appeals.timeutil import local_today, utcnow
+from appeals.timeutil import local_today
 
 bp = Blueprint("reports", __name__)
-log = logging.getLogger(__name__)
 
 
 def _lang():
@@ -88,55 +84,19 @@ def _render_job(kind, params, user, progress):
     raise ValueError(f"unknown report job {kind!r}")
 
 
-def _run_job(app, job_id, user_id):
-    """Background thread: build and render the document, reporting progress on the Job row."""
-    from appeals.auth.models import User
-
-    with app.app_context():
-        try:
-            with write_transaction():
-                job = db.session.get(Job, job_id)
-                job.status = "running"
-            kind, params = job.kind, dict(job.params or {})
-            user = db.session.get(User, user_id)
-
-            def progress(done, total):
-                with write_transaction():
-                    row = db.session.get(Job, job_id)
-                    row.progress, row.total = done, total
-
-            with app.test_request_context():
-                data, stem = _render_job(kind, params, user, progress)
-            path = reports_folder() / f"job-{job_id}.pdf"
-            path.write_bytes(data)
-            with write_transaction():
-                row = db.session.get(Job, job_id)
-                row.status, row.result_path = "done", str(path)
-                row.result_name = f"{stem}-{local_today():%Y%m%d}.pdf"
-                row.progress = row.total = max(row.total, 1)
-                row.finished_at = utcnow()
-        except Exception as exc:  # the clerk must see a failure, not a spinner forever
-            log.exception("report job %s failed", job_id)
-            db.session.rollback()
-            with write_transaction():
-                row = db.session.get(Job, job_id)
-                if row is not None:
-                    row.status, row.error, row.finished_at = "failed", str(exc)[:2000], utcnow()
-        finally:
-            db.session.remove()
+def _render_work(job):
+    """A report job's work: build and render the document, reporting progress on the Job row."""
+    user = job.user
+    with current_app.test_request_context():
+        data, stem = _render_job(job.kind, job.params, user, job.progress)
+    path = reports_folder() / f"job-{job.id}.pdf"
+    path.write_bytes(data)
+    return JobResult(path=str(path), name=f"{stem}-{local_today():%Y%m%d}.pdf")
 
 
 def _start_job(kind, params):
-    with write_transaction():
-        job = Job(kind=kind, user_id=current_user.id, params=params, status="queued", progress=0, total=0)
-        db.session.add(job)
-    app = current_app._get_current_object()
-    thread = threading.Thread(target=_run_job, args=(app, job.id, current_user.id),
-                              name=f"report-job-{job.id}", daemon=True)
-    thread.start()
-    if app.config.get("TESTING") and app.config.get("REPORT_JOBS_SYNC"):
-        thread.join()
-    return job
+    wait = bool(current_app.config.get("TESTING") and current_app.config.get("REPORT_JOBS_SYNC"))
+    return start_job(kind, current_user, params, _render_work, wait=wait)
 
 
 def _own_job(job_id):
