@@ -99,6 +99,35 @@ def test_list_filters_and_scope(api_as, users, reg_appeal, reg_data, reference, 
     assert all(item["personal_data_masked"] and "*" in item["phone"] for item in viewer)
 
 
+def test_list_filtered_by_district(api_as, users, reg_appeal, reference):
+    kordai_district, merke_district = reference.districts
+    home = reg_appeal(settlement_id=reference.settlements[1].id)
+    away = reg_appeal(settlement_id=reference.settlements[3].id)
+    reg_appeal(applicant_kind="anonymous", settlement_id="")
+    other_office = reg_appeal(actor=users.other_clerk, office_id=reference.merke.id,
+                              settlement_id=reference.settlements[2].id)
+    viewer = api_as(users.viewer)
+    merke = viewer.get(f"/appeals?district={merke_district.id}").get_json()["items"]
+    assert sorted(item["number"] for item in merke) == sorted([away.number, other_office.number])
+    kordai = viewer.get(f"/appeals?district={kordai_district.id}&sort=received").get_json()["items"]
+    assert [item["number"] for item in kordai] == [home.number]
+    both = viewer.get(f"/appeals?district={merke_district.id}&office={reference.kordai.id}").get_json()["items"]
+    assert [item["number"] for item in both] == [away.number]
+    # The clerk's scope still applies.
+    clerk = api_as(users.clerk).get(f"/appeals?district={merke_district.id}").get_json()["items"]
+    assert [item["number"] for item in clerk] == [away.number]
+    # Unlike the page, the API says what is wrong with a malformed district.
+    assert_problem(viewer.get("/appeals?district=abc"), 422, "district")
+    assert_problem(viewer.get("/appeals?district=0"), 422, "district")
+
+
+def test_openapi_documents_the_district_filter(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    parameters = spec["paths"]["/appeals"]["get"]["parameters"]
+    district = next(p for p in parameters if p["name"] == "district")
+    assert district["in"] == "query" and "settlement" in district["description"]
+
+
 def test_list_rejects_bad_filters_and_oversized_pages(api_as, users):
     api = api_as(users.clerk)
     assert_problem(api.get("/appeals?size=201"), 422, "size")

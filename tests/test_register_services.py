@@ -349,6 +349,45 @@ def test_list_filters(reg_appeal, reference, users, reg_session, db):
     assert first_due.id == a1.id
 
 
+def test_district_filter_goes_by_the_settlement_not_the_office(reg_appeal, reference, users, db):
+    kordai_district, merke_district = reference.districts
+    in_kordai = reg_appeal(settlement_id=reference.settlements[0].id)
+    also_in_kordai = reg_appeal(settlement_id=reference.settlements[1].id)
+    # Registered by the Kordai office, about a village of the Merke district.
+    in_merke = reg_appeal(settlement_id=reference.settlements[3].id)
+    by_merke_office = reg_appeal(actor=users.coordinator, office_id=reference.merke.id,
+                                 settlement_id=reference.settlements[2].id)
+    anonymous = reg_appeal(applicant_kind="anonymous", settlement_id="")
+    coordinator = users.coordinator
+    assert _numbers(db, {"district": kordai_district.id}, coordinator) == sorted([in_kordai.number,
+                                                                                 also_in_kordai.number])
+    assert _numbers(db, {"district": merke_district.id}, coordinator) == sorted([in_merke.number,
+                                                                                by_merke_office.number])
+    # An appeal without a settlement is in no district, but still in the unfiltered list.
+    assert anonymous.number in _numbers(db, {}, coordinator)
+    # Combined with the other filters: a settlement of the district, or of another one (nothing).
+    assert _numbers(db, {"district": merke_district.id, "settlement": reference.settlements[3].id},
+                    coordinator) == [in_merke.number]
+    assert _numbers(db, {"district": kordai_district.id, "settlement": reference.settlements[3].id},
+                    coordinator) == []
+    assert _numbers(db, {"district": merke_district.id, "office": reference.merke.id},
+                    coordinator) == [by_merke_office.number]
+    # The user's scope still applies: the Kordai clerk does not see the Merke office's appeal.
+    assert _numbers(db, {"district": merke_district.id}, users.clerk) == [in_merke.number]
+    # A district that does not exist (or has no settlements yet) has no appeals.
+    assert _numbers(db, {"district": merke_district.id + 1000}, coordinator) == []
+
+
+@pytest.mark.parametrize("value", ["x", "", "0", "-3", "1.5", "99999999999", " "])
+def test_parse_list_filters_drops_a_bad_district(value):
+    assert services.parse_list_filters({"district": value})["district"] is None
+
+
+def test_parse_list_filters_reads_the_district():
+    assert services.parse_list_filters({"district": " 7 "})["district"] == 7
+    assert services.parse_list_filters({})["district"] is None
+
+
 def test_search_by_iin_and_phone_only_for_roles_that_see_them(reg_appeal, users, db):
     appeal = reg_appeal(iin=VALID_IIN)
     assert _numbers(db, {"q": VALID_IIN}, users.clerk) == [appeal.number]

@@ -1,5 +1,6 @@
 """Register pages: keyboard-first registration, list, appeal page, workflow forms, export, and who may open what."""
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -195,6 +196,31 @@ def test_list_filters_and_pagination(client, login, users, reg_appeal, reference
     page2 = client.get("/appeals?size=2&page=2").get_data(as_text=True)
     assert 'rel="prev"' in page2 and 'rel="next"' not in page2
     assert client.get("/appeals?office=abc&date_from=bad&sort=evil").status_code == 200
+
+
+def test_list_and_export_filtered_by_district(client, login, users, reg_appeal, reference):
+    kordai_district, merke_district = reference.districts
+    home = reg_appeal(settlement_id=reference.settlements[0].id)
+    away = reg_appeal(settlement_id=reference.settlements[3].id)
+    anonymous = reg_appeal(applicant_kind="anonymous", settlement_id="")
+    login(users.clerk)
+    html = client.get(f"/appeals?district={merke_district.id}").get_data(as_text=True)
+    assert away.number in html and home.number not in html and anonymous.number not in html
+    assert f'<option value="{merke_district.id}" selected>{merke_district.name_kk}</option>' in html
+    # The settlement select keeps working, and says which district each option belongs to.
+    assert f'<option value="{reference.settlements[3].id}" data-district="{merke_district.id}">' in html
+    assert 'data-narrowed-by="district"' in html
+    # The export link carries the filter, and the export honours it.
+    export_link = re.search(r'href="(/appeals/export\?format=csv[^"]*)"', html).group(1)
+    assert f"district={merke_district.id}" in export_link
+    csv = client.get(export_link.replace("&amp;", "&")).get_data(as_text=True)
+    assert away.number in csv and home.number not in csv
+    html = client.get(f"/appeals?district={kordai_district.id}&settlement={reference.settlements[0].id}").get_data(
+        as_text=True)
+    assert home.number in html and away.number not in html
+    # A malformed district is ignored, like the other filters.
+    html = client.get("/appeals?district=abc").get_data(as_text=True)
+    assert all(a.number in html for a in (home, away, anonymous))
 
 
 def test_export_csv_and_xlsx_honour_filters_and_masking(app, client, login, users, reg_appeal):

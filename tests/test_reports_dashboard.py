@@ -52,6 +52,63 @@ def test_dashboard_counts_by_week_and_channel(app_ctx, reference, report_data):
                                        for a in report_data.appeals})
 
 
+def _move_to_merke_and_drop_settlements(db, reference, report_data):
+    """Five Kordai-office appeals about a Merke village, three anonymous ones without a settlement."""
+    moved, unstated = report_data.appeals[:5], report_data.appeals[5:8]
+    for appeal in moved:
+        appeal.settlement_id = reference.settlements[3].id
+    for appeal in unstated:
+        appeal.applicant_kind, appeal.applicant_name, appeal.settlement_id = "anonymous", "", None
+    db.session.commit()
+    return moved, unstated
+
+
+def test_district_figures_follow_the_appeals_settlement(app_ctx, db, reference, report_data):
+    import datetime as dt
+
+    from flask_babel import force_locale
+
+    from appeals.reports.services import statistics
+
+    _move_to_merke_and_drop_settlements(db, reference, report_data)
+    kordai, merke = reference.districts
+    links = []
+
+    def link(kind, **args):
+        links.append((kind, args))
+        return f"/{kind}?district={args.get('district')}"
+
+    with force_locale("ru"):
+        stats = statistics(dt.date(2026, 3, 1), dt.date(2026, 3, 31), lang="ru", link=link)
+    # Every appeal was registered by the Kordai office; the districts are those of the settlements.
+    assert [(bar.label, bar.value) for bar in stats["districts"]] == [
+        (kordai.name_ru, 32), (merke.name_ru, 5), ("Населённый пункт не указан", 3),
+    ]
+    assert sum(bar.value for bar in stats["districts"]) == stats["appeals"] == 40
+    assert [bar.url for bar in stats["districts"]] == [f"/appeals?district={kordai.id}",
+                                                        f"/appeals?district={merke.id}", ""]
+    assert ("appeals", {"district": merke.id, "date_from": "2026-03-01", "date_to": "2026-03-31"}) in links
+    assert statistics(dt.date(2026, 1, 1), dt.date(2026, 1, 31))["districts"] == []
+
+
+def test_district_bar_opens_the_register_with_the_same_appeals(client, login, users, db, reference, report_data):
+    moved, unstated = _move_to_merke_and_drop_settlements(db, reference, report_data)
+    merke = reference.districts[1]
+    login(users.coordinator)
+    html = client.get("/reports", query_string=MARCH).get_data(as_text=True)
+    assert f'aria-label="{merke.name_kk}: 5"' in html
+    # Appeals without a settlement have a bar without a link, and the note under the chart says why.
+    assert "<title>Елді мекен көрсетілмеген</title>" in html and "Елді мекен көрсетілмеген: 3" not in html
+    assert "Елді мекені жоқ өтініштер" in html
+    url = next(l for l in _links(html) if parse_qs(urlparse(l).query).get("district") == [str(merke.id)])
+    query = parse_qs(urlparse(url).query)
+    assert urlparse(url).path == "/appeals" and query["date_from"] == ["2026-03-01"]
+    register = client.get(url + "&size=100").get_data(as_text=True)
+    numbers = set(re.findall(r"KRD-2026-\d{5}", register))
+    assert numbers == {appeal.number for appeal in moved}
+    assert not numbers & {appeal.number for appeal in unstated}
+
+
 def test_dashboard_permissions_and_bad_period(client, login, users, report_data):
     assert client.get("/reports").status_code in (302, 401)
     login(users.clerk)

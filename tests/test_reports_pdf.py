@@ -65,6 +65,21 @@ def test_journal_uses_register_filters_and_scope(client, login, users, reference
     assert re.search(r"Appeals in the journal\s*0", text)
 
 
+def test_journal_prints_the_district_filter(app_ctx, users, reference, report_data):
+    from appeals.extensions import db
+    from appeals.register.services import parse_list_filters
+    from appeals.reports.services import build_journal
+
+    merke = reference.districts[1]
+    moved = report_data.appeals[:2]
+    for appeal in moved:
+        appeal.settlement_id = reference.settlements[3].id
+    db.session.commit()
+    doc = build_journal(parse_list_filters({"district": str(merke.id), **MARCH}), users.coordinator, "ru")
+    assert ("Район", merke.name_ru) in doc.filters
+    assert sorted(row["number"] for row in doc.rows) == sorted(a.number for a in moved)
+
+
 def test_journal_forbidden_for_host_and_anonymous(client, login, users, report_data):
     assert client.get("/reports/journal.pdf").status_code in (302, 401)
     login(users.host)

@@ -328,6 +328,8 @@ class AppealQuery(PageQuery):
     appeal_type: Optional[Literal[APPEAL_TYPES]] = None
     category: Optional[Id] = None
     channel: Optional[Literal[CHANNELS]] = None
+    district: Optional[Id] = Field(None, description="Appeals whose settlement is in this district "
+                                                     "(appeals without a settlement are in none).")
     settlement: Optional[Id] = None
     host: Optional[Id] = None
     overdue: bool = False

@@ -106,7 +106,7 @@ def count_journal(filters, user):
 def _filter_lines(filters, lang):
     lines = []
     lookups = (("office", Office, _("Office")), ("category", Category, _("Category")),
-               ("settlement", Settlement, _("Settlement")))
+               ("district", District, _("District")), ("settlement", Settlement, _("Settlement")))
     if filters.get("date_from") or filters.get("date_to"):
         lines.append((_("Period"), f"{fmt_date(filters.get('date_from'), 'short') or '…'} — "
                                     f"{fmt_date(filters.get('date_to'), 'short') or '…'}"))
@@ -355,10 +355,6 @@ def _period_bounds(start, end):
     return dt.datetime.combine(start, dt.time.min), dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min)
 
 
-def _district_expr():
-    return sa.func.coalesce(Settlement.district_id, Office.district_id)
-
-
 def _week_expr():
     if db.session.get_bind().dialect.name == "postgresql":
         return sa.func.date_trunc("week", Appeal.received_at)
@@ -413,12 +409,7 @@ def statistics(start, end, lang=None, link=None):
         (Bar(_label(labels.CHANNEL_LABELS, ch), count, link("appeals", channel=ch, **period_args))
          for ch, count in _counts(Appeal.channel, lo, hi)), key=lambda b: -b.value)
 
-    districts = {d.id: d for d in db.session.scalars(sa.select(District)).all()}
-    district_office = {}
-    for office in db.session.scalars(sa.select(Office).where(Office.kind == "territorial")).all():
-        if office.district_id:
-            district_office.setdefault(office.district_id, office.id)
-    by_district = _district_bars(lo, hi, districts, district_office, lang, link, period_args)
+    by_district = _district_bars(lo, hi, lang, link, period_args)
 
     offices = {o.id: o for o in db.session.scalars(sa.select(Office)).all()}
     by_office = sorted(
@@ -457,21 +448,29 @@ def _office_label(office, lang):
     return f"{office.code} · {office.localized_name(lang)}"
 
 
-def _district_bars(lo, hi, districts, district_office, lang, link, period_args):
-    district = _district_expr()
+def _district_bars(lo, hi, lang, link, period_args):
+    """Appeals per district of their settlement, the same rule as the register's district filter.
+
+    Not the office's district: the regional office registers appeals from every district. Appeals
+    without a settlement (anonymous ones may have none) make a last bar of their own, without a link
+    (the register has no filter for them), so the bars still add up to the appeals received.
+    """
+    # One outer join on the settlements' primary key, grouped by district: no subquery per appeal.
     query = (
-        sa.select(district, sa.func.count()).select_from(Appeal)
-        .join(Office, Office.id == Appeal.office_id)
+        sa.select(Settlement.district_id, sa.func.count()).select_from(Appeal)
         .outerjoin(Settlement, Settlement.id == Appeal.settlement_id)
         .where(Appeal.received_at >= lo, Appeal.received_at < hi)
-        .group_by(district)
+        .group_by(Settlement.district_id)
     )
-    bars = []
-    for did, count in db.session.execute(query).all():
-        name = districts[did].localized_name(lang) if did in districts else _("Not specified")
-        url = link("appeals", office=district_office[did], **period_args) if did in district_office else ""
-        bars.append(Bar(name, count, url))
-    return sorted(bars, key=lambda b: -b.value)
+    counts = dict(db.session.execute(query).all())
+    unstated = counts.pop(None, 0)
+    districts = {d.id: d for d in db.session.scalars(sa.select(District).where(District.id.in_(list(counts))))}
+    bars = sorted(
+        (Bar(districts[did].localized_name(lang), count, link("appeals", district=did, **period_args))
+         for did, count in counts.items()), key=lambda b: (-b.value, b.label))
+    if unstated:
+        bars.append(Bar(_("No settlement stated"), unstated))
+    return bars
 
 
 def build_summary(user, lang, start, end):

@@ -94,3 +94,46 @@ def test_coordinator_flags_appeals_under_the_directive_and_prints_the_mandate_li
     printed_after = _printed_mandates(page, live_server, directive_url)
     assert len(printed_after - printed_before) == 2, sorted(printed_after - printed_before)
     assert printed_before <= printed_after
+
+
+def _keyboard_options(page, selector, limit=200):
+    """ArrowDown from the top of a select: the values a keyboard user can reach, in order."""
+    page.focus(selector)
+    page.keyboard.press("Home")
+    values = []
+    for _ in range(limit):
+        page.keyboard.press("ArrowDown")
+        value = page.eval_on_selector(selector, "s => s.value")
+        if values and value == values[-1]:
+            return values
+        values.append(value)
+    raise AssertionError(f"{selector} has more than {limit} options")
+
+
+def test_coordinator_narrows_the_register_to_a_district_and_one_of_its_settlements(page):
+    page.login("coordinator")
+    page.goto("/appeals")
+    page.focus("#district")
+    page.keyboard.press("ArrowDown")
+    district = page.eval_on_selector("#district", "s => s.value")
+    assert district
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "settlement"
+    # Only the chosen district's settlements can be reached from the keyboard.
+    reachable = _keyboard_options(page, "#settlement")
+    own = page.eval_on_selector_all(f"#settlement option[data-district='{district}']", "os => os.map(o => o.value)")
+    assert own and reachable == own
+    settlement = own[-1]
+    with page.expect_navigation():
+        page.locator("form.filters button[type=submit]").click()
+    assert f"district={district}" in page.url and f"settlement={settlement}" in page.url
+    assert page.eval_on_selector("#district", "s => s.value") == district
+    assert page.eval_on_selector("#settlement", "s => s.value") == settlement
+    settlement_name = page.eval_on_selector("#settlement", "s => s.selectedOptions[0].text")
+    rows = page.locator(".register-table tbody tr td:nth-child(4)").all_inner_texts()
+    assert rows and all(name == settlement_name for name in rows), rows
+    # Another district: the settlement of the first one no longer applies and is cleared.
+    page.focus("#district")
+    page.keyboard.press("ArrowDown")
+    assert page.eval_on_selector("#district", "s => s.value") not in ("", district)
+    assert page.eval_on_selector("#settlement", "s => s.value") == ""

@@ -39,5 +39,24 @@
       field.addEventListener("change", update);
       update();
     });
+    // A select whose options belong to a choice made in another select (settlements of a district):
+    // <select data-narrowed-by="district"> with <option data-district="7">. Other options are hidden,
+    // and a choice outside the new parent is cleared rather than left to match nothing.
+    document.querySelectorAll("select[data-narrowed-by]").forEach(function (child) {
+      var key = child.getAttribute("data-narrowed-by");
+      var parent = document.getElementById(key);
+      if (!parent) { return; }
+      var narrow = function () {
+        Array.prototype.forEach.call(child.options, function (option) {
+          var owner = option.getAttribute("data-" + key);
+          option.hidden = parent.value !== "" && owner !== null && owner !== parent.value;
+        });
+        if (child.selectedIndex > 0 && child.options[child.selectedIndex].hidden) {
+          child.value = "";
+        }
+      };
+      parent.addEventListener("change", narrow);
+      narrow();
+    });
   });
 })();
