@@ -5,7 +5,7 @@ statements first) and registers each as its own mandate, so "registered as manda
 DEMO_MANDATES, then moves the mandates along with progress notes through the same services.
 """
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -17,7 +17,7 @@ from appeals.extensions import db
 from appeals.mandates import services
 from appeals.mandates.models import Mandate
 from appeals.register.models import Appeal
-from appeals.timeutil import local_today
+from appeals.timeutil import local_today, local_zone
 
 DIRECTIVE = {
     "issuer": "«AMANAT» партиясының Орталық аппараты",
@@ -89,6 +89,16 @@ def _statuses(count, rng):
     return statuses
 
 
+def _registered_at(received, last):
+    """When the coordinator registered the mandate: the day after its appeal, within the demo month.
+
+    The demo is seeded in a minute, but the briefing's 365 mandates were registered over the month,
+    and the statistics count a mandate in the period in which it was registered.
+    """
+    local = max(min(received + timedelta(days=1), datetime.combine(last, time(18, 0))), received)
+    return local.replace(tzinfo=local_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def _follow_up(mandate, status, appeal_day, coordinator, rng, today):
     settlement = mandate.settlement.name_kk if mandate.settlement else "Ауыл"
     data = {"responsible": rng.choice(RESPONSIBLE).format(settlement=settlement)}
@@ -145,5 +155,7 @@ def load():
         )}
         for mandate_id, status in zip(mandate_ids, _statuses(len(mandate_ids), rng)):
             mandate = by_id[mandate_id]
-            appeal_day = received[mandate.active_links[0].appeal_id].date()
+            appeal_received = received[mandate.active_links[0].appeal_id]
+            mandate.created_at = _registered_at(appeal_received, last)
+            appeal_day = appeal_received.date()
             _follow_up(mandate, status, appeal_day, coordinator, rng, today)
