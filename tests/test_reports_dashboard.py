@@ -119,3 +119,26 @@ def test_dashboard_permissions_and_bad_period(client, login, users, report_data)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'role="alert"' in html and 'aria-invalid="true"' in html
+
+
+def test_bar_labels_fit_their_column_in_kazakh_and_russian():
+    """Every demo label, as the chart truncates it, fits left of the bars in DejaVu Sans (shipped)."""
+    import re
+    from pathlib import Path
+
+    from PIL import ImageFont
+
+    from appeals import demo
+    from appeals.reports import charts
+    from appeals.reports.services import Bar
+
+    font = ImageFont.truetype(str(Path(charts.__file__).parent / "fonts" / "DejaVuSans.ttf"), 13)
+    labels = [name for _code, kk, ru, _places in demo.DISTRICTS for name in (kk, ru)]
+    labels += ["Коммуналдық қызметтер", "«Есіктен есікке» аралау", "RIM · Жамбыл облыстық филиалы",
+               "Жилищно-коммунальное хозяйство"]
+    svg = str(charts.bar_chart([Bar(label, 1, "") for label in labels], "t"))
+    shown = re.findall(r'text-anchor="end"[^>]*>([^<]*)<title>', svg)
+    assert len(shown) == len(labels)
+    room = 190 - 6
+    assert [text for text in shown if font.getlength(text) > room] == []
+    assert "Коммуналдық қызметтер" in shown  # short enough to stay whole

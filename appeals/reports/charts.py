@@ -3,10 +3,15 @@
 Presentation attributes only (fill, font-size): the CSP forbids style="" and inline scripts.
 Every bar is a link to the filtered list behind it, reachable by keyboard (SVG <a> is focusable).
 """
+import functools
+from pathlib import Path
+
 from markupsafe import Markup, escape
+from PIL import ImageFont
 
 BAR_COLOR = "#0b5cad"
 ROW_HEIGHT = 22
+LABEL_FONT_SIZE = 13
 
 
 def _link(bar, inner):
@@ -16,12 +21,25 @@ def _link(bar, inner):
     return f'<a href="{escape(bar.url)}" aria-label="{label}">{inner}</a>'
 
 
-def _truncate(text, limit):
+@functools.cache
+def _label_font():
+    # DejaVu Sans (shipped for the PDFs) is the fallback sans font here and among the widest elsewhere:
+    # a label that fits in it fits in the clerk's browser too.
+    return ImageFont.truetype(str(Path(__file__).parent / "fonts" / "DejaVuSans.ttf"), LABEL_FONT_SIZE)
+
+
+def _fit(text, room_px):
+    """The label, cut with an ellipsis where it would not fit in `room_px` (the full text stays in <title>)."""
     text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    font = _label_font()
+    if font.getlength(text) <= room_px:
+        return text
+    while text and font.getlength(text + "…") > room_px:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
-def bar_chart(bars, title, width=440, label_width=175):
+def bar_chart(bars, title, width=440, label_width=190):
     """Horizontal bars, longest first: category, channel, district, status."""
     if not bars:
         return Markup("")
@@ -34,8 +52,8 @@ def bar_chart(bars, title, width=440, label_width=175):
         y = index * ROW_HEIGHT + 3
         length = max(1.0, plot * bar.value / peak) if bar.value else 0
         inner = (
-            f'<text x="{label_width - 6}" y="{y + 14}" text-anchor="end" font-size="13" fill="#1d2733">'
-            f'{escape(_truncate(bar.label, int(label_width / 7.8)))}<title>{escape(bar.label)}</title></text>'
+            f'<text x="{label_width - 6}" y="{y + 14}" text-anchor="end" font-size="{LABEL_FONT_SIZE}" fill="#1d2733">'
+            f'{escape(_fit(bar.label, label_width - 6))}<title>{escape(bar.label)}</title></text>'
             f'<rect x="{label_width}" y="{y + 2}" width="{length:.1f}" height="{ROW_HEIGHT - 7}" rx="2" '
             f'fill="{BAR_COLOR}"/>'
             f'<text x="{label_width + length + 5:.1f}" y="{y + 14}" font-size="13" font-weight="bold" '
