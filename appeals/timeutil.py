@@ -28,6 +28,13 @@ def utc_to_local(value):
     return value.replace(tzinfo=timezone.utc).astimezone(local_zone()).replace(tzinfo=None)
 
 
+def local_to_utc(value):
+    """A naive local (branch) time as the naive UTC value stored in timestamps."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=local_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def last_full_days(days=30, today=None):
     """The `days` days that ended yesterday: the default reporting period of statistics."""
     from datetime import timedelta

@@ -5,7 +5,7 @@ statements first) and registers each as its own mandate, so "registered as manda
 DEMO_MANDATES, then moves the mandates along with progress notes through the same services.
 """
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -17,7 +17,7 @@ from appeals.extensions import db
 from appeals.mandates import services
 from appeals.mandates.models import Mandate
 from appeals.register.models import Appeal
-from appeals.timeutil import local_today, local_zone
+from appeals.timeutil import local_to_utc, local_today
 
 DIRECTIVE = {
     "issuer": "«AMANAT» партиясының Орталық аппараты",
@@ -95,8 +95,7 @@ def _registered_at(received, last):
     The demo is seeded in a minute, but the briefing's 365 mandates were registered over the month,
     and the statistics count a mandate in the period in which it was registered.
     """
-    local = max(min(received + timedelta(days=1), datetime.combine(last, time(18, 0))), received)
-    return local.replace(tzinfo=local_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    return local_to_utc(max(min(received + timedelta(days=1), datetime.combine(last, time(18, 0))), received))
 
 
 def _follow_up(mandate, status, appeal_day, coordinator, rng, today):

@@ -256,10 +256,9 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
 
 def _local_day_start_utc(day):
     """Midnight at the branch (local time) as the naive UTC value stored in created_at."""
-    from appeals.timeutil import local_zone
+    from appeals.timeutil import local_to_utc
 
-    local = dt.datetime.combine(day, dt.time.min, tzinfo=local_zone())
-    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return local_to_utc(dt.datetime.combine(day, dt.time.min))
 
 
 def mandate_rows_in_period(query, start, end):
