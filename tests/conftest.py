@@ -7,7 +7,6 @@ import contextvars
 import os
 import tempfile
 import uuid
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest

@@ -1,5 +1,5 @@
 """Register services: registration, validation, deadlines, workflow, repeats, masking and list filters."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa

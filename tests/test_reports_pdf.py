@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.fixtures_reports import KAZAKH_LETTERS, make_appeals, pdf_pages_text, render_first_page_png
+from tests.fixtures_reports import KAZAKH_LETTERS, pdf_pages_text, render_first_page_png
 
 MARCH = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
 

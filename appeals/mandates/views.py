@@ -1,5 +1,5 @@
 """Directives, candidates with bulk flagging, mandates with progress, and the briefing's statistics."""
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for

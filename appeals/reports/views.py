@@ -1,9 +1,7 @@
 """Printed documents and the statistics dashboard (thin: parse, check permission, call, render)."""
-import datetime as dt
 import io
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
