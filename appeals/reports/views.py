@@ -131,24 +131,19 @@ def job_download(job_id):
 # --- 2. Mandates --------------------------------------------------------------------------------
 
 
-def _int_arg(name):
+def _int_arg(name, args=None):
+    """An integer id from the query (or from `args`, a job's saved query); None if absent or not a number."""
     try:
-        return int(request.args.get(name) or 0) or None
-    except ValueError:
+        return int((request.args if args is None else args).get(name) or 0) or None
+    except (TypeError, ValueError):
         return None
 
 
 def _mandate_filters(args):
     from appeals.register.services import parse_date
 
-    def ident(name):
-        try:
-            return int(args.get(name) or 0) or None
-        except (TypeError, ValueError):
-            return None
-
-    filters = {key: ident(key) for key in ("directive_id", "office_id", "district_id", "settlement_id",
-                                            "category_id")}
+    filters = {key: _int_arg(key, args)
+               for key in ("directive_id", "office_id", "district_id", "settlement_id", "category_id")}
     filters["status"] = args.get("status") or ""
     filters["overdue"] = args.get("overdue") == "1"
     filters["q"] = (args.get("q") or "").strip()[:100]
