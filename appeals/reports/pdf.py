@@ -182,11 +182,6 @@ def wrap_text(text, width_mm, size_pt, font_file="DejaVuSansCondensed.ttf"):
     return lines
 
 
-def text_lines(text, width_mm, size_pt, font_file="DejaVuSansCondensed.ttf"):
-    """How many lines `text` takes in a column `width_mm` wide."""
-    return len(wrap_text(text, width_mm, size_pt, font_file))
-
-
 # Space characters of the shipped fonts: em, en, 1/3, 1/4, thin, 1/6 em, hair. Runs of them move
 # the pen to a column's edge; combining the small ones gets within about 0.01 em (0.03 mm).
 _SPACES = [0x2003, 0x2002, 0x2004, 0x2005, 0x2009, 0x2006, 0x200A]
