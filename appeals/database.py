@@ -105,6 +105,15 @@ def write_transaction():
         raise
 
 
+@contextmanager
+def separate_write():
+    """A short write transaction on a connection of its own, committed at once whatever the
+    request's session does (job progress, the API's request counter); on SQLite it takes the
+    write lock up front, like write_transaction()."""
+    with db.engine.connect().execution_options(sqlite_immediate=True) as connection, connection.begin():
+        yield connection
+
+
 def is_postgresql():
     return db.session.get_bind().dialect.name == "postgresql"
 
@@ -119,4 +128,4 @@ def dialect_insert():
     return postgresql.insert if is_postgresql() else sqlite.insert
 
 
-__all__ = ["configure_engine", "write_transaction", "is_postgresql", "is_sqlite", "dialect_insert", "sa"]
+__all__ = ["configure_engine", "write_transaction", "separate_write", "is_postgresql", "is_sqlite", "dialect_insert", "sa"]

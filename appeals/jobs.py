@@ -16,7 +16,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appeals.database import write_transaction
+from appeals.database import separate_write, write_transaction
 from appeals.extensions import db
 from appeals.models_base import enum_column
 from appeals.timeutil import utcnow
@@ -167,8 +167,5 @@ def _fail(handle, failure):
 def _write(job_id, **values):
     """One short transaction on a connection of its own, whatever the work's session is doing."""
     table = Job.__table__
-    with db.engine.connect() as connection:
-        # SQLite: take the write lock up front, queueing behind other writers instead of failing.
-        connection.execution_options(sqlite_immediate=True)
-        with connection.begin():
-            connection.execute(sa.update(table).where(table.c.id == job_id).values(**values))
+    with separate_write() as connection:
+        connection.execute(sa.update(table).where(table.c.id == job_id).values(**values))

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from appeals import audit
 from appeals.api.models import ApiRateWindow
 from appeals.auth.models import ApiToken, User
-from appeals.database import dialect_insert, write_transaction
+from appeals.database import dialect_insert, separate_write, write_transaction
 from appeals.extensions import db
 from appeals.timeutil import utcnow
 
@@ -122,7 +122,7 @@ def take_request_slot(token):
             with connection.execution_options(sqlite_immediate=True).begin():
                 count = connection.execute(bump).scalar_one()
     if count == 1:
-        with db.engine.connect().execution_options(sqlite_immediate=True) as connection, connection.begin():
+        with separate_write() as connection:
             # First request of a new window: forget the old windows and note the token as used.
             connection.execute(sa.delete(table).where(table.c.token_id == token.id, table.c.window_start < window))
             connection.execute(sa.update(ApiToken.__table__).where(ApiToken.id == token.id).values(last_used_at=now))
