@@ -29,7 +29,7 @@ def create_app(config=None):
     _register_blueprints(app)
     _register_cli(app)
 
-    from appeals import errors, web
+    from appeals.core import errors, web
 
     errors.init_app(app)
     web.init_app(app)
@@ -50,9 +50,9 @@ def _ensure_instance_folder(app):
 
 def _init_extensions(app):
     from appeals import models  # noqa: F401  (every table known to the metadata and to Alembic)
-    from appeals.database import configure_engine
-    from appeals.extensions import babel, csrf, db, login_manager, migrate
-    from appeals.i18n import select_locale, select_timezone
+    from appeals.core.database import configure_engine
+    from appeals.core.extensions import babel, csrf, db, login_manager, migrate
+    from appeals.core.i18n import select_locale, select_timezone
 
     db.init_app(app)
     with app.app_context():
@@ -69,6 +69,9 @@ def _init_extensions(app):
     from appeals.auth import services as auth_services
 
     auth_services.init_login_manager(login_manager)
+    from appeals.auth import permissions
+
+    permissions.init_app(app)
 
 
 def _register_blueprints(app):

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from appeals.auth import services as accounts
 from appeals.auth.models import User
-from appeals.extensions import db
+from appeals.core.extensions import db
 from appeals.reference.models import Category, District, Office, Region, Settlement
 
 DEMO_PASSWORD = "qabyldau-demo"
@@ -23,7 +23,7 @@ DEMO_MANDATES = 365
 
 def demo_period():
     """The 30 days that ended yesterday, so the demo looks current whenever it is loaded."""
-    from appeals.timeutil import last_full_days
+    from appeals.core.timeutil import last_full_days
 
     return last_full_days(30)
 

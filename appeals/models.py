@@ -1,10 +1,10 @@
 """Imports every model so that Alembic and the schema test see the whole metadata."""
 from appeals.api.models import ApiRateWindow, IdempotencyKey  # noqa: F401
-from appeals.audit import AuditRecord  # noqa: F401
+from appeals.core.audit import AuditRecord  # noqa: F401
 from appeals.auth.models import ApiToken, LoginThrottle, User  # noqa: F401
-from appeals.jobs import Job  # noqa: F401
+from appeals.core.jobs import Job  # noqa: F401
 from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote  # noqa: F401
-from appeals.numbering import NumberSequence  # noqa: F401
+from appeals.core.numbering import NumberSequence  # noqa: F401
 from appeals.reference.models import Category, District, Office, Region, Settlement  # noqa: F401
 from appeals.register.models import Appeal, AppealExtension  # noqa: F401
 from appeals.schedules.models import Host, ReceptionSession  # noqa: F401

@@ -93,7 +93,7 @@ def main():
         app = create_app({"WTF_CSRF_ENABLED": False})
         with app.app_context():
             from appeals.demo import DEMO_PASSWORD, load_reference, load_users
-            from appeals.extensions import db
+            from appeals.core.extensions import db
 
             load_reference()
             load_users()
@@ -116,7 +116,7 @@ def main():
         import datetime as dt
 
         from appeals.reports import services
-        from appeals.timeutil import local_today
+        from appeals.core.timeutil import local_today
 
         periods = {"month": 30, "quarter": 91, "year": 365}
         with app.test_request_context():

@@ -163,7 +163,7 @@ def percentile(values, pct):
 
 def measure(app, runs):
     from appeals.auth.models import User
-    from appeals.extensions import db
+    from appeals.core.extensions import db
     from appeals.reference.models import District, Office
     from appeals.register import services
 
@@ -239,7 +239,7 @@ def main():
         app = build_app(url)
         from flask_migrate import upgrade
 
-        from appeals.extensions import db
+        from appeals.core.extensions import db
 
         with app.app_context():
             upgrade()

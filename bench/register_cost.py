@@ -50,7 +50,7 @@ def main():
         from sqlalchemy import event
 
         from appeals import create_app
-        from appeals.extensions import db as app_db
+        from appeals.core.extensions import db as app_db
 
         app = create_app()
         if not args.no_gc_freeze:

@@ -18,7 +18,7 @@ os.environ.setdefault("QABYLDAU_INSTANCE", tempfile.mkdtemp(prefix="qabyldau-ins
 from flask.testing import FlaskClient
 
 from appeals import create_app
-from appeals.extensions import db as _db
+from appeals.core.extensions import db as _db
 from config import TestConfig
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

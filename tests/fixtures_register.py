@@ -11,7 +11,7 @@ VALID_IIN = make_iin(date(1990, 1, 1), "m", 30)
 @pytest.fixture
 def reg_data(reference):
     """A factory of valid registration data for the Kordai office; keyword arguments override fields."""
-    from appeals.timeutil import local_now
+    from appeals.core.timeutil import local_now
 
     def build(**overrides):
         data = {
@@ -50,7 +50,7 @@ def reg_appeal(reg_data, users):
 def reg_session(reference, users, db):
     """A held reception session at the Kordai office today with two hosts; the second is the `host` user's."""
     from appeals.schedules.models import Host, ReceptionSession
-    from appeals.timeutil import local_today
+    from appeals.core.timeutil import local_today
 
     first = Host(full_name="Бекболатов Асқар", kind="candidate", office_id=reference.kordai.id)
     second = Host(full_name="Құлыбеков Нұрлан", kind="deputy", office_id=reference.kordai.id, user_id=users.host.id)

@@ -17,7 +17,7 @@ SUMMARIES = [
 
 def make_appeals(reference, count, start=None, office=None, host=None, statuses=("registered", "in_review")):
     """Appeals inserted directly (reports read them; the register's rules are tested there)."""
-    from appeals.extensions import db
+    from appeals.core.extensions import db
     from appeals.register.models import Appeal
 
     office = office or reference.kordai
@@ -61,7 +61,7 @@ def render_first_page_png(data, tmp_path):
 @pytest.fixture
 def report_data(reference, users):
     """Forty appeals at the Kordai office in March 2026 and a host with one of them."""
-    from appeals.extensions import db
+    from appeals.core.extensions import db
     from appeals.schedules.models import Host
 
     host = Host(full_name="Құлыбеков Нұрлан", position="Депутат", kind="deputy", office_id=reference.kordai.id,

@@ -24,7 +24,7 @@ def hosts(reference, users):
 
 @pytest.fixture
 def next_monday(app_ctx):
-    from appeals.timeutil import local_today
+    from appeals.core.timeutil import local_today
 
     today = local_today()
     return today + dt.timedelta(days=7 - today.weekday())

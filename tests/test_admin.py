@@ -1,7 +1,7 @@
 import pytest
 import sqlalchemy as sa
 
-from appeals.audit import AuditRecord
+from appeals.core.audit import AuditRecord
 from appeals.auth.models import User
 
 ADMIN_PAGES = ["/admin/users", "/admin/users/new", "/admin/audit"]
@@ -27,7 +27,7 @@ def test_admin_pages_open_for_admin(client, users, login):
 
 
 def test_admin_creates_user_and_it_is_audited(app_ctx, client, users, login):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     login(users.admin)
     response = client.post("/admin/users/new", data={
@@ -52,7 +52,7 @@ def test_clerk_without_office_is_refused_on_the_form(client, users, login):
 
 
 def test_admin_edits_and_deactivates_user_with_before_after_audit(app_ctx, client, users, login):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     login(users.admin)
     response = client.post(f"/admin/users/{users.viewer.id}", data={

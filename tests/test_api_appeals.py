@@ -146,7 +146,7 @@ def test_read_appeal_masks_personal_data_by_role(api_as, users, reg_appeal, db):
     assert coordinator["personal_data_masked"] is True and coordinator["phone"] != "+77011234567"
     revealed = coordinator_api.get(f"/appeals/{appeal.id}?reveal=true").get_json()
     assert revealed["phone"] == "+77011234567"
-    from appeals.audit import AuditRecord
+    from appeals.core.audit import AuditRecord
 
     assert db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "personal_data_viewed")) is not None
     assert api_as(users.viewer).get(f"/appeals/{appeal.id}").get_json()["personal_data_masked"] is True

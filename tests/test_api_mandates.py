@@ -84,7 +84,7 @@ def test_flag_read_update_progress(api_as, users, reg_appeal, db):
 
 
 def test_statistics(api_as, users, reg_appeal, reference):
-    from appeals.timeutil import local_today
+    from appeals.core.timeutil import local_today
 
     reg_appeal()
     api = api_as(users.viewer)

@@ -6,7 +6,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from appeals.extensions import db as _db
+from appeals.core.extensions import db as _db
 
 
 def _wipe():
@@ -23,13 +23,13 @@ def _wipe():
 @pytest.fixture
 def full_database(app_ctx, reference, users):
     """At least one row in every table, with awkward values: unicode, JSON, times, self-references."""
-    from appeals import audit
+    from appeals.core import audit
     from appeals.api import tokens
     from appeals.api.models import ApiRateWindow, IdempotencyKey
     from appeals.auth.models import LoginThrottle
-    from appeals.jobs import Job
+    from appeals.core.jobs import Job
     from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote
-    from appeals.numbering import NumberSequence
+    from appeals.core.numbering import NumberSequence
     from appeals.register.models import Appeal, AppealExtension
     from appeals.schedules.models import Host, ReceptionSession
 

@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 
-from appeals.audit import AuditRecord
+from appeals.core.audit import AuditRecord
 from tests.conftest import PASSWORD
 
 
@@ -96,7 +96,7 @@ def test_open_redirect_after_login_is_refused(client, users):
 def test_login_and_failures_are_audited(app_ctx, client, users):
     client.post("/login", data={"username": "clerk", "password": "bad-password-1"})
     client.post("/login", data={"username": "clerk", "password": PASSWORD})
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     actions = db.session.scalars(sa.select(AuditRecord.action).where(AuditRecord.action.like("login%"))).all()
     assert "login_failed" in actions and "login" in actions
@@ -107,7 +107,7 @@ def test_language_choice_is_kept_for_the_user(app_ctx, client, users, login):
     client.post("/language/ru", data={"next": "/"})
     assert "Выйти" in client.get("/").get_data(as_text=True)
     from appeals.auth.models import User
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     db.session.expire_all()
     assert db.session.get(User, users.clerk.id).locale == "ru"

@@ -39,7 +39,7 @@ def test_default_database_is_sqlite_in_instance_folder():
 
 
 def test_sqlite_runs_with_foreign_keys_and_wal(app):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
@@ -69,7 +69,7 @@ def test_a_forked_worker_opens_connections_of_its_own(app):
 
     import sqlalchemy as sa
 
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     with app.app_context():
         engine = db.engine

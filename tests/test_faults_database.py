@@ -109,7 +109,7 @@ class Outage:
                     os.rename(path, path + ".away")
             os.mkdir(self.sqlite_path)
             # Open connections would keep reading the moved file; a real outage takes them too.
-            from appeals.extensions import db
+            from appeals.core.extensions import db
 
             with self.app.app_context():
                 db.engine.dispose()
@@ -147,7 +147,7 @@ def fault_app(app, tmp_path, request):
         "INSTANCE_PATH": str(tmp_path / "instance"),
         **getattr(request, "param", {}),
     })
-    from appeals.extensions import db
+    from appeals.core.extensions import db
     from tests.conftest import IsolatedClient
 
     faulty.test_client_class = IsolatedClient
@@ -173,9 +173,9 @@ def fault_app(app, tmp_path, request):
 
 
 def _appeal_form(app):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
     from appeals.reference.models import Category, Office, Settlement
-    from appeals.timeutil import local_now
+    from appeals.core.timeutil import local_now
 
     with app.app_context():
         office = db.session.scalar(sa.select(Office).where(Office.code == "TRZ"))
@@ -192,7 +192,7 @@ def _appeal_form(app):
 
 
 def _appeals(app):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     with app.app_context():
         rows = db.session.execute(sa.text("SELECT number, seq FROM appeals ORDER BY seq")).all()
@@ -210,7 +210,7 @@ def test_database_stops_mid_registration_then_recovers(fault_app):
     first = client.post("/appeals/new", data=form)
     assert first.status_code == 302, first.get_data(as_text=True)[:2000]
 
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     with fault_app.app_context():
         engine = db.engine
@@ -252,7 +252,7 @@ def test_database_stops_mid_registration_then_recovers(fault_app):
 def test_api_gets_problem_json_503_while_the_database_is_away(fault_app):
     from appeals.api import tokens
     from appeals.auth.models import User
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     with fault_app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == "viewer"))

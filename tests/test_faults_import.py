@@ -18,7 +18,7 @@ MARKER = "kill-test"
 
 
 def _write_file(path, reference):
-    from appeals.timeutil import local_now
+    from appeals.core.timeutil import local_now
 
     received = (local_now() - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -81,7 +81,7 @@ def test_import_killed_mid_way_leaves_nothing(app, db, reference, users, tmp_pat
     assert db.session.scalar(sa.select(sa.func.count(Appeal.id)).where(Appeal.summary.like(f"{MARKER}%"))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Appeal.id))) == 0
     # The numbers the dead import had taken were never committed: the office starts again at 1.
-    from appeals.timeutil import local_now
+    from appeals.core.timeutil import local_now
 
     appeal = services.register_appeal({
         "office_id": reference.kordai.id, "received_at": local_now() - timedelta(hours=1), "channel": "phone",

@@ -7,9 +7,10 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from appeals import jobs
-from appeals.database import is_postgresql, write_transaction
-from appeals.jobs import Job, JobFailed, JobResult, start_job
+from appeals.auth.models import User
+from appeals.core import jobs
+from appeals.core.database import is_postgresql, write_transaction
+from appeals.core.jobs import Job, JobFailed, JobResult, start_job
 from appeals.reference.models import Category
 from appeals.register import transfer
 from appeals.register.models import Appeal
@@ -39,7 +40,7 @@ def test_background_job_reports_progress_and_records_its_result(db, users):
 
     def work(job):
         seen["thread"] = threading.current_thread()
-        seen["user"] = job.user.username
+        seen["user"] = db.session.get(User, job.user_id).username
         seen["running"] = _seen_elsewhere(db, job.id)["status"]
         job.progress(3, 10, phase="half-way")
         seen["progress"] = dict(_seen_elsewhere(db, job.id))

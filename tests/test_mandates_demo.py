@@ -57,7 +57,7 @@ def test_full_demo_statistics_page_shows_briefing_figures(app, db, login, client
     coordinator = db.session.scalar(sa.select(User).where(User.username == "coordinator"))
     login(coordinator, password=DEMO_PASSWORD)
     page = client.get("/mandates/statistics").get_data(as_text=True)
-    from appeals.i18n import fmt_number
+    from appeals.core.i18n import fmt_number
 
     with app.test_request_context():
         appeals = fmt_number(1218)

@@ -5,10 +5,10 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from appeals.audit import AuditRecord
+from appeals.core.audit import AuditRecord
 from appeals.mandates import services
 from appeals.mandates.models import Mandate, MandateAppeal
-from appeals.numbering import NumberSequence
+from appeals.core.numbering import NumberSequence
 
 
 def _ids(query, db):
@@ -250,7 +250,7 @@ def test_unflag_with_reason_withdraws_empty_mandate_and_number_not_reused(db, us
 
 
 def test_year_numbering_shared_by_prefix(db, users, make_appeal, make_directive):
-    from appeals.timeutil import local_today
+    from appeals.core.timeutil import local_today
 
     d1 = make_directive(numbering="year", number_prefix="AM")
     d2 = make_directive(number="2", numbering="year", number_prefix="AM")
@@ -272,7 +272,7 @@ def test_numbering_under_concurrency(app, db, users, make_appeal, make_directive
         with app.app_context():
             try:
                 from appeals.auth.models import User
-                from appeals.extensions import db as _db
+                from appeals.core.extensions import db as _db
                 from appeals.mandates.models import Directive
 
                 actor = _db.session.get(User, coordinator_id)
@@ -307,7 +307,7 @@ def test_same_appeal_flagged_concurrently_only_once(app, db, users, make_appeal,
     def worker():
         with app.app_context():
             from appeals.auth.models import User
-            from appeals.extensions import db as _db
+            from appeals.core.extensions import db as _db
             from appeals.mandates.models import Directive
 
             actor = _db.session.get(User, ids[1])
@@ -351,7 +351,7 @@ def test_update_mandate_status_rules(db, users, make_appeal, make_directive):
 
 
 def test_progress_notes_move_progress(db, users, make_appeal, make_directive):
-    from appeals.timeutil import local_today
+    from appeals.core.timeutil import local_today
 
     [mandate] = services.flag_appeals(make_directive(), [make_appeal().id], users.coordinator)
     services.add_progress_note(mandate, local_today() - timedelta(days=3), "Жобалық-сметалық құжат дайындалды", 30,

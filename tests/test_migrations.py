@@ -2,7 +2,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from appeals.extensions import db
+from appeals.core.extensions import db
 
 
 def _ignored(obj, name, type_, reflected, compare_to):

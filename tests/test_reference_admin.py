@@ -4,7 +4,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from appeals.audit import AuditRecord
+from appeals.core.audit import AuditRecord
 from appeals.reference import services
 from appeals.reference.models import Category, Office, Settlement
 
@@ -36,7 +36,7 @@ def test_reference_pages_open_for_admin_with_tabs(client, login, users, referenc
 
 
 def test_admin_creates_office_and_it_is_audited(client, login, users, reference, app_ctx):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     login(users.admin)
     response = client.post("/admin/reference/offices/new", data={
@@ -78,7 +78,7 @@ def test_office_cannot_be_its_own_parent(app_ctx, users, reference):
 
 
 def test_category_and_district_edit(client, login, users, reference, app_ctx):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     login(users.admin)
     category = reference.categories[0]
@@ -109,7 +109,7 @@ CSV_TEXT = (
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251"])
 def test_import_accepts_utf8_bom_and_windows_1251(app_ctx, users, reference, encoding):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     text = CSV_TEXT if encoding != "cp1251" else CSV_TEXT.replace("Қордай ауылы", "Кордай ауылы").replace(
         "Қарасай", "Карасай").replace("Ақермен", "Акермен").replace("Жаңа ауыл", "Жана ауыл")
@@ -122,7 +122,7 @@ def test_import_accepts_utf8_bom_and_windows_1251(app_ctx, users, reference, enc
 
 
 def test_import_is_all_or_nothing_with_row_errors(app_ctx, users, reference):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     before = db.session.scalar(sa.select(sa.func.count(Settlement.id)))
     text = ("district_code,kato,name_kk,name_ru\n"

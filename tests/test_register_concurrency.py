@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
-from appeals.extensions import db as _db
+from appeals.core.extensions import db as _db
 from appeals.register import services
 from appeals.register.models import Appeal
 

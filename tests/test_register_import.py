@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
-from appeals.jobs import Job
+from appeals.core.jobs import Job
 from appeals.register import services, transfer
 from appeals.register.models import Appeal
 from tests.fixtures_register import VALID_IIN

@@ -5,10 +5,10 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import refresh
 
-from appeals.audit import AuditRecord
+from appeals.core.audit import AuditRecord
 from appeals.register import services
 from appeals.register.models import Appeal, AppealExtension
-from appeals.timeutil import local_now, local_today
+from appeals.core.timeutil import local_now, local_today
 from tests.fixtures_register import VALID_IIN
 
 

@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from appeals.audit import AuditRecord
+from appeals.core.audit import AuditRecord
 from appeals.register.models import Appeal
-from appeals.timeutil import local_now
+from appeals.core.timeutil import local_now
 from tests.fixtures_register import VALID_IIN
 
 

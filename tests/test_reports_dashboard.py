@@ -43,7 +43,7 @@ def test_dashboard_counts_by_week_and_channel(app_ctx, reference, report_data):
     assert sum(bar.value for bar in stats["weeks"]) == 40
     assert sum(bar.value for bar in stats["channels"]) == 40
     assert sum(bar.value for bar in stats["districts"]) == 40
-    from appeals.labels import CHANNEL_LABELS
+    from appeals.core.labels import CHANNEL_LABELS
 
     phone = next(bar for bar in stats["channels"] if bar.label == str(CHANNEL_LABELS["phone"]))
     assert phone.value == sum(1 for a in report_data.appeals if a.channel == "phone")

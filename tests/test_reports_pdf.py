@@ -66,7 +66,7 @@ def test_journal_uses_register_filters_and_scope(client, login, users, reference
 
 
 def test_journal_prints_the_district_filter(app_ctx, users, reference, report_data):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
     from appeals.register.services import parse_list_filters
     from appeals.reports.services import build_journal
 
@@ -168,7 +168,7 @@ def test_registration_card(client, login, users, report_data, reference):
 
 @pytest.fixture
 def mandate_data(reference, users, report_data):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
     from appeals.mandates.models import Directive, Mandate, MandateAppeal
 
     directive = Directive(issuer="Орталық кеңсе", number="12-ә", issued_on=dt.date(2026, 3, 1),
@@ -209,7 +209,7 @@ def test_mandate_list_public_and_internal(client, login, users, mandate_data, re
 
 @pytest.fixture
 def sessions(reference, report_data):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
     from appeals.schedules.models import ReceptionSession
 
     rows = []

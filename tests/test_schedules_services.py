@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from appeals.audit import AuditRecord
+from appeals.core.audit import AuditRecord
 from appeals.schedules import services
 from appeals.schedules.models import ReceptionSession
 from appeals.schedules.services import RecurrencePattern, ScheduleError
@@ -257,7 +257,7 @@ def test_recurrence_dry_run_saves_nothing(db, users, hosts, reference):
 
 
 def _approved_past(db, users, session_data, days_ago=1, **changes):
-    from appeals.timeutil import local_today
+    from appeals.core.timeutil import local_today
 
     session = services.create_session(session_data(date=local_today() - dt.timedelta(days=days_ago), **changes),
                                       users.coordinator)
@@ -309,7 +309,7 @@ def test_cancel_requires_reason_and_respects_roles(db, users, hosts, session_dat
 
 
 def test_held_counts_per_office_and_period(db, users, hosts, session_data, reference):
-    from appeals.timeutil import local_today
+    from appeals.core.timeutil import local_today
 
     today = local_today()
     for days_ago, office, host in [(1, reference.kordai, hosts.aliya), (2, reference.kordai, hosts.aliya),

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from appeals.schedules import services
 from appeals.schedules.models import ReceptionSession
-from appeals.timeutil import local_today
+from appeals.core.timeutil import local_today
 
 
 def _form(data):
@@ -41,7 +41,7 @@ def test_internal_pages_require_login(client, users, hosts, approved):
 
 
 def db_status(session):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     return db.session.scalar(sa.select(ReceptionSession.status).where(ReceptionSession.id == session.id))
 

@@ -83,7 +83,7 @@ def test_appeal_registration_with_mostly_valid_input(signed_in, users, reference
     """One hostile field among valid ones reaches the deeper checks (numbering, repeats, the database)."""
     from datetime import timedelta
 
-    from appeals.timeutil import local_now
+    from appeals.core.timeutil import local_now
 
     base = {"office_id": str(reference.kordai.id), "received_at": (local_now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
             "channel": "phone", "applicant_kind": "individual", "applicant_name": "Фаззинг Тест",

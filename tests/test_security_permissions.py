@@ -153,7 +153,7 @@ def samples(app_ctx, reference, users, tmp_path):
     from appeals.mandates import services as mandates
     from appeals.register import services as register
     from appeals.schedules import services as schedules
-    from appeals.timeutil import local_now, local_today
+    from appeals.core.timeutil import local_now, local_today
 
     host = schedules.create_host({"full_name": "Досова Дана", "position": "Депутат", "kind": "deputy",
                                   "office_id": reference.merke.id}, users.coordinator)
@@ -199,9 +199,9 @@ def samples(app_ctx, reference, users, tmp_path):
 
 def _viewer_job(viewer, tmp_path):
     """A finished background journal of the viewer's, with its PDF on disk."""
-    from appeals.database import write_transaction
-    from appeals.extensions import db
-    from appeals.jobs import Job
+    from appeals.core.database import write_transaction
+    from appeals.core.extensions import db
+    from appeals.core.jobs import Job
 
     result = tmp_path / "journal.pdf"
     result.write_bytes(b"%PDF-1.4\n%%EOF\n")

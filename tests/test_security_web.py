@@ -49,7 +49,7 @@ def test_wrong_csrf_token_is_400(csrf_on, client, users):
 
 def test_logged_in_post_without_csrf_writes_nothing(app, client, users, login, reference):
     from appeals.auth.models import User
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     login(users.admin)
     app.config["WTF_CSRF_ENABLED"] = True
@@ -64,7 +64,7 @@ def test_logged_in_post_without_csrf_writes_nothing(app, client, users, login, r
 
 
 def test_logged_in_appeal_post_without_csrf_registers_nothing(app, client, users, login, reference):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
     from appeals.register.models import Appeal
 
     login(users.clerk)

@@ -17,7 +17,7 @@ def hostile(app_ctx, reference, users):
     from appeals.mandates import services as mandates
     from appeals.register import services as register
     from appeals.schedules import services as schedules
-    from appeals.timeutil import local_now, local_today
+    from appeals.core.timeutil import local_now, local_today
 
     host = schedules.create_host({"full_name": "Хост " + PAYLOAD, "position": PAYLOAD, "kind": "deputy",
                                   "office_id": reference.kordai.id}, users.coordinator)

@@ -4,7 +4,7 @@ import sys
 import click
 import sqlalchemy as sa
 
-from appeals.extensions import db
+from appeals.core.extensions import db
 
 
 @click.command("create-token")

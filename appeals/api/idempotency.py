@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from appeals.api.models import IdempotencyKey
 from appeals.api.problems import ApiError
-from appeals.database import write_transaction
-from appeals.extensions import db
-from appeals.timeutil import utcnow
+from appeals.core.database import write_transaction
+from appeals.core.extensions import db
+from appeals.core.timeutil import utcnow
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")

@@ -5,8 +5,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appeals.extensions import db
-from appeals.timeutil import utcnow
+from appeals.core.extensions import db
+from appeals.core.timeutil import utcnow
 
 
 class IdempotencyKey(db.Model):

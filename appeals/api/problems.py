@@ -1,7 +1,7 @@
 """RFC 9457 problem details for the API, with translated field-level messages."""
 from flask_babel import gettext as _
 
-from appeals.errors import problem
+from appeals.core.errors import problem
 
 
 class ApiError(Exception):

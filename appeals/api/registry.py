@@ -185,7 +185,7 @@ def endpoint(bp, method, rule, *, summary, tag, description="", query=None, body
 
         REGISTRY.append(spec)
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=[method])
-        from appeals.extensions import csrf
+        from appeals.core.extensions import csrf
 
         # Bearer tokens only, never cookies, so cross-site request forgery cannot apply.
         csrf.exempt(wrapped)

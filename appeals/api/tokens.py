@@ -8,12 +8,12 @@ from sqlalchemy.orm import contains_eager
 from flask import current_app
 from flask_babel import gettext as _
 
-from appeals import audit
+from appeals.core import audit
 from appeals.api.models import ApiRateWindow
 from appeals.auth.models import ApiToken, User
-from appeals.database import dialect_insert, separate_write, write_transaction
-from appeals.extensions import db
-from appeals.timeutil import utcnow
+from appeals.core.database import dialect_insert, separate_write, write_transaction
+from appeals.core.extensions import db
+from appeals.core.timeutil import utcnow
 
 TOKEN_PREFIX = "qab_"
 # "qab_" and the first characters of the secret: enough to tell tokens apart in a list, useless to an attacker.

@@ -20,8 +20,8 @@ import json
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from appeals.database import is_postgresql, write_transaction
-from appeals.extensions import db
+from appeals.core.database import is_postgresql, write_transaction
+from appeals.core.extensions import db
 
 FORMAT = "qabyldau-export"
 VERSION = 1

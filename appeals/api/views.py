@@ -15,7 +15,7 @@ from appeals.api import registry, schemas, tokens
 from appeals.api.registry import endpoint
 from appeals.auth.models import ApiToken, User
 from appeals.auth.permissions import can
-from appeals.extensions import db
+from appeals.core.extensions import db
 
 bp = Blueprint("api", __name__)
 
@@ -53,7 +53,7 @@ def docs():
 
 
 def _error_page(status):
-    from appeals.errors import MESSAGES, TITLES
+    from appeals.core.errors import MESSAGES, TITLES
 
     return render_template("errors/error.html", status=status, title=TITLES[status](), message=MESSAGES[status]()), status
 

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from appeals.auth.models import ROLES
-from appeals.labels import ROLE_LABELS
+from appeals.core.labels import ROLE_LABELS
 
 
 class LoginForm(FlaskForm):

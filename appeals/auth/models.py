@@ -7,8 +7,8 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from appeals.extensions import db
-from appeals.models_base import TimestampMixin, enum_column
+from appeals.core.extensions import db
+from appeals.core.models_base import TimestampMixin, enum_column
 from appeals.reference.models import Office
 
 ROLES = ("admin", "coordinator", "clerk", "host", "viewer")

@@ -120,10 +120,18 @@ def can(user, action, obj=None):
     return bool(rule(user, obj))
 
 
+def init_app(app):
+    """Templates ask `can(action, obj)` of the signed-in user, never compare roles themselves."""
+
+    @app.context_processor
+    def permission_helpers():
+        return {"can": lambda action, obj=None: can(current_user, action, obj)}
+
+
 def require(action, obj=None):
     """Abort with 403 (or send to login) unless the current user may perform `action`."""
     if not current_user.is_authenticated:
-        from appeals.extensions import login_manager
+        from appeals.core.extensions import login_manager
 
         abort(login_manager.unauthorized())
     if not can(current_user, action, obj):

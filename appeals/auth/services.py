@@ -6,12 +6,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from appeals import audit
+from appeals.core import audit
 from appeals.auth.models import ROLES, LoginThrottle, User
-from appeals.database import write_transaction
-from appeals.extensions import db
+from appeals.core.database import write_transaction
+from appeals.core.extensions import db
 from appeals.reference.models import Office
-from appeals.timeutil import utcnow
+from appeals.core.timeutil import utcnow
 
 USER_AUDIT_FIELDS = ("username", "full_name", "email", "role", "is_active_account", "locale")
 

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from appeals.labels import APPEAL_TYPE_LABELS, MANDATE_STATUS_LABELS
+from appeals.core.labels import APPEAL_TYPE_LABELS, MANDATE_STATUS_LABELS
 from appeals.mandates.models import NUMBERING_SCOPES
 from appeals.register.models import APPEAL_TYPES
 

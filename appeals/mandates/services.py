@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from appeals import audit
+from appeals.core import audit
 from appeals.auth.permissions import visible_office_ids
-from appeals.database import write_transaction
-from appeals.extensions import db
+from appeals.core.database import write_transaction
+from appeals.core.extensions import db
 from appeals.mandates.models import (
     MANDATE_STATUSES,
     NUMBERING_SCOPES,
@@ -24,11 +24,11 @@ from appeals.mandates.models import (
     MandateProgressNote,
 )
 from appeals.mandates.search import escape_like, fold, folded, split_keywords
-from appeals.numbering import next_number
+from appeals.core.numbering import next_number
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_TYPES, Appeal
 from appeals.schedules.models import Host
-from appeals.timeutil import local_today, utcnow
+from appeals.core.timeutil import local_today, utcnow
 
 # Criteria names, in the order the interface lists them.
 CRITERIA = ("appeal_types", "categories", "place", "keywords", "min_signatories", "received_window")
@@ -542,7 +542,7 @@ def _clean_mandate(mandate, data):
 
 
 def _status_label(status):
-    from appeals.labels import MANDATE_STATUS_LABELS
+    from appeals.core.labels import MANDATE_STATUS_LABELS
 
     return str(MANDATE_STATUS_LABELS.get(status, status))
 

@@ -10,14 +10,14 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required, require
-from appeals.extensions import db
+from appeals.core.extensions import db
 from appeals.mandates import services
 from appeals.mandates.forms import DirectiveForm, MandateForm, ProgressForm, UnflagForm
 from appeals.mandates.models import MANDATE_STATUSES, Directive, Mandate, MandateAppeal
-from appeals.pagination import paginate
+from appeals.core.pagination import paginate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_TYPES, Appeal
-from appeals.timeutil import last_full_days, local_today
+from appeals.core.timeutil import last_full_days, local_today
 
 bp = Blueprint("mandates", __name__)
 
@@ -156,7 +156,7 @@ def edit_directive(directive_id):
 
 def _criteria_summary(directive):
     """[(criterion label, human-readable value)] for the criteria the directive sets."""
-    from appeals.labels import APPEAL_TYPE_LABELS
+    from appeals.core.labels import APPEAL_TYPE_LABELS
 
     def names(model, ids):
         return ", ".join(o.name for o in db.session.scalars(sa.select(model).where(model.id.in_(ids or [-1]))))
@@ -175,7 +175,7 @@ def _criteria_summary(directive):
     if directive.min_signatories:
         rows.append((_("Minimum number of signatories"), str(directive.min_signatories)))
     if directive.received_from or directive.received_to:
-        from appeals.i18n import fmt_date
+        from appeals.core.i18n import fmt_date
 
         rows.append((_("Received"), f"{fmt_date(directive.received_from, 'short') or '…'} — "
                                     f"{fmt_date(directive.received_to, 'short') or '…'}"))

@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from appeals.auth.permissions import can
-from appeals.extensions import db
+from appeals.core.extensions import db
 from appeals.home.widgets import home_widget
 
 OVERDUE_SHOWN = 8
@@ -15,7 +15,7 @@ def coordinator_mandates(user):
         return None
     from appeals.mandates import services
     from appeals.mandates.models import Directive, Mandate
-    from appeals.timeutil import local_today
+    from appeals.core.timeutil import local_today
 
     overdue_query = sa.select(Mandate).where(services.overdue_condition())
     overdue = db.session.scalars(overdue_query.order_by(Mandate.target_date, Mandate.id).limit(OVERDUE_SHOWN)).all()

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from appeals.labels import OFFICE_KIND_LABELS
+from appeals.core.labels import OFFICE_KIND_LABELS
 
 
 def _optional_int(value):

@@ -4,8 +4,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from appeals.extensions import db
-from appeals.models_base import LocalizedNameMixin, enum_column
+from appeals.core.extensions import db
+from appeals.core.models_base import LocalizedNameMixin, enum_column
 
 OFFICE_KINDS = ("regional", "territorial")
 

@@ -11,9 +11,9 @@ import phonenumbers
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from appeals import audit
-from appeals.database import write_transaction
-from appeals.extensions import db
+from appeals.core import audit
+from appeals.core.database import write_transaction
+from appeals.core.extensions import db
 from appeals.reference.models import OFFICE_KINDS, Category, District, Office, Region, Settlement
 
 CODE_RE = re.compile(r"^[A-Z0-9_-]{2,10}$")

@@ -6,7 +6,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from appeals.extensions import db
+from appeals.core.extensions import db
 
 
 @click.command("import-appeals")

@@ -1,6 +1,6 @@
 """Demo: the briefing's month of appeals — exactly DEMO_APPEALS, most received at held reception sessions.
 
-Numbers come from the same counter as live registration (appeals.numbering): each office's block
+Numbers come from the same counter as live registration (appeals.core.numbering): each office's block
 of numbers is reserved in the loading transaction, so the demo register is gapless too. Rows are
 written in bulk (one INSERT per table) to load in a few seconds.
 """
@@ -11,18 +11,18 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from appeals.audit import AuditRecord
+from appeals.core.audit import AuditRecord
 from appeals.auth.models import User
-from appeals.database import write_transaction
+from appeals.core.database import write_transaction
 from appeals.demo import DEMO_APPEALS, demo_period
-from appeals.extensions import db
-from appeals.numbering import NumberSequence, next_number
+from appeals.core.extensions import db
+from appeals.core.numbering import NumberSequence, next_number
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register.models import Appeal, AppealExtension
 from appeals.register.rules import add_working_days, make_iin
 from appeals.register.services import format_number
 from appeals.schedules.models import ReceptionSession
-from appeals.timeutil import local_now, utcnow
+from appeals.core.timeutil import local_now, utcnow
 
 SESSION_SHARE = 0.72
 OTHER_CHANNELS = (("door_to_door", 40), ("online_event", 14), ("letter", 16), ("phone", 16), ("email", 9), ("other", 5))

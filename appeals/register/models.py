@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from appeals.auth.models import User
-from appeals.extensions import db
-from appeals.models_base import TimestampMixin, enum_column
+from appeals.core.extensions import db
+from appeals.core.models_base import TimestampMixin, enum_column
 from appeals.reference.models import Category, Office, Settlement
 from appeals.schedules.models import Host, ReceptionSession
 

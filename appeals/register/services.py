@@ -16,13 +16,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
 
-from appeals import audit
+from appeals.core import audit
 from appeals.auth.models import User
 from appeals.auth.permissions import can, scope_appeals
-from appeals.database import is_postgresql, write_transaction
-from appeals.extensions import db
-from appeals.numbering import next_number
-from appeals.privacy import mask_iin, mask_name, mask_phone
+from appeals.core.database import is_postgresql, write_transaction
+from appeals.core.extensions import db
+from appeals.core.numbering import next_number
+from appeals.core.privacy import mask_iin, mask_name, mask_phone
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register.models import (
     APPEAL_STATUSES,
@@ -37,7 +37,7 @@ from appeals.register.models import (
 )
 from appeals.register.rules import RuleViolation, add_working_days, check_iin, check_phone, make_iin  # noqa: F401
 from appeals.schedules.models import Host, ReceptionSession
-from appeals.timeutil import local_now, local_today, utcnow
+from appeals.core.timeutil import local_now, local_today, utcnow
 
 NAME_MAX = 200
 ADDRESS_MAX = 300
@@ -494,7 +494,7 @@ def transition(appeal, new_status, actor, **details):
     """Move an appeal along the workflow. details: responsible_id, answer_text, answered_at, reason, recipient, date."""
     _require(actor, "appeal.transition", appeal)
     if new_status not in APPEAL_STATUSES or new_status not in allowed_transitions(appeal):
-        from appeals.labels import APPEAL_STATUS_LABELS
+        from appeals.core.labels import APPEAL_STATUS_LABELS
 
         raise AppealError(
             _("An appeal with status \u201c%(old)s\u201d cannot be moved to \u201c%(new)s\u201d.",

@@ -15,10 +15,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from appeals.database import is_postgresql, write_transaction
-from appeals.extensions import db
-from appeals.jobs import JobFailed, JobResult, start_job
-from appeals.labels import APPEAL_STATUS_LABELS, APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
+from appeals.core.database import is_postgresql, write_transaction
+from appeals.core.extensions import db
+from appeals.core.jobs import JobFailed, JobResult, start_job
+from appeals.core.labels import APPEAL_STATUS_LABELS, APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
+from appeals.auth.models import User
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register import services
 from appeals.register.models import Appeal
@@ -288,7 +289,7 @@ def start_import(office, filename, rows, user):
 
 def _import_work(rows, office_code, job):
     try:
-        imported = import_rows(rows, office_code, job.user, job=job)
+        imported = import_rows(rows, office_code, db.session.get(User, job.user_id), job=job)
     except services.ImportValidationError as exc:
         raise JobFailed(exc.message, phase="rejected", error_count=len(exc.row_errors),
                         errors=[list(error) for error in exc.row_errors[:ROW_ERRORS_SHOWN]]) from exc

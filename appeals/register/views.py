@@ -20,17 +20,17 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from appeals.audit import AuditRecord
+from appeals.core.audit import AuditRecord
 from appeals.auth.permissions import can, permission_required, require
-from appeals.extensions import db
-from appeals.jobs import Job
-from appeals.pagination import paginate
+from appeals.core.extensions import db
+from appeals.core.jobs import Job
+from appeals.core.pagination import paginate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register import services, transfer
 from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm
 from appeals.register.models import Appeal
 from appeals.schedules.models import Host, ReceptionSession
-from appeals.timeutil import local_now, local_today
+from appeals.core.timeutil import local_now, local_today
 
 bp = Blueprint("register", __name__)
 
@@ -321,7 +321,7 @@ def transition(appeal_id):
     except services.AppealError as exc:
         errors = getattr(exc, "errors", None) or {exc.field or "status": [exc.message]}
         return _render_detail(appeal, errors=errors, open_action=new_status, status=400)
-    from appeals.labels import APPEAL_STATUS_LABELS
+    from appeals.core.labels import APPEAL_STATUS_LABELS
 
     flash(_("Status changed to \u201c%(status)s\u201d.", status=APPEAL_STATUS_LABELS[new_status]), "success")
     return redirect(url_for("register.appeal_detail", appeal_id=appeal_id))

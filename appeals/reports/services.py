@@ -13,16 +13,16 @@ from flask import current_app
 from flask_babel import force_locale, gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from appeals import labels
+from appeals.core import labels
 from appeals.auth.permissions import can
-from appeals.extensions import db
-from appeals.i18n import fmt_date, fmt_datetime
+from appeals.core.extensions import db
+from appeals.core.i18n import fmt_date, fmt_datetime
 from appeals.mandates.models import MANDATE_STATUSES, Mandate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_STATUSES, OPEN_STATUSES, Appeal
 from appeals.reports.documents import PrintedDocument
 from appeals.schedules.models import Host
-from appeals.timeutil import last_full_days, local_now, local_today
+from appeals.core.timeutil import last_full_days, local_now, local_today
 
 LANGS = ("kk", "ru", "en")
 
@@ -256,7 +256,7 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
 
 def _local_day_start_utc(day):
     """Midnight at the branch (local time) as the naive UTC value stored in created_at."""
-    from appeals.timeutil import local_to_utc
+    from appeals.core.timeutil import local_to_utc
 
     return local_to_utc(dt.datetime.combine(day, dt.time.min))
 

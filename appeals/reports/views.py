@@ -7,14 +7,15 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
-from appeals.extensions import db
-from appeals.jobs import Job, JobResult, start_job
+from appeals.core.extensions import db
+from appeals.core.jobs import Job, JobResult, start_job
 from appeals.reference.models import Office
 from appeals.register.models import Appeal
 from appeals.reports import documents, services
 from appeals.schedules.models import Host
-from appeals.timeutil import local_today
+from appeals.core.timeutil import local_today
 
 bp = Blueprint("reports", __name__)
 
@@ -84,7 +85,7 @@ def _render_job(kind, params, user, progress):
 
 def _render_work(job):
     """A report job's work: build and render the document, reporting progress on the Job row."""
-    user = job.user
+    user = db.session.get(User, job.user_id)
     with current_app.test_request_context():
         data, stem = _render_job(job.kind, job.params, user, job.progress)
     path = reports_folder() / f"job-{job.id}.pdf"

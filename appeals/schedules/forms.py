@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from appeals.labels import HOST_KIND_LABELS
+from appeals.core.labels import HOST_KIND_LABELS
 
 WEEKDAY_CHOICES = [
     SelectChoice(0, _l("Monday")), SelectChoice(1, _l("Tuesday")), SelectChoice(2, _l("Wednesday")),

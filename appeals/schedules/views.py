@@ -10,15 +10,15 @@ from wtforms import SelectChoice
 
 from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
-from appeals.extensions import db
-from appeals.i18n import current_language
-from appeals.labels import SESSION_STATUS_LABELS
+from appeals.core.extensions import db
+from appeals.core.i18n import current_language
+from appeals.core.labels import SESSION_STATUS_LABELS
 from appeals.reference.models import Office
 from appeals.schedules import services
 from appeals.schedules.feed import build_feed
 from appeals.schedules.forms import ActionForm, CancelForm, GenerateForm, HeldForm, HostForm, SessionForm
 from appeals.schedules.models import Host, ReceptionSession
-from appeals.timeutil import local_today
+from appeals.core.timeutil import local_today
 
 bp = Blueprint("schedules", __name__)
 

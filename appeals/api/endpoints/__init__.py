@@ -3,8 +3,8 @@ from flask import g
 
 from appeals.api.problems import ApiError
 from appeals.auth.permissions import can
-from appeals.extensions import db
-from appeals.pagination import paginate
+from appeals.core.extensions import db
+from appeals.core.pagination import paginate
 
 
 def current():

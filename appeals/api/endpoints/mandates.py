@@ -8,10 +8,10 @@ from appeals.api.endpoints import current, get_or_404, page_of, require
 from appeals.api.problems import ApiError
 from appeals.api.registry import endpoint
 from appeals.api.views import bp
-from appeals.extensions import db
+from appeals.core.extensions import db
 from appeals.mandates import services
 from appeals.mandates.models import Directive, Mandate
-from appeals.timeutil import local_today
+from appeals.core.timeutil import local_today
 
 DIRECTIVE_LISTS = ("appeal_types", "category_ids", "settlement_ids", "district_ids")
 

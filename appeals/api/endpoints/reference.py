@@ -5,7 +5,7 @@ from appeals.api import schemas
 from appeals.api.endpoints import current, get_or_404, require
 from appeals.api.registry import endpoint
 from appeals.api.views import bp
-from appeals.extensions import db
+from appeals.core.extensions import db
 from appeals.reference.models import Office
 from appeals.schedules import services as schedule_services
 from appeals.schedules.models import Host

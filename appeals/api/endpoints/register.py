@@ -8,7 +8,7 @@ from appeals.api.problems import ApiError, domain_error_to_api
 from appeals.api.registry import endpoint
 from appeals.api.views import bp
 from appeals.auth.permissions import can
-from appeals.extensions import db
+from appeals.core.extensions import db
 from appeals.reference.models import Office
 from appeals.register import services
 from appeals.register.models import Appeal

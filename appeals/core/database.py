@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 
-from appeals.extensions import db
+from appeals.core.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30000
 

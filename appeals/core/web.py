@@ -3,10 +3,9 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from appeals import labels
-from appeals.auth.permissions import can
-from appeals.i18n import LANGUAGE_NAMES, current_language, fmt_date, fmt_datetime, fmt_number
-from appeals.privacy import mask_iin, mask_phone
+from appeals.core import labels
+from appeals.core.i18n import LANGUAGE_NAMES, current_language, fmt_date, fmt_datetime, fmt_number
+from appeals.core.privacy import mask_iin, mask_phone
 
 # (endpoint, label, action that shows it, blueprint it highlights). Entries whose endpoint the
 # app does not have are left out, so the menu never links to a missing page.
@@ -58,7 +57,6 @@ def init_app(app):
     @app.context_processor
     def template_helpers():
         return {
-            "can": lambda action, obj=None: can(current_user, action, obj),
             "labels": labels,
             "languages": LANGUAGE_NAMES,
             "current_language": current_language(),

@@ -16,10 +16,10 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appeals.database import separate_write, write_transaction
-from appeals.extensions import db
-from appeals.models_base import enum_column
-from appeals.timeutil import utcnow
+from appeals.core.database import separate_write, write_transaction
+from appeals.core.extensions import db
+from appeals.core.models_base import enum_column
+from appeals.core.timeutil import utcnow
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
 # An exception's own text may name tables, paths or citizens' data: the user gets this instead.
@@ -72,13 +72,6 @@ class JobHandle:
         self.user_id = job.user_id
         self.params = dict(job.params or {})
         self.total = job.total or 0
-
-    @property
-    def user(self):
-        """The user who started the job, loaded in the work's own session."""
-        from appeals.auth.models import User
-
-        return db.session.get(User, self.user_id) if self.user_id else None
 
     def progress(self, done, total=None, **params):
         """Record how far the work is (and params for the job's page), committed at once.

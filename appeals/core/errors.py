@@ -53,7 +53,7 @@ def problem(status, detail=None, title=None, errors=None, headers=None):
 
 
 def render_error(status, detail=None):
-    from appeals.extensions import db
+    from appeals.core.extensions import db
 
     if status >= 500:
         # The session may hold a broken connection; a fresh one is needed for the next request.
@@ -65,7 +65,7 @@ def render_error(status, detail=None):
         # may be down: draw the error page as for a visitor, in the language already chosen.
         from flask import g
 
-        from appeals.extensions import login_manager
+        from appeals.core.extensions import login_manager
 
         try:
             get_locale()  # the user's own language, if their row can still be read

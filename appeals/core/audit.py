@@ -11,8 +11,8 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appeals.extensions import db
-from appeals.timeutil import utcnow
+from appeals.core.extensions import db
+from appeals.core.timeutil import utcnow
 
 
 class AuditRecord(db.Model):

@@ -1,7 +1,7 @@
 """Keyset-free page/size pagination that never counts the whole table: it asks for one row more."""
 from dataclasses import dataclass
 
-from appeals.extensions import db
+from appeals.core.extensions import db
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

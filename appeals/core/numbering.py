@@ -8,8 +8,8 @@ so no number is skipped, and a committed number is never handed out again.
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appeals.database import dialect_insert
-from appeals.extensions import db
+from appeals.core.database import dialect_insert
+from appeals.core.extensions import db
 
 
 class NumberSequence(db.Model):

@@ -4,7 +4,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appeals.timeutil import utcnow
+from appeals.core.timeutil import utcnow
 
 
 def enum_column(values, name, **kwargs):

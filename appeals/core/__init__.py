@@ -1,0 +1,1 @@
+"""What every domain uses; imports nothing from the domains (reference, schedules, register, mandates, reports, api)."""
