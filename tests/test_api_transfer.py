@@ -25,7 +25,8 @@ def full_database(app_ctx, reference, users):
     """At least one row in every table, with awkward values: unicode, JSON, times, self-references."""
     from appeals.core import audit
     from appeals.api import tokens
-    from appeals.api.models import ApiRateWindow, IdempotencyKey
+    from appeals.api.models import ApiRateWindow
+    from appeals.core.idempotency import IdempotencyKey
     from appeals.auth.models import LoginThrottle
     from appeals.core.jobs import Job
     from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote

@@ -9,22 +9,19 @@ its key, so the client can correct the body and retry with the same key.
 import hashlib
 import json
 import re
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from appeals.api.models import IdempotencyKey
 from appeals.api.problems import ApiError
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
-from appeals.core.timeutil import utcnow
+from appeals.core.idempotency import IdempotencyKey, add_key_in_transaction, find_key
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
-KEEP_DAYS = 30
 
 
 def _request_hash():
@@ -50,15 +47,11 @@ def _replay(entry):
 def _reserve(user, key, request_hash):
     """Returns None when reserved for this request, else the stored entry of an earlier request."""
     with write_transaction():
-        existing = db.session.scalar(
-            sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
-        )
+        existing = find_key(user.id, key)
         if existing is not None:
             db.session.expunge(existing)
             return existing
-        db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - timedelta(days=KEEP_DAYS)))
-        db.session.add(IdempotencyKey(user_id=user.id, key=key, method=request.method, path=request.path[:300],
-                                      request_hash=request_hash, created_at=utcnow()))
+        add_key_in_transaction(user.id, key, request.method, request.path, request_hash)
     return None
 
 

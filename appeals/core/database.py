@@ -88,6 +88,11 @@ def write_transaction():
     write lock at once, so concurrent clerks queue instead of failing.
     """
     session = db.session
+    if session.info.get("write_transaction"):
+        # Inside an enclosing unit of work (a web form's one-time token and the appeal it
+        # creates): that one commits or rolls back everything, this one only joins it.
+        yield session
+        return
     if session.get_bind().dialect.name == "sqlite":
         # SQLite cannot turn a read transaction into a write one while others write, so start over.
         session.rollback()
@@ -97,12 +102,15 @@ def write_transaction():
         session.rollback()
     # On PostgreSQL an open read transaction simply continues (READ COMMITTED sees every commit),
     # keeping what it loaded: no second round of reads for the user, token or office.
+    session.info["write_transaction"] = True
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop("write_transaction", None)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectChoice
 
+from appeals.core import submission
 from appeals.core.audit import AuditRecord
 from appeals.auth.permissions import can, permission_required, require
 from appeals.core.extensions import db
@@ -215,22 +216,28 @@ def new_appeal():
                 if repeats:
                     form.repeats_checked.data = "1"
                     return render_template("register/form.html", form=form, appeal=None, repeats=_repeat_rows(repeats))
-            appeal = services.register_appeal(data, current_user, link_repeat_of=form.repeat_of.data or None)
+            created = submission.create_once(form, current_user, lambda: _register(form, data))
         except services.AppealError as exc:
             _attach_errors(form, exc)
             return render_template("register/form.html", form=form, appeal=None, repeats=[]), 400
-        message = Markup(_("Appeal %(number)s registered.", number=Markup('<a href="%s">%s</a>') % (
-            url_for("register.appeal_detail", appeal_id=appeal.id), appeal.number)))
-        flash(message, "success")
-        if form.save_next.data:
-            return redirect(url_for(
-                "register.new_appeal", office_id=appeal.office_id, channel=appeal.channel,
-                session_id=appeal.session_id or "", host_id=appeal.host_id or "",
-                received_at=appeal.received_at.strftime("%Y-%m-%dT%H:%M") if appeal.session_id else None,
-            ))
-        return redirect(url_for("register.appeal_detail", appeal_id=appeal.id))
+        return submission.finish(created)
     status = 400 if request.method == "POST" else 200
     return render_template("register/form.html", form=form, appeal=None, repeats=[]), status
+
+
+def _register(form, data):
+    appeal = services.register_appeal(data, current_user, link_repeat_of=form.repeat_of.data or None)
+    detail = url_for("register.appeal_detail", appeal_id=appeal.id)
+    message = Markup(_("Appeal %(number)s registered.", number=Markup('<a href="%s">%s</a>') % (detail, appeal.number)))
+    location = detail
+    if form.save_next.data:
+        # "Save and register next" keeps what a batch of appeals from one reception shares.
+        location = url_for(
+            "register.new_appeal", office_id=appeal.office_id, channel=appeal.channel,
+            session_id=appeal.session_id or "", host_id=appeal.host_id or "",
+            received_at=appeal.received_at.strftime("%Y-%m-%dT%H:%M") if appeal.session_id else None,
+        )
+    return submission.Created(location=location, object_url=detail, object_label=appeal.number, message=message)
 
 
 @bp.route("/appeals/<int:appeal_id>/edit", methods=["GET", "POST"])

@@ -10,6 +10,36 @@
     }
   });
 
+  // A form that creates something is sent once: later Enter or Space presses while the first
+  // submit is on its way are dropped, and its buttons show as busy. The server's one-time token
+  // (submission_token) still decides when two submits get through anyway.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-submit-once], form:has(input[name=submission_token])")) { return; }
+    if (form.getAttribute("data-submitting") === "1") {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-submitting", "1");
+    form.setAttribute("aria-busy", "true");
+    // Disabled after this event: a button disabled now would drop its own name from the data sent.
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (button) {
+        button.disabled = true;
+      });
+    }, 0);
+  });
+  // Back to a page left by submitting it (the browser's back-forward cache): usable again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      form.removeAttribute("data-submitting");
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (button) {
+        button.disabled = false;
+      });
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     // Move keyboard focus to the first invalid field so a clerk can fix it without the mouse.
     var invalid = document.querySelector("[aria-invalid=true]");

@@ -1,0 +1,52 @@
+"""One-time keys for requests that create something, shared by the API and the web forms.
+
+The API's `Idempotency-Key` header (appeals/api/idempotency.py) and the web forms' submission
+tokens (appeals/core/submission.py) are rows of one table with one unique constraint on
+(user, key): whichever request inserts the row first wins, and a repeat finds the row and gets
+the first answer back instead of a second appeal.
+"""
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from appeals.core.extensions import db
+from appeals.core.timeutil import utcnow
+
+KEEP_DAYS = 30
+
+
+class IdempotencyKey(db.Model):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    method: Mapped[str] = mapped_column(sa.String(10))
+    path: Mapped[str] = mapped_column(sa.String(300))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    response_status: Mapped[Optional[int]] = mapped_column()
+    response_body: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def find_key(user_id: int, key: str) -> Optional[IdempotencyKey]:
+    return db.session.scalar(
+        sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    )
+
+
+def add_key_in_transaction(user_id: int, key: str, method: str, path: str, request_hash: str) -> IdempotencyKey:
+    """Insert the key inside the caller's write transaction, dropping keys past their keeping time.
+
+    The flush sends the INSERT at once: on PostgreSQL a concurrent request with the same key
+    waits on the unique index until this transaction ends, then fails with IntegrityError.
+    """
+    db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - timedelta(days=KEEP_DAYS)))
+    entry = IdempotencyKey(user_id=user_id, key=key, method=method, path=path[:300], request_hash=request_hash,
+                           created_at=utcnow())
+    db.session.add(entry)
+    db.session.flush()
+    return entry
