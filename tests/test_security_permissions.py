@@ -60,7 +60,8 @@ EXPECTED = {
     "schedules.calendar": E(ALL),
     "schedules.my_schedule": E({"host"}),
     "schedules.approve": E({"coordinator"}),
-    "schedules.session_detail": E({"admin", "coordinator", "viewer"}),
+    # A draft of another office: only coordinators and admins (issue 13, finding 20: not viewers).
+    "schedules.session_detail": E({"admin", "coordinator"}),
     "schedules.new_session": E({"admin", "coordinator", "clerk"}),
     "schedules.edit_session": E({"admin", "coordinator"}),
     "schedules.cancel": E({"admin", "coordinator"}),
@@ -118,7 +119,7 @@ EXPECTED = {
     "api.create_host": E({"admin", "coordinator"}, api=True),
     "api.update_host": E({"admin", "coordinator"}, api=True),
     "api.list_sessions": E(ALL, api=True),
-    "api.get_session": E({"admin", "coordinator", "viewer"}, api=True),
+    "api.get_session": E({"admin", "coordinator"}, api=True),
     "api.create_session": E({"admin", "coordinator", "clerk"}, api=True),
     "api.update_session": E({"admin", "coordinator"}, api=True),
     "api.approve_sessions": E({"coordinator"}, api=True),

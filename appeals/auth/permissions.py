@@ -159,6 +159,33 @@ def visible_office_ids(user):
     return user.office_ids
 
 
+def scope_sessions(query, user):
+    """Narrow a select() of ReceptionSession to what `user` may see.
+
+    Drafts are internal: coordinators (who approve them) and admins (who may edit them) see every
+    draft, a clerk those of their offices, a host those they receive at; viewers and the public see
+    approved, held and cancelled sessions only (the API documentation says the same).
+    """
+    import sqlalchemy as sa
+
+    from appeals.schedules.models import Host, ReceptionSession, session_hosts
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return query.where(ReceptionSession.status == "approved")
+    if user.role in ("admin", "coordinator"):
+        return query
+    if user.role == "clerk":
+        return query.where(sa.or_(
+            ReceptionSession.status != "draft", ReceptionSession.office_id.in_(user.office_ids or {-1})))
+    if user.role == "host":
+        own = sa.select(session_hosts.c.session_id).join(Host, Host.id == session_hosts.c.host_id).where(
+            Host.user_id == user.id)
+        return query.where(sa.or_(ReceptionSession.status != "draft", ReceptionSession.id.in_(own)))
+    if user.role == "viewer":
+        return query.where(ReceptionSession.status != "draft")
+    return query.where(sa.false())
+
+
 def scope_appeals(query, user):
     """Narrow a select() of Appeal to what `user` may see."""
     import sqlalchemy as sa
@@ -173,3 +200,4 @@ def scope_appeals(query, user):
     if user.role == "host":
         return query.where(Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)))
     return query.where(False)
+

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from appeals.core import audit
 from appeals.auth.models import User
-from appeals.auth.permissions import can
+from appeals.auth.permissions import can, scope_sessions
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.reference.models import Office
@@ -459,24 +459,8 @@ def cancel_session(session, reason, actor):
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _visibility(query, user):
-    """Drafts are internal: a clerk sees those of their offices, a host their own."""
-    if user is None:
-        return query.where(ReceptionSession.status == "approved")
-    if user.role in ("admin", "coordinator", "viewer"):
-        return query
-    if user.role == "clerk":
-        return query.where(sa.or_(
-            ReceptionSession.status != "draft", ReceptionSession.office_id.in_(user.office_ids or {-1})))
-    if user.role == "host":
-        own = sa.select(session_hosts.c.session_id).join(Host, Host.id == session_hosts.c.host_id).where(
-            Host.user_id == user.id)
-        return query.where(sa.or_(ReceptionSession.status != "draft", ReceptionSession.id.in_(own)))
-    return query.where(sa.false())
-
-
 def session_visible(session, user):
-    query = _visibility(sa.select(ReceptionSession.id).where(ReceptionSession.id == session.id), user)
+    query = scope_sessions(sa.select(ReceptionSession.id).where(ReceptionSession.id == session.id), user)
     return db.session.scalar(query) is not None
 
 
@@ -496,7 +480,7 @@ def sessions_query(filters, user):
         query = query.where(ReceptionSession.date <= filters.date_to)
     if filters.statuses:
         query = query.where(ReceptionSession.status.in_(filters.statuses))
-    query = _visibility(query, user)
+    query = scope_sessions(query, user)
     return query.order_by(ReceptionSession.date, ReceptionSession.start_time, ReceptionSession.office_id,
                           ReceptionSession.id)
 

@@ -25,7 +25,8 @@ def _visible_session(session_id):
 @endpoint(bp, "GET", "/sessions", summary="List reception sessions", tag="Schedules", query=schemas.SessionQuery,
           response=schemas.SessionPage, permission="schedule.view")
 def list_sessions(query):
-    """Ordered by date and time. Drafts are visible only to their office's clerks, hosts and coordinators."""
+    """Ordered by date and time. Drafts are visible only to coordinators, admins, their office's clerks
+    and their own hosts; viewers and other offices' clerks never see them."""
     filters = services.SessionFilters(office_id=query.office_id, host_id=query.host_id, date_from=query.date_from,
                                       date_to=query.date_to, statuses=list(query.status))
     result = page_of(services.sessions_query(filters, current()), query)
