@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.jobs import JobFailed, JobResult, start_job
+from appeals.core.spreadsheets import csv_row, xlsx_row
 from appeals.core.labels import APPEAL_STATUS_LABELS, APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
 from appeals.auth.models import User
 from appeals.reference.models import Category, Office, Settlement
@@ -373,40 +374,31 @@ def _export_rows(query, user):
         ]
 
 
-def _csv_safe(value):
-    # A cell starting with = + - @ is a formula to a spreadsheet: never let citizen-typed text run as one.
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not text[1:2].isdigit() else text
-
-
 def export_csv(query, user):
     """CSV lines (UTF-8 with BOM so that Excel opens Cyrillic correctly), streamed."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(_export_header())
+    writer.writerow(csv_row(_export_header()))
     yield "\ufeff" + buffer.getvalue()
     for row in _export_rows(query, user):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_csv_safe(value) for value in row])
+        writer.writerow(csv_row(row))
         yield buffer.getvalue()
 
 
 def export_xlsx(query, user):
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Appeals"))
-    header = []
-    for title in _export_header():
-        cell = WriteOnlyCell(sheet, value=title)
+    header = xlsx_row(sheet, _export_header())
+    for cell in header:
         cell.font = Font(bold=True)
-        header.append(cell)
     sheet.append(header)
     for row in _export_rows(query, user):
-        sheet.append([_csv_safe(value) for value in row])
+        sheet.append(xlsx_row(sheet, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
