@@ -1,22 +1,12 @@
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from appeals.auth import services
 from appeals.auth.forms import LoginForm, PasswordForm
+from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target):
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,7 +33,7 @@ def login():
                     session["locale"] = locale
                 login_user(user)
                 session.permanent = True
-                return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+                return redirect(safe_redirect_target(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form, error=error), status
 
 
@@ -64,7 +54,7 @@ def set_language(code):
         session["locale"] = code
         if current_user.is_authenticated:
             services.set_locale(current_user, code)
-    return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for("home.index"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

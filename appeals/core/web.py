@@ -1,4 +1,7 @@
-"""What every page shares: security headers, template helpers and the language switcher."""
+"""What every page shares: security headers, template helpers, the language switcher and safe redirects."""
+from typing import Optional
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -88,3 +91,23 @@ def _url_with(**changes):
         else:
             args[key] = value
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def safe_redirect_target(target: Optional[str], default: Optional[str] = None) -> Optional[str]:
+    """`target` (a next=, back= or the Referer) if it points into this site, else `default`.
+
+    Every redirect whose target comes from the request goes through here: a relative path
+    ("/appeals?page=2"), or an absolute URL on this very host, which is returned as its path. Anything
+    else, "//evil.example", "/\\evil.example", "https://evil.example", "javascript:" or a
+    control character, gives `default`.
+    """
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target) or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return default
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//"):
+        return default
+    return urlunsplit(("", "", path, parts.query, parts.fragment))

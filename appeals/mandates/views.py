@@ -18,6 +18,7 @@ from appeals.core.pagination import paginate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_TYPES, Appeal
 from appeals.core.timeutil import last_full_days, local_today
+from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("mandates", __name__)
 
@@ -215,13 +216,6 @@ def _candidate_filters(args):
     return filters
 
 
-def _safe_back(value, default):
-    """Only a path on this site: the field travels through the browser and must not redirect elsewhere."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
-
-
 def _selected_ids(form):
     ids = []
     for value in form.getlist("appeal_id"):
@@ -247,7 +241,7 @@ def _flag_flow(directive, mandate=None):
     ids = _selected_ids(request.form)
     default = (url_for("mandates.merge", mandate_id=mandate.id) if mandate
                else url_for("mandates.candidates", directive_id=directive.id))
-    back = _safe_back(request.form.get("back"), default)
+    back = safe_redirect_target(request.form.get("back"), default)
     if not ids:
         flash(_("Select at least one appeal."), "error")
         return redirect(back)

@@ -16,6 +16,7 @@ from appeals.register.models import Appeal
 from appeals.reports import documents, services
 from appeals.schedules.models import Host
 from appeals.core.timeutil import local_today
+from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("reports", __name__)
 
@@ -32,8 +33,8 @@ def _pdf_response(data, name):
 
 def _bad_request(exc):
     flash(exc.message, "error")
-    return redirect(request.referrer or url_for("reports.dashboard") if can(current_user, "stats.view")
-                    else url_for("home.index"))
+    default = url_for("reports.dashboard") if can(current_user, "stats.view") else url_for("home.index")
+    return redirect(safe_redirect_target(request.referrer, default))
 
 
 def reports_folder():

@@ -19,6 +19,7 @@ from appeals.schedules.feed import build_feed
 from appeals.schedules.forms import ActionForm, CancelForm, GenerateForm, HeldForm, HostForm, SessionForm
 from appeals.schedules.models import Host, ReceptionSession
 from appeals.core.timeutil import local_today
+from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("schedules", __name__)
 
@@ -254,9 +255,7 @@ def edit_session(session_id):
 @permission_required("schedule.approve")
 def approve():
     form = ActionForm()
-    back = request.form.get("next") or url_for("schedules.calendar")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("schedules.calendar")
+    back = safe_redirect_target(request.form.get("next"), url_for("schedules.calendar"))
     if not form.validate_on_submit():
         abort(400)
     try:
