@@ -32,7 +32,11 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'qabyldau.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # A failed statement's message carries its bound values (IINs, phones, letters) into logs and
+    # tracebacks: they are hidden. DATABASE_LOG_PARAMETERS=1 shows them while debugging, never in production.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "hide_parameters": not (_env_bool("DATABASE_LOG_PARAMETERS") and ENV_NAME != "production"),
+    }
     # A pooled connection idle for longer than this is pinged before use (appeals/database.py).
     DATABASE_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", 1.0))
     INSTANCE_PATH = str(INSTANCE_DIR)

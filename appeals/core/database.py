@@ -1,5 +1,6 @@
 """Engine behaviour per backend and the write-transaction helper every service uses."""
 import os
+import re
 import time
 import weakref
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ def configure_engine(engine, ping_after_idle_seconds=1.0):
     _forget_pool_in_forked_children(engine)
     if engine.dialect.name != "sqlite":
         _ping_idle_connections(engine, ping_after_idle_seconds)
+        _strip_row_details(engine)
         return
 
     @event.listens_for(engine, "connect")
@@ -52,6 +54,22 @@ def _forget_pool_in_forked_children(engine):
             forked_engine.dispose(close=False)
 
     os.register_at_fork(after_in_child=after_fork_in_child)
+
+
+# PostgreSQL's DETAIL line quotes the data: "Failing row contains (..., 900101300304, ...)",
+# "Key (iin)=(900101300304) already exists". hide_parameters does not cover it.
+_DETAIL_LINE = re.compile(r"\n(?:DETAIL|CONTEXT):[^\n]*")
+
+
+def _strip_row_details(engine):
+    """A database error's text (logged with its traceback) keeps the server's message but not the
+    DETAIL/CONTEXT lines quoting a row's values: IINs and phones stay out of the logs."""
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(context):
+        for error in (context.original_exception, context.sqlalchemy_exception):
+            if error is not None and len(error.args) == 1 and isinstance(error.args[0], str):
+                error.args = (_DETAIL_LINE.sub("", error.args[0]),)
 
 
 def _ping_idle_connections(engine, idle_seconds):
