@@ -24,7 +24,9 @@ migrate: install
 demo: migrate
 	$(FLASK) seed-demo --if-empty
 
+# The web server and a queue worker together; Ctrl-C stops both.
 run: demo
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install

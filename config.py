@@ -73,6 +73,27 @@ class Config:
     API_MAX_PAGE_SIZE = 200
     REPORT_BACKGROUND_ROWS = int(os.environ.get("REPORT_BACKGROUND_ROWS", 3000))
     REPORT_WORKERS = int(os.environ.get("REPORT_WORKERS", os.cpu_count() or 2))
+    # A journal of more rows is refused with a message (10,000 rows: 36 s, 365 MB; bench/RESULTS.md).
+    JOURNAL_MAX_ROWS = int(os.environ.get("JOURNAL_MAX_ROWS", 20000))
+
+    # The queue (appeals/core/queue.py): unset = a SQLite file in the instance folder; redis://host:6379/0.
+    QUEUE_URL = os.environ.get("QUEUE_URL") or None
+    QUEUE_NAME = os.environ.get("QUEUE_NAME", "qabyldau")
+    WORKER_THREADS = int(os.environ.get("WORKER_THREADS", 2))
+    # How often a worker sweeps leases and runs the duties that are due.
+    WORKER_TICK_SECONDS = float(os.environ.get("WORKER_TICK_SECONDS", 15))
+    JOB_MAX_RUNNING_PER_USER = int(os.environ.get("JOB_MAX_RUNNING_PER_USER", 2))
+    JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", 5))
+    JOB_LEASE_SECONDS = float(os.environ.get("JOB_LEASE_SECONDS", 60))
+    JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", 2))
+    JOB_RESULT_HOURS = float(os.environ.get("JOB_RESULT_HOURS", 24))
+    # Where finished jobs' files live: "database", or a folder every app server shares.
+    RESULT_STORE = os.environ.get("RESULT_STORE", "database")
+
+    # Notifications (appeals/core/outbox.py): smtp://user:pass@host:587 (STARTTLS) or smtps://host:465.
+    MAIL_URL = os.environ.get("MAIL_URL") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "qabyldau@localhost")
+    SMS_URL = os.environ.get("SMS_URL") or None
 
 
 class TestConfig(Config):
@@ -82,6 +103,8 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     SESSION_COOKIE_SECURE = False
     PASSWORD_MIN_LENGTH = 10
+    # Tasks run at once, in the caller's process; the worker tests start real workers instead.
+    QUEUE_IMMEDIATE = True
 
 
 def resolve_secret_key(config):

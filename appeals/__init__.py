@@ -66,6 +66,9 @@ def _init_extensions(app):
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     login_manager.init_app(app)
+    from appeals.core.queue import init_queue
+
+    init_queue(app)
     from appeals.auth import services as auth_services
 
     auth_services.init_login_manager(login_manager)
@@ -97,8 +100,10 @@ def _register_cli(app):
     from appeals.auth import cli as auth_cli
     from appeals.demo import seed_demo_command
     from appeals.register import cli as register_cli
+    from appeals import worker
 
-    for command in [*auth_cli.commands, *api_cli.commands, *register_cli.commands, seed_demo_command]:
+    for command in [*auth_cli.commands, *api_cli.commands, *register_cli.commands, *worker.commands,
+                    seed_demo_command]:
         app.cli.add_command(_in_cli_language(app, command))
 
 

@@ -3,7 +3,7 @@ from appeals.api.models import ApiRateWindow  # noqa: F401
 from appeals.core.idempotency import IdempotencyKey  # noqa: F401
 from appeals.core.audit import AuditRecord  # noqa: F401
 from appeals.auth.models import ApiToken, LoginThrottle, User  # noqa: F401
-from appeals.core.jobs import Job  # noqa: F401
+from appeals.core.jobs import Job, JobResultData  # noqa: F401
 from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote  # noqa: F401
 from appeals.core.numbering import NumberSequence  # noqa: F401
 from appeals.reference.models import Category, District, Office, Region, Settlement  # noqa: F401

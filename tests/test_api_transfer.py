@@ -28,7 +28,7 @@ def full_database(app_ctx, reference, users):
     from appeals.api.models import ApiRateWindow
     from appeals.core.idempotency import IdempotencyKey
     from appeals.auth.models import LoginThrottle
-    from appeals.core.jobs import Job
+    from appeals.core.jobs import Job, JobResultData
     from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote
     from appeals.core.numbering import NumberSequence
     from appeals.register.models import Appeal, AppealExtension
@@ -90,8 +90,10 @@ def full_database(app_ctx, reference, users):
                        created_at=dt.datetime(2026, 3, 2, 10, 21)),
         ApiRateWindow(token_id=token.id, window_start=dt.datetime(2026, 3, 2, 10, 21), count=3),
         Job(kind="journal_pdf", user_id=users.clerk.id, params={"office": "KRD", "nested": {"b": 1, "a": [1, 2]}},
-            status="done", progress=10, total=10),
+            status="done", progress=10, total=10, result_path="db", result_name="journal.pdf"),
     ])
+    session.flush()
+    session.add(JobResultData(job_id=session.scalar(sa.select(Job.id)), data=b"%PDF-1.7\x00\xff binary"))
     audit.record("appeal_created", first, changes={"summary": [None, first.summary]}, user=users.clerk)
     session.commit()
     return users

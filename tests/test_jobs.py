@@ -1,7 +1,7 @@
 """The one runner of background jobs: progress others can see, an outcome always recorded, nothing half-written."""
-import functools
 import logging
 import threading
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -35,27 +35,48 @@ def _count(db, model):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
+# Test kinds: each test puts the work it wants into BEHAVIOUR; the registered work calls it.
+BEHAVIOUR = {}
+
+
+@jobs.job_kind("test_job", redo_safe=True, error_params={"phase": "rejected"})
+def _test_work(job):
+    return BEHAVIOUR["work"](job)
+
+
+@jobs.job_kind("test_once", redo_safe=False)
+def _test_once(job):
+    return BEHAVIOUR["work"](job)
+
+
+def _start(user, params, work, **kwargs):
+    BEHAVIOUR["work"] = work
+    return start_job(kwargs.pop("kind", "test_job"), user, params, **kwargs)
+
+
 def test_background_job_reports_progress_and_records_its_result(db, users):
     seen = {}
 
     def work(job):
         seen["thread"] = threading.current_thread()
         seen["user"] = db.session.get(User, job.user_id).username
-        seen["running"] = _seen_elsewhere(db, job.id)["status"]
+        seen["running"] = dict(_seen_elsewhere(db, job.id))
         job.progress(3, 10, phase="half-way")
         seen["progress"] = dict(_seen_elsewhere(db, job.id))
-        return JobResult(path="/tmp/report.pdf", name="report.pdf", params={"pages": 7})
+        return JobResult(data=b"%PDF-1.7 report", name="report.pdf", params={"pages": 7})
 
-    job = start_job("test_job", users.clerk, {"lang": "en"}, work, wait=True)
+    job = _start(users.clerk, {"lang": "en"}, work)
 
-    assert seen["thread"] is not threading.current_thread() and seen["thread"].daemon
-    assert seen["user"] == "clerk" and seen["running"] == "running"
+    assert seen["user"] == "clerk" and seen["running"]["status"] == "running"
+    # The worker holds a lease on the job while it works.
+    assert seen["running"]["attempts"] == 1 and seen["running"]["heartbeat_at"] is not None
     # Progress was committed while the work was still going.
     assert (seen["progress"]["progress"], seen["progress"]["total"]) == (3, 10)
     assert seen["progress"]["params"] == {"lang": "en", "phase": "half-way"}
     assert (job.status, job.kind, job.user_id) == ("done", "test_job", users.clerk.id)
     assert (job.progress, job.total) == (10, 10)
-    assert (job.result_path, job.result_name, job.error) == ("/tmp/report.pdf", "report.pdf", "")
+    assert (job.result_path, job.result_name, job.error) == ("db", "report.pdf", "")
+    assert jobs.result_bytes(job) == b"%PDF-1.7 report"
     assert job.params == {"lang": "en", "phase": "half-way", "pages": 7}
     assert job.finished_at is not None
 
@@ -66,14 +87,14 @@ def test_inline_job_runs_in_the_callers_thread_and_is_finished_on_return(db, use
     def work(job):
         threads.append(threading.current_thread())
 
-    job = start_job("test_job", users.clerk, {}, work, total=4, inline=True)
+    job = _start(users.clerk, {}, work, total=4, inline=True)
 
     assert threads == [threading.current_thread()]
     # A job that never reported its size still ends with a full bar.
     assert (job.status, job.progress, job.total, job.result_path) == ("done", 4, 4, "")
 
 
-@pytest.mark.parametrize("mode", [{"inline": True}, {"wait": True}], ids=["inline", "background"])
+@pytest.mark.parametrize("mode", [{"inline": True}, {}], ids=["inline", "queued"])
 def test_unexpected_failure_is_logged_rolled_back_and_marked_failed(app, db, users, caplog, mode):
     categories_before = _count(db, Category)
 
@@ -84,7 +105,7 @@ def test_unexpected_failure_is_logged_rolled_back_and_marked_failed(app, db, use
         raise RuntimeError("password=hunter2 in table secret_things")
 
     with caplog.at_level(logging.ERROR, logger=app.logger.name):
-        job = start_job("test_job", users.clerk, {"file": "a.csv"}, work, error_params={"phase": "rejected"}, **mode)
+        job = _start(users.clerk, {"file": "a.csv"}, work, **mode)
 
     assert job.status == "failed" and job.finished_at is not None
     # The user reads a message meant for them, never the exception's own text.
@@ -102,7 +123,7 @@ def test_job_failed_shows_its_message_and_params_without_a_traceback(app, db, us
         raise JobFailed("Row 3: the IIN is not valid.", errors=[[3, "iin", "bad"]], error_count=1)
 
     with caplog.at_level(logging.ERROR, logger=app.logger.name):
-        job = start_job("test_job", users.clerk, {"file": "a.csv"}, work, wait=True)
+        job = _start(users.clerk, {"file": "a.csv"}, work)
 
     assert (job.status, job.error) == ("failed", "Row 3: the IIN is not valid.")
     assert job.params == {"file": "a.csv", "errors": [[3, "iin", "bad"]], "error_count": 1}
@@ -115,10 +136,10 @@ def test_background_failure_message_is_in_the_language_of_whoever_started_it(db,
 
     with force_locale("ru"):
         expected = str(jobs.UNEXPECTED_ERROR)
-        job = start_job("test_job", users.clerk, {}, work, wait=True)
+        job = _start(users.clerk, {}, work)
 
     assert expected != "An unexpected error occurred. It has been logged; please try again."
-    assert job.error == expected
+    assert job.locale == "ru" and job.error == expected
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL,
@@ -135,11 +156,114 @@ def test_progress_is_committed_while_the_works_transaction_is_open(db, users):
             seen.update(_seen_elsewhere(db, job.id))
             raise RuntimeError("after the progress, before the commit")
 
-    job = start_job("test_job", users.clerk, {}, work, wait=True)
+    job = _start(users.clerk, {}, work)
 
     assert (seen["progress"], seen["total"]) == (5, 9)
     assert job.status == "failed" and (job.progress, job.total) == (5, 9)
     assert _count(db, Category) == categories_before
+
+
+# --- Caps, leases and the sweeper ----------------------------------------------------------------
+
+
+def _running(db, user, count):
+    """Jobs another worker is running for `user` (fresh heartbeats)."""
+    now = jobs.utcnow()
+    rows = [Job(kind="test_job", user_id=user.id, params={}, status="running", attempts=1, heartbeat_at=now,
+                started_at=now) for _ in range(count)]
+    with write_transaction():
+        db.session.add_all(rows)
+    return rows
+
+
+def test_a_user_runs_at_most_two_jobs_and_the_others_wait_in_order(db, users):
+    ran = []
+    busy = _running(db, users.clerk, 2)
+
+    first = _start(users.clerk, {}, lambda job: ran.append(job.id))
+    second = _start(users.clerk, {}, lambda job: ran.append(job.id))
+    others = _start(users.coordinator, {}, lambda job: ran.append(job.id))
+
+    assert ran == [others.id], "another user's job does not wait for the clerk's"
+    assert (first.status, second.status) == ("queued", "queued")
+    assert (jobs.queue_position(first), jobs.queue_position(second), jobs.queue_position(others)) == (1, 2, 0)
+
+    # One of the running jobs ends: exactly one slot opens, and the oldest waiting job takes it; the
+    # next one starts only when that one has finished.
+    with write_transaction():
+        db.session.get(Job, busy[0].id).status = "done"
+    BEHAVIOUR["work"] = lambda job: ran.append((job.id, _seen_elsewhere(db, second.id)["status"]))
+    assert jobs.sweep_jobs()["dispatched"] == 1
+    db.session.expire_all()
+    assert ran == [others.id, (first.id, "queued"), (second.id, "running")]
+    assert (db.session.get(Job, first.id).status, db.session.get(Job, second.id).status) == ("done", "done")
+
+
+def test_the_job_page_shows_a_waiting_job_and_its_place_in_line(client, db, users, login):
+    _running(db, users.clerk, 2)
+    _start(users.clerk, {}, lambda job: None)
+    job = _start(users.clerk, {}, lambda job: None)
+    login(users.clerk)
+
+    page = client.get(f"/reports/jobs/{job.id}?lang=en")
+    status = client.get(f"/reports/jobs/{job.id}?format=json").get_json()
+
+    assert "number 2 in line" in page.get_data(as_text=True)
+    assert (status["status"], status["position"]) == ("queued", 2)
+
+
+@pytest.mark.parametrize("kind, attempts, outcome", [
+    ("test_job", 1, "queued"),      # safe to redo, attempts left: queued again and run
+    ("test_job", 2, "failed"),      # no attempts left
+    ("test_once", 1, "failed"),     # not safe to redo
+])
+def test_a_job_whose_worker_stopped_beating_is_redone_or_failed(app, db, users, kind, attempts, outcome):
+    ran = []
+    BEHAVIOUR["work"] = lambda job: ran.append(job.attempt)
+    stale = jobs.utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 1)
+    with force_locale("ru"):
+        expected_error = str(jobs.INTERRUPTED)
+    with write_transaction():
+        job = Job(kind=kind, user_id=users.clerk.id, params={}, locale="ru", status="running", attempts=attempts,
+                  heartbeat_at=stale, started_at=stale)
+        alive = Job(kind=kind, user_id=users.clerk.id, params={}, status="running", attempts=1,
+                    heartbeat_at=jobs.utcnow(), started_at=stale)
+        db.session.add_all([job, alive])
+
+    swept = jobs.sweep_jobs()
+
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert db.session.get(Job, alive.id).status == "running", "a job with a fresh heartbeat is left alone"
+    if outcome == "queued":
+        assert swept["requeued"] == 1 and ran == [attempts + 1]
+        assert job.status == "done" and job.attempts == attempts + 1
+    else:
+        assert swept["failed"] == 1 and ran == []
+        assert (job.status, job.error) == ("failed", expected_error) and job.finished_at is not None
+
+
+def test_results_in_a_shared_folder_and_their_cleanup_after_a_day(app, db, users, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "RESULT_STORE", str(tmp_path / "shared"))
+    job = _start(users.clerk, {}, lambda job: JobResult(data=b"%PDF folder", name="a.pdf"))
+    kept = _start(users.clerk, {}, lambda job: JobResult(data=b"%PDF kept", name="b.pdf"))
+    monkeypatch.setitem(app.config, "RESULT_STORE", "database")
+    in_db = _start(users.clerk, {}, lambda job: JobResult(data=b"%PDF db", name="c.pdf"))
+
+    assert (tmp_path / "shared" / job.result_path).read_bytes() == b"%PDF folder"
+    monkeypatch.setitem(app.config, "RESULT_STORE", str(tmp_path / "shared"))
+    assert jobs.result_bytes(job) == b"%PDF folder" and jobs.result_bytes(in_db) == b"%PDF db"
+
+    with write_transaction():
+        for old in (job, in_db):
+            db.session.get(Job, old.id).finished_at = jobs.utcnow() - timedelta(hours=25)
+    assert jobs.purge_results() == 2
+    db.session.expire_all()
+    assert jobs.result_bytes(db.session.get(Job, job.id)) is None
+    assert jobs.result_bytes(db.session.get(Job, in_db.id)) is None
+    assert not (tmp_path / "shared" / f"job-{job.id}.bin").exists()
+    assert jobs.result_bytes(db.session.get(Job, kept.id)) == b"%PDF kept"
+    assert _count(db, jobs.JobResultData) == 0
 
 
 # --- The register import, run by the shared runner ---------------------------------------------
@@ -174,8 +298,6 @@ def test_import_failing_half_way_leaves_nothing_and_is_marked_failed(app, db, re
         return inserted[-1]
 
     monkeypatch.setattr(services, "_insert_appeal", insert_then_break)
-    # The background run, waited for: the outcome is then known without polling.
-    monkeypatch.setattr(transfer, "start_job", functools.partial(start_job, wait=True))
     monkeypatch.setitem(app.config, "IMPORT_INLINE_ROWS", inline_rows)
 
     job = transfer.start_import(reference.kordai, "door.csv", _rows(5), users.clerk)
@@ -190,3 +312,22 @@ def test_import_failing_half_way_leaves_nothing_and_is_marked_failed(app, db, re
     monkeypatch.setattr(services, "_insert_appeal", insert)
     job = transfer.start_import(reference.kordai, "door.csv", _rows(1), users.clerk)
     assert job.status == "done" and job.params["first"] == "KRD-2024-00001"
+
+
+def test_a_journal_over_the_row_cap_is_refused_with_a_message_and_starts_no_job(app, client, db, reference, users,
+                                                                               login, monkeypatch):
+    from tests.fixtures_reports import make_appeals
+
+    make_appeals(reference, 6)
+    monkeypatch.setitem(app.config, "JOURNAL_MAX_ROWS", 5)
+    monkeypatch.setitem(app.config, "REPORT_BACKGROUND_ROWS", 2)
+    login(users.coordinator)
+
+    response = client.get("/reports/journal.pdf?lang=en", follow_redirects=True)
+
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "The journal would have 6 rows; at most 5 can be printed at once." in response.get_data(as_text=True)
+    assert _count(db, Job) == 0
+    monkeypatch.setitem(app.config, "JOURNAL_MAX_ROWS", 6)
+    assert client.get("/reports/journal.pdf?lang=en").status_code == 302
+    assert _count(db, Job) == 1

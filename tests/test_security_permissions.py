@@ -199,17 +199,17 @@ def samples(app_ctx, reference, users, tmp_path):
 
 
 def _viewer_job(viewer, tmp_path):
-    """A finished background journal of the viewer's, with its PDF on disk."""
+    """A finished background journal of the viewer's, with its PDF in the result store."""
     from appeals.core.database import write_transaction
     from appeals.core.extensions import db
-    from appeals.core.jobs import Job
+    from appeals.core.jobs import Job, JobResultData
 
-    result = tmp_path / "journal.pdf"
-    result.write_bytes(b"%PDF-1.4\n%%EOF\n")
     with write_transaction():
         job = Job(kind="journal_pdf", user_id=viewer.id, status="done", progress=1, total=1,
-                  result_path=str(result), result_name="journal.pdf", params={})
+                  result_path="db", result_name="journal.pdf", params={})
         db.session.add(job)
+        db.session.flush()
+        db.session.add(JobResultData(job_id=job.id, data=b"%PDF-1.4\n%%EOF\n"))
     return job
 
 

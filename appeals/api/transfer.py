@@ -12,6 +12,7 @@ how a backup is verified. Restore goes into an empty, migrated database in one t
 
 Credentials (password hashes, API-token hashes, calendar-feed secrets) are left out unless asked.
 """
+import base64
 import datetime as dt
 import gzip
 import io
@@ -46,6 +47,9 @@ def _dump(value):
 def _encode(value):
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
+    if isinstance(value, bytes):
+        # Binary columns (a finished job's PDF) travel as base64 text.
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
@@ -137,6 +141,8 @@ def _decoder(column):
         return dt.time.fromisoformat
     if isinstance(kind, sa.JSON):
         return None
+    if isinstance(kind, sa.LargeBinary):
+        return lambda value: base64.b64decode(_expect(str)(value), validate=True)
     if isinstance(kind, sa.Boolean):
         return _expect(bool)
     if isinstance(kind, sa.Integer):

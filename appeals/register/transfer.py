@@ -6,7 +6,6 @@ transaction, so a bad file leaves the register exactly as it was.
 import csv
 import io
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
-from appeals.core.jobs import JobFailed, JobResult, start_job
+from appeals.core.jobs import JobFailed, JobResult, job_kind, start_job
 from appeals.core.spreadsheets import csv_row, xlsx_row
 from appeals.core.labels import APPEAL_STATUS_LABELS, APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
 from appeals.auth.models import User
@@ -268,6 +267,10 @@ def import_rows(rows, office, actor, job=None):
             imported.append(services._insert_appeal(values, actor, audit_action="imported"))
             if live_progress and index % PROGRESS_EVERY == 0:
                 job.progress(index)
+        if hasattr(job, "finish_in_transaction"):
+            # The job's outcome commits with the rows: a crash after this leaves both, before it neither.
+            db.session.flush()
+            job.finish_in_transaction(JobResult(params=_import_outcome(imported)))
     return imported
 
 
@@ -283,22 +286,32 @@ def start_import(office, filename, rows, user):
     """
     params = {"office": office.code, "filename": Path(filename).name[:200], "phase": "queued"}
     inline = len(rows) <= current_app.config.get("IMPORT_INLINE_ROWS", IMPORT_INLINE_ROWS)
-    return start_job("import_appeals", user, params, partial(_import_work, rows, office.code), total=len(rows),
-                     inline=inline, error_message=_l("The import failed unexpectedly; nothing was imported."),
-                     error_params=REJECTED)
+    # The rows travel in the job's input (JSON): a worker on another machine reads them from there.
+    data = [[number, values] for number, values in rows]
+    return start_job("import_appeals", user, params, input={"office": office.code, "rows": data},
+                     total=len(rows), inline=inline)
 
 
-def _import_work(rows, office_code, job):
+# Safe to redo: the rows and the job's "done" commit in one transaction, so an interrupted import
+# wrote nothing.
+@job_kind("import_appeals", redo_safe=True, error_message=_l("The import failed unexpectedly; nothing was imported."),
+          error_params=REJECTED, interrupted_message=_l("The import was interrupted; nothing was imported. "
+                                                        "Please upload the file again."))
+def _import_work(job):
+    rows = [(number, values) for number, values in job.input["rows"]]
     try:
-        imported = import_rows(rows, office_code, db.session.get(User, job.user_id), job=job)
+        imported = import_rows(rows, job.input["office"], db.session.get(User, job.user_id), job=job)
     except services.ImportValidationError as exc:
         raise JobFailed(exc.message, phase="rejected", error_count=len(exc.row_errors),
                         errors=[list(error) for error in exc.row_errors[:ROW_ERRORS_SHOWN]]) from exc
     except services.AppealError as exc:
         raise JobFailed(exc.message, **REJECTED) from exc
-    return JobResult(params={"phase": "done", "imported": len(imported),
-                             "first": imported[0].number if imported else "",
-                             "last": imported[-1].number if imported else ""})
+    return JobResult(params=_import_outcome(imported))
+
+
+def _import_outcome(imported):
+    return {"phase": "done", "imported": len(imported), "first": imported[0].number if imported else "",
+            "last": imported[-1].number if imported else ""}
 
 
 def import_template_xlsx():

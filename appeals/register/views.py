@@ -24,7 +24,7 @@ from appeals.core import submission
 from appeals.core.audit import AuditRecord
 from appeals.auth.permissions import can, permission_required, require
 from appeals.core.extensions import db
-from appeals.core.jobs import Job
+from appeals.core.jobs import Job, queue_position
 from appeals.core.pagination import paginate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register import services, transfer
@@ -450,7 +450,7 @@ def import_appeals():
         job = db.session.get(Job, job_id)
         if job is None or job.kind != "import_appeals" or (job.user_id != current_user.id and current_user.role != "coordinator"):
             abort(404)
-        return render_template("register/import_job.html", job=job)
+        return render_template("register/import_job.html", job=job, position=queue_position(job))
 
     form = ImportForm()
     form.office_id.choices = [SelectChoice(str(o.id), f"{o.code} — {o.name}") for o in _creatable_offices()]

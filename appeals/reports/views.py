@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
 from appeals.core.extensions import db
-from appeals.core.jobs import Job, JobResult, start_job
+from appeals.core.jobs import Job, JobResult, job_kind, queue_position, result_bytes, start_job
 from appeals.reference.models import Office
 from appeals.register.models import Appeal
 from appeals.reports import documents, services
@@ -58,6 +58,11 @@ def journal_pdf():
     filters = parse_list_filters(request.args)
     lang = _lang()
     count = services.count_journal(filters, current_user)
+    limit = current_app.config.get("JOURNAL_MAX_ROWS", 20000)
+    if count > limit:
+        return _bad_request(services.ReportError(
+            _("The journal would have %(count)s rows; at most %(limit)s can be printed at once. Narrow the filters "
+              "(period, office, district).", count=count, limit=limit), "rows"))
     if count > current_app.config.get("REPORT_BACKGROUND_ROWS", 3000):
         job = _start_job("journal_pdf", {"args": request.args.to_dict(), "lang": lang, "rows": count})
         return redirect(url_for("reports.job_status", job_id=job.id))
@@ -84,19 +89,20 @@ def _render_job(kind, params, user, progress):
     raise ValueError(f"unknown report job {kind!r}")
 
 
+@job_kind("journal_pdf", redo_safe=True)
+@job_kind("mandates_pdf", redo_safe=True)
 def _render_work(job):
-    """A report job's work: build and render the document, reporting progress on the Job row."""
+    """A report job's work: build and render the document, reporting progress on the Job row.
+
+    Safe to redo: it only reads, and its file is stored once it is whole."""
     user = db.session.get(User, job.user_id)
     with current_app.test_request_context():
         data, stem = _render_job(job.kind, job.params, user, job.progress)
-    path = reports_folder() / f"job-{job.id}.pdf"
-    path.write_bytes(data)
-    return JobResult(path=str(path), name=f"{stem}-{local_today():%Y%m%d}.pdf")
+    return JobResult(data=data, name=f"{stem}-{local_today():%Y%m%d}.pdf")
 
 
 def _start_job(kind, params):
-    wait = bool(current_app.config.get("TESTING") and current_app.config.get("REPORT_JOBS_SYNC"))
-    return start_job(kind, current_user, params, _render_work, wait=wait)
+    return start_job(kind, current_user, params)
 
 
 def _own_job(job_id):
@@ -112,20 +118,21 @@ def job_status(job_id):
     job = _own_job(job_id)
     if request.args.get("format") == "json":
         return jsonify({
-            "status": job.status, "progress": job.progress, "total": job.total,
+            "status": job.status, "progress": job.progress, "total": job.total, "position": queue_position(job),
             "download": url_for("reports.job_download", job_id=job.id) if job.status == "done" else None,
             "error": job.error if job.status == "failed" else None,
         })
-    return render_template("reports/job.html", job=job)
+    return render_template("reports/job.html", job=job, position=queue_position(job))
 
 
 @bp.route("/reports/jobs/<int:job_id>/download")
 @login_required
 def job_download(job_id):
     job = _own_job(job_id)
-    if job.status != "done" or not job.result_path or not Path(job.result_path).is_file():
+    data = result_bytes(job)
+    if data is None:
         abort(404)
-    response = send_file(job.result_path, mimetype="application/pdf", download_name=job.result_name or "report.pdf")
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=job.result_name or "report.pdf")
     response.headers["Cache-Control"] = "no-store"
     return response
 

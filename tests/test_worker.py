@@ -1,0 +1,176 @@
+"""Real worker processes (`flask --app wsgi worker`) killed with SIGKILL mid-job, on both queue storages.
+
+The test process queues jobs into the same storage the worker reads (the embedded SQLite file, or
+Redis), on the test database (SQLite or PostgreSQL), and reads the outcome from the jobs table.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+
+from appeals.core import jobs, queue
+from appeals.core.jobs import Job
+from appeals.register import transfer
+from appeals.register.models import Appeal
+from tests.fixtures_reports import make_appeals
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+HEADER = "received_at;channel;applicant_name;iin;phone;settlement;appeal_type;category;summary"
+
+
+def _redis_up():
+    try:
+        import redis
+
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception:  # noqa: BLE001 - any failure: no Redis here
+        return False
+
+
+@pytest.fixture(params=["sqlite-queue", "redis-queue"])
+def real_queue(request, app, tmp_path):
+    """Point the app's queue at a real storage of its own (and give the workers the same settings)."""
+    if request.param == "redis-queue":
+        if not _redis_up():
+            if os.environ.get("CI"):
+                pytest.fail(f"Redis is not reachable at {REDIS_URL} (.ci/run starts it)")
+            pytest.skip("Redis is not running")
+        url = REDIS_URL
+    else:
+        url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    saved = {key: app.config.get(key) for key in ("QUEUE_URL", "QUEUE_NAME", "QUEUE_IMMEDIATE")}
+    app.config.update(QUEUE_URL=url, QUEUE_NAME=name, QUEUE_IMMEDIATE=False)
+    queue.init_queue(app)
+    yield {"QUEUE_URL": url, "QUEUE_NAME": name}
+    queue.huey.flush()
+    app.config.update(saved)
+    queue.init_queue(app)
+
+
+class Worker:
+    """A `flask --app wsgi worker` process in a session of its own (killed with its render children)."""
+
+    def __init__(self, app, settings, tmp_path, **extra):
+        self.env = {
+            **os.environ, **settings,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "QABYLDAU_INSTANCE": str(tmp_path / f"worker-instance-{uuid.uuid4().hex[:6]}"),
+            "SECRET_KEY": "worker-test-secret-key-0123456789abcdef",
+            "JOB_HEARTBEAT_SECONDS": "0.5", "JOB_LEASE_SECONDS": "3", "WORKER_TICK_SECONDS": "0.5",
+            "REPORT_WORKERS": "1",
+            **{key: str(value) for key, value in extra.items()},
+        }
+        self.log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--threads", "2"], cwd=ROOT, env=self.env,
+            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def kill(self):
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self):
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def _job(db, job_id):
+    db.session.rollback()
+    db.session.expire_all()
+    return db.session.get(Job, job_id)
+
+
+def _wait(db, job_id, condition, worker, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = _job(db, job_id)
+        if condition(job):
+            return job
+        assert worker.process.poll() is None, f"the worker exited:\n{worker.output()}"
+        time.sleep(0.2)
+    raise AssertionError(f"timed out; job {job.status} {job.progress}/{job.total} {job.params}\n{worker.output()}")
+
+
+def _count_appeals(db):
+    db.session.rollback()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Appeal))
+
+
+# One queue storage is enough for the long journal; the import runs on both.
+@pytest.mark.parametrize("real_queue", ["sqlite-queue"], indirect=True)
+def test_journal_of_10000_rows_killed_mid_way_ends_failed_after_a_restart(app, db, reference, users, real_queue,
+                                                                          tmp_path):
+    make_appeals(reference, 10000)
+    first = Worker(app, real_queue, tmp_path).start()
+    try:
+        with force_locale("ru"):
+            job = jobs.start_job("journal_pdf", users.coordinator, {"args": {}, "lang": "ru", "rows": 10000})
+            interrupted = str(jobs.INTERRUPTED)
+        running = _wait(db, job.id, lambda j: j.status == "running" and j.progress > 0, first, timeout=240)
+        assert running.total == 10000 or running.total > running.progress
+        first.kill()
+    finally:
+        first.stop()
+    assert _job(db, job.id).status == "running", "nobody has noticed yet"
+
+    # The next worker allows one attempt: the lease runs out and the job ends failed, in Russian.
+    second = Worker(app, real_queue, tmp_path, JOB_MAX_ATTEMPTS=1).start()
+    try:
+        failed = _wait(db, job.id, lambda j: j.status != "running", second, timeout=60)
+    finally:
+        second.stop()
+    assert (failed.status, failed.error) == ("failed", interrupted)
+    assert failed.finished_at is not None and failed.result_path == ""
+
+
+def test_import_killed_mid_way_is_redone_after_a_restart_and_writes_all_rows_once(app, db, reference, users,
+                                                                                  real_queue, tmp_path):
+    count = 4000
+    lines = [f"15.01.2024 {8 + i % 9:02d}:{i % 60:02d};letter;Applicant {i};;;Қордай;statement;roads;Summary {i}"
+             for i in range(count)]
+    rows = transfer.read_import_file("door.csv", "\n".join([HEADER, *lines]).encode())
+    app.config["IMPORT_INLINE_ROWS"] = 0
+    first = Worker(app, real_queue, tmp_path).start()
+    try:
+        job = transfer.start_import(reference.kordai, "door.csv", rows, users.clerk)
+        _wait(db, job.id, lambda j: (j.params or {}).get("phase") == "saving", first, timeout=240)
+        time.sleep(0.5)
+        first.kill()
+    finally:
+        app.config.pop("IMPORT_INLINE_ROWS")
+        first.stop()
+    after_kill = _job(db, job.id).status
+    # All or nothing, and the job's status says which.
+    assert (after_kill, _count_appeals(db)) in {("running", 0), ("done", count)}
+
+    second = Worker(app, real_queue, tmp_path).start()
+    try:
+        done = _wait(db, job.id, lambda j: j.status in ("done", "failed"), second, timeout=240)
+    finally:
+        second.stop()
+    assert done.status == "done", done.error
+    assert _count_appeals(db) == count
+    assert done.params["imported"] == count and done.params["first"] == "KRD-2024-00001"
+    numbers = db.session.scalars(sa.select(Appeal.seq).order_by(Appeal.seq)).all()
+    assert numbers == list(range(1, count + 1)), "no gap, no duplicate"
+    assert done.attempts == (2 if after_kill == "running" else 1)
