@@ -123,3 +123,84 @@ def test_tokens_are_per_user(app, client, login, users, reference, make_user, db
     other = login(second_clerk, test_client=app.test_client())
     assert other.post("/appeals/new", data=_form(reference, token, summary="Басқа")).status_code == 302
     assert len(_appeals(db)) == 2
+
+
+# --- The other forms that create something -------------------------------------------------------
+
+def _sent_twice(client, url, data):
+    """GET the form for its token, then POST the same submit twice; returns both responses."""
+    token = _token(client.get(url).get_data(as_text=True))
+    first = client.post(url, data={**data, "submission_token": token})
+    second = client.post(url, data={**data, "submission_token": token})
+    assert first.status_code == 302, first.get_data(as_text=True)[:2000]
+    assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
+    return first, second
+
+
+def test_new_user_form_creates_once(client, login, users, db):
+    from appeals.auth.models import User
+
+    login(users.admin)
+    _sent_twice(client, "/admin/users/new", {
+        "username": "new.clerk", "full_name": "Жаңа Қызметкер", "role": "clerk", "offices": ["KRD"],
+        "password": "long-enough-password", "is_active": "y", "locale": ""})
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.username == "new.clerk")) == 1
+
+
+def test_directive_form_creates_once(client, login, users, reference, db):
+    from appeals.mandates.models import Directive
+
+    login(users.coordinator)
+    _sent_twice(client, "/directives/new", {
+        "issuer": "", "number": "5-Д", "issued_on": "2025-03-01", "title": "Жол туралы", "valid_from": "2025-03-01",
+        "numbering": "directive", "number_prefix": "A", "appeal_types": ["proposal"]})
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Directive.id))) == 1
+
+
+def test_flag_confirmation_flags_once(client, login, users, db, make_appeal, make_directive):
+    from appeals.mandates.models import Mandate
+
+    appeals = [make_appeal(), make_appeal()]
+    directive = make_directive(appeal_types=["proposal"])
+    login(users.coordinator)
+    url = f"/directives/{directive.id}/candidates"
+    ids = [a.id for a in appeals]
+    review = client.post(url, data={"step": "review", "appeal_id": ids, "back": url}).get_data(as_text=True)
+    token = _token(review)
+    data = {"step": "flag", "appeal_id": ids, "back": url, "mode": "separate", "submission_token": token}
+    first, second = client.post(url, data=data), client.post(url, data=data)
+    assert first.status_code == second.status_code == 302
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Mandate.id))) == 2
+
+
+def test_reference_create_form_creates_once(client, login, users, reference, db):
+    from appeals.reference.models import Office
+
+    login(users.admin)
+    _sent_twice(client, "/admin/reference/offices/new", {
+        "code": "shu", "name_kk": "Шу филиалы", "name_ru": "Шуский филиал", "kind": "territorial",
+        "parent_id": str(reference.regional.id), "district_id": "", "address": "Төле би, 1", "is_active": "y"})
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Office.id)).where(Office.code == "SHU")) == 1
+
+
+def test_appeal_import_starts_once(client, login, users, reference, db):
+    from appeals.core.jobs import Job
+
+    login(users.clerk)
+    template = client.get("/appeals/import/template")
+    assert template.status_code == 200
+    url = "/appeals/import"
+    token = _token(client.get(url).get_data(as_text=True))
+    responses = []
+    for _ in range(2):
+        responses.append(client.post(url, data={
+            "office_id": str(reference.kordai.id), "submission_token": token,
+            "file": (__import__("io").BytesIO(template.data), "appeals.xlsx")}, content_type="multipart/form-data"))
+    assert [r.status_code for r in responses] == [302, 302]
+    assert responses[0].headers["Location"] == responses[1].headers["Location"]
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Job.id)).where(Job.kind == "import_appeals")) == 1

@@ -13,6 +13,7 @@ from appeals.auth.forms import UserForm
 from appeals.auth.models import User
 from appeals.auth.permissions import permission_required
 from appeals.core.extensions import db
+from appeals.core import submission
 from appeals.core.pagination import paginate
 from appeals.reference.models import Office
 
@@ -38,22 +39,27 @@ def new_user():
     form.offices.choices = _office_choices()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(
-                form.username.data,
-                form.password.data or "",
-                form.role.data,
-                form.offices.data,
-                full_name=form.full_name.data,
-                email=form.email.data,
-                locale=form.locale.data or None,
-                actor=current_user,
-            )
+            created = submission.create_once(current_user, lambda: _created_user(form))
         except accounts.AccountError as exc:
             getattr(form, exc.field or "username").errors.append(exc.message)
         else:
-            flash(_("User %(name)s created.", name=user.username), "success")
-            return redirect(url_for("admin.users"))
+            return submission.finish(created)
     return render_template("admin/user_form.html", form=form, user=None)
+
+
+def _created_user(form):
+    user = accounts.create_user(
+        form.username.data,
+        form.password.data or "",
+        form.role.data,
+        form.offices.data,
+        full_name=form.full_name.data,
+        email=form.email.data,
+        locale=form.locale.data or None,
+        actor=current_user,
+    )
+    return submission.Created(location=url_for("admin.users"), object_url=url_for("admin.edit_user", user_id=user.id),
+                              object_label=user.username, message=_("User %(name)s created.", name=user.username))
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

@@ -10,15 +10,12 @@ import hashlib
 import json
 import re
 
-import sqlalchemy as sa
 from flask import current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from appeals.api.problems import ApiError
-from appeals.core.database import write_transaction
-from appeals.core.extensions import db
-from appeals.core.idempotency import IdempotencyKey, add_key_in_transaction, find_key
+from appeals.core.idempotency import complete_key, release_key, reserve_key
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -44,17 +41,6 @@ def _replay(entry):
     return response
 
 
-def _reserve(user, key, request_hash):
-    """Returns None when reserved for this request, else the stored entry of an earlier request."""
-    with write_transaction():
-        existing = find_key(user.id, key)
-        if existing is not None:
-            db.session.expunge(existing)
-            return existing
-        add_key_in_transaction(user.id, key, request.method, request.path, request_hash)
-    return None
-
-
 def run_once(user, call):
     key = request.headers.get(HEADER)
     if key is None:
@@ -64,7 +50,7 @@ def run_once(user, call):
                        errors=[{"field": HEADER, "location": "header", "message": _("The value has the wrong format.")}])
     request_hash = _request_hash()
     try:
-        existing = _reserve(user, key, request_hash)
+        existing = reserve_key(user.id, key, request.method, request.path, request_hash)
     except IntegrityError:
         # Another request with the same key reserved it a moment ago.
         raise ApiError(409, _("A request with this Idempotency-Key is still being processed.")) from None
@@ -77,24 +63,10 @@ def run_once(user, call):
     try:
         response = call()
     except BaseException:
-        _release(user, key)
+        release_key(user.id, key)
         raise
     if response.status_code >= 400:
-        _release(user, key)
+        release_key(user.id, key)
         return response
-    with write_transaction():
-        db.session.execute(
-            sa.update(IdempotencyKey)
-            .where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
-            .values(response_status=response.status_code, response_body=response.get_data(as_text=True))
-        )
+    complete_key(user.id, key, response.status_code, response.get_data(as_text=True))
     return response
-
-
-def _release(user, key):
-    with write_transaction():
-        db.session.execute(
-            sa.delete(IdempotencyKey).where(
-                IdempotencyKey.user_id == user.id, IdempotencyKey.key == key, IdempotencyKey.response_status.is_(None)
-            )
-        )

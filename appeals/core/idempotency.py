@@ -6,11 +6,11 @@ tokens (appeals/core/submission.py) are rows of one table with one unique constr
 the first answer back instead of a second appeal.
 """
 from datetime import datetime, timedelta
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.timeutil import utcnow
 
@@ -27,12 +27,12 @@ class IdempotencyKey(db.Model):
     method: Mapped[str] = mapped_column(sa.String(10))
     path: Mapped[str] = mapped_column(sa.String(300))
     request_hash: Mapped[str] = mapped_column(sa.String(64))
-    response_status: Mapped[Optional[int]] = mapped_column()
-    response_body: Mapped[Optional[str]] = mapped_column(sa.Text)
+    response_status: Mapped[int | None] = mapped_column()
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def find_key(user_id: int, key: str) -> Optional[IdempotencyKey]:
+def find_key(user_id: int, key: str) -> IdempotencyKey | None:
     return db.session.scalar(
         sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
     )
@@ -50,3 +50,39 @@ def add_key_in_transaction(user_id: int, key: str, method: str, path: str, reque
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+# Work that cannot run inside one transaction with its key (a job that writes its progress through
+# connections of its own) reserves the key first, in a transaction of its own, and completes it
+# with the answer afterwards; a request that fails releases it.
+
+def reserve_key(user_id: int, key: str, method: str, path: str, request_hash: str) -> IdempotencyKey | None:
+    """Returns None when reserved for this request, else the (detached) entry of an earlier request.
+
+    Raises IntegrityError when a concurrent request reserved the same key a moment ago.
+    """
+    with write_transaction():
+        existing = find_key(user_id, key)
+        if existing is not None:
+            db.session.expunge(existing)
+            return existing
+        add_key_in_transaction(user_id, key, method, path, request_hash)
+    return None
+
+
+def complete_key(user_id: int, key: str, status: int, body: str) -> None:
+    with write_transaction():
+        db.session.execute(
+            sa.update(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+            .values(response_status=status, response_body=body)
+        )
+
+
+def release_key(user_id: int, key: str) -> None:
+    """Free a reserved key whose request failed, so a corrected retry may use it."""
+    with write_transaction():
+        db.session.execute(
+            sa.delete(IdempotencyKey).where(
+                IdempotencyKey.user_id == user_id, IdempotencyKey.key == key, IdempotencyKey.response_status.is_(None)
+            )
+        )

@@ -1,6 +1,6 @@
 """One-time submission tokens for the web forms that create something.
 
-Each such form carries a random token (`SubmitOnceForm.submission_token`). `create_once()` stores
+Each such form carries a random token (`{{ submission_field() }}` in its template). `create_once()` stores
 it in the idempotency table (appeals/core/idempotency.py, shared with the API) inside the same
 write transaction as what the form creates, so the unique constraint decides between two
 submits of one form even when they reach different workers at the same moment:
@@ -17,19 +17,23 @@ script, an old page) is processed as before, like an API request without Idempot
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from flask import flash, redirect, request
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
-from wtforms import HiddenField
 
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
-from appeals.core.idempotency import add_key_in_transaction, find_key
+from appeals.core.idempotency import (
+    add_key_in_transaction,
+    complete_key,
+    find_key,
+    release_key,
+    reserve_key,
+)
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 KEY_PREFIX = "form:"
@@ -39,10 +43,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class SubmitOnceForm(FlaskForm):
-    """A form whose submit creates something: a second submit of the same page creates nothing."""
+FIELD = "submission_token"
 
-    submission_token = HiddenField(default=new_token)
+
+def posted_token() -> str:
+    token = request.form.get(FIELD, "") if request.method == "POST" else ""
+    return token if TOKEN_PATTERN.match(token) else ""
+
+
+def submission_field() -> Markup:
+    """The hidden field for a template. A form shown again after an error keeps its token: its
+    first submit created nothing, so the corrected one may."""
+    return Markup('<input type="hidden" name="%s" value="%s">') % (FIELD, posted_token() or new_token())
 
 
 @dataclass
@@ -56,28 +68,33 @@ class Created:
     replayed: bool = False
 
 
-def create_once(form: FlaskForm, user, create: Callable[[], Created]) -> Created:
+def create_once(user, create: Callable[[], Created], own_transaction: bool = False) -> Created:
     """Run `create` (which calls the service) once per submission token.
 
     Returns what `create` returned, or, for a repeated submit, what the first submit returned
     with `replayed` set. Errors raised by `create` (a service's field errors) pass through and
     leave the token unused.
+
+    own_transaction: for work that commits on its own (an import job writing its progress): the
+    token is reserved first and completed afterwards, like the API's keys; a submit arriving
+    while the first is still running is told so and sent back to the form's page.
     """
-    token = getattr(getattr(form, "submission_token", None), "data", None) or ""
-    if not TOKEN_PATTERN.match(token) or user is None or getattr(user, "id", None) is None:
+    token = posted_token()
+    if not token or user is None or getattr(user, "id", None) is None:
         return create()
     key = KEY_PREFIX + token
     user_id = user.id
+    if own_transaction:
+        return _create_reserved(user_id, key, create)
     try:
         with write_transaction():
             earlier = _replay(user_id, key)
             if earlier is not None:
                 return earlier
-            entry = add_key_in_transaction(user_id, key, "POST", request.path, _form_name(form))
+            entry = add_key_in_transaction(user_id, key, "POST", request.path, (request.endpoint or "")[:64])
             created = create()
             entry.response_status = 303
-            entry.response_body = json.dumps({"location": created.location, "object_url": created.object_url,
-                                              "object_label": created.object_label})
+            entry.response_body = _stored(created)
             db.session.flush()
         return created
     except IntegrityError:
@@ -88,12 +105,12 @@ def create_once(form: FlaskForm, user, create: Callable[[], Created]) -> Created
         return earlier
 
 
-def _form_name(form: FlaskForm) -> str:
-    return type(form).__name__[:64]
+def _stored(created: Created) -> str:
+    return json.dumps({"location": created.location, "object_url": created.object_url,
+                       "object_label": created.object_label})
 
 
-def _replay(user_id: int, key: str) -> Optional[Created]:
-    entry = find_key(user_id, key)
+def _from_entry(entry) -> Created | None:
     if entry is None or not entry.response_body:
         return None
     stored = json.loads(entry.response_body)
@@ -101,11 +118,37 @@ def _replay(user_id: int, key: str) -> Optional[Created]:
                    object_label=stored.get("object_label", ""), replayed=True)
 
 
+def _replay(user_id: int, key: str) -> Created | None:
+    return _from_entry(find_key(user_id, key))
+
+
+def _still_running() -> Created:
+    return Created(location=request.path, replayed=True, message="running")
+
+
+def _create_reserved(user_id: int, key: str, create: Callable[[], Created]) -> Created:
+    try:
+        earlier = reserve_key(user_id, key, "POST", request.path, (request.endpoint or "")[:64])
+    except IntegrityError:
+        return _replay(user_id, key) or _still_running()
+    if earlier is not None:
+        return _from_entry(earlier) or _still_running()
+    try:
+        created = create()
+    except BaseException:
+        release_key(user_id, key)
+        raise
+    complete_key(user_id, key, 303, _stored(created))
+    return created
+
+
 def finish(created: Created):
     """Flash the outcome and redirect: the success message, or for a repeated submit a note
     that nothing was created twice, with a link to what the first submit created."""
     if created.replayed:
-        if created.object_url:
+        if created.message == "running":
+            flash(_("This form was sent twice; the first submit is still being processed."), "info")
+        elif created.object_url:
             link = Markup('<a href="%s">%s</a>') % (created.object_url, created.object_label or created.object_url)
             flash(Markup(_("This form had already been sent and was saved once: %(link)s. Nothing was created twice.",
                            link=link)), "info")

@@ -9,6 +9,7 @@ from flask_login import current_user
 from appeals.core import labels
 from appeals.core.i18n import LANGUAGE_NAMES, current_language, fmt_date, fmt_datetime, fmt_number
 from appeals.core.privacy import mask_iin, mask_phone
+from appeals.core.submission import submission_field
 
 # (endpoint, label, action that shows it, blueprint it highlights). Entries whose endpoint the
 # app does not have are left out, so the menu never links to a missing page.
@@ -75,6 +76,7 @@ def init_app(app):
         mask_phone=mask_phone,
     )
     app.jinja_env.globals["url_with"] = _url_with
+    app.jinja_env.globals["submission_field"] = submission_field
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required, require
 from appeals.core.extensions import db
+from appeals.core import submission
 from appeals.mandates import services
 from appeals.mandates.forms import DirectiveForm, MandateForm, ProgressForm, UnflagForm
 from appeals.mandates.models import MANDATE_STATUSES, Directive, Mandate, MandateAppeal
@@ -124,13 +125,19 @@ def new_directive():
         form.valid_from.data = local_today()
     if form.validate_on_submit():
         try:
-            directive = services.create_directive(_directive_form_data(form), current_user)
+            created = submission.create_once(current_user, lambda: _created_directive(form))
         except services.DirectiveError as exc:
             _attach_errors(form, exc)
         else:
-            flash(_("Directive %(number)s saved.", number=directive.number), "success")
-            return redirect(url_for("mandates.directive_detail", directive_id=directive.id))
+            return submission.finish(created)
     return render_template("mandates/directive_form.html", form=form, directive=None)
+
+
+def _created_directive(form):
+    directive = services.create_directive(_directive_form_data(form), current_user)
+    page = url_for("mandates.directive_detail", directive_id=directive.id)
+    return submission.Created(location=page, object_url=page, object_label=directive.number,
+                              message=_("Directive %(number)s saved.", number=directive.number))
 
 
 @bp.route("/directives/<int:directive_id>/edit", methods=["GET", "POST"])
@@ -249,33 +256,38 @@ def _flag_flow(directive, mandate=None):
     error = None
     if step == "flag":
         try:
-            mandates = services.flag_appeals(
-                directive, [a.id for a, _u in selected], current_user,
-                override_reason=request.form.get("override_reason"),
-                merge_into=mandate, as_one=request.form.get("mode") == "joint",
-            )
+            created = submission.create_once(
+                current_user, lambda: _flagged(directive, mandate, [a.id for a, _u in selected], back))
         except services.MandateError as exc:
             error = exc
         else:
-            if mandate is not None:
-                flash(ngettext("%(num)d appeal added to mandate %(number)s.",
-                               "%(num)d appeals added to mandate %(number)s.", len(ids), number=mandate.number),
-                      "success")
-                return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
-            if len(mandates) == 1 and len(ids) > 1:
-                flash(_("%(num)d appeals registered as one joint mandate %(number)s.", num=len(ids),
-                        number=mandates[0].number), "success")
-            else:
-                flash(ngettext("%(num)d appeal registered as a mandate.", "%(num)d appeals registered as mandates.",
-                               len(ids)), "success")
-            if len(mandates) == 1:
-                return redirect(url_for("mandates.mandate_detail", mandate_id=mandates[0].id))
-            return redirect(back)
+            return submission.finish(created)
     return render_template(
         "mandates/confirm_flag.html", directive=directive, mandate=mandate, selected=selected, error=error,
         back=back, needs_reason=any(unmet for _a, unmet in selected), mode=request.form.get("mode") or "separate",
         override_reason=request.form.get("override_reason") or "",
     ), (422 if error else 200)
+
+
+def _flagged(directive, mandate, ids, back):
+    mandates = services.flag_appeals(
+        directive, ids, current_user, override_reason=request.form.get("override_reason"),
+        merge_into=mandate, as_one=request.form.get("mode") == "joint",
+    )
+    if mandate is not None:
+        page = url_for("mandates.mandate_detail", mandate_id=mandate.id)
+        return submission.Created(location=page, object_url=page, object_label=mandate.number, message=ngettext(
+            "%(num)d appeal added to mandate %(number)s.", "%(num)d appeals added to mandate %(number)s.", len(ids),
+            number=mandate.number))
+    if len(mandates) == 1 and len(ids) > 1:
+        message = _("%(num)d appeals registered as one joint mandate %(number)s.", num=len(ids), number=mandates[0].number)
+    else:
+        message = ngettext("%(num)d appeal registered as a mandate.", "%(num)d appeals registered as mandates.", len(ids))
+    if len(mandates) == 1:
+        page = url_for("mandates.mandate_detail", mandate_id=mandates[0].id)
+        return submission.Created(location=page, object_url=page, object_label=mandates[0].number, message=message)
+    return submission.Created(location=back, object_url=url_for("mandates.list_mandates"),
+                              object_label=", ".join(m.number for m in mandates), message=message)
 
 
 def _candidates_page(directive, mandate=None):

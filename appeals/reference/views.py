@@ -1,12 +1,13 @@
 """Reference data administration pages (administrators only)."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required
 from appeals.core.extensions import db
+from appeals.core import submission
 from appeals.core.pagination import paginate
 from appeals.reference import services
 from appeals.reference.forms import CategoryForm, DistrictForm, ImportForm, OfficeForm, RegionForm, SettlementForm
@@ -19,16 +20,21 @@ def _form_data(form):
 
 
 def _edit(form, save, obj, title, back, fields_hint=None):
-    """The shared create/edit flow: validate, call the service, show its error on the right field."""
+    """The shared create/edit flow: validate, call the service, show its error on the right field.
+    Creating goes through the form's one-time token, so a double submit adds one row."""
     if form.validate_on_submit():
+        def saved():
+            row = save(_form_data(form), current_user, obj)
+            page = url_for(back, **({"district": row.district_id} if back == "reference.settlements" else {}))
+            return submission.Created(location=page, object_url=page, object_label=getattr(row, "code", None) or row.name,
+                                      message=_("Saved."))
         try:
-            saved = save(_form_data(form), current_user, obj)
+            created = saved() if obj is not None else submission.create_once(current_user, saved)
         except services.ReferenceError as exc:
             target = getattr(form, exc.field or "", None)
             (target.errors if target is not None else form.form_errors).append(exc.message)
         else:
-            flash(_("Saved."), "success")
-            return redirect(url_for(back, **({"district": saved.district_id} if back == "reference.settlements" else {})))
+            return submission.finish(created)
     return render_template("reference/form.html", form=form, title=title, back=back, obj=obj,
                            hints=fields_hint or {})
 
@@ -170,14 +176,20 @@ def import_settlements():
     form = ImportForm()
     errors = []
     if form.validate_on_submit():
+        content = form.file.data.read()
+
+        def imported():
+            result = services.import_settlements(content, current_user)
+            page = url_for("reference.settlements")
+            return submission.Created(location=page, object_url=page, object_label=_("Settlements"), message=_(
+                "Import finished: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+                created=result.created, updated=result.updated, unchanged=result.unchanged))
         try:
-            result = services.import_settlements(form.file.data.read(), current_user)
+            created = submission.create_once(current_user, imported)
         except services.ImportErrors as exc:
             errors = exc.errors
         else:
-            flash(_("Import finished: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
-                    created=result.created, updated=result.updated, unchanged=result.unchanged), "success")
-            return redirect(url_for("reference.settlements"))
+            return submission.finish(created)
     return render_template("reference/import.html", form=form, errors=errors, columns=services.IMPORT_COLUMNS)
 
 

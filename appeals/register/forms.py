@@ -15,7 +15,6 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from appeals.core.submission import SubmitOnceForm
 from appeals.core.labels import APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
 from appeals.register.models import SUMMARY_MAX, TEXT_MAX
 
@@ -33,7 +32,7 @@ def _choices(labels):
     return [SelectChoice(code, label) for code, label in labels.items()]
 
 
-class AppealForm(SubmitOnceForm):
+class AppealForm(FlaskForm):
     office_id = SelectField(_l("Office"), choices=[], validate_choice=False, validators=[Marked()])
     received_at = DateTimeLocalField(_l("Date and time received"), format="%Y-%m-%dT%H:%M",
                                      validators=[Optional()], render_kw={"step": 60})
@@ -71,7 +70,7 @@ class ForwardForm(FlaskForm):
     submit = SubmitField(_l("Forward"))
 
 
-class ImportForm(SubmitOnceForm):
+class ImportForm(FlaskForm):
     office_id = SelectField(_l("Office"), choices=[], validate_choice=False, validators=[Marked()])
     file = FileField(_l("File (CSV or XLSX)"), validators=[Marked()], render_kw={"accept": ".csv,.xlsx"})
     submit = SubmitField(_l("Check and import"))

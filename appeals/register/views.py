@@ -216,7 +216,7 @@ def new_appeal():
                 if repeats:
                     form.repeats_checked.data = "1"
                     return render_template("register/form.html", form=form, appeal=None, repeats=_repeat_rows(repeats))
-            created = submission.create_once(form, current_user, lambda: _register(form, data))
+            created = submission.create_once(current_user, lambda: _register(form, data))
         except services.AppealError as exc:
             _attach_errors(form, exc)
             return render_template("register/form.html", form=form, appeal=None, repeats=[]), 400
@@ -442,6 +442,12 @@ def import_template():
                     headers={"Content-Disposition": 'attachment; filename="appeals-import-template.xlsx"'})
 
 
+def _started_import(office, filename, rows):
+    job = transfer.start_import(office, filename, rows, current_user)
+    page = url_for("register.import_appeals", job=job.id)
+    return submission.Created(location=page, object_url=page, object_label=filename)
+
+
 @bp.route("/appeals/import", methods=["GET", "POST"])
 @permission_required("appeal.import")
 def import_appeals():
@@ -468,8 +474,8 @@ def import_appeals():
             except services.AppealError as exc:
                 form.file.errors = [exc.message]
             else:
-                job = transfer.start_import(office, upload.filename, rows, current_user)
-                return redirect(url_for("register.import_appeals", job=job.id))
+                return submission.finish(submission.create_once(
+                    current_user, lambda: _started_import(office, upload.filename, rows), own_transaction=True))
         return render_template("register/import.html", form=form, columns=transfer.IMPORT_COLUMNS), 400
     return render_template("register/import.html", form=form, columns=transfer.IMPORT_COLUMNS)
 

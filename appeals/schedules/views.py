@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
 from appeals.core.extensions import db
+from appeals.core import submission
 from appeals.core.i18n import current_language
 from appeals.core.labels import SESSION_STATUS_LABELS
 from appeals.reference.models import Office
@@ -203,14 +204,20 @@ def new_session():
         form.date.data = _arg_date("date", None)
     if form.validate_on_submit():
         try:
-            session = services.create_session(form.service_data(), current_user)
+            created = submission.create_once(current_user, lambda: _created_session(form))
         except services.ScheduleError as exc:
             _apply_error(form, exc)
             conflicts = exc.conflicts
         else:
-            flash(_("The session was saved as a draft."), "success")
-            return redirect(url_for("schedules.session_detail", session_id=session.id))
+            return submission.finish(created)
     return render_template("schedules/session_form.html", form=form, session=None, conflicts=conflicts)
+
+
+def _created_session(form):
+    session = services.create_session(form.service_data(), current_user)
+    detail = url_for("schedules.session_detail", session_id=session.id)
+    return submission.Created(location=detail, object_url=detail, object_label=f"{session.date:%d.%m.%Y} {session.start_time:%H:%M}",
+                              message=_("The session was saved as a draft."))
 
 
 @bp.route("/schedule/sessions/<int:session_id>")
@@ -280,23 +287,29 @@ def generate():
     if form.validate_on_submit():
         dry_run = "preview" in request.form
         try:
-            sessions, skipped = services.generate_sessions(form.pattern_data(), current_user, dry_run=dry_run)
+            if dry_run:
+                services.generate_sessions(form.pattern_data(), current_user, dry_run=True)
+            else:
+                return submission.finish(submission.create_once(current_user, lambda: _generated_sessions(form)))
         except services.ScheduleError as exc:
             _apply_error(form, exc)
             conflicts = exc.conflicts
         else:
-            if dry_run:
-                preview = services.pattern_dates(services.RecurrencePattern(**form.pattern_data()))[0]
-            else:
-                flash(_("Draft sessions created: %(n)d.", n=len(sessions)), "success")
-                if skipped:
-                    flash(_("Skipped public holidays: %(days)s.",
-                            days=", ".join(day.strftime("%d.%m.%Y") for day, _name in skipped)), "info")
-                first = sessions[0].date.isoformat()
-                return redirect(url_for("schedules.calendar", view="list", office=form.office_id.data,
-                                        status="draft", **{"from": first, "to": sessions[-1].date.isoformat()}))
+            preview = services.pattern_dates(services.RecurrencePattern(**form.pattern_data()))[0]
     return render_template("schedules/generate.html", form=form, conflicts=conflicts, skipped=skipped,
                            preview=preview)
+
+
+def _generated_sessions(form):
+    sessions, skipped = services.generate_sessions(form.pattern_data(), current_user)
+    if skipped:
+        flash(_("Skipped public holidays: %(days)s.",
+                days=", ".join(day.strftime("%d.%m.%Y") for day, _name in skipped)), "info")
+    location = url_for("schedules.calendar", view="list", office=form.office_id.data, status="draft",
+                       **{"from": sessions[0].date.isoformat(), "to": sessions[-1].date.isoformat()})
+    return submission.Created(location=location, object_url=location,
+                              object_label=_("Draft sessions created: %(n)d.", n=len(sessions)),
+                              message=_("Draft sessions created: %(n)d.", n=len(sessions)))
 
 
 @bp.route("/schedule/sessions/<int:session_id>/held", methods=["POST"])
@@ -370,13 +383,19 @@ def new_host():
     form.user_id.choices = _host_user_choices()
     if form.validate_on_submit():
         try:
-            host = services.create_host(form.service_data(), current_user)
+            created = submission.create_once(current_user, lambda: _created_host(form))
         except services.ScheduleError as exc:
             _apply_error(form, exc)
         else:
-            flash(_("Host %(name)s added.", name=host.full_name), "success")
-            return redirect(url_for("schedules.edit_host", host_id=host.id))
+            return submission.finish(created)
     return render_template("schedules/host_form.html", form=form, host=None, action_form=ActionForm())
+
+
+def _created_host(form):
+    host = services.create_host(form.service_data(), current_user)
+    page = url_for("schedules.edit_host", host_id=host.id)
+    return submission.Created(location=page, object_url=page, object_label=host.full_name,
+                              message=_("Host %(name)s added.", name=host.full_name))
 
 
 @bp.route("/schedule/hosts/<int:host_id>", methods=["GET", "POST"])
