@@ -1,6 +1,8 @@
 """Configuration read from the environment (12-factor), with safe development defaults."""
+import math
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -58,10 +60,34 @@ class Config:
     LANGUAGES = ("kk", "ru", "en")
     CLI_LANGUAGE = os.environ.get("QABYLDAU_CLI_LANGUAGE", "en")
 
+    # Behind nginx: how many proxies in front of gunicorn set X-Forwarded-For/-Proto/-Host (0: none,
+    # the headers are ignored, as they must be when clients can reach gunicorn directly).
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", 0))
+
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
+    # Login throttling (appeals/auth/throttle.py, README "Login throttling").
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
     LOGIN_LOCK_SECONDS = int(os.environ.get("LOGIN_LOCK_SECONDS", 15 * 60))
-    LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
+    LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 10))
+    LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("LOGIN_MAX_DELAY_SECONDS", 60))
+    LOGIN_DEVICE_COOKIE_DAYS = int(os.environ.get("LOGIN_DEVICE_COOKIE_DAYS", 180))
+
+    # Server-side session records (appeals/auth/sessions.py): minutes of inactivity after which a
+    # session ends, for roles that see personal data and for the others; and the absolute lifetime.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", 30))
+    SESSION_IDLE_MINUTES_OTHER = int(os.environ.get("SESSION_IDLE_MINUTES_OTHER", 120))
+
+    # API tokens: default and longest lifetime, and how many active tokens one account may hold.
+    API_TOKEN_DEFAULT_DAYS = int(os.environ.get("API_TOKEN_DEFAULT_DAYS", 90))
+    API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", 365))
+    API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", 5))
+
+    # Two-factor authentication: roles that must enrol a TOTP authenticator before they may work.
+    REQUIRE_TOTP_ROLES = tuple(
+        role.strip() for role in os.environ.get(
+            "REQUIRE_TOTP_ROLES", "admin,coordinator" if ENV_NAME == "production" else "").split(",")
+        if role.strip()
+    )
 
     # APPK (Administrative Procedural Code of Kazakhstan) art. 76: 15 working days.
     APPEAL_DEADLINE_WORKING_DAYS = int(os.environ.get("APPEAL_DEADLINE_WORKING_DAYS", 15))
@@ -107,10 +133,33 @@ class TestConfig(Config):
     QUEUE_IMMEDIATE = True
 
 
+SECRET_KEY_MIN_BYTES = 32
+# A key of 32 random bytes written as hex or base64 carries well over this by the character-frequency
+# estimate below; "abc" repeated, a word or a date does not.
+SECRET_KEY_MIN_ENTROPY_BITS = 100
+
+
+def secret_key_entropy_bits(key):
+    """Shannon estimate of the key's entropy (bits per character from its own frequencies × length)."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
 def resolve_secret_key(config):
-    """Production refuses to start without an explicit SECRET_KEY; development keeps one in instance/."""
-    if config.get("SECRET_KEY"):
-        return config["SECRET_KEY"]
+    """Production refuses to start without a long random SECRET_KEY; development keeps one in instance/."""
+    key = config.get("SECRET_KEY")
     if config.get("ENV_NAME") == "production":
-        raise RuntimeError("SECRET_KEY must be set when QABYLDAU_ENV=production")
+        if not key:
+            raise RuntimeError("SECRET_KEY must be set when QABYLDAU_ENV=production")
+        if len(key.encode("utf-8")) < SECRET_KEY_MIN_BYTES or secret_key_entropy_bits(key) < SECRET_KEY_MIN_ENTROPY_BITS:
+            raise RuntimeError(
+                f"SECRET_KEY must be at least {SECRET_KEY_MIN_BYTES} random bytes when QABYLDAU_ENV=production; "
+                "make one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return key
+    if key:
+        return key
     return _development_secret_key()

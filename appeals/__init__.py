@@ -33,7 +33,22 @@ def create_app(config=None):
 
     errors.init_app(app)
     web.init_app(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app):
+    """Behind TRUSTED_PROXY_HOPS proxies, the client's address, scheme and host come from them.
+
+    Without this every request seems to come from nginx (127.0.0.1): login throttling would count
+    the whole organisation as one address and the audit trail would record the proxy. With hops
+    set while clients can reach gunicorn directly, anyone could claim any address: keep it 0 then.
+    """
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _ensure_instance_folder(app):

@@ -7,6 +7,7 @@ import sys
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 
 from appeals.auth import services as accounts
@@ -114,6 +115,10 @@ def load_all():
 @with_appcontext
 def seed_demo_command(if_empty):
     """Load the demo branch: offices, users, a month of receptions, appeals and mandates."""
+    if current_app.config.get("ENV_NAME") == "production":
+        # Demo accounts share one published password: they must never exist on a real branch's server.
+        click.echo("Error: seed-demo refuses to run when QABYLDAU_ENV=production.", err=True)
+        sys.exit(2)
     if db.session.scalar(sa.select(sa.func.count(User.id))):
         if if_empty:
             click.echo("The database already has data; demo data not loaded.")

@@ -2,7 +2,7 @@
 from appeals.api.models import ApiRateWindow  # noqa: F401
 from appeals.core.idempotency import IdempotencyKey  # noqa: F401
 from appeals.core.audit import AuditRecord  # noqa: F401
-from appeals.auth.models import ApiToken, LoginThrottle, User  # noqa: F401
+from appeals.auth.models import ApiToken, LoginThrottle, TotpRecoveryCode, User, UserSession  # noqa: F401
 from appeals.core.jobs import Job, JobResultData  # noqa: F401
 from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote  # noqa: F401
 from appeals.core.numbering import NumberSequence  # noqa: F401

@@ -29,9 +29,12 @@ VERSION = 1
 BATCH = 1000
 
 # (table, column) -> value written instead when credentials are not exported.
-CREDENTIAL_COLUMNS = {("users", "password_hash"): "", ("hosts", "feed_token"): None}
+CREDENTIAL_COLUMNS = {
+    ("users", "password_hash"): "", ("hosts", "feed_token"): None,
+    ("users", "totp_secret"): None, ("users", "totp_enabled_at"): None, ("users", "totp_last_step"): None,
+}
 # Tables made only of credentials (and what hangs on them): exported empty without credentials.
-CREDENTIAL_TABLES = ("api_tokens", "api_rate_windows")
+CREDENTIAL_TABLES = ("api_tokens", "api_rate_windows", "user_sessions", "totp_recovery_codes")
 
 
 class TransferError(ValueError):

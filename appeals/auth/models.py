@@ -36,6 +36,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[Optional[datetime]] = mapped_column()
     # Bumped on password change or deactivation so that existing sessions stop working.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Two-factor authentication (RFC 6238 TOTP): the shared secret, set at enrolment and confirmed
+    # by a first valid code; the last accepted time step, so that one code works only once.
+    totp_secret: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[Optional[datetime]] = mapped_column()
+    totp_last_step: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
 
     offices: Mapped[list[Office]] = relationship(secondary=user_offices, order_by=Office.code)
 
@@ -51,6 +56,10 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def check_password(self, password):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def has_totp(self):
+        return bool(self.totp_secret and self.totp_enabled_at)
 
     @property
     def office_ids(self):
@@ -85,10 +94,47 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column()
     last_used_at: Mapped[Optional[datetime]] = mapped_column()
+    expires_at: Mapped[Optional[datetime]] = mapped_column()
     revoked_at: Mapped[Optional[datetime]] = mapped_column()
+    # Why it was revoked: "owner", "admin", "password_changed", "deactivated", "cli".
+    revoked_reason: Mapped[Optional[str]] = mapped_column(sa.String(40))
 
     user: Mapped[User] = relationship()
 
+    def is_active_at(self, now):
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
     @property
     def is_active(self):
-        return self.revoked_at is None
+        from appeals.core.timeutil import utcnow
+
+        return self.is_active_at(utcnow())
+
+
+class UserSession(db.Model):
+    """A signed-in browser: the cookie carries a random secret, the server keeps its SHA-256.
+
+    The user loader accepts a cookie only while its record is neither revoked nor idle, so logout,
+    a password change or deactivation end a session even if its cookie was copied.
+    """
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column()
+    ip_address: Mapped[str] = mapped_column(sa.String(64), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class TotpRecoveryCode(db.Model):
+    """One-time codes for when the authenticator is lost; only their SHA-256 is stored."""
+
+    __tablename__ = "totp_recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[Optional[datetime]] = mapped_column()

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from appeals.core import audit
-from appeals.auth.models import ROLES, LoginThrottle, User
+from appeals.auth import throttle
+from appeals.auth.models import ROLES, User
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.reference.models import Office
@@ -58,45 +59,17 @@ def validate_password(password):
         raise AccountError(_("The password is too simple."), "password")
 
 
-def _throttle_keys(username, address):
-    return [f"user:{(username or '').strip().lower()}", f"addr:{address or 'unknown'}"]
-
-
-def _limit_for(key):
-    config = current_app.config
-    return config["LOGIN_MAX_FAILURES"] if key.startswith("user:") else config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-
-
-def _locked_seconds(username, address):
-    now = utcnow()
-    rows = db.session.scalars(sa.select(LoginThrottle).where(LoginThrottle.key.in_(_throttle_keys(username, address))))
-    remaining = [(row.locked_until - now).total_seconds() for row in rows if row.locked_until and row.locked_until > now]
-    return int(max(remaining)) + 1 if remaining else 0
-
-
-def _register_failure(username, address):
-    now = utcnow()
-    lock_seconds = current_app.config["LOGIN_LOCK_SECONDS"]
-    for key in _throttle_keys(username, address):
-        row = db.session.get(LoginThrottle, key)
-        if row is None or (now - row.first_failure_at).total_seconds() > lock_seconds:
-            if row is None:
-                row = LoginThrottle(key=key)
-                db.session.add(row)
-            row.failures, row.first_failure_at, row.locked_until = 0, now, None
-        row.failures += 1
-        if row.failures >= _limit_for(key):
-            row.locked_until = now + timedelta(seconds=lock_seconds)
-
-
-def authenticate(username, password, address):
-    """The active user with these credentials, or None. Raises LoginThrottled while locked out.
+def authenticate(username, password, address, device_cookie=None):
+    """The active user with these credentials, or None. Raises LoginThrottled while the client must wait.
 
     The caller learns nothing about which part was wrong: unknown user, wrong password and a
-    deactivated account all return None.
+    deactivated account all return None. `device_cookie` is the browser's device cookie, which
+    exempts it from locks that others' failures caused (appeals/auth/throttle.py).
     """
+    client = throttle.Client(username=username or "", address=address or "",
+                             device=throttle.device_from_cookie(device_cookie, username or ""))
     with write_transaction():
-        seconds = _locked_seconds(username, address)
+        seconds = throttle.wait_seconds(client)
         if seconds:
             raise LoginThrottled(seconds)
         user = find_user(username)
@@ -104,10 +77,10 @@ def authenticate(username, password, address):
             if user is None:
                 # Spend the same time as a real check so timing does not reveal which usernames exist.
                 User(password_hash=_DUMMY_HASH).check_password(password or "")
-            _register_failure(username, address)
+            throttle.register_failure(client)
             audit.record("login_failed", object_type="users", label=(username or "")[:64], user=user)
             return None
-        db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == _throttle_keys(username, address)[0]))
+        throttle.register_success(client)
         user.last_login_at = utcnow()
         audit.record("login", user, user=user)
     return user
@@ -182,6 +155,7 @@ def set_password(user, password, actor=None):
         user = db.session.merge(user)
         user.set_password(password)
         user.session_version += 1
+        throttle.clear_account(user.username)
         audit.record("password_changed", user, user=actor)
     return user
 

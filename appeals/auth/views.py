@@ -2,7 +2,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from appeals.auth import services
+from appeals.auth import services, throttle
 from appeals.auth.forms import LoginForm, PasswordForm
 from appeals.core.web import safe_redirect_target
 
@@ -17,10 +17,14 @@ def login():
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.username.data, form.password.data, request.remote_addr)
+            user = services.authenticate(form.username.data, form.password.data, request.remote_addr,
+                                         request.cookies.get(throttle.DEVICE_COOKIE))
         except services.LoginThrottled as locked:
-            minutes = max(1, (locked.seconds + 59) // 60)
-            error = _("Too many failed attempts. Try again in %(minutes)d min.", minutes=minutes)
+            if locked.seconds < 60:
+                error = _("Too many failed attempts. Try again in %(seconds)d s.", seconds=locked.seconds)
+            else:
+                minutes = max(1, (locked.seconds + 59) // 60)
+                error = _("Too many failed attempts. Try again in %(minutes)d min.", minutes=minutes)
             status = 429
         else:
             if user is None:
@@ -33,8 +37,20 @@ def login():
                     session["locale"] = locale
                 login_user(user)
                 session.permanent = True
-                return redirect(safe_redirect_target(request.args.get("next")) or url_for("home.index"))
+                response = redirect(safe_redirect_target(request.args.get("next")) or url_for("home.index"))
+                _set_device_cookie(response, user)
+                return response
     return render_template("auth/login.html", form=form, error=error), status
+
+
+def _set_device_cookie(response, user):
+    """This browser has now proven it knows the password: others' failures will not lock it out."""
+    config = current_app.config
+    response.set_cookie(
+        throttle.DEVICE_COOKIE, throttle.issue_device_cookie(user.username),
+        max_age=config["LOGIN_DEVICE_COOKIE_DAYS"] * 86400, path=url_for("auth.login"),
+        secure=config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax",
+    )
 
 
 @bp.route("/logout", methods=["POST"])
