@@ -144,12 +144,12 @@ def test_only_admin_manages_other_users_tokens(app_ctx, client, users, login, ma
     admin_client = app_ctx.test_client()
     login(users.admin, test_client=admin_client)
     assert "clerk" in admin_client.get("/api/v1/tokens?user=clerk").get_data(as_text=True)
-    assert admin_client.post("/api/v1/tokens", data={"user": "clerk", "name": "by admin"}).status_code == 200
+    assert admin_client.post("/api/v1/tokens", data={"user": "clerk", "name": "by admin"}).status_code == 403
     assert admin_client.post(f"/api/v1/tokens/{token.id}/revoke").status_code == 302
     db = app_ctx.extensions["sqlalchemy"]
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).revoked_at is not None
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(ApiToken.user_id == users.clerk.id)) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(ApiToken.user_id == users.clerk.id)) == 1
 
 
 def test_token_pages_need_login(client):

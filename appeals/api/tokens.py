@@ -1,7 +1,8 @@
 """Personal API tokens (shown once, stored as SHA-256) and the per-token request budget."""
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
@@ -33,21 +34,54 @@ def hash_token(secret):
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(user, name="", actor=None):
-    """A new token for `user`: returns (ApiToken, secret). The secret is never stored."""
+class NotTheOwner(TokenError):
+    """Only the account's owner creates its tokens: an administrator must never act as a clerk."""
+
+
+def _active_count(user_id: int, now: datetime) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(ApiToken.id)).where(
+            ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None),
+            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+    )
+
+
+def create_token(user: User, name: str = "", actor: Optional[User] = None, days: Optional[int] = None,
+                 via: str = "web") -> tuple[ApiToken, str]:
+    """A new token for `user`, made by its owner: returns (ApiToken, secret). The secret is never stored.
+
+    `actor`, the signed-in user (None: the owner itself), must be `user`; the operator's CLI
+    (`via="cli"`) is the one other door, and the audit trail says which was used. The token expires after
+    `days` (API_TOKEN_DEFAULT_DAYS, at most API_TOKEN_MAX_DAYS); an account holds at most
+    API_TOKENS_PER_USER active tokens.
+    """
+    config = current_app.config
+    if actor is not None and actor.id != user.id:
+        raise NotTheOwner(_("Only the account's owner can create its API tokens."), "user")
     name = (name or "").strip()
     if len(name) > NAME_MAX:
         raise TokenError(_("At most %(n)d characters.", n=NAME_MAX), "name")
+    days = config["API_TOKEN_DEFAULT_DAYS"] if days is None else days
+    if not 1 <= days <= config["API_TOKEN_MAX_DAYS"]:
+        raise TokenError(_("Enter a number of days from 1 to %(n)d.", n=config["API_TOKEN_MAX_DAYS"]), "days")
     if not user.is_active:
         raise TokenError(_("A deactivated account cannot have API tokens."), "user")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with write_transaction():
+        # The owner's row locked: two submits at once cannot both pass the cap.
+        db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+        now = utcnow()
+        cap = config["API_TOKENS_PER_USER"]
+        if _active_count(user.id, now) >= cap:
+            raise TokenError(_("An account may hold at most %(n)d active tokens: revoke one first.", n=cap), "name")
         token = ApiToken(
             user_id=user.id,
             name=name,
             prefix=secret[:DISPLAY_PREFIX_LENGTH],
             token_hash=hash_token(secret),
-            created_at=utcnow(),
+            created_at=now,
+            expires_at=now + timedelta(days=days),
         )
         db.session.add(token)
         db.session.flush()
@@ -56,17 +90,19 @@ def create_token(user, name="", actor=None):
             object_type="api_tokens",
             object_id=token.id,
             label=f"{user.username}: {token.prefix}…",
-            changes={"name": [None, name], "user": [None, user.username]},
-            user=actor or user,
+            changes={"name": [None, name], "user": [None, user.username], "via": [None, via],
+                     "expires_at": [None, token.expires_at]},
+            user=None if via == "cli" else (actor or user),
         )
     return token, secret
 
 
-def revoke_token(token, actor=None):
+def revoke_token(token: ApiToken, actor: Optional[User] = None) -> ApiToken:
     with write_transaction():
         token = db.session.merge(token)
         if token.revoked_at is None:
             token.revoked_at = utcnow()
+            token.revoked_reason = "owner" if actor is not None and actor.id == token.user_id else "admin"
             audit.record(
                 "api_token_revoked",
                 object_type="api_tokens",
@@ -77,7 +113,7 @@ def revoke_token(token, actor=None):
     return token
 
 
-def tokens_of(user):
+def tokens_of(user: User) -> list[ApiToken]:
     return db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
     ).all()
@@ -94,7 +130,7 @@ def find_active_token(secret):
         .where(ApiToken.token_hash == hash_token(secret))
         .options(contains_eager(ApiToken.user).joinedload(User.offices))
     ).unique().scalar_one_or_none()
-    if token is None or token.revoked_at is not None or not token.user.is_active:
+    if token is None or not token.is_active_at(utcnow()) or not token.user.is_active:
         return None
     return token
 

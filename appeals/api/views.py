@@ -77,23 +77,31 @@ def tokens_page():
         return _error_page(403 if not can(current_user, "admin.users") else 404)
     if not can(owner, "api.use"):
         return _error_page(403)
-    new_secret, error, name = None, None, ""
+    new_secret, errors, name = None, {}, ""
+    days = str(current_app.config["API_TOKEN_DEFAULT_DAYS"])
     if request.method == "POST":
+        # An administrator lists and revokes others' tokens but never mints one: it would let
+        # them act, unmasked, as that clerk.
+        if owner.id != current_user.id:
+            return _error_page(403)
         name = (request.form.get("name") or "").strip()
+        days = (request.form.get("days") or "").strip() or days
         try:
-            token, new_secret = tokens.create_token(owner, name, actor=current_user)
+            if not days.isdigit():
+                raise tokens.TokenError(_("Enter a whole number."), "days")
+            token, new_secret = tokens.create_token(owner, name, actor=current_user, days=int(days))
         except tokens.TokenError as exc:
-            error = exc.message
+            errors[exc.field if exc.field == "days" else "name"] = exc.message
         else:
-            name = ""
+            name, days = "", str(current_app.config["API_TOKEN_DEFAULT_DAYS"])
             flash(_("Token created. Copy it now: it will not be shown again."), "success")
     users = None
     if can(current_user, "admin.users"):
         users = db.session.scalars(sa.select(User).order_by(User.username)).all()
     return render_template(
         "api/tokens.html", owner=owner, tokens=tokens.tokens_of(owner), new_secret=new_secret,
-        error=error, name=name, users=users,
-    ), (422 if error else 200)
+        errors=errors, name=name, days=days, users=users, max_days=current_app.config["API_TOKEN_MAX_DAYS"],
+    ), (422 if errors else 200)
 
 
 

@@ -96,7 +96,7 @@ class ApiToken(db.Model):
     last_used_at: Mapped[Optional[datetime]] = mapped_column()
     expires_at: Mapped[Optional[datetime]] = mapped_column()
     revoked_at: Mapped[Optional[datetime]] = mapped_column()
-    # Why it was revoked: "owner", "admin", "password_changed", "deactivated", "cli".
+    # Why it was revoked: "owner", "admin", "password_changed", "deactivated".
     revoked_reason: Mapped[Optional[str]] = mapped_column(sa.String(40))
 
     user: Mapped[User] = relationship()

@@ -2,13 +2,14 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, flash, redirect, request
+from flask_login import login_url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from appeals.core import audit
 from appeals.auth import throttle
-from appeals.auth.models import ROLES, User
+from appeals.auth.models import ROLES, ApiToken, User
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.reference.models import Office
@@ -37,6 +38,18 @@ def init_login_manager(login_manager):
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        # A client of the API (it sends a token) that reaches a cookie page under /api/ gets
+        # problem+json, not the HTML login form.
+        if request.blueprint == "api" and "Authorization" in request.headers:
+            from appeals.core.errors import problem
+
+            return problem(401, _("This page needs a browser login; API tokens work on the API's endpoints only."),
+                           title=_("Authentication required"), headers={"WWW-Authenticate": 'Bearer realm="qabyldau"'})
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
 
     @login_manager.user_loader
     def load_user(user_id):
@@ -138,6 +151,8 @@ def update_user(user, *, role, office_codes, full_name, email, locale, is_active
         user.role, user.full_name, user.email, user.locale = role, full_name or "", email or "", locale or None
         if user.is_active_account and not is_active:
             user.session_version += 1
+            # Revoked, not merely ignored: reactivating the account must not revive them.
+            revoke_user_credentials(user, "deactivated")
         user.is_active_account = is_active
         user.offices = offices
         changes = audit.diff(before, audit.snapshot(user, USER_AUDIT_FIELDS))
@@ -149,6 +164,19 @@ def update_user(user, *, role, office_codes, full_name, email, locale, is_active
     return user
 
 
+def revoke_user_credentials(user: User, reason: str) -> int:
+    """Revoke every active API token of `user` inside the caller's transaction; returns how many."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+    if result.rowcount:
+        audit.record("api_tokens_revoked", user, changes={"tokens": [result.rowcount, 0], "reason": [None, reason]},
+                     label=user.username)
+    return result.rowcount or 0
+
+
 def set_password(user, password, actor=None):
     validate_password(password)
     with write_transaction():
@@ -156,6 +184,7 @@ def set_password(user, password, actor=None):
         user.set_password(password)
         user.session_version += 1
         throttle.clear_account(user.username)
+        revoke_user_credentials(user, "password_changed")
         audit.record("password_changed", user, user=actor)
     return user
 
