@@ -120,7 +120,7 @@ def test_a_bearer_token_on_a_cookie_page_gets_problem_json_not_the_login_form(ap
     from appeals.api import tokens
 
     secret = tokens.create_token(users.clerk, "x")[1]
-    body = assert_problem(client.get("/api/v1/tokens", headers=_bearer(secret)), 401)
+    body = assert_problem(client.get("/api/v1/tokens?lang=en", headers=_bearer(secret)), 401)
     assert "browser login" in body["detail"]
     # A browser without a token still gets the login form.
     assert "/login" in client.get("/api/v1/tokens", headers={"Accept": "text/html"}).headers["Location"]

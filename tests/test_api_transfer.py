@@ -27,7 +27,7 @@ def full_database(app_ctx, reference, users):
     from appeals.api import tokens
     from appeals.api.models import ApiRateWindow
     from appeals.core.idempotency import IdempotencyKey
-    from appeals.auth.models import LoginThrottle
+    from appeals.auth.models import LoginThrottle, TotpRecoveryCode, UserSession
     from appeals.core.jobs import Job, JobResultData
     from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote
     from appeals.core.numbering import NumberSequence
@@ -85,6 +85,9 @@ def full_database(app_ctx, reference, users):
         NumberSequence(scope="Mandate:A", year=2026, last_value=1),
         LoginThrottle(key="user:zeta", failures=2, first_failure_at=dt.datetime(2026, 3, 1, 1, 2, 3)),
         LoginThrottle(key="addr:127.0.0.1", failures=1, first_failure_at=dt.datetime(2026, 3, 1, 1, 2, 4)),
+        UserSession(user_id=users.clerk.id, secret_hash="a" * 64, created_at=dt.datetime(2026, 3, 1, 8, 0),
+                    last_seen_at=dt.datetime(2026, 3, 1, 8, 5, 1), ip_address="203.0.113.5", user_agent="Firefox «ә»"),
+        TotpRecoveryCode(user_id=users.admin.id, code_hash="b" * 64, created_at=dt.datetime(2026, 3, 1, 8, 0)),
         IdempotencyKey(user_id=users.clerk.id, key="retry-1", method="POST", path="/api/v1/appeals",
                        request_hash="a" * 64, response_status=201, response_body='{"id":1}',
                        created_at=dt.datetime(2026, 3, 2, 10, 21)),

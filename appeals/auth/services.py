@@ -2,13 +2,13 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, request
+from flask import current_app, flash, redirect, request, session
 from flask_login import login_url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from appeals.core import audit
-from appeals.auth import throttle
+from appeals.auth import sessions, throttle
 from appeals.auth.models import ROLES, ApiToken, User
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
@@ -60,6 +60,9 @@ def init_login_manager(login_manager):
         except (ValueError, TypeError):
             return None
         if user is None or not user.is_active or str(user.session_version) != raw_version:
+            return None
+        # The cookie must also name a live server-side record (revoked at logout, ended when idle).
+        if not sessions.is_valid(user, session.get(sessions.SESSION_KEY)):
             return None
         return user
 
@@ -153,6 +156,7 @@ def update_user(user, *, role, office_codes, full_name, email, locale, is_active
             user.session_version += 1
             # Revoked, not merely ignored: reactivating the account must not revive them.
             revoke_user_credentials(user, "deactivated")
+            sessions.revoke_user_sessions(user)
         user.is_active_account = is_active
         user.offices = offices
         changes = audit.diff(before, audit.snapshot(user, USER_AUDIT_FIELDS))
@@ -185,6 +189,7 @@ def set_password(user, password, actor=None):
         user.session_version += 1
         throttle.clear_account(user.username)
         revoke_user_credentials(user, "password_changed")
+        sessions.revoke_user_sessions(user)
         audit.record("password_changed", user, user=actor)
     return user
 

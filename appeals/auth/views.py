@@ -2,7 +2,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from appeals.auth import services, throttle
+from appeals.auth import services, sessions, throttle
 from appeals.auth.forms import LoginForm, PasswordForm
 from appeals.core.web import safe_redirect_target
 
@@ -37,6 +37,7 @@ def login():
                     session["locale"] = locale
                 login_user(user)
                 session.permanent = True
+                sessions.start_session(user)
                 response = redirect(safe_redirect_target(request.args.get("next")) or url_for("home.index"))
                 _set_device_cookie(response, user)
                 return response
@@ -55,6 +56,7 @@ def _set_device_cookie(response, user):
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    sessions.end_current_session()
     logout_user()
     locale = session.get("locale")
     session.clear()
@@ -86,7 +88,9 @@ def change_password():
             except services.AccountError as exc:
                 form.password.errors.append(exc.message)
             else:
+                # Every session of the account ended with the change, this one included: go on in a new one.
                 login_user(user)
+                sessions.start_session(user)
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form)
