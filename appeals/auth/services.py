@@ -1,5 +1,7 @@
 """Accounts: authentication with throttling, user administration, session validity."""
-from datetime import timedelta
+import functools
+import re
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, request, session
@@ -67,12 +69,60 @@ def init_login_manager(login_manager):
         return user
 
 
-def validate_password(password):
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+
+
+@functools.cache
+def common_passwords() -> frozenset:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _stripped(password: str) -> str:
+    """The password without leading and trailing digits and symbols: "Password2026!" -> "password"."""
+    return password.lower().strip("".join(chr(c) for c in range(32, 127) if not chr(c).isalpha()))
+
+
+def validate_password(password, username=None):
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password or "") < minimum:
         raise AccountError(_("The password must be at least %(n)d characters long.", n=minimum), "password")
     if password.isdigit() or len(set(password)) < 4:
         raise AccountError(_("The password is too simple."), "password")
+    name = (username or "").strip().lower()
+    if len(name) >= 3 and (name in password.lower() or any(
+            len(part) >= 4 and part in password.lower() for part in re.split(r"[._-]", name))):
+        raise AccountError(_("The password must not contain the username."), "password")
+    if password.lower() in common_passwords() or _stripped(password) in common_passwords():
+        raise AccountError(_("This password is one of the most common ones: choose another."), "password")
+
+
+class WrongCurrentPassword(AccountError):
+    pass
+
+
+def change_own_password(user, current_password, new_password):
+    """The user's own change: the current password first, its guesses throttled like logins.
+
+    Whoever holds a stolen session cookie could otherwise guess the current password here without
+    limit and take the account over. LOGIN_MAX_FAILURES wrong answers lock this form for
+    LOGIN_LOCK_SECONDS; the session itself goes on.
+    """
+    key = f"pwd:{user.id}"
+    with write_transaction():
+        seconds = throttle.key_wait_seconds(key)
+        if seconds:
+            raise LoginThrottled(seconds)
+        correct = user.check_password(current_password or "")
+        if correct:
+            throttle.clear_key(key)
+        else:
+            # Committed before the error is raised: the failure must count.
+            throttle.register_key_failure(key)
+            audit.record("password_check_failed", user, user=user)
+    if not correct:
+        raise WrongCurrentPassword(_("The current password is wrong."), "current_password")
+    return set_password(user, new_password, actor=user)
 
 
 def authenticate(username, password, address, device_cookie=None):
@@ -125,7 +175,7 @@ def create_user(username, password, role, office_codes=(), full_name="", email="
     username = (username or "").strip()
     if not username or len(username) > 64 or not all(ch.isalnum() or ch in "._-" for ch in username):
         raise AccountError(_("A username may contain letters, digits, dots, dashes and underscores."), "username")
-    validate_password(password)
+    validate_password(password, username)
     with write_transaction():
         if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower())):
             raise AccountError(_("This username is already taken."), "username")
@@ -182,7 +232,7 @@ def revoke_user_credentials(user: User, reason: str) -> int:
 
 
 def set_password(user, password, actor=None):
-    validate_password(password)
+    validate_password(password, user.username)
     with write_transaction():
         user = db.session.merge(user)
         user.set_password(password)

@@ -171,6 +171,31 @@ def register_success(client: Client) -> None:
     db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key.in_([key for key in keys if key])))
 
 
+def key_wait_seconds(key: str) -> int:
+    """For a check of a secret other than the login form (current password, TOTP code): the wait."""
+    now = _now()
+    row = db.session.get(LoginThrottle, key)
+    return _seconds_until(row.locked_until, now) if _fresh(row, now) else 0
+
+
+def register_key_failure(key: str) -> None:
+    """A wrong answer: after LOGIN_MAX_FAILURES of them the check is locked for LOGIN_LOCK_SECONDS."""
+    now = _now()
+    row = db.session.get(LoginThrottle, key)
+    if row is None:
+        row = LoginThrottle(key=key, failures=0, first_failure_at=now)
+        db.session.add(row)
+    elif not _fresh(row, now):
+        row.failures, row.first_failure_at, row.locked_until = 0, now, None
+    row.failures += 1
+    if row.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+        row.locked_until = now + _window()
+
+
+def clear_key(key: str) -> None:
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
 def clear_account(username: str) -> None:
     """An administrator set a new password: the account's lock no longer applies."""
     db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == f"user:{_normal(username)}"))

@@ -79,18 +79,21 @@ def set_language(code):
 @login_required
 def change_password():
     form = PasswordForm()
+    status = 200
     if form.validate_on_submit():
-        if not current_user.check_password(form.current_password.data):
-            form.current_password.errors.append(_("The current password is wrong."))
+        try:
+            user = services.change_own_password(current_user, form.current_password.data, form.password.data)
+        except services.LoginThrottled as locked:
+            minutes = max(1, (locked.seconds + 59) // 60)
+            form.current_password.errors.append(
+                _("Too many wrong passwords. Try again in %(minutes)d min.", minutes=minutes))
+            status = 429
+        except services.AccountError as exc:
+            getattr(form, exc.field if exc.field in ("current_password", "password") else "password").errors.append(exc.message)
         else:
-            try:
-                user = services.set_password(current_user, form.password.data, actor=current_user)
-            except services.AccountError as exc:
-                form.password.errors.append(exc.message)
-            else:
-                # Every session of the account ended with the change, this one included: go on in a new one.
-                login_user(user)
-                sessions.start_session(user)
-                flash(_("Your password has been changed."), "success")
-                return redirect(url_for("home.index"))
-    return render_template("auth/password.html", form=form)
+            # Every session of the account ended with the change, this one included: go on in a new one.
+            login_user(user)
+            sessions.start_session(user)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("home.index"))
+    return render_template("auth/password.html", form=form), status
