@@ -110,6 +110,17 @@ def load_all():
         module.load()
 
 
+def demo_figures_text() -> str:
+    """The demo month's figures, as the dashboard and the summary show them (appeals.reports.statistics)."""
+    from appeals.reports.statistics import FIGURE_LABELS, FIGURES, figures
+
+    first, last = demo_period()
+    totals = figures(first, last)
+    lines = [f"The demo month {first:%d.%m.%Y}–{last:%d.%m.%Y}:"]
+    lines += [f"  {FIGURE_LABELS[name]}: {totals[name]}" for name in FIGURES]
+    return "\n".join(lines)
+
+
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 @with_appcontext
@@ -126,6 +137,7 @@ def seed_demo_command(if_empty):
         click.echo("Error: the database is not empty.", err=True)
         sys.exit(2)
     load_all()
+    click.echo(demo_figures_text())
     click.echo("Demo data loaded. Log in at http://127.0.0.1:5000/login with:")
     for username, role, _offices, _name in USERS:
         click.echo(f"  {username:<14} {role:<12} password: {DEMO_PASSWORD}")

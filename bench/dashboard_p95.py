@@ -5,7 +5,7 @@
 Creates a schema of its own in BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test),
 migrates it, loads the demo reference data, then bulk-loads appeals (three years, INSERT ... SELECT
 generate_series), reception sessions and mandates in SQL, VACUUM ANALYZEs (as autovacuum would), and times
-appeals.reports.services.statistics() (every query of the dashboard) and GET /reports as a viewer.
+appeals.reports.statistics.dashboard() (every query of the dashboard) and GET /reports as a viewer.
 The schema is dropped at the end unless --keep.
 """
 import argparse
@@ -115,7 +115,7 @@ def main():
 
         import datetime as dt
 
-        from appeals.reports import services
+        from appeals.reports import statistics as figures
         from appeals.core.timeutil import local_today
 
         periods = {"month": 30, "quarter": 91, "year": 365}
@@ -126,10 +126,10 @@ def main():
                 timings = []
                 for _ in range(args.runs):
                     t = time.perf_counter()
-                    stats = services.statistics(start, today)
+                    stats = figures.dashboard(start, today)
                     timings.append((time.perf_counter() - t) * 1000)
                     db.session.rollback()
-                print(f"statistics() [{name}, {stats['appeals']:,} appeals in period]: "
+                print(f"statistics() [{name}, {stats['figures']['appeals_received']:,} appeals in period]: "
                       f"p50 {st.median(timings):.0f} ms, p95 {pct(timings, .95):.0f} ms")
 
         client = app.test_client()

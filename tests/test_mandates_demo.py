@@ -6,7 +6,6 @@ import pytest
 import sqlalchemy as sa
 
 from appeals.demo import DEMO_MANDATES, demo_period
-from appeals.mandates import services
 from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote
 
 
@@ -40,7 +39,9 @@ def test_demo_registers_exactly_the_briefing_mandates(db, users, reference, make
     assert {"registered", "in_progress", "fulfilled"} <= statuses
     assert db.session.scalar(sa.select(sa.func.count(MandateProgressNote.id))) > 100
     first, last = demo_period()
-    totals = services.mandate_statistics(first, last)["totals"]
+    from appeals.reports.statistics import briefing
+
+    totals = briefing(first, last)["totals"]
     assert (totals["appeals_received"], totals["mandates_registered"], totals["mandates_count"]) == (
         proposals + complaints, DEMO_MANDATES, DEMO_MANDATES)
     assert 0 < totals["fulfilled"] < DEMO_MANDATES
@@ -66,10 +67,19 @@ def test_full_demo_statistics_page_shows_briefing_figures(app, db, login, client
     assert 'data-stat="mandates_registered">365<' in page
     # The statistics dashboard counts mandates by when they were registered: the demo registered
     # them over its month, so the default period shows the briefing's figures there too.
-    from appeals.reports.services import statistics
+    from appeals.demo import demo_figures_text
+    from appeals.reports.statistics import figures
 
     first, last = demo_period()
-    stats = statistics(first, last)
-    assert (stats["sessions"], stats["appeals"], stats["mandates"]) == (309, 1218, 365)
+    stats = figures(first, last)
+    assert (stats["sessions_held"], stats["appeals_received"], stats["mandates_registered"],
+            stats["mandates_count"], stats["mandates_registered_in_period"]) == (309, 1218, 365, 365, 365)
     dashboard = client.get("/reports?lang=en").get_data(as_text=True)
-    assert '<span class="stat">365</span>Mandates registered' in dashboard
+    assert '<span class="stat" data-figure="mandates_registered_in_period">365</span>Mandates registered in the period' in dashboard
+    assert '<span class="stat" data-figure="mandates_registered">365</span>Of them registered as mandates' in dashboard
+    # seed-demo prints the same figures when it is done.
+    from appeals.reports.statistics import FIGURE_LABELS
+
+    text = demo_figures_text()
+    assert f"{FIGURE_LABELS['appeals_received']}: 1218" in text
+    assert f"{FIGURE_LABELS['mandates_registered_in_period']}: 365" in text

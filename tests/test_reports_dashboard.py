@@ -16,8 +16,8 @@ def test_dashboard_figures_link_to_filtered_lists(client, login, users, referenc
     html = response.get_data(as_text=True)
     assert html.count("<svg") >= 5
     assert ' style="' not in html and "<script>" not in html  # the CSP forbids both
-    tiles = re.findall(r'<span class="stat">([^<]+)</span>', html)
-    assert tiles[1] == "40"  # appeals received in March
+    tiles = dict(re.findall(r'<span class="stat" data-figure="(\w+)">([^<]+)</span>', html))
+    assert tiles["appeals_received"] == "40"  # appeals received in March
     links = _links(html)
     category = reference.categories[0]
     wanted = [l for l in links if urlparse(l).path == "/appeals" and parse_qs(urlparse(l).query).get("category")
@@ -36,10 +36,10 @@ def test_dashboard_figures_link_to_filtered_lists(client, login, users, referenc
 def test_dashboard_counts_by_week_and_channel(app_ctx, reference, report_data):
     import datetime as dt
 
-    from appeals.reports.services import statistics
+    from appeals.reports.statistics import dashboard
 
-    stats = statistics(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
-    assert stats["appeals"] == 40
+    stats = dashboard(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert stats["figures"]["appeals_received"] == 40
     assert sum(bar.value for bar in stats["weeks"]) == 40
     assert sum(bar.value for bar in stats["channels"]) == 40
     assert sum(bar.value for bar in stats["districts"]) == 40
@@ -68,7 +68,7 @@ def test_district_figures_follow_the_appeals_settlement(app_ctx, db, reference, 
 
     from flask_babel import force_locale
 
-    from appeals.reports.services import statistics
+    from appeals.reports.statistics import dashboard
 
     _move_to_merke_and_drop_settlements(db, reference, report_data)
     kordai, merke = reference.districts
@@ -79,16 +79,16 @@ def test_district_figures_follow_the_appeals_settlement(app_ctx, db, reference, 
         return f"/{kind}?district={args.get('district')}"
 
     with force_locale("ru"):
-        stats = statistics(dt.date(2026, 3, 1), dt.date(2026, 3, 31), lang="ru", link=link)
+        stats = dashboard(dt.date(2026, 3, 1), dt.date(2026, 3, 31), lang="ru", link=link)
     # Every appeal was registered by the Kordai office; the districts are those of the settlements.
     assert [(bar.label, bar.value) for bar in stats["districts"]] == [
         (kordai.name_ru, 32), (merke.name_ru, 5), ("Населённый пункт не указан", 3),
     ]
-    assert sum(bar.value for bar in stats["districts"]) == stats["appeals"] == 40
+    assert sum(bar.value for bar in stats["districts"]) == stats["figures"]["appeals_received"] == 40
     assert [bar.url for bar in stats["districts"]] == [f"/appeals?district={kordai.id}",
                                                         f"/appeals?district={merke.id}", ""]
     assert ("appeals", {"district": merke.id, "date_from": "2026-03-01", "date_to": "2026-03-31"}) in links
-    assert statistics(dt.date(2026, 1, 1), dt.date(2026, 1, 31))["districts"] == []
+    assert dashboard(dt.date(2026, 1, 1), dt.date(2026, 1, 31))["districts"] == []
 
 
 def test_district_bar_opens_the_register_with_the_same_appeals(client, login, users, db, reference, report_data):
@@ -130,7 +130,7 @@ def test_bar_labels_fit_their_column_in_kazakh_and_russian():
 
     from appeals import demo
     from appeals.reports import charts
-    from appeals.reports.services import Bar
+    from appeals.reports.statistics import Bar
 
     font = ImageFont.truetype(str(Path(charts.__file__).parent / "fonts" / "DejaVuSans.ttf"), 13)
     labels = [name for _code, kk, ru, _places in demo.DISTRICTS for name in (kk, ru)]

@@ -243,13 +243,14 @@ def test_schedule_for_office_week_and_host(client, login, users, reference, repo
 def test_summary_report_counts(client, login, users, report_data, sessions, mandate_data):
     login(users.coordinator)
     pages = pdf_pages_text(_pdf(client, "/reports/summary.pdf", lang="en", **MARCH))
-    text = "\n".join(pages)
+    text = " ".join("\n".join(pages).split())
     assert re.search(r"\b40\b", text)  # appeals received
-    assert "Receptions held" in text and "Registered as mandates" in text
+    assert "Receptions held" in text and "Of them registered as mandates" in text
     assert re.search(r"\b40\s*Appeals received", text)
-    assert re.search(r"\b6\s*Registered as mandates", text)
+    assert re.search(r"\b6\s*Of them registered as mandates", text)
+    assert re.search(r"\b6\s*Mandates from these appeals", text)  # the number of mandates is printed
     assert re.search(r"\b1\s*Receptions held", text)
-    assert re.search(r"Total\s*1\s*40\s*6", text)  # the office table's total line
+    assert re.search(r"Total\s*1\s*40\s*6\s*6", text)  # the office table's total line
     client.post("/logout")
     login(users.clerk)
     assert client.get("/reports/summary.pdf").status_code == 403

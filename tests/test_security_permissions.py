@@ -94,7 +94,7 @@ EXPECTED = {
     "mandates.merge": E({"coordinator"}),
     "mandates.unflag": E({"coordinator"}, data=lambda s: {"link_id": s.mandate.links[0].id}),
     "mandates.add_progress": E({"coordinator"}),
-    "mandates.statistics": E({"admin", "coordinator", "viewer"}),
+    "reports.mandate_statistics": E({"admin", "coordinator", "viewer"}),
     # Printed documents
     "reports.dashboard": E({"admin", "coordinator", "viewer"}),
     "reports.summary_pdf": E({"admin", "coordinator", "viewer"}),

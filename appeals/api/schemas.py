@@ -541,16 +541,22 @@ class StatisticsQuery(QueryModel):
 
 
 class Figures(ResponseModel):
-    appeals_received: int
-    mandates_registered: int = Field(description="Appeals of the period flagged as mandates.")
-    mandates_count: int = Field(description="Distinct mandates they form (withdrawn excluded).")
-    fulfilled: int
+    """The figures of appeals.reports.statistics, under the names the pages and the summary use."""
+
+    appeals_received: int = Field(description="Appeals received in the period (by their received date).")
+    mandates_registered: int = Field(description="Of them, appeals registered as mandates (by the appeal's date).")
+    mandates_count: int = Field(description="Mandates formed from these appeals (merged ones once, withdrawn excluded).")
+    fulfilled: int = Field(description="Of these mandates, the fulfilled ones.")
     fulfilled_share: float
 
 
 class Totals(Figures):
     sessions_held: int
     mandate_share: float
+    mandates_registered_in_period: int = Field(
+        description="Mandates registered in the period (by their registration date, whenever the appeal came; "
+                    "withdrawn excluded).")
+    overdue: int = Field(description="Appeals open past their deadline now (not a figure of the period).")
 
 
 class OfficeFigures(Figures):

@@ -3,7 +3,7 @@
 Flagging an appeal never touches the appeal's own workflow (status, deadlines): a mandate is a
 separate promise with its own life. Every write is one transaction with its audit records.
 """
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -23,10 +23,13 @@ from appeals.mandates.models import (
     MandateAppeal,
     MandateProgressNote,
 )
+from appeals.mandates.periods import counted, formed_from_appeals_received, registered_between
 from appeals.mandates.search import escape_like, fold, folded, split_keywords
 from appeals.core.numbering import next_number
-from appeals.reference.models import Category, District, Office, Settlement
+from appeals.reference.models import Category, District, Settlement
+from appeals.register.districts import appeal_district_id, appeal_in_districts, settlement_in_districts
 from appeals.register.models import APPEAL_TYPES, Appeal
+from appeals.register.periods import received_between
 from appeals.schedules.models import Host
 from appeals.core.timeutil import local_today, utcnow
 
@@ -208,12 +211,6 @@ def directive_is_open(directive, today=None):
 # --- Criteria --------------------------------------------------------------------------------
 
 
-def _appeal_district_id(appeal):
-    if appeal.settlement is not None:
-        return appeal.settlement.district_id
-    return appeal.office.district_id if appeal.office is not None else None
-
-
 def _criteria_results(directive, appeal):
     """{criterion: True/False} for every criterion the directive sets."""
     results = {}
@@ -223,7 +220,7 @@ def _criteria_results(directive, appeal):
         results["categories"] = appeal.category_id in directive.category_ids
     if directive.settlement_ids or directive.district_ids:
         results["place"] = appeal.settlement_id in (directive.settlement_ids or []) or (
-            _appeal_district_id(appeal) in (directive.district_ids or [])
+            appeal_district_id(appeal) in (directive.district_ids or [])
         )
     words = split_keywords(directive.keywords)
     if words:
@@ -270,13 +267,7 @@ def criteria_conditions(directive):
         if directive.settlement_ids:
             place.append(Appeal.settlement_id.in_(directive.settlement_ids))
         if directive.district_ids:
-            place.append(Appeal.settlement_id.in_(
-                sa.select(Settlement.id).where(Settlement.district_id.in_(directive.district_ids))
-            ))
-            place.append(sa.and_(
-                Appeal.settlement_id.is_(None),
-                Appeal.office_id.in_(sa.select(Office.id).where(Office.district_id.in_(directive.district_ids))),
-            ))
+            place.append(appeal_in_districts(directive.district_ids))
         conditions.append(sa.or_(*place))
     words = split_keywords(directive.keywords)
     if words:
@@ -285,10 +276,8 @@ def criteria_conditions(directive):
         conditions.append(sa.or_(*[haystack.like(f"%{escape_like(w)}%", escape="\\") for w in words]))
     if directive.min_signatories:
         conditions.append(sa.func.coalesce(Appeal.signatories, 1) >= directive.min_signatories)
-    if directive.received_from:
-        conditions.append(Appeal.received_at >= _day_start(directive.received_from))
-    if directive.received_to:
-        conditions.append(Appeal.received_at < _day_start(directive.received_to + timedelta(days=1)))
+    if directive.received_from or directive.received_to:
+        conditions.append(received_between(directive.received_from, directive.received_to))
     return conditions
 
 
@@ -323,9 +312,7 @@ def candidate_query(directive, filters=None):
         if filters.get(key):
             query = query.where(column == filters[key])
     if filters.get("district_id"):
-        query = query.where(Appeal.settlement_id.in_(
-            sa.select(Settlement.id).where(Settlement.district_id == filters["district_id"])
-        ))
+        query = query.where(appeal_in_districts([filters["district_id"]]))
     return query.order_by(Appeal.received_at.desc(), Appeal.id.desc())
 
 
@@ -641,9 +628,42 @@ def scope_mandates(query, user):
     return query.where(Mandate.office_id.in_(offices or {-1}))
 
 
+MANDATE_FILTER_IDS = ("directive_id", "office_id", "district_id", "settlement_id", "category_id")
+MANDATE_FILTER_DAYS = ("date_from", "date_to", "received_from", "received_to")
+# Days outside these are no period a register holds: dropped, as any malformed filter value is.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def parse_mandate_filters(args) -> dict:
+    """Query-string arguments of the mandates list (and its printed list) to typed filters."""
+    from appeals.register.services import parse_date
+
+    def ident(name):
+        try:
+            return int(args.get(name) or 0) or None
+        except (TypeError, ValueError):
+            return None
+
+    def day(name):
+        value = parse_date(args.get(name)) if args.get(name) else None
+        return value if value is not None and FIRST_DAY <= value <= LAST_DAY else None
+
+    status = args.get("status") or ""
+    filters = {key: ident(key) for key in MANDATE_FILTER_IDS}
+    filters.update({key: day(key) for key in MANDATE_FILTER_DAYS})
+    filters.update({
+        "q": (args.get("q") or "").strip()[:100],
+        "status": status if status in ("open", "counted") or status in MANDATE_STATUSES else "",
+        "overdue": args.get("overdue") == "1",
+    })
+    return filters
+
+
 def build_mandate_query(filters, user):
     """Mandates visible to `user`, filtered by directive_id, office_id, settlement_id, district_id,
-    status ('open' means registered or in progress), overdue, q (number or title)."""
+    status ('open': registered or in progress; 'counted': all but withdrawn), overdue, q (number or
+    title), date_from/date_to (registered on those days), received_from/received_to (formed from
+    appeals received on those days; see mandates.periods)."""
     filters = filters or {}
     query = scope_mandates(sa.select(Mandate), user)
     for key, column in (("directive_id", Mandate.directive_id), ("office_id", Mandate.office_id),
@@ -651,11 +671,15 @@ def build_mandate_query(filters, user):
         if filters.get(key):
             query = query.where(column == filters[key])
     if filters.get("district_id"):
-        query = query.where(Mandate.settlement_id.in_(
-            sa.select(Settlement.id).where(Settlement.district_id == filters["district_id"])
-        ))
+        query = query.where(settlement_in_districts(Mandate.settlement_id, [filters["district_id"]]))
+    if filters.get("date_from") or filters.get("date_to"):
+        query = query.where(registered_between(filters.get("date_from"), filters.get("date_to")))
+    if filters.get("received_from") or filters.get("received_to"):
+        query = query.where(formed_from_appeals_received(filters.get("received_from"), filters.get("received_to")))
     status = filters.get("status")
-    if status == "open":
+    if status == "counted":
+        query = query.where(counted())
+    elif status == "open":
         query = query.where(Mandate.status.in_(OPEN_MANDATE_STATUSES))
     elif status in MANDATE_STATUSES:
         query = query.where(Mandate.status == status)
@@ -715,83 +739,3 @@ def directive_progress(directive):
         "fulfilled_share": (fulfilled / active) if active else 0.0,
         "target_share": (min(active / directive.target_count, 1.0) if directive.target_count else None),
     }
-
-
-# --- Statistics ------------------------------------------------------------------------------
-
-
-def _sessions_held(start, end, office_ids=None):
-    from appeals.schedules.services import sessions_held_count
-
-    return sessions_held_count(start, end, office_ids=office_ids)
-
-
-def _share(part, whole):
-    return (part / whole) if whole else 0.0
-
-
-def mandate_statistics(start, end):
-    """The briefing's figures for appeals received in [start, end] (dates, inclusive).
-
-    appeals_received: appeals received in the period; mandates_registered: those of them flagged
-    as mandates (an appeal counts once); mandates_count: distinct mandates they form (withdrawn
-    excluded); fulfilled: of those, fulfilled; fulfilled_share = fulfilled / mandates_count.
-    Rows per office (the appeal's office) and per district (settlement's district, else office's).
-    """
-    period = sa.and_(Appeal.received_at >= _day_start(start), Appeal.received_at < _day_start(end + timedelta(days=1)))
-    district = sa.func.coalesce(Settlement.district_id, Office.district_id)
-    base = (
-        sa.select(Appeal.id.label("appeal_id"), Appeal.office_id.label("office_id"), district.label("district_id"))
-        .join(Office, Office.id == Appeal.office_id)
-        .outerjoin(Settlement, Settlement.id == Appeal.settlement_id)
-        .where(period)
-        .subquery()
-    )
-    links = (
-        sa.select(MandateAppeal.appeal_id, MandateAppeal.mandate_id, Mandate.status)
-        .join(Mandate, Mandate.id == MandateAppeal.mandate_id)
-        .where(MandateAppeal.removed_at.is_(None), Mandate.status != "withdrawn")
-        .subquery()
-    )
-
-    def grouped(key):
-        measures = (
-            sa.func.count(sa.distinct(base.c.appeal_id)),
-            sa.func.count(sa.distinct(links.c.appeal_id)),
-            sa.func.count(sa.distinct(links.c.mandate_id)),
-            sa.func.count(sa.distinct(sa.case((links.c.status == "fulfilled", links.c.mandate_id)))),
-        )
-        columns = (base.c[key], *measures) if key else measures
-        query = sa.select(*columns).select_from(base).outerjoin(links, links.c.appeal_id == base.c.appeal_id)
-        if key:
-            query = query.group_by(base.c[key])
-        result = {}
-        for row in db.session.execute(query).all():
-            group, values = (row[0], row[1:]) if key else (None, row)
-            result[group] = {
-                "appeals_received": values[0], "mandates_registered": values[1], "mandates_count": values[2],
-                "fulfilled": values[3], "fulfilled_share": _share(values[3], values[2]),
-            }
-        return result
-
-    empty = {"appeals_received": 0, "mandates_registered": 0, "mandates_count": 0, "fulfilled": 0,
-             "fulfilled_share": 0.0}
-    totals = dict(next(iter(grouped(None).values()), empty))
-    totals["sessions_held"] = _sessions_held(start, end)
-    totals["mandate_share"] = _share(totals["mandates_registered"], totals["appeals_received"])
-
-    offices = db.session.scalars(sa.select(Office).order_by(Office.kind, Office.code)).all()
-    by_office = grouped("office_id")
-    office_rows = []
-    for office in offices:
-        row = dict(by_office.get(office.id, empty))
-        row["sessions_held"] = _sessions_held(start, end, office_ids=[office.id])
-        if row["appeals_received"] or row["sessions_held"]:
-            office_rows.append({"office": office, **row})
-
-    districts = db.session.scalars(sa.select(District).order_by(District.code)).all()
-    by_district = grouped("district_id")
-    district_rows = [{"district": d, **by_district[d.id]} for d in districts if d.id in by_district]
-    if None in by_district:
-        district_rows.append({"district": None, **by_district[None]})
-    return {"start": start, "end": end, "totals": totals, "offices": office_rows, "districts": district_rows}

@@ -1,5 +1,4 @@
 """Directives, candidates with bulk flagging, mandates with progress, and the briefing's statistics."""
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -18,7 +17,7 @@ from appeals.mandates.models import MANDATE_STATUSES, Directive, Mandate, Mandat
 from appeals.core.pagination import paginate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_TYPES, Appeal
-from appeals.core.timeutil import last_full_days, local_today
+from appeals.core.timeutil import local_today
 from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("mandates", __name__)
@@ -45,13 +44,6 @@ def criterion_label(name):
 def _int_arg(args, name):
     try:
         return int(args.get(name) or 0) or None
-    except ValueError:
-        return None
-
-
-def _date_arg(args, name):
-    try:
-        return date.fromisoformat(args.get(name) or "")
     except ValueError:
         return None
 
@@ -331,16 +323,7 @@ def merge(mandate_id):
 
 
 def _mandate_filters(args):
-    status = args.get("status") or ""
-    return {
-        "q": (args.get("q") or "").strip()[:100],
-        "directive_id": _int_arg(args, "directive_id"),
-        "office_id": _int_arg(args, "office_id"),
-        "district_id": _int_arg(args, "district_id"),
-        "settlement_id": _int_arg(args, "settlement_id"),
-        "status": status if status == "open" or status in MANDATE_STATUSES else "",
-        "overdue": args.get("overdue") == "1",
-    }
+    return services.parse_mandate_filters(args)
 
 
 @bp.route("/mandates")
@@ -443,27 +426,3 @@ def unflag(mandate_id):
         else:
             flash(_("Appeal %(number)s removed from the mandate.", number=link.appeal.number), "success")
     return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
-
-
-# --- Statistics ------------------------------------------------------------------------------
-
-
-def default_period(today=None):
-    return last_full_days(30, today)
-
-
-@bp.route("/mandates/statistics")
-@permission_required("stats.view")
-def statistics():
-    start, end = _date_arg(request.args, "start"), _date_arg(request.args, "end")
-    default_start, default_end = default_period()
-    error = None
-    start, end = start or default_start, end or default_end
-    if end < start:
-        error = _("The end of the period is before its start.")
-        start, end = default_start, default_end
-    elif (end - start).days > 3660:
-        error = _("The period is too long: at most ten years.")
-        start, end = default_start, default_end
-    stats = services.mandate_statistics(start, end)
-    return render_template("mandates/statistics.html", stats=stats, start=start, end=end, error=error)

@@ -36,6 +36,8 @@ from appeals.register.models import (
     AppealExtension,
 )
 from appeals.register.rules import RuleViolation, add_working_days, check_iin, check_phone, make_iin  # noqa: F401
+from appeals.register.districts import appeal_in_districts
+from appeals.register.periods import received_between
 from appeals.schedules.models import Host, ReceptionSession
 from appeals.core.timeutil import local_now, local_today, utcnow
 
@@ -761,30 +763,14 @@ def _search_condition(q, user):
     return sa.or_(*conditions) if conditions else sa.false()
 
 
-def _in_district(district_id):
-    """Appeals about a settlement of the district.
-
-    The settlement's district, not the office's: the regional office registers appeals from every
-    district, and an appeal without a settlement (anonymous) is in none. The district's few settlement
-    ids are looked up first and written into the SQL: with the values in sight (and the statistics of
-    migration 0003) PostgreSQL sees that a clerk's office has next to no appeals in another district
-    and combines ix_appeals_office_received with ix_appeals_settlement_received, where a subquery
-    made it walk the office's whole history by date looking for them (bench/list_p95.py).
-    """
-    ids = db.session.scalars(sa.select(Settlement.id).where(Settlement.district_id == district_id)).all()
-    return Appeal.settlement_id.in_(sa.bindparam("district_settlements", ids, expanding=True, literal_execute=True))
-
-
 def build_list_query(filters, user):
     """A select() of the appeals `user` may see, narrowed by `filters` (see parse_list_filters) and sorted."""
     query = scope_appeals(sa.select(Appeal), user)
     f = {key: filters.get(key) for key in FILTER_KEYS}
     if f["office"]:
         query = query.where(Appeal.office_id == f["office"])
-    if f["date_from"]:
-        query = query.where(Appeal.received_at >= datetime.combine(f["date_from"], time.min))
-    if f["date_to"]:
-        query = query.where(Appeal.received_at < datetime.combine(f["date_to"] + timedelta(days=1), time.min))
+    if f["date_from"] or f["date_to"]:
+        query = query.where(received_between(f["date_from"], f["date_to"]))
     if f["status"] == "open":
         query = query.where(OPEN_CONDITION)
     elif f["status"]:
@@ -796,7 +782,7 @@ def build_list_query(filters, user):
     if f["channel"]:
         query = query.where(Appeal.channel == f["channel"])
     if f["district"]:
-        query = query.where(_in_district(f["district"]))
+        query = query.where(appeal_in_districts([f["district"]]))
     if f["settlement"]:
         query = query.where(Appeal.settlement_id == f["settlement"])
     if f["host"]:

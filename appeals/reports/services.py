@@ -6,7 +6,6 @@ sessions), so "Print" gives exactly the rows the user was looking at, with the s
 import calendar as _calendar
 import datetime as dt
 from collections import OrderedDict
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,7 +16,7 @@ from appeals.core import labels
 from appeals.auth.permissions import can
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date, fmt_datetime
-from appeals.mandates.models import MANDATE_STATUSES, Mandate
+from appeals.mandates.models import Mandate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_STATUSES, OPEN_STATUSES, Appeal
 from appeals.reports.documents import PrintedDocument
@@ -180,10 +179,10 @@ def build_journal(filters, user, lang):
 
 
 def mandates_query(filters, user):
-    """The mandates list's query (same filters and scope) narrowed to mandates registered in the period."""
+    """The mandates list's query: same filters (the period included) and scope."""
     from appeals.mandates.services import build_mandate_query
 
-    return mandate_rows_in_period(build_mandate_query(filters, user), filters.get("date_from"), filters.get("date_to"))
+    return build_mandate_query(filters, user)
 
 
 def count_mandates(filters, user):
@@ -252,22 +251,6 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
         doc.groups = groups
         doc.internal = internal
         return doc
-
-
-def _local_day_start_utc(day):
-    """Midnight at the branch (local time) as the naive UTC value stored in created_at."""
-    from appeals.core.timeutil import local_to_utc
-
-    return local_to_utc(dt.datetime.combine(day, dt.time.min))
-
-
-def mandate_rows_in_period(query, start, end):
-    """Mandates registered (created) between two local dates, inclusive."""
-    if start:
-        query = query.where(Mandate.created_at >= _local_day_start_utc(start))
-    if end:
-        query = query.where(Mandate.created_at < _local_day_start_utc(end + dt.timedelta(days=1)))
-    return query
 
 
 # --- 3. Reception schedule --------------------------------------------------------------------
@@ -350,155 +333,29 @@ def build_card(appeal, user, lang):
 # --- 5. Summary and dashboard -----------------------------------------------------------------
 
 
-def _period_bounds(start, end):
-    return dt.datetime.combine(start, dt.time.min), dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min)
-
-
-def _week_expr():
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.func.date_trunc("week", Appeal.received_at)
-    # SQLite: Monday of the received date.
-    return sa.func.date(Appeal.received_at, "-6 days", "weekday 1")
-
-
-def _counts(column, lo, hi, joins=()):
-    query = sa.select(column, sa.func.count()).select_from(Appeal)
-    for join in joins:
-        query = query.join(*join) if isinstance(join, tuple) else query.join(join)
-    query = query.where(Appeal.received_at >= lo, Appeal.received_at < hi).group_by(column)
-    return db.session.execute(query).all()
-
-
-@dataclass
-class Bar:
-    label: str
-    value: int
-    url: str = ""
-
-
-def _as_date(value):
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
-
-
-def statistics(start, end, lang=None, link=None):
-    """Figures for [start, end] (inclusive). `link(kind, **args)` builds the URL behind a figure."""
-    link = link or (lambda *a, **k: "")
-    lo, hi = _period_bounds(start, end)
-    period_args = {"date_from": start.isoformat(), "date_to": end.isoformat()}
-
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Appeal).where(Appeal.received_at >= lo, Appeal.received_at < hi)) or 0
-    weeks = []
-    for week, count in sorted(_counts(_week_expr(), lo, hi), key=lambda r: _as_date(r[0])):
-        monday = _as_date(week)
-        w_start, w_end = max(monday, start), min(monday + dt.timedelta(days=6), end)
-        weeks.append(Bar(f"{fmt_date(w_start, 'short')[:5]}–{fmt_date(w_end, 'short')[:5]}", count,
-                         link("appeals", date_from=w_start.isoformat(), date_to=w_end.isoformat())))
-
-    categories = {c.id: c for c in db.session.scalars(sa.select(Category)).all()}
-    by_category = sorted(
-        (Bar(categories[cid].localized_name(lang) if cid in categories else _("No category"), count,
-             link("appeals", category=cid, **period_args) if cid else "")
-         for cid, count in _counts(Appeal.category_id, lo, hi)), key=lambda b: -b.value)
-    by_channel = sorted(
-        (Bar(_label(labels.CHANNEL_LABELS, ch), count, link("appeals", channel=ch, **period_args))
-         for ch, count in _counts(Appeal.channel, lo, hi)), key=lambda b: -b.value)
-
-    by_district = _district_bars(lo, hi, lang, link, period_args)
-
-    offices = {o.id: o for o in db.session.scalars(sa.select(Office)).all()}
-    by_office = sorted(
-        (Bar(_office_label(offices[oid], lang), count, link("appeals", office=oid, **period_args))
-         for oid, count in _counts(Appeal.office_id, lo, hi)), key=lambda b: -b.value)
-
-    from appeals.schedules.services import sessions_held_count
-
-    sessions = sessions_held_count(start, end)
-    mandate_rows = db.session.execute(
-        mandate_rows_in_period(sa.select(Mandate.status, sa.func.count()).group_by(Mandate.status), start, end)
-    ).all()
-    mandate_counts = dict(mandate_rows)
-    by_mandate_status = [Bar(_label(labels.MANDATE_STATUS_LABELS, s), mandate_counts[s],
-                             link("mandates", status=s)) for s in MANDATE_STATUSES if s in mandate_counts]
-    overdue = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Appeal)
-        .where(Appeal.status.in_(OPEN_STATUSES), Appeal.due_date < local_today())) or 0
-    return {
-        "start": start, "end": end, "appeals": total, "sessions": sessions,
-        "mandates": sum(mandate_counts.values()), "overdue": overdue,
-        "weeks": weeks, "categories": by_category, "channels": by_channel, "districts": by_district,
-        "offices": by_office, "mandate_statuses": by_mandate_status,
-        "links": {
-            "appeals": link("appeals", **period_args), "overdue": link("appeals", overdue=1),
-            "sessions": link("sessions", view="list", status="held", **{"from": start.isoformat(), "to": end.isoformat()}),
-            "mandates": link("mandates"),
-        },
-    }
-
-
-def _office_label(office, lang):
-    # Territorial offices are named after their district; code + district reads at a glance.
-    if office.kind == "territorial" and office.district is not None:
-        return f"{office.code} · {office.district.localized_name(lang)}"
-    return f"{office.code} · {office.localized_name(lang)}"
-
-
-def _district_bars(lo, hi, lang, link, period_args):
-    """Appeals per district of their settlement, the same rule as the register's district filter.
-
-    Not the office's district: the regional office registers appeals from every district. Appeals
-    without a settlement (anonymous ones may have none) make a last bar of their own, without a link
-    (the register has no filter for them), so the bars still add up to the appeals received.
-    """
-    # One outer join on the settlements' primary key, grouped by district: no subquery per appeal.
-    query = (
-        sa.select(Settlement.district_id, sa.func.count()).select_from(Appeal)
-        .outerjoin(Settlement, Settlement.id == Appeal.settlement_id)
-        .where(Appeal.received_at >= lo, Appeal.received_at < hi)
-        .group_by(Settlement.district_id)
-    )
-    counts = dict(db.session.execute(query).all())
-    unstated = counts.pop(None, 0)
-    districts = {d.id: d for d in db.session.scalars(sa.select(District).where(District.id.in_(list(counts))))}
-    bars = sorted(
-        (Bar(districts[did].localized_name(lang), count, link("appeals", district=did, **period_args))
-         for did, count in counts.items()), key=lambda b: (-b.value, b.label))
-    if unstated:
-        bars.append(Bar(_("No settlement stated"), unstated))
-    return bars
-
-
 def build_summary(user, lang, start, end):
-    from appeals.mandates.services import mandate_statistics
+    """The printed summary: every figure of the period under its name, rows per office and district."""
+    from appeals.reports import statistics
 
     lang = pick_lang(lang)
     with force_locale(lang):
-        stats = statistics(start, end, lang)
-        briefing = mandate_statistics(start, end)
+        briefing = statistics.briefing(start, end)
+        bars = statistics.dashboard(start, end, lang)
+        totals = briefing["totals"]
         doc = _base_doc(lang, _("Summary of the reception work"), user,
                         subtitle=f"{fmt_date(start, 'short')} — {fmt_date(end, 'short')}",
                         signatures=[_("Coordinator")])
-        totals = briefing["totals"]
-        doc.kpis = [
-            (_("Receptions held"), totals.get("sessions_held", stats["sessions"])),
-            (_("Appeals received"), totals.get("appeals_received", stats["appeals"])),
-            (_("Registered as mandates"), totals.get("mandates_registered", 0)),
-            (_("Overdue appeals"), stats["overdue"]),
-        ]
+        doc.kpis = [(name, str(statistics.FIGURE_LABELS[name]), totals[name])
+                    for name in statistics.FIGURES + ("overdue",)]
+        doc.totals = totals
         doc.office_rows = [
             (row["office"].localized_name(lang), row["sessions_held"], row["appeals_received"],
-             row["mandates_registered"]) for row in briefing["offices"]
+             row["mandates_registered"], row["mandates_count"]) for row in briefing["offices"]
         ]
         doc.district_rows = [
-            (row["district"].localized_name(lang) if row["district"] else _("Not specified"),
-             row["appeals_received"], row["mandates_registered"]) for row in briefing["districts"]
+            (row["district"].localized_name(lang) if row["district"] else _("No settlement stated"),
+             row["appeals_received"], row["mandates_registered"], row["mandates_count"])
+            for row in briefing["districts"]
         ]
-        doc.stats = stats
-        doc.totals = [(_("Appeals received"), str(totals.get("appeals_received", 0))),
-                      (_("Registered as mandates"), str(totals.get("mandates_registered", 0))),
-                      (_("Receptions held"), str(totals.get("sessions_held", 0)))]
+        doc.stats = bars
         return doc

@@ -13,7 +13,7 @@ from appeals.core.extensions import db
 from appeals.core.jobs import Job, JobResult, job_kind, queue_position, result_bytes, start_job
 from appeals.reference.models import Office
 from appeals.register.models import Appeal
-from appeals.reports import documents, services
+from appeals.reports import documents, services, statistics
 from appeals.schedules.models import Host
 from appeals.core.timeutil import local_today
 from appeals.core.web import safe_redirect_target
@@ -149,16 +149,9 @@ def _int_arg(name, args=None):
 
 
 def _mandate_filters(args):
-    from appeals.register.services import parse_date
+    from appeals.mandates.services import parse_mandate_filters
 
-    filters = {key: _int_arg(key, args)
-               for key in ("directive_id", "office_id", "district_id", "settlement_id", "category_id")}
-    filters["status"] = args.get("status") or ""
-    filters["overdue"] = args.get("overdue") == "1"
-    filters["q"] = (args.get("q") or "").strip()[:100]
-    filters["date_from"] = parse_date(args.get("date_from")) if args.get("date_from") else None
-    filters["date_to"] = parse_date(args.get("date_to")) if args.get("date_to") else None
-    return filters
+    return parse_mandate_filters(args)
 
 
 @bp.route("/reports/mandates.pdf")
@@ -251,9 +244,43 @@ def dashboard():
     except services.ReportError as exc:
         error = exc
         start, end = services.parse_period({})
-    stats = services.statistics(start, end, link=_dashboard_link)
+    stats = statistics.dashboard(start, end, link=_dashboard_link)
     return render_template("reports/dashboard.html", stats=stats, start=start, end=end, error=error,
-                           charts=_charts(stats))
+                           charts=_charts(stats), figure_labels=statistics.FIGURE_LABELS,
+                           figure_hints=statistics.FIGURE_HINTS, figure_names=statistics.FIGURES)
+
+
+@bp.route("/mandates/statistics")
+@permission_required("stats.view")
+def mandate_statistics():
+    """The briefing's table: the same figures as the dashboard, per office and per district."""
+    from appeals.core.timeutil import last_full_days
+    from appeals.mandates.services import FIRST_DAY, LAST_DAY
+    from appeals.register.services import parse_date
+
+    default_start, default_end = last_full_days(30)
+    start = parse_date(request.args.get("start")) if request.args.get("start") else None
+    end = parse_date(request.args.get("end")) if request.args.get("end") else None
+    error = None
+    if (request.args.get("start") and start is None) or (request.args.get("end") and end is None):
+        error = _("Enter the dates as dd.mm.yyyy.")
+        start = end = None
+    start, end = start or default_start, end or default_end
+    if error:
+        start, end = default_start, default_end
+    elif not (FIRST_DAY <= start <= LAST_DAY and FIRST_DAY <= end <= LAST_DAY):
+        error = _("Enter dates between 2000 and 2100.")
+        start, end = default_start, default_end
+    elif end < start:
+        error = _("The end of the period is before its start.")
+        start, end = default_start, default_end
+    elif (end - start).days > 3660:
+        error = _("The period is too long: at most ten years.")
+        start, end = default_start, default_end
+    stats = statistics.briefing(start, end)
+    return render_template("mandates/statistics.html", stats=stats, start=start, end=end, error=error,
+                           links=statistics.figure_links(start, end, _dashboard_link),
+                           figure_labels=statistics.FIGURE_LABELS, figure_hints=statistics.FIGURE_HINTS)
 
 
 def _charts(stats):
@@ -265,5 +292,5 @@ def _charts(stats):
         "channels": bar_chart(stats["channels"], _("Appeals by channel")),
         "districts": bar_chart(stats["districts"], _("Appeals by district")),
         "offices": bar_chart(stats["offices"], _("Appeals by office")),
-        "mandates": bar_chart(stats["mandate_statuses"], _("Mandates by status")),
+        "mandates": bar_chart(stats["mandate_statuses"], _("Mandates registered in the period, by status")),
     }

@@ -11,6 +11,7 @@ from appeals.api.views import bp
 from appeals.core.extensions import db
 from appeals.mandates import services
 from appeals.mandates.models import Directive, Mandate
+from appeals.reports import statistics as figures
 from appeals.core.timeutil import local_today
 
 DIRECTIVE_LISTS = ("appeal_types", "category_ids", "settlement_ids", "district_ids")
@@ -169,7 +170,7 @@ def add_progress(mandate_id, body):
 @endpoint(bp, "GET", "/statistics", summary="Receptions, appeals and mandates in a period", tag="Statistics",
           query=schemas.StatisticsQuery, response=schemas.StatisticsOut, permission="stats.view")
 def statistics(query):
-    """The briefing's figures: sessions held, appeals received, appeals registered as mandates, fulfilment."""
+    """Every figure of the period (appeals.reports.statistics), per office and per district of the appeal."""
     end = query.end or local_today()
     start = query.start or end.replace(day=1)
     if start > end:
@@ -178,7 +179,7 @@ def statistics(query):
     if (end - start).days > 3660:
         raise ApiError(422, _("The period is longer than ten years."),
                        errors=[{"field": "end", "location": "query", "message": _("The period is longer than ten years.")}])
-    result = services.mandate_statistics(start, end)
+    result = figures.briefing(start, end)
     return {
         "start": start, "end": end, "totals": result["totals"],
         "offices": [{**{k: v for k, v in row.items() if k != "office"}, "office_id": row["office"].id,

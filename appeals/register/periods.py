@@ -1,0 +1,25 @@
+"""Which appeals a period holds: those received on its days (local dates, inclusive).
+
+`received_at` is stored as the branch's local time, so a local date's bounds are compared directly.
+The register's date filter, the directive criteria and every statistic use this one rule.
+"""
+from datetime import date, datetime, time, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+
+from appeals.register.models import Appeal
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min)
+
+
+def received_between(start: Optional[date], end: Optional[date]) -> sa.ColumnElement[bool]:
+    """Appeals received from `start` to `end` (either may be open)."""
+    conditions = []
+    if start is not None:
+        conditions.append(Appeal.received_at >= day_start(start))
+    if end is not None:
+        conditions.append(Appeal.received_at < day_start(end + timedelta(days=1)))
+    return sa.and_(sa.true(), *conditions)

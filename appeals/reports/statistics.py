@@ -1,0 +1,266 @@
+"""Every figure of a period, defined once: the dashboard, the mandates statistics page, the summary PDF,
+the API's /statistics and the demo all read them from here, under the same names.
+
+The figures (keys of `figures()`, labels in FIGURE_LABELS):
+
+- ``sessions_held``: reception sessions held on the period's days;
+- ``appeals_received``: appeals received on the period's days (their received date);
+- ``mandates_registered``: of those appeals, the ones registered as mandates (an appeal flagged under
+  a mandate that is not withdrawn; counted once however many directives flagged it);
+- ``mandates_count``: the mandates those appeals form (one mandate merged from several appeals counts
+  once; withdrawn ones not at all);
+- ``fulfilled``: of those mandates, the fulfilled ones (``fulfilled_share`` = fulfilled / mandates_count);
+- ``mandates_registered_in_period``: mandates the coordinators registered on the period's days,
+  whenever their appeals arrived. A directive that comes after a campaign flags last month's appeals
+  this month: last month then shows its appeals registered as mandates, this month the mandates'
+  registration.
+- ``overdue``: appeals open past their deadline now (not a figure of the period).
+
+The district of an appeal is its settlement's district (appeals.register.districts); appeals without a
+settlement make a row of their own. Every figure's drill-down link carries the period.
+"""
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import sqlalchemy as sa
+from flask_babel import gettext as _, lazy_gettext as _l
+
+from appeals.core import labels
+from appeals.core.extensions import db
+from appeals.core.i18n import fmt_date
+from appeals.core.timeutil import local_today
+from appeals.mandates.models import MANDATE_STATUSES, Mandate, MandateAppeal
+from appeals.mandates.periods import counted, registered_between, standing_links
+from appeals.reference.models import Category, District, Office
+from appeals.register.districts import APPEAL_DISTRICT, with_appeal_district
+from appeals.register.models import OPEN_STATUSES, Appeal
+from appeals.register.periods import received_between
+from appeals.schedules.services import sessions_held_count
+
+Link = Callable[..., str]
+
+# The order in which every surface shows them.
+FIGURES = ("sessions_held", "appeals_received", "mandates_registered", "mandates_count", "fulfilled",
+           "mandates_registered_in_period")
+FIGURE_LABELS = {
+    "sessions_held": _l("Receptions held"),
+    "appeals_received": _l("Appeals received"),
+    "mandates_registered": _l("Of them registered as mandates"),
+    "mandates_count": _l("Mandates from these appeals"),
+    "fulfilled": _l("Of these mandates fulfilled"),
+    "mandates_registered_in_period": _l("Mandates registered in the period"),
+    "overdue": _l("Overdue appeals (now)"),
+}
+FIGURE_HINTS = {
+    "appeals_received": _l("By the date each appeal was received."),
+    "mandates_registered": _l("Appeals of the period flagged as mandates, by the appeal's date."),
+    "mandates_count": _l("A mandate merged from several appeals counts once; withdrawn ones do not count."),
+    "mandates_registered_in_period": _l("By the date the mandate was registered, whenever its appeal came."),
+}
+APPEAL_MEASURES = ("appeals_received", "mandates_registered", "mandates_count", "fulfilled")
+
+
+def _share(part: int, whole: int) -> float:
+    return (part / whole) if whole else 0.0
+
+
+def _no_link(*_args: Any, **_kwargs: Any) -> str:
+    return ""
+
+
+# --- The appeal-based figures, in total and per office or district -----------------------------
+
+
+def _appeal_measures(start: dt.date, end: dt.date, key: Optional[str] = None) -> dict[Any, dict[str, Any]]:
+    """{group: figures} for appeals received in [start, end]; key None (totals), "office_id" or "district_id"."""
+    base = (
+        with_appeal_district(sa.select(Appeal.id.label("appeal_id"), Appeal.office_id.label("office_id"),
+                                       APPEAL_DISTRICT.label("district_id")))
+        .where(received_between(start, end))
+        .subquery()
+    )
+    links = (
+        sa.select(MandateAppeal.appeal_id, MandateAppeal.mandate_id, Mandate.status)
+        .join(Mandate, Mandate.id == MandateAppeal.mandate_id)
+        .where(standing_links(), counted())
+        .subquery()
+    )
+    measures = (
+        sa.func.count(sa.distinct(base.c.appeal_id)),
+        sa.func.count(sa.distinct(links.c.appeal_id)),
+        sa.func.count(sa.distinct(links.c.mandate_id)),
+        sa.func.count(sa.distinct(sa.case((links.c.status == "fulfilled", links.c.mandate_id)))),
+    )
+    columns = (base.c[key], *measures) if key else measures
+    query = sa.select(*columns).select_from(base).outerjoin(links, links.c.appeal_id == base.c.appeal_id)
+    if key:
+        query = query.group_by(base.c[key])
+    result = {}
+    for row in db.session.execute(query).all():
+        group, values = (row[0], row[1:]) if key else (None, row)
+        figures = dict(zip(APPEAL_MEASURES, values))
+        figures["fulfilled_share"] = _share(figures["fulfilled"], figures["mandates_count"])
+        result[group] = figures
+    return result
+
+
+def _empty() -> dict[str, Any]:
+    return {**{name: 0 for name in APPEAL_MEASURES}, "fulfilled_share": 0.0}
+
+
+def mandates_registered_in_period(start: dt.date, end: dt.date) -> dict[Optional[str], int]:
+    """{status: count} of mandates registered on the period's days (withdrawn ones not counted)."""
+    rows = db.session.execute(
+        sa.select(Mandate.status, sa.func.count()).where(registered_between(start, end), counted())
+        .group_by(Mandate.status)
+    ).all()
+    return dict(rows)
+
+
+def overdue_appeals(today: Optional[dt.date] = None) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Appeal)
+        .where(Appeal.status.in_(OPEN_STATUSES), Appeal.due_date < (today or local_today()))) or 0
+
+
+def figures(start: dt.date, end: dt.date, registered_by_status: Optional[dict] = None) -> dict[str, Any]:
+    """Every figure of [start, end] (dates, inclusive) under its name (see the module's docstring)."""
+    result = dict(next(iter(_appeal_measures(start, end).values()), _empty()))
+    if registered_by_status is None:
+        registered_by_status = mandates_registered_in_period(start, end)
+    result["sessions_held"] = sessions_held_count(start, end)
+    result["mandates_registered_in_period"] = sum(registered_by_status.values())
+    result["mandate_share"] = _share(result["mandates_registered"], result["appeals_received"])
+    result["overdue"] = overdue_appeals()
+    return result
+
+
+def figure_links(start: dt.date, end: dt.date, link: Link) -> dict[str, str]:
+    """The list behind each figure, for the same period."""
+    period = {"date_from": start.isoformat(), "date_to": end.isoformat()}
+    received = {"received_from": start.isoformat(), "received_to": end.isoformat()}
+    return {
+        "sessions_held": link("sessions", view="list", status="held", **{"from": start.isoformat(), "to": end.isoformat()}),
+        "appeals_received": link("appeals", **period),
+        # The mandates formed from the period's appeals; the list shows their appeals' numbers.
+        "mandates_registered": link("mandates", status="counted", **received),
+        "mandates_count": link("mandates", status="counted", **received),
+        "fulfilled": link("mandates", status="fulfilled", **received),
+        "mandates_registered_in_period": link("mandates", status="counted", **period),
+        "overdue": link("appeals", overdue=1),
+    }
+
+
+def briefing(start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The figures with rows per office (the appeal's office) and per district (the appeal's district)."""
+    totals = figures(start, end)
+    offices = db.session.scalars(sa.select(Office).order_by(Office.kind, Office.code)).all()
+    by_office = _appeal_measures(start, end, "office_id")
+    office_rows = []
+    for office in offices:
+        row = dict(by_office.get(office.id, _empty()))
+        row["sessions_held"] = sessions_held_count(start, end, office_ids=[office.id])
+        if row["appeals_received"] or row["sessions_held"]:
+            office_rows.append({"office": office, **row})
+    districts = db.session.scalars(sa.select(District).order_by(District.code)).all()
+    by_district = _appeal_measures(start, end, "district_id")
+    district_rows = [{"district": d, **by_district[d.id]} for d in districts if d.id in by_district]
+    if None in by_district:
+        district_rows.append({"district": None, **by_district[None]})
+    return {"start": start, "end": end, "totals": totals, "offices": office_rows, "districts": district_rows}
+
+
+# --- The dashboard's bars -----------------------------------------------------------------------
+
+
+@dataclass
+class Bar:
+    label: str
+    value: int
+    url: str = ""
+
+
+def _label(mapping: dict, value: Any) -> str:
+    label = mapping.get(value)
+    return str(label) if label is not None else (value or "")
+
+
+def _week_expr() -> Any:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.date_trunc("week", Appeal.received_at)
+    # SQLite: Monday of the received date.
+    return sa.func.date(Appeal.received_at, "-6 days", "weekday 1")
+
+
+def _counts(column: Any, start: dt.date, end: dt.date, district: bool = False) -> list:
+    query = sa.select(column, sa.func.count()).select_from(Appeal)
+    if district:
+        query = with_appeal_district(query)
+    return db.session.execute(query.where(received_between(start, end)).group_by(column)).all()
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def _office_label(office: Office, lang: Optional[str]) -> str:
+    # Territorial offices are named after their district; code + district reads at a glance.
+    if office.kind == "territorial" and office.district is not None:
+        return f"{office.code} · {office.district.localized_name(lang)}"
+    return f"{office.code} · {office.localized_name(lang)}"
+
+
+def district_bars(start: dt.date, end: dt.date, lang: Optional[str] = None, link: Link = _no_link) -> list[Bar]:
+    """Appeals per district (the appeal's district). Appeals without a settlement make a last bar of their
+    own, without a link (the register has no filter for them), so the bars add up to the appeals received."""
+    counts = dict(_counts(APPEAL_DISTRICT, start, end, district=True))
+    unstated = counts.pop(None, 0)
+    period = {"date_from": start.isoformat(), "date_to": end.isoformat()}
+    districts = {d.id: d for d in db.session.scalars(sa.select(District).where(District.id.in_(list(counts))))}
+    bars = sorted(
+        (Bar(districts[did].localized_name(lang), count, link("appeals", district=did, **period))
+         for did, count in counts.items()), key=lambda b: (-b.value, b.label))
+    if unstated:
+        bars.append(Bar(_("No settlement stated"), unstated))
+    return bars
+
+
+def dashboard(start: dt.date, end: dt.date, lang: Optional[str] = None, link: Optional[Link] = None) -> dict[str, Any]:
+    """The figures of [start, end] with the dashboard's bars. `link(kind, **args)` builds the URL behind one."""
+    link = link or _no_link
+    period = {"date_from": start.isoformat(), "date_to": end.isoformat()}
+
+    weeks = []
+    for week, count in sorted(_counts(_week_expr(), start, end), key=lambda r: _as_date(r[0])):
+        monday = _as_date(week)
+        w_start, w_end = max(monday, start), min(monday + dt.timedelta(days=6), end)
+        weeks.append(Bar(f"{fmt_date(w_start, 'short')[:5]}–{fmt_date(w_end, 'short')[:5]}", count,
+                         link("appeals", date_from=w_start.isoformat(), date_to=w_end.isoformat())))
+
+    categories = {c.id: c for c in db.session.scalars(sa.select(Category)).all()}
+    by_category = sorted(
+        (Bar(categories[cid].localized_name(lang) if cid in categories else _("No category"), count,
+             link("appeals", category=cid, **period) if cid else "")
+         for cid, count in _counts(Appeal.category_id, start, end)), key=lambda b: -b.value)
+    by_channel = sorted(
+        (Bar(_label(labels.CHANNEL_LABELS, ch), count, link("appeals", channel=ch, **period))
+         for ch, count in _counts(Appeal.channel, start, end)), key=lambda b: -b.value)
+    offices = {o.id: o for o in db.session.scalars(sa.select(Office)).all()}
+    by_office = sorted(
+        (Bar(_office_label(offices[oid], lang), count, link("appeals", office=oid, **period))
+         for oid, count in _counts(Appeal.office_id, start, end)), key=lambda b: -b.value)
+
+    registered = mandates_registered_in_period(start, end)
+    by_mandate_status = [Bar(_label(labels.MANDATE_STATUS_LABELS, s), registered[s],
+                             link("mandates", status=s, **period)) for s in MANDATE_STATUSES if s in registered]
+    return {
+        "start": start, "end": end, "figures": figures(start, end, registered),
+        "weeks": weeks, "categories": by_category, "channels": by_channel,
+        "districts": district_bars(start, end, lang, link), "offices": by_office,
+        "mandate_statuses": by_mandate_status, "links": figure_links(start, end, link),
+    }
