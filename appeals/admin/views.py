@@ -37,6 +37,7 @@ def users():
 def new_user():
     form = UserForm()
     form.offices.choices = _office_choices()
+    form.password.flags.required = True  # a new account needs one; the service says how long
     if form.validate_on_submit():
         try:
             created = submission.create_once(current_user, lambda: _created_user(form))

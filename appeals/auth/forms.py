@@ -23,14 +23,15 @@ class LoginForm(FlaskForm):
 
 
 def _role_choices():
-    return [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+    # No default: an empty first option, so a new account's role is always a deliberate choice.
+    return [SelectChoice("", "—")] + [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 
 
 class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=_role_choices)
+    role = SelectField(_l("Role"), choices=_role_choices, validators=[DataRequired(message=_l("Choose a role."))])
     offices = SelectMultipleField(_l("Offices"), choices=[], validate_choice=False)
     locale = SelectField(_l("Language"), choices=[
         SelectChoice("", "—"), SelectChoice("kk", "Қазақша"), SelectChoice("ru", "Русский"), SelectChoice("en", "English"),

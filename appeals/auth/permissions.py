@@ -24,6 +24,7 @@ ACTIONS = {
     "appeal.view": {"coordinator", "clerk", "host", "viewer"},
     "appeal.create": {"coordinator", "clerk"},
     "appeal.edit": {"coordinator", "clerk"},
+    "appeal.correct_office": {"coordinator"},
     "appeal.transition": {"coordinator", "clerk"},
     "appeal.extend": {"coordinator", "clerk"},
     "appeal.view_personal": {"coordinator", "clerk"},
@@ -96,6 +97,9 @@ _OBJECT_RULES = {
     "appeal.view": _appeal_visible,
     "appeal.view_personal": lambda user, appeal: _appeal_writable(user, appeal),
     "appeal.edit": _appeal_writable,
+    # The office decides the number series and the deadline's owners: corrected only before the
+    # appeal's first status change, while nobody has acted on it yet.
+    "appeal.correct_office": lambda user, appeal: appeal.status == "registered",
     "appeal.transition": _appeal_writable,
     "appeal.extend": _appeal_writable,
     "appeal.create": lambda user, office: _office_ok(user, office.id),

@@ -11,18 +11,31 @@ from appeals.core.i18n import LANGUAGE_NAMES, current_language, fmt_date, fmt_da
 from appeals.core.privacy import mask_iin, mask_phone
 from appeals.core.submission import submission_field
 
-# (endpoint, label, action that shows it, blueprint it highlights). Entries whose endpoint the
-# app does not have are left out, so the menu never links to a missing page.
+# (endpoint, label, action that shows it, what it highlights: blueprints or endpoints). Entries
+# whose endpoint the app does not have are left out, so the menu never links to a missing page.
+DIRECTIVE_PAGES = ("mandates.list_directives", "mandates.new_directive", "mandates.edit_directive",
+                   "mandates.directive_detail", "mandates.candidates")
 MAIN_MENU = (
-    ("register.list_appeals", _l("Register"), "appeal.view", "register"),
-    ("register.new_appeal", _l("New appeal"), "appeal.create", None),
-    ("schedules.calendar", _l("Schedule"), "schedule.view", "schedules"),
-    ("schedules.my_schedule", _l("My schedule"), "schedule.own", None),
-    ("mandates.list_mandates", _l("Mandates"), "mandate.view", "mandates"),
-    ("mandates.list_directives", _l("Directives"), "directive.view", None),
-    ("reports.dashboard", _l("Statistics"), "stats.view", "reports"),
-    ("admin.users", _l("Administration"), "admin.users", "admin"),
+    ("register.list_appeals", _l("Register"), "appeal.view", ("register",)),
+    ("register.new_appeal", _l("New appeal"), "appeal.create", ()),
+    ("schedules.calendar", _l("Schedule"), "schedule.view", ("schedules",)),
+    ("schedules.my_schedule", _l("My schedule"), "schedule.own", ()),
+    ("mandates.list_mandates", _l("Mandates"), "mandate.view", ("mandates",)),
+    ("mandates.list_directives", _l("Directives"), "directive.view", DIRECTIVE_PAGES),
+    ("reports.dashboard", _l("Statistics"), "stats.view", ("reports",)),
+    ("admin.users", _l("Administration"), "admin.users", ("admin", "reference")),
 )
+
+
+def current_menu_entry(menu, endpoint: str | None, blueprint: str | None) -> str | None:
+    """The one menu entry a page belongs to: its own entry first, then the entry that names the
+    page, then the entry of its blueprint (the new-appeal page is not "Register")."""
+    for wanted in (lambda e: e[0] == endpoint, lambda e: endpoint in e[3], lambda e: blueprint in e[3]):
+        for entry in menu:
+            if endpoint and wanted(entry):
+                return entry[0]
+    return None
+
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -60,12 +73,14 @@ def init_app(app):
 
     @app.context_processor
     def template_helpers():
+        menu = [entry for entry in MAIN_MENU if entry[0] in app.view_functions]
         return {
             "labels": labels,
             "languages": LANGUAGE_NAMES,
             "current_language": current_language(),
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
-            "main_menu": [entry for entry in MAIN_MENU if entry[0] in app.view_functions],
+            "main_menu": menu,
+            "current_menu": current_menu_entry(menu, request.endpoint, request.blueprint),
         }
 
     app.jinja_env.filters.update(

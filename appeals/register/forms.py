@@ -4,7 +4,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
-    DateTimeLocalField,
     HiddenField,
     IntegerField,
     SelectChoice,
@@ -34,13 +33,21 @@ def _choices(labels):
 
 class AppealForm(FlaskForm):
     office_id = SelectField(_l("Office"), choices=[], validate_choice=False, validators=[Marked()])
-    received_at = DateTimeLocalField(_l("Date and time received"), format="%Y-%m-%dT%H:%M",
-                                     validators=[Optional()], render_kw={"step": 60})
+    # Two plain text fields in one fixed format (dd.mm.yyyy, 24-hour hh:mm) whatever the browser's
+    # locale: the native date-time widget took seven Tab stops and accepted a six-digit year.
+    received_date = StringField(_l("Date received"), validators=[Marked()], render_kw={
+        "maxlength": 10, "inputmode": "numeric", "placeholder": _l("dd.mm.yyyy"), "autocomplete": "off",
+        "pattern": r"\d{2}\.\d{2}\.\d{4}", "size": 10})
+    received_time = StringField(_l("Time received"), validators=[Marked()], render_kw={
+        "maxlength": 5, "inputmode": "numeric", "placeholder": _l("hh:mm"), "autocomplete": "off",
+        "pattern": r"\d{1,2}:\d{2}", "size": 5})
+    backdate_reason = TextAreaField(_l("Why the appeal is registered so late"), render_kw={"maxlength": 500, "rows": 2})
     channel = SelectField(_l("Channel"), choices=_choices(CHANNEL_LABELS), validate_choice=False, validators=[Marked()])
     session_id = SelectField(_l("Reception session"), choices=[], validate_choice=False)
     host_id = SelectField(_l("Host who received it"), choices=[], validate_choice=False)
     applicant_kind = SelectField(_l("Applicant"), choices=_choices(APPLICANT_KIND_LABELS), validate_choice=False)
-    applicant_name = StringField(_l("Full name"), render_kw={"maxlength": 200, "autocomplete": "off"})
+    # Required for a person or a group (the service says so); an organisation's letter may come unsigned.
+    applicant_name = StringField(_l("Full name"), validators=[Marked()], render_kw={"maxlength": 200, "autocomplete": "off"})
     iin = StringField(_l("IIN"), render_kw={"maxlength": 14, "inputmode": "numeric", "autocomplete": "off"})
     phone = StringField(_l("Phone"), render_kw={"maxlength": 25, "inputmode": "tel", "autocomplete": "off"})
     address = StringField(_l("Address"), render_kw={"maxlength": 300, "autocomplete": "off"})

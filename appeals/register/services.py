@@ -399,12 +399,16 @@ def responsible_choices(office):
 
 # --- Registration and changes -------------------------------------------------------------------
 
-def register_appeal(data, actor, link_repeat_of=None):
-    """Register one appeal: validate, take the next gapless number, store, audit — one transaction."""
+def register_appeal(data, actor, link_repeat_of=None, backdate_reason=None):
+    """Register one appeal: validate, take the next gapless number, store, audit — one transaction.
+
+    backdate_reason: why a long-past received date is right (the form asks for it beyond 30
+    days); kept in the audit record of the registration.
+    """
     values = clean_appeal_data(data, actor)
     repeat_of_id = _repeat_id(link_repeat_of)
     with write_transaction():
-        appeal = _insert_appeal(values, actor, repeat_of_id)
+        appeal = _insert_appeal(values, actor, repeat_of_id, backdate_reason=backdate_reason)
     return appeal
 
 
@@ -417,7 +421,7 @@ def _repeat_id(link_repeat_of):
     return repeat_id
 
 
-def _insert_appeal(values, actor, repeat_of_id=None, audit_action="created"):
+def _insert_appeal(values, actor, repeat_of_id=None, audit_action="created", backdate_reason=None):
     office = db.session.get(Office, values["office_id"])
     year = values["received_at"].year
     due = compute_due_date(values["received_at"].date())
@@ -436,7 +440,10 @@ def _insert_appeal(values, actor, repeat_of_id=None, audit_action="created"):
     appeal.number = format_number(office.code, year, appeal.seq)
     db.session.add(appeal)
     db.session.flush()
-    audit.record(audit_action, appeal, changes=_audit_values(appeal), user=actor)
+    changes = _audit_values(appeal)
+    if backdate_reason:
+        changes["backdate_reason"] = backdate_reason[:500]
+    audit.record(audit_action, appeal, changes=changes, user=actor)
     return appeal
 
 
@@ -462,11 +469,44 @@ def _require(actor, action, appeal):
         raise AppealError(_("You are not allowed to change this appeal."), "status")
 
 
+def default_office_id(actor, offices) -> int | None:
+    """The office a new appeal form starts with: the one the user registered for last, else their
+    regional office, else the first of theirs (never simply the first by code)."""
+    ids = [office.id for office in offices]
+    if not ids:
+        return None
+    if getattr(actor, "id", None) is not None:
+        last = db.session.scalar(
+            sa.select(Appeal.office_id).where(Appeal.created_by_id == actor.id, Appeal.office_id.in_(ids))
+            .order_by(Appeal.id.desc()).limit(1)
+        )
+        if last:
+            return last
+    regional = [office.id for office in offices if office.kind == "regional"]
+    return (regional or ids)[0]
+
+
+def _corrected_office(appeal, data, actor):
+    """The office a coordinator corrects the appeal to, or None when the office stays."""
+    office_id = _int_or_none(data.get("office_id"))
+    if not office_id or office_id == appeal.office_id:
+        return None
+    if not can(actor, "appeal.correct_office", appeal):
+        raise AppealError(_("Only a coordinator may correct the office, and only before the first status change."),
+                          "office")
+    office = db.session.get(Office, office_id)
+    if office is None or not office.is_active:
+        raise AppealError(_("Choose the office that registers the appeal."), "office")
+    return office
+
+
 def update_appeal(appeal, data, actor, link_repeat_of=None):
-    """Correct an appeal's details; the office and number never change."""
+    """Correct an appeal's details. The number never changes; the office only by a coordinator
+    before the first status change (the audit trail keeps the old one)."""
     _require(actor, "appeal.edit", appeal)
     if appeal.status in ("closed", "withdrawn"):
         raise AppealError(_("A closed or withdrawn appeal can no longer be edited."), "status")
+    corrected_office = _corrected_office(appeal, data, actor)
     merged = {field: getattr(appeal, field) for field in EDITABLE_FIELDS}
     merged.update({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
     values = clean_appeal_data(merged, actor, existing=appeal)
@@ -478,6 +518,8 @@ def update_appeal(appeal, data, actor, link_repeat_of=None):
         old_received = appeal.received_at
         for field, value in values.items():
             setattr(appeal, field, value)
+        if corrected_office is not None:
+            appeal.office_id = corrected_office.id
         if repeat_of_id and repeat_of_id != appeal.id:
             appeal.repeat_of_id = repeat_of_id
         if appeal.received_at.date() != old_received.date() and not appeal.extensions:
@@ -682,6 +724,21 @@ def find_possible_repeats(data, limit=10):
                 found[appeal.id] = appeal
     found.pop(exclude, None)
     return sorted(found.values(), key=lambda a: a.received_at, reverse=True)[:limit]
+
+
+def is_same_person(appeal: Appeal, data: dict) -> bool:
+    """Whether a possible repeat has the new appeal's IIN or phone (not only a similar summary):
+    only then does the form suggest linking it as a repeat."""
+    iin = "".join(_text(data, "iin").split())
+    if iin and appeal.iin == iin:
+        return True
+    phone = _text(data, "phone")
+    if phone and appeal.phone:
+        try:
+            return appeal.phone == check_phone(phone)
+        except RuleViolation:
+            return False
+    return False
 
 
 # --- The register list --------------------------------------------------------------------------

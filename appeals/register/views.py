@@ -1,5 +1,5 @@
 """The register's pages: list, keyboard-first registration, appeal page with its workflow, import and export."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,6 +31,7 @@ from appeals.register import services, transfer
 from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm
 from appeals.register.models import Appeal
 from appeals.schedules.models import Host, ReceptionSession
+from appeals.core.i18n import fmt_date
 from appeals.core.timeutil import local_now, local_today
 
 bp = Blueprint("register", __name__)
@@ -87,11 +88,16 @@ def _categories(include_id=None):
 
 
 def _recent_sessions(office_ids, include_id=None):
-    since = local_today() - timedelta(days=21)
+    """Receptions an appeal can come from: held ones, or approved ones that have already started,
+    of the last three weeks, the most recent first."""
+    now = local_now()
+    since = now.date() - timedelta(days=21)
+    started = sa.or_(ReceptionSession.date < now.date(),
+                     sa.and_(ReceptionSession.date == now.date(), ReceptionSession.start_time <= now.time()))
     query = (
         sa.select(ReceptionSession)
-        .where(ReceptionSession.office_id.in_(office_ids or {-1}), ReceptionSession.status != "cancelled",
-               ReceptionSession.date >= since, ReceptionSession.date <= local_today())
+        .where(ReceptionSession.office_id.in_(office_ids or {-1}), ReceptionSession.date >= since,
+               sa.or_(ReceptionSession.status == "held", sa.and_(ReceptionSession.status == "approved", started)))
     )
     if include_id:
         query = sa.select(ReceptionSession).where(sa.or_(ReceptionSession.id == include_id, query.whereclause))
@@ -103,14 +109,26 @@ def _session_label(session):
     return f"{session.date:%d.%m.%Y} {session.start_time:%H:%M}–{session.end_time:%H:%M} · {session.office.code} · {hosts}"
 
 
+def _session_choice(session):
+    # register.js narrows the hosts and fills the received date and time from these attributes;
+    # the options are grouped by day (the most recent first).
+    return SelectChoice(str(session.id), _session_label(session), optgroup=fmt_date(session.date, "full"), render_kw={
+        "data-hosts": ",".join(str(h.id) for h in session.hosts),
+        "data-date": f"{session.date:%d.%m.%Y}", "data-time": f"{session.start_time:%H:%M}",
+    })
+
+
 def _fill_choices(form, appeal=None):
-    offices = [appeal.office] if appeal else _creatable_offices()
+    if appeal is None:
+        offices = _creatable_offices()
+    elif can(current_user, "appeal.correct_office", appeal):
+        offices = [appeal.office] + [o for o in _creatable_offices() if o.id != appeal.office_id]
+    else:
+        offices = [appeal.office]
     form.office_id.choices = [SelectChoice(str(o.id), f"{o.code} — {o.name}") for o in offices]
     office_ids = {o.id for o in offices}
-    # render_kw adds attributes to the <option>: register.js narrows the host list with it.
     form.session_id.choices = [SelectChoice("", "—")] + [
-        SelectChoice(str(s.id), _session_label(s), render_kw={"data-hosts": ",".join(str(h.id) for h in s.hosts)})
-        for s in _recent_sessions(office_ids, appeal.session_id if appeal else None)
+        _session_choice(s) for s in _recent_sessions(office_ids, appeal.session_id if appeal else None)
     ]
     hosts = db.session.scalars(
         sa.select(Host).where(sa.or_(Host.is_active.is_(True), Host.id == ((appeal.host_id if appeal else None) or 0)))
@@ -143,7 +161,7 @@ def _autofocus(form, prefilled):
 def _form_data(form):
     return {
         "office_id": form.office_id.data,
-        "received_at": form.received_at.data or request.form.get("received_at"),
+        "received_at": _received_at(form),
         "channel": form.channel.data,
         "session_id": form.session_id.data,
         "host_id": form.host_id.data,
@@ -162,7 +180,47 @@ def _form_data(form):
     }
 
 
-FORM_FIELD = {"office": "office_id"}
+FORM_FIELD = {"office": "office_id", "received_at": "received_date"}
+BACKDATE_DAYS = 30
+
+
+def _received_at(form):
+    """The date and time fields as one value for the service. Left empty with a session chosen,
+    they are the session's (a clerk registering the day after a reception)."""
+    if "received_at" in request.form and "received_date" not in request.form:
+        return request.form.get("received_at")  # a client of the former single field
+    day = " ".join((form.received_date.data or "").split())
+    clock = (form.received_time.data or "").strip()
+    if not day and not clock and form.session_id.data and str(form.session_id.data).isdigit():
+        session = db.session.get(ReceptionSession, int(form.session_id.data))
+        if session is not None:
+            return datetime.combine(session.date, session.start_time)
+    if day and not clock:
+        return day + " ?"  # a date without its time is not a complete answer
+    if len(clock) == 4 and clock[1] == ":":
+        clock = "0" + clock
+    return f"{day} {clock}".strip()
+
+
+def _fill_received(form, when):
+    form.received_date.data = f"{when:%d.%m.%Y}" if when else ""
+    form.received_time.data = f"{when:%H:%M}" if when else ""
+
+
+def _check_backdated(form, data):
+    """More than 30 days back needs the clerk's confirmation with a reason (a mistyped year opened
+    a new series, overdue from birth). Returns the reason, or None after adding the question."""
+    received = services._parse_datetime(data["received_at"])
+    if received is None or received.date() >= local_today() - timedelta(days=BACKDATE_DAYS):
+        return ""
+    reason = " ".join((form.backdate_reason.data or "").split())
+    if reason:
+        return reason
+    form.received_date.errors = list(form.received_date.errors or []) + [_(
+        "This date is more than %(n)d days back. Check the year; if it is right, say why the appeal is "
+        "registered so late.", n=BACKDATE_DAYS)]
+    form.backdate_reason.errors = list(form.backdate_reason.errors or []) + [_("Give the reason to confirm the date.")]
+    return None
 
 
 def _attach_errors(form, exc):
@@ -176,11 +234,14 @@ def _attach_errors(form, exc):
         target.errors = list(target.errors or []) + list(messages)
 
 
-def _repeat_rows(repeats):
+def _repeat_rows(repeats, data):
     rows = []
+    suggested = next((appeal.id for appeal in repeats if services.is_same_person(appeal, data)), None)
     for appeal in repeats:
         rows.append({
             "appeal": appeal,
+            # Pre-selected only for the same IIN or phone; a similar summary alone suggests nothing.
+            "suggested": appeal.id == suggested,
             "visible": can(current_user, "appeal.view", appeal),
             "personal": services.list_row_personal(appeal, current_user) if can(current_user, "appeal.view", appeal) else None,
         })
@@ -202,8 +263,11 @@ def new_appeal():
         for key in ("office_id", "channel", "session_id", "host_id", "settlement_id"):
             if request.args.get(key):
                 getattr(form, key).data = request.args[key]
+        if not form.office_id.data:
+            default = services.default_office_id(current_user, _creatable_offices())
+            form.office_id.data = str(default) if default else None
         received = services._parse_datetime(request.args.get("received_at"))
-        form.received_at.data = received or local_now().replace(second=0, microsecond=0)
+        _fill_received(form, received or local_now().replace(second=0, microsecond=0))
         if not form.channel.data or form.channel.data not in {choice.value for choice in form.channel.choices}:
             form.channel.data = "session"
         _autofocus(form, prefilled=bool(request.args.get("channel")))
@@ -211,11 +275,16 @@ def new_appeal():
         data = _form_data(form)
         try:
             services.clean_appeal_data(data, current_user)
+            reason = _check_backdated(form, data)
+            if reason is None:
+                return render_template("register/form.html", form=form, appeal=None, repeats=[],
+                                       backdated=True), 400
+            data["backdate_reason"] = reason
             if not form.repeats_checked.data:
                 repeats = services.find_possible_repeats(data)
                 if repeats:
                     form.repeats_checked.data = "1"
-                    return render_template("register/form.html", form=form, appeal=None, repeats=_repeat_rows(repeats))
+                    return render_template("register/form.html", form=form, appeal=None, repeats=_repeat_rows(repeats, data))
             created = submission.create_once(current_user, lambda: _register(form, data))
         except services.AppealError as exc:
             _attach_errors(form, exc)
@@ -226,7 +295,8 @@ def new_appeal():
 
 
 def _register(form, data):
-    appeal = services.register_appeal(data, current_user, link_repeat_of=form.repeat_of.data or None)
+    appeal = services.register_appeal(data, current_user, link_repeat_of=form.repeat_of.data or None,
+                                      backdate_reason=data.get("backdate_reason") or None)
     detail = url_for("register.appeal_detail", appeal_id=appeal.id)
     message = Markup(_("Appeal %(number)s registered.", number=Markup('<a href="%s">%s</a>') % (detail, appeal.number)))
     location = detail
@@ -249,12 +319,14 @@ def edit_appeal(appeal_id):
     form = AppealForm(obj=appeal)
     _fill_choices(form, appeal)
     if request.method == "GET":
+        _fill_received(form, appeal.received_at)
         for key in ("office_id", "session_id", "host_id", "settlement_id", "category_id", "responsible_id"):
             value = getattr(appeal, key)
             getattr(form, key).data = str(value) if value else ""
     elif form.validate_on_submit():
         data = _form_data(form)
-        data.pop("office_id")
+        if not can(current_user, "appeal.correct_office", appeal):
+            data.pop("office_id")
         try:
             services.update_appeal(appeal, data, current_user)
         except services.AppealError as exc:

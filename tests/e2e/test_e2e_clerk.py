@@ -27,22 +27,10 @@ def _choose_past_session(page, office_code):
     raise AssertionError("no earlier reception session of %s in the list" % office_code)
 
 
-def _type_received_at(page, when, hour, minute):
-    # Chromium's date-time field takes its parts in the browser's order (month/day/year here);
-    # Tab steps from the date part to the time part.
-    page.keyboard.type(f"{when.month:02d}{when.day:02d}{when.year}")
-    page.keyboard.press("Tab")
-    page.keyboard.type(f"{hour:02d}{minute:02d}")
-
-
-def _back_to_received_at(page):
-    """Shift+Tab back to the office list, then Tab: the cursor is on the first part of the date."""
-    for _ in range(12):
-        page.keyboard.press("Shift+Tab")
-        if _focused(page) == "office_id":
-            break
-    page.keyboard.press("Tab")
-    assert _focused(page) == "received_at"
+def _assert_received_from_session(page, when, hour, minute):
+    # Choosing the session filled the date and time fields (dd.mm.yyyy, 24-hour) with its own.
+    assert page.input_value("#received_date") == f"{when:%d.%m.%Y}"
+    assert page.input_value("#received_time") == f"{hour:02d}:{minute:02d}"
 
 
 def _arrow_to(page, selector, prefix, limit=150):
@@ -76,9 +64,7 @@ def test_clerk_registers_from_a_session_with_the_keyboard_and_prints_the_card(pa
     _tab_to(page, "session_id")
     session_day, hour, minute = _choose_past_session(page, "TRZ")
     assert _selected_text(page, "#host_id") != "—", "the session's single host is chosen by itself"
-    _back_to_received_at(page)
-    _type_received_at(page, session_day, hour, minute)
-    assert page.input_value("#received_at") == f"{session_day.isoformat()}T{hour:02d}:{minute:02d}"
+    _assert_received_from_session(page, session_day, hour, minute)
 
     _tab_to(page, "applicant_name")
     page.keyboard.type("Серікбаев Нұрлан Асқарұлы")
@@ -129,8 +115,7 @@ def test_save_and_register_next_keeps_the_reception(page):
     _tab_to(page, "session_id")
     session_day, hour, minute = _choose_past_session(page, "TRZ")
     session_label = _selected_text(page, "#session_id")
-    _back_to_received_at(page)
-    _type_received_at(page, session_day, hour, minute)
+    _assert_received_from_session(page, session_day, hour, minute)
     numbers = []
     for name in ("Әлиева Сәуле", "Жақыпов Бауыржан"):
         _tab_to(page, "applicant_name")
@@ -147,6 +132,6 @@ def test_save_and_register_next_keeps_the_reception(page):
         numbers.append(re.search(r"TRZ-\d{4}-(\d{5})", flash).group(1))
         # The next form keeps the reception and puts the cursor on the applicant.
         assert _selected_text(page, "#session_id") == session_label
-        assert page.input_value("#received_at").startswith(session_day.isoformat())
+        assert page.input_value("#received_date") == f"{session_day:%d.%m.%Y}"
         page.wait_for_focus("#applicant_name")
     assert int(numbers[1]) == int(numbers[0]) + 1

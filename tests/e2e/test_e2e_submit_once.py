@@ -14,15 +14,7 @@ def _fill_appeal(page, summary):
     page.select_option("#settlement_id", index=1)
     page.select_option("#category_id", index=1)
     page.fill("#summary", summary)
-    # A letter received an hour ago: no session needed.
-    page.evaluate("""() => {
-        const field = document.getElementById('received_at');
-        if (field && field.type === 'datetime-local') {
-            const d = new Date(Date.now() - 3600 * 1000);
-            const pad = n => String(n).padStart(2, '0');
-            field.value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-        }
-    }""")
+    # A letter received now (the form starts with the current date and time): no session needed.
 
 
 def _register_rows(page, summary):

@@ -41,10 +41,16 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    // Move keyboard focus to the first invalid field so a clerk can fix it without the mouse.
+    // Move keyboard focus to the first invalid field so a clerk can fix it without the mouse;
+    // otherwise to the choice a warning asks for (its checked option, else its first control),
+    // else to the warning itself: <div data-autofocus-error tabindex="-1">.
     var invalid = document.querySelector("[aria-invalid=true]");
+    var alert = document.querySelector("[data-autofocus-error]");
     if (invalid) {
       invalid.focus();
+    } else if (alert) {
+      var choice = alert.querySelector("input:checked") || alert.querySelector("input, select, textarea, button");
+      (choice || alert).focus();
     }
     // Auto-submit filter selects marked data-autosubmit.
     document.querySelectorAll("[data-autosubmit]").forEach(function (element) {

@@ -30,5 +30,59 @@
     };
     session.addEventListener("change", filterHosts);
     filterHosts();
+
+    // Choosing a session fills the received date and time with the session's.
+    var day = document.getElementById("received_date");
+    var clock = document.getElementById("received_time");
+    session.addEventListener("change", function () {
+      var option = session.options[session.selectedIndex];
+      if (!option || !option.getAttribute("data-date")) { return; }
+      if (day) { day.value = option.getAttribute("data-date"); }
+      if (clock) { clock.value = option.getAttribute("data-time"); }
+    });
+
+    // Type-ahead search over the sessions: hide the options (and days) that do not match.
+    var searchBox = document.querySelector("[data-session-search]");
+    var search = document.getElementById("session-search");
+    if (searchBox && search) {
+      searchBox.hidden = false;
+      search.addEventListener("input", function () {
+        var words = search.value.toLocaleLowerCase().split(/\s+/).filter(Boolean);
+        var first = null;
+        Array.prototype.forEach.call(session.querySelectorAll("option"), function (option) {
+          if (!option.value) { return; }
+          var text = option.text.toLocaleLowerCase();
+          var shown = words.every(function (word) { return text.indexOf(word) !== -1; });
+          option.hidden = !shown;
+          if (shown && !first) { first = option; }
+        });
+        Array.prototype.forEach.call(session.querySelectorAll("optgroup"), function (group) {
+          group.hidden = !group.querySelector("option:not([hidden])");
+        });
+        if (first && words.length) {
+          session.value = first.value;
+          session.dispatchEvent(new Event("change"));
+        }
+      });
+    }
+  });
+
+  // The summary's counter: how much of its limit is used, and a warning when a paste was cut.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-counter-for]").forEach(function (counter) {
+      var field = document.getElementById(counter.getAttribute("data-counter-for"));
+      if (!field || !field.maxLength || field.maxLength < 0) { return; }
+      var max = field.maxLength;
+      var update = function () {
+        var used = field.value.length;
+        counter.hidden = false;
+        var full = used >= max;
+        counter.textContent = full ? counter.getAttribute("data-counter-full").replace("{max}", max)
+          : counter.getAttribute("data-counter-text").replace("{used}", used).replace("{max}", max);
+        counter.classList.toggle("error", full);
+      };
+      field.addEventListener("input", update);
+      update();
+    });
   });
 })();
