@@ -14,6 +14,7 @@ from appeals.auth import sessions, throttle
 from appeals.auth.models import ROLES, ApiToken, User
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
+from appeals.core.text import clean_name
 from appeals.reference.models import Office
 from appeals.core.timeutil import utcnow
 
@@ -181,7 +182,7 @@ def create_user(username, password, role, office_codes=(), full_name="", email="
             raise AccountError(_("This username is already taken."), "username")
         offices = _offices_by_code(office_codes)
         _check_role_offices(role, offices)
-        user = User(username=username, role=role, full_name=full_name or "", email=email or "", locale=locale)
+        user = User(username=username, role=role, full_name=clean_name(full_name), email=email or "", locale=locale)
         user.set_password(password)
         user.offices = offices
         db.session.add(user)
@@ -201,7 +202,7 @@ def update_user(user, *, role, office_codes, full_name, email, locale, is_active
         _check_role_offices(role, offices)
         if actor is not None and actor.id == user.id and (not is_active or role != user.role):
             raise AccountError(_("You cannot deactivate your own account or change your own role."), "role")
-        user.role, user.full_name, user.email, user.locale = role, full_name or "", email or "", locale or None
+        user.role, user.full_name, user.email, user.locale = role, clean_name(full_name), email or "", locale or None
         if user.is_active_account and not is_active:
             user.session_version += 1
             # Revoked, not merely ignored: reactivating the account must not revive them.

@@ -23,6 +23,7 @@ from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.numbering import next_number
 from appeals.core.privacy import mask_iin, mask_name, mask_phone
+from appeals.core.text import clean_name
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register.models import (
     APPEAL_STATUSES,
@@ -301,7 +302,7 @@ def clean_appeal_data(data, actor, existing=None):
     if kind not in APPLICANT_KINDS:
         fail("applicant_kind", _("Choose who the applicant is."))
     values["applicant_kind"] = kind
-    name = " ".join(_text(data, "applicant_name").split())
+    name = clean_name(_text(data, "applicant_name"))
     iin = _text(data, "iin")
     phone = _text(data, "phone")
     address = _text(data, "address")

@@ -40,20 +40,34 @@ WORKER_MAX_CHUNKS = 6  # then the worker is replaced (cheap: it forks from the p
 
 
 class LocalOnlyFetcher:
-    """Resources come from the project's own folders only; nothing is ever fetched remotely."""
+    """Documents may load the shipped fonts and print stylesheets, nothing else: no remote URL, and
+    no other local file (the secret key, the database, the instance folder next to the code).
+
+    Paths are compared resolved (symlinks and ".." followed) and by folder, not by string prefix,
+    which would also admit sibling folders such as "fonts-private/".
+    """
+
+    ALLOWED_FOLDERS = (FONTS_DIR,)
 
     def __init__(self):
         from weasyprint.urls import URLFetcher
 
         self._inner = URLFetcher(allowed_protocols={"file"})
-        self._root = str(HERE.parent.parent)
+        self._folders = tuple(folder.resolve() for folder in self.ALLOWED_FOLDERS)
+        self._files = frozenset(path.resolve() for path in (PRINT_CSS, JOURNAL_CSS))
 
-    def fetch(self, url, headers=None):
+    def allows(self, url):
         from urllib.parse import unquote, urlparse
 
         parsed = urlparse(url)
-        if parsed.scheme != "file" or not os.path.realpath(unquote(parsed.path)).startswith(self._root):
-            raise ValueError(f"refused to fetch {url!r}: documents use local resources only")
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            return False
+        path = Path(os.path.realpath(unquote(parsed.path)))
+        return path in self._files or any(path.is_relative_to(folder) and path != folder for folder in self._folders)
+
+    def fetch(self, url, headers=None):
+        if not self.allows(url):
+            raise ValueError(f"refused to fetch {url!r}: documents use the shipped fonts and stylesheets only")
         return self._inner.fetch(url, headers)
 
     def __call__(self, url):
@@ -97,9 +111,20 @@ def _base_url():
 
 
 def css_string(text):
-    """A CSS string literal (for content:) from arbitrary text."""
-    text = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-    return f'"{text}"'
+    """A CSS string literal (for content:) from arbitrary text.
+
+    Quotes, backslashes and every control character (CR and form feed end a CSS line, as LF does)
+    become hex escapes, so no text can close the string and write rules of its own.
+    """
+    out = []
+    for ch in str(text):
+        code = ord(ch)
+        if ch in '"\\' or code < 0x20 or 0x7F <= code < 0xA0 or ch in "\u2028\u2029":
+            # A hex escape ends at the following space, which CSS swallows.
+            out.append(f"\\{code:x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def page_counter_content(template):

@@ -18,6 +18,7 @@ from appeals.auth.models import User
 from appeals.auth.permissions import can, scope_sessions
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
+from appeals.core.text import clean_name
 from appeals.reference.models import Office
 from appeals.schedules.models import HOST_KINDS, Host, ReceptionSession, session_hosts
 from appeals.core.timeutil import local_now, local_today, utcnow
@@ -555,7 +556,7 @@ def sessions_held_by_office(start, end):
 
 
 def _clean_host_data(data, host=None):
-    full_name = " ".join((data.get("full_name") or "").split())
+    full_name = clean_name(data.get("full_name"))
     if not full_name:
         raise ScheduleError(_("Enter the full name."), "full_name")
     if len(full_name) > 200:
