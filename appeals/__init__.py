@@ -1,6 +1,8 @@
 """Qabyldau: citizen receptions, the appeals register and mandates for a party's regional branch."""
 import functools
 import logging
+import os
+import stat
 from pathlib import Path
 
 from flask import Flask
@@ -52,15 +54,38 @@ def _trust_proxies(app):
 
 
 def _ensure_instance_folder(app):
-    """Fail at start-up, with a clear message, when the instance folder cannot be written."""
+    """Fail at start-up, with a clear message, when the instance folder cannot be written.
+
+    The folder holds the SQLite database, generated documents and cached chunks (citizens' data)
+    and the development secret key: it is the service account's alone (0700), and so is every
+    file the process creates from here on (umask 077: 0600 files, the database's WAL and SHM,
+    backups written by export-data included). Files left readable by an older version are
+    tightened at start-up.
+    """
     path = Path(app.instance_path)
+    os.umask(0o077)
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _restrict(path)
         probe = path / ".write-test"
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
         raise RuntimeError(f"Instance folder {path} is not writable: {exc.strerror}") from exc
+
+
+def _restrict(folder):
+    folder.chmod(0o700)
+    for entry in folder.rglob("*"):
+        try:
+            mode = entry.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                continue
+            wanted = 0o700 if stat.S_ISDIR(mode) else 0o600
+            if stat.S_IMODE(mode) & 0o077:
+                entry.chmod(stat.S_IMODE(mode) & wanted)
+        except FileNotFoundError:
+            continue
 
 
 def _init_extensions(app):
@@ -114,11 +139,12 @@ def _register_cli(app):
     from appeals.api import cli as api_cli
     from appeals.auth import cli as auth_cli
     from appeals.demo import seed_demo_command
+    from appeals.core.retention import purge_expired_command
     from appeals.register import cli as register_cli
     from appeals import worker
 
     for command in [*auth_cli.commands, *api_cli.commands, *register_cli.commands, *worker.commands,
-                    seed_demo_command]:
+                    seed_demo_command, purge_expired_command()]:
         app.cli.add_command(_in_cli_language(app, command))
 
 

@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 
 def maintenance_round(app: Flask) -> None:
     """One round of the periodic work; each part fails on its own (logged), the others still run."""
-    from appeals.core import jobs
+    from appeals.core import jobs, retention
 
-    parts: list[Callable[[], object]] = [jobs.sweep_jobs, jobs.purge_results]
+    # purge_expired includes jobs.purge_results, and the document cache and idempotency keys.
+    parts: list[Callable[[], object]] = [jobs.sweep_jobs, retention.purge_expired]
     for part in parts:
         with app.app_context():
             try:

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from appeals.api.problems import ApiError
-from appeals.core.idempotency import complete_key, release_key, reserve_key
+from appeals.core.idempotency import complete_key, release_key, reserve_key, stored_response
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -34,8 +34,8 @@ def _request_hash():
     return digest.hexdigest()
 
 
-def _replay(entry):
-    response = current_app.response_class(entry.response_body or "", status=entry.response_status,
+def _replay(entry, key):
+    response = current_app.response_class(stored_response(key, entry) or "", status=entry.response_status,
                                           mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -59,7 +59,7 @@ def run_once(user, call):
             raise ApiError(409, _("This Idempotency-Key was already used for a different request."))
         if existing.response_status is None:
             raise ApiError(409, _("A request with this Idempotency-Key is still being processed."))
-        return _replay(existing)
+        return _replay(existing, key)
     try:
         response = call()
     except BaseException:

@@ -1,5 +1,4 @@
 """Personal API tokens (shown once, stored as SHA-256) and the per-token request budget."""
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Optional
@@ -15,6 +14,7 @@ from appeals.auth.models import ApiToken, User
 from appeals.core.database import dialect_insert, separate_write, write_transaction
 from appeals.core.extensions import db
 from appeals.core.timeutil import utcnow
+from appeals.core.tokens import hash_token  # one digest for every server-issued secret
 
 TOKEN_PREFIX = "qab_"
 # "qab_" and the first characters of the secret: enough to tell tokens apart in a list, useless to an attacker.
@@ -28,10 +28,6 @@ class TokenError(ValueError):
         super().__init__(str(message))
         self.message = str(message)
         self.field = field
-
-
-def hash_token(secret):
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class NotTheOwner(TokenError):

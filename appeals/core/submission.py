@@ -33,6 +33,8 @@ from appeals.core.idempotency import (
     find_key,
     release_key,
     reserve_key,
+    seal_response,
+    stored_response,
 )
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -94,7 +96,7 @@ def create_once(user, create: Callable[[], Created], own_transaction: bool = Fal
             entry = add_key_in_transaction(user_id, key, "POST", request.path, (request.endpoint or "")[:64])
             created = create()
             entry.response_status = 303
-            entry.response_body = _stored(created)
+            entry.response_body = seal_response(key, _stored(created))
             db.session.flush()
         return created
     except IntegrityError:
@@ -110,16 +112,17 @@ def _stored(created: Created) -> str:
                        "object_label": created.object_label})
 
 
-def _from_entry(entry) -> Created | None:
-    if entry is None or not entry.response_body:
+def _from_entry(entry, key: str) -> Created | None:
+    body = stored_response(key, entry) if entry is not None else None
+    if body is None:
         return None
-    stored = json.loads(entry.response_body)
+    stored = json.loads(body)
     return Created(location=stored["location"], object_url=stored.get("object_url", ""),
                    object_label=stored.get("object_label", ""), replayed=True)
 
 
 def _replay(user_id: int, key: str) -> Created | None:
-    return _from_entry(find_key(user_id, key))
+    return _from_entry(find_key(user_id, key), key)
 
 
 def _still_running() -> Created:
@@ -132,7 +135,7 @@ def _create_reserved(user_id: int, key: str, create: Callable[[], Created]) -> C
     except IntegrityError:
         return _replay(user_id, key) or _still_running()
     if earlier is not None:
-        return _from_entry(earlier) or _still_running()
+        return _from_entry(earlier, key) or _still_running()
     try:
         created = create()
     except BaseException:

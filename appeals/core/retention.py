@@ -1,0 +1,65 @@
+"""How long generated files and retry records are kept, and the one function that deletes them.
+
+`purge_expired()` runs in every worker's maintenance round (appeals/worker.py) and from
+`flask purge-expired` (cron, for a deployment without workers). Each purge is safe to run at any
+time and from several processes at once.
+"""
+import logging
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Optional
+
+from flask import current_app
+
+from appeals.core import jobs
+from appeals.core.idempotency import purge_idempotency_keys
+from appeals.core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def document_cache_folder() -> Path:
+    """Where the PDF engine keeps rendered chunks of registers (instance/reports)."""
+    return Path(current_app.instance_path) / "reports"
+
+
+def purge_document_cache(now: Optional[datetime] = None) -> int:
+    """Delete cached document chunks and stray files older than JOB_RESULT_HOURS: they hold
+    citizens' data like the documents themselves; returns the number of files deleted."""
+    now = now or utcnow()
+    cutoff = now - timedelta(hours=float(current_app.config.get("JOB_RESULT_HOURS", 24)))
+    cutoff_epoch = cutoff.replace(tzinfo=timezone.utc).timestamp()
+    removed = 0
+    folder = document_cache_folder()
+    if folder.is_dir():
+        for path in folder.rglob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff_epoch:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # another process purged it first
+    return removed
+
+
+def purge_expired(now: Optional[datetime] = None) -> dict:
+    """Every purge at once: finished jobs' files, cached chunks, idempotency keys; returns the counts."""
+    counts = {"job_results": jobs.purge_results(now), "document_cache": purge_document_cache(now),
+              "idempotency_keys": purge_idempotency_keys(now)}
+    if any(counts.values()):
+        log.info("purged expired data: %s", counts)
+    return counts
+
+
+def purge_expired_command():
+    import click
+    from flask.cli import with_appcontext
+
+    @click.command("purge-expired")
+    @with_appcontext
+    def command():
+        """Delete generated documents and retry records past their keeping time (run it hourly)."""
+        counts = purge_expired()
+        click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+    return command
