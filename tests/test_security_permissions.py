@@ -33,6 +33,9 @@ EXPECTED = {
     "auth.logout": E(PUBLIC, every="login"),  # always back to the login form
     "auth.set_language": E(PUBLIC),
     "auth.change_password": E(USER),
+    # Without a pending sign-in the second step sends back to the login form (signed-in users: home).
+    "auth.login_totp": E(USER),
+    "auth.totp_setup": E(USER),
     "home.index": E(USER),
     # Administration
     "admin.users": E({"admin"}),

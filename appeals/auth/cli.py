@@ -48,4 +48,18 @@ def set_password_command(username):
     click.echo(f"Password of {user.username} changed; their other sessions have ended.")
 
 
-commands = [create_user_command, set_password_command]
+@click.command("reset-totp")
+@click.argument("username")
+def reset_totp_command(username):
+    """Remove USERNAME's two-factor authentication (phone and recovery codes lost); audited."""
+    from appeals.auth import totp
+
+    user = services.find_user(username)
+    if user is None:
+        click.echo(f"Error: no user {username!r}", err=True)
+        sys.exit(2)
+    totp.reset(user)
+    click.echo(f"Two-factor authentication of {user.username} removed; they set it up again at the next login.")
+
+
+commands = [create_user_command, set_password_command, reset_totp_command]

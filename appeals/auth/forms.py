@@ -46,3 +46,10 @@ class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
     submit = SubmitField(_l("Change password"))
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("One-time code"), validators=[DataRequired(), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false",
+                                  "autocapitalize": "off"})
+    submit = SubmitField(_l("Confirm"))

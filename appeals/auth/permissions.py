@@ -124,6 +124,11 @@ def can(user, action, obj=None):
     return bool(rule(user, obj))
 
 
+def totp_required(user, roles) -> bool:
+    """Whether `user`'s role must sign in with a second factor (the REQUIRE_TOTP_ROLES setting)."""
+    return getattr(user, "role", None) in set(roles or ())
+
+
 def init_app(app):
     """Templates ask `can(action, obj)` of the signed-in user, never compare roles themselves."""
 

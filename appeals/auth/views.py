@@ -1,9 +1,14 @@
+import time
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from appeals.auth import services, sessions, throttle
-from appeals.auth.forms import LoginForm, PasswordForm
+from appeals.auth import services, sessions, throttle, totp
+from appeals.auth.forms import LoginForm, PasswordForm, TotpForm
+from appeals.auth.models import User
+from appeals.auth.permissions import totp_required
+from appeals.core.extensions import db
 from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("auth", __name__)
@@ -29,19 +34,124 @@ def login():
         else:
             if user is None:
                 error = _("Wrong username or password.")
+            elif user.has_totp:
+                # The password was right; the session is not yet signed in until the second step.
+                _fresh_session()
+                session[PENDING_KEY] = {"uid": user.id, "at": int(time.time()),
+                                        "next": safe_redirect_target(request.args.get("next"))}
+                return redirect(url_for("auth.login_totp"))
             else:
-                locale = session.get("locale")
-                # A fresh session on login: nothing planted before authentication survives it.
-                session.clear()
-                if locale:
-                    session["locale"] = locale
-                login_user(user)
-                session.permanent = True
-                sessions.start_session(user)
-                response = redirect(safe_redirect_target(request.args.get("next")) or url_for("home.index"))
-                _set_device_cookie(response, user)
-                return response
+                return _complete_login(user, safe_redirect_target(request.args.get("next")))
     return render_template("auth/login.html", form=form, error=error), status
+
+
+PENDING_KEY = "totp_pending"
+# The second step must follow the password within this many seconds.
+PENDING_SECONDS = 300
+
+
+def _fresh_session():
+    locale = session.get("locale")
+    # A fresh session on login: nothing planted before authentication survives it.
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
+def _complete_login(user, next_url):
+    _fresh_session()
+    login_user(user)
+    session.permanent = True
+    sessions.start_session(user)
+    response = redirect(next_url or url_for("home.index"))
+    _set_device_cookie(response, user)
+    return response
+
+
+def _pending_user():
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or int(time.time()) - int(pending.get("at", 0)) > PENDING_SECONDS:
+        return None, None
+    user = db.session.get(User, pending.get("uid"))
+    if user is None or not user.is_active or not user.has_totp:
+        return None, None
+    return user, pending.get("next")
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def login_totp():
+    """The second step of a login with TOTP: a code from the authenticator, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    user, next_url = _pending_user()
+    if user is None:
+        session.pop(PENDING_KEY, None)
+        flash(_("Log in again: the sign-in was not finished in time."), "info")
+        return redirect(url_for("auth.login"))
+    form = TotpForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accepted = totp.verify(user, form.code.data)
+        except totp.TotpThrottled as locked:
+            minutes = max(1, (locked.seconds + 59) // 60)
+            form.code.errors.append(_("Too many wrong codes. Try again in %(minutes)d min.", minutes=minutes))
+            status = 429
+        else:
+            if accepted:
+                return _complete_login(user, next_url)
+            form.code.errors.append(_("The code is wrong or has already been used."))
+            status = 422
+    return render_template("auth/login_totp.html", form=form), status
+
+
+@bp.route("/account/totp", methods=["GET", "POST"])
+@login_required
+def totp_setup():
+    """Enrolment: scan the QR code, confirm with a first code, keep the recovery codes."""
+    user = current_user._get_current_object()
+    form = TotpForm()
+    status, recovery_codes = 200, None
+    if not user.has_totp:
+        totp.begin_enrolment(user)
+        db.session.refresh(user)
+        if form.validate_on_submit():
+            try:
+                recovery_codes = totp.confirm_enrolment(user, form.code.data)
+            except totp.TotpThrottled as locked:
+                minutes = max(1, (locked.seconds + 59) // 60)
+                form.code.errors.append(_("Too many wrong codes. Try again in %(minutes)d min.", minutes=minutes))
+                status = 429
+            else:
+                if recovery_codes is None:
+                    form.code.errors.append(_("The code is wrong or has already been used."))
+                    status = 422
+                else:
+                    db.session.refresh(user)
+    uri = totp.provisioning_uri(user) if not user.has_totp else None
+    return render_template(
+        "auth/totp_setup.html", form=form, user=user, recovery_codes=recovery_codes,
+        qr=totp.qr_svg(uri) if uri else None, secret=user.totp_secret if uri else None,
+        remaining=totp.remaining_recovery_codes(user) if user.has_totp else None,
+        required=totp.must_enrol(user) or totp_required(user, current_app.config["REQUIRE_TOTP_ROLES"]),
+    ), status
+
+
+# Pages a user who must enrol may still open: enrolment itself, logout, language, static files.
+_ENROLMENT_OPEN = {"auth.totp_setup", "auth.logout", "auth.set_language", "static", "auth.login", "auth.login_totp"}
+
+
+@bp.before_app_request
+def _require_enrolment():
+    """REQUIRE_TOTP_ROLES: such a user works only after setting up two-factor authentication."""
+    if request.blueprint == "api" and request.endpoint not in ("api.tokens", "api.revoke_token"):
+        return None  # the JSON API authenticates with tokens, never the cookie
+    if request.endpoint in _ENROLMENT_OPEN or not current_user.is_authenticated:
+        return None
+    if totp.must_enrol(current_user):
+        flash(_("Your role requires two-factor authentication: set it up to continue."), "info")
+        return redirect(url_for("auth.totp_setup"))
+    return None
 
 
 def _set_device_cookie(response, user):
