@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from appeals.core import audit
 from appeals.auth.models import User
 from appeals.auth.permissions import can, scope_appeals
+from appeals.core.search_fold import search_fold
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.numbering import next_number
@@ -676,8 +677,8 @@ def extend_deadline(appeal, new_due, reason, actor):
 # --- Repeats and duplicates -------------------------------------------------------------------
 
 def _normalise_text(value):
-    value = unicodedata.normalize("NFKC", value or "").casefold()
-    return " ".join(re.findall(r"\w+", value))
+    # Folded as the register search folds: «Нұрлан» and «Нурлан» are the same word here too.
+    return " ".join(re.findall(r"\w+", search_fold(value)))
 
 
 def text_similarity(a, b):
@@ -754,10 +755,11 @@ SORTS = {
 }
 FILTER_KEYS = ("office", "date_from", "date_to", "status", "appeal_type", "category", "channel", "district",
                "settlement", "host", "overdue", "repeats", "q", "sort")
-# The same text the PostgreSQL GIN index (migration 0002) is built on, so the planner can use it.
+# The same text the PostgreSQL GIN index (migration 0006) is built on, so the planner can use it:
+# folded (core/search_fold.py), so «Нұрлан», «Нурлан» and «Nurlan» are one word.
 FTS_DOCUMENT = (
-    "to_tsvector('simple', coalesce(appeals.number, '') || ' ' || coalesce(appeals.applicant_name, '') || ' ' "
-    "|| coalesce(appeals.summary, '') || ' ' || coalesce(appeals.text, ''))"
+    "to_tsvector('simple', qb_search_fold(coalesce(appeals.number, '') || ' ' || coalesce(appeals.applicant_name, '') || ' ' "
+    "|| coalesce(appeals.summary, '') || ' ' || coalesce(appeals.text, '')))"
 )
 # Written out (not bound parameters) so PostgreSQL can match it to the partial index ix_appeals_open_due.
 OPEN_CONDITION = sa.text("appeals.status IN ('registered', 'in_review', 'forwarded')")
@@ -806,7 +808,7 @@ def _search_condition(q, user):
                 conditions.append(Appeal.phone == check_phone(q))
             except RuleViolation:
                 pass
-    words = re.findall(r"\w+", unicodedata.normalize("NFKC", q).casefold())[:8]
+    words = re.findall(r"\w+", search_fold(q))[:8]
     if words:
         if is_postgresql():
             tsquery = " & ".join(f"{word}:*" for word in words)
@@ -814,7 +816,7 @@ def _search_condition(q, user):
                 sa.literal_column(FTS_DOCUMENT).op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery))
             )
         else:
-            document = sa.func.qb_fold(
+            document = sa.func.qb_search_fold(
                 Appeal.number + " " + Appeal.applicant_name + " " + Appeal.summary + " " + Appeal.text
             )
             conditions.append(sa.and_(*[document.contains(word, autoescape=True) for word in words]))
@@ -868,6 +870,7 @@ def _sqlite_functions(dbapi_connection, _record):
         dbapi_connection.create_function(
             "qb_fold", 1, lambda value: unicodedata.normalize("NFKC", value or "").casefold(), deterministic=True
         )
+        dbapi_connection.create_function("qb_search_fold", 1, search_fold, deterministic=True)
 
 
 # --- Personal data ----------------------------------------------------------------------------

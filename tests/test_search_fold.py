@@ -1,0 +1,76 @@
+"""Search that knows how Kazakh names are typed (issue 14, item 19), on SQLite and PostgreSQL."""
+import pytest
+import sqlalchemy as sa
+
+from appeals.core.search_fold import search_fold
+from appeals.register import services
+
+SAME = [
+    ("Нұрлан", "Нурлан", "Nurlan", "NURLAN"),
+    ("Петрова", "Petrova"),
+    ("Жанар", "Zhanar", "Janar"),
+    ("Айгүл", "Aigul", "Aygul", "Aigül"),
+    ("Қасым", "Qasym", "Kasym"),
+    ("Сейтқалиев", "Seitkaliyev", "Seitqaliev"),
+    ("Ахметов", "Akhmetov"),
+    ("Мария", "Maria", "Mariya"),
+    ("Ерлан", "Yerlan", "Erlan"),
+    ("Шевченко", "Shevchenko", "Şevçenko"),
+    ("Ілияс", "İlyas", "Ilias"),
+    ("Өмірбек", "Omirbek", "Ömirbek"),
+    ("Һәкім", "Hakim"),
+    ("Ұлан", "Ūlan", "Ulan"),
+    ("Ғалым", "Ğalym", "Galym"),
+    ("Ңә", "ña"),
+]
+
+
+@pytest.mark.parametrize("spellings", SAME, ids=[group[0] for group in SAME])
+def test_spellings_of_one_name_fold_together(spellings):
+    assert len({search_fold(spelling) for spelling in spellings}) == 1, [search_fold(s) for s in spellings]
+
+
+def test_different_names_stay_apart():
+    assert search_fold("Нұрлан") != search_fold("Нұржан")
+    assert search_fold("Petrova") != search_fold("Petrov")
+
+
+def test_the_database_function_folds_like_python(db):
+    words = [w for group in SAME for w in group] + ["ЁЖИК щука объём", "ﬁ Ä İ", "", "KRD-2025-00042"]
+    for word in words:
+        assert db.session.scalar(sa.select(sa.func.qb_search_fold(word))) == search_fold(word), word
+
+
+@pytest.fixture
+def named_appeals(reg_appeal):
+    return {
+        "nurlan": reg_appeal(applicant_name="Серікбаев Нұрлан Асқарұлы", summary="Көшені жарықтандыру"),
+        "petrova": reg_appeal(applicant_name="Петрова Анна Ивановна", summary="Ремонт дороги", phone=""),
+        "zhanar": reg_appeal(applicant_name="Жақыпова Жанар", summary="Ауыз су", phone=""),
+    }
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("Nurlan", "nurlan"), ("Нурлан", "nurlan"), ("нұрлан", "nurlan"), ("Serikbaev", "nurlan"),
+    ("Petrova", "petrova"), ("Петрова", "petrova"), ("Zhakypova Janar", "zhanar"), ("Жакыпова", "zhanar"),
+])
+def test_register_search_finds_every_spelling(db, users, named_appeals, query, expected):
+    filters = services.parse_list_filters({"q": query})
+    found = db.session.scalars(services.build_list_query(filters, users.clerk)).all()
+    assert [a.id for a in found] == [named_appeals[expected].id]
+
+
+def test_the_repeat_check_folds_the_summary(db, reg_appeal, reg_data):
+    earlier = reg_appeal(summary="Көшедегі жолды жөндеу қажет", phone="")
+    found = services.find_possible_repeats(reg_data(summary="Кошедеги жолды жондеу кажет", phone="+7 777 000 00 00"))
+    assert earlier.id in [a.id for a in found]
+
+
+def test_postgresql_search_uses_the_folded_index(db, users, named_appeals):
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the GIN index exists on PostgreSQL only")
+    query = services.build_list_query(services.parse_list_filters({"q": "Nurlan"}), users.coordinator)
+    compiled = query.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True})
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(db.session.execute(sa.text("EXPLAIN " + str(compiled))).scalars())
+    assert "ix_fts_appeals_folded" in plan, plan
