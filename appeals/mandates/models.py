@@ -66,6 +66,8 @@ class Mandate(TimestampMixin, db.Model):
         sa.Index("ix_mandates_directive_status", "directive_id", "status"),
         sa.Index("ix_mandates_office_status", "office_id", "status"),
         sa.Index("ix_mandates_settlement", "settlement_id"),
+        # "Mandates registered in the period" (reports.statistics); migration 0007.
+        sa.Index("ix_mandates_created", "created_at", postgresql_include=["status"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
