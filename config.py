@@ -65,6 +65,9 @@ class Config:
     TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", 0))
 
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
+    # werkzeug's method for new password hashes; not read from the environment, so production
+    # always hashes with scrypt. Only TestConfig lowers it.
+    PASSWORD_HASH_METHOD = "scrypt"
     # Login throttling (appeals/auth/throttle.py, README "Login throttling").
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
     LOGIN_LOCK_SECONDS = int(os.environ.get("LOGIN_LOCK_SECONDS", 15 * 60))
@@ -129,6 +132,8 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     SESSION_COOKIE_SECURE = False
     PASSWORD_MIN_LENGTH = 10
+    # One PBKDF2 round instead of scrypt: fixtures create and log in users in almost every test.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     # Tasks run at once, in the caller's process; the worker tests start real workers instead.
     QUEUE_IMMEDIATE = True
 

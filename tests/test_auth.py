@@ -52,9 +52,17 @@ def test_login_is_throttled_per_account(app, client, users):
     assert "Too many failed attempts" in response.get_data(as_text=True)
 
 
-def test_passwords_are_hashed_with_scrypt(app_ctx, users):
-    assert users.clerk.password_hash.startswith("scrypt:")
-    assert PASSWORD not in users.clerk.password_hash
+def test_passwords_are_hashed_with_scrypt(app, app_ctx, reference, monkeypatch):
+    from appeals.auth import services
+    from config import Config
+
+    # The test configuration hashes cheaply; everything else keeps the default.
+    assert Config.PASSWORD_HASH_METHOD == "scrypt"
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", Config.PASSWORD_HASH_METHOD)
+    user = services.create_user("scrypted", PASSWORD, "viewer")
+    assert user.password_hash.startswith("scrypt:")
+    assert PASSWORD not in user.password_hash
+    assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "x")
 
 
 def test_short_password_is_refused(app_ctx, reference):

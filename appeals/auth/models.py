@@ -3,6 +3,7 @@ from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,8 +13,13 @@ from appeals.core.models_base import TimestampMixin, enum_column
 from appeals.reference.models import Office
 
 ROLES = ("admin", "coordinator", "clerk", "host", "viewer")
-# scrypt is memory-hard; werkzeug's default parameters follow OWASP's recommendation.
+# scrypt is memory-hard; werkzeug's default parameters follow OWASP's recommendation. The test
+# configuration sets PASSWORD_HASH_METHOD to a cheap one (hashing in fixtures was most of the suite).
 PASSWORD_METHOD = "scrypt"
+
+
+def password_method():
+    return current_app.config.get("PASSWORD_HASH_METHOD") or PASSWORD_METHOD
 
 user_offices = sa.Table(
     "user_offices",
@@ -52,7 +58,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        self.password_hash = generate_password_hash(password, method=password_method())
 
     def check_password(self, password):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

@@ -1,6 +1,7 @@
 """Accounts: authentication with throttling, user administration, session validity."""
 import functools
 import re
+import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -8,10 +9,11 @@ from flask import current_app, flash, redirect, request, session
 from flask_login import login_url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import generate_password_hash
 
 from appeals.core import audit
 from appeals.auth import sessions, throttle
-from appeals.auth.models import ROLES, ApiToken, User
+from appeals.auth.models import ROLES, ApiToken, User, password_method
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.text import clean_name
@@ -143,7 +145,7 @@ def authenticate(username, password, address, device_cookie=None):
         if user is None or not user.check_password(password or "") or not user.is_active:
             if user is None:
                 # Spend the same time as a real check so timing does not reveal which usernames exist.
-                User(password_hash=_DUMMY_HASH).check_password(password or "")
+                User(password_hash=_dummy_hash(password_method())).check_password(password or "")
             throttle.register_failure(client)
             audit.record("login_failed", object_type="users", label=(username or "")[:64], user=user)
             return None
@@ -153,7 +155,10 @@ def authenticate(username, password, address, device_cookie=None):
     return user
 
 
-_DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummys$" + "0" * 128
+@functools.cache
+def _dummy_hash(method):
+    # Hashed with the configured method, so an unknown username costs what a real check costs.
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def _offices_by_code(codes):
