@@ -4,19 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# Test processes: xdist workers, one per core. The browser tests share one worker (one app server).
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: run test test-e2e install migrate demo translations clean
+.PHONY: run test test-clock test-e2e install install-dev migrate demo translations clean
 
+# Running the app: its libraries only, no browser, no test tools.
 $(STAMP): requirements.txt
-	sh .ci/system-packages.sh --browser
+	sh .ci/system-packages.sh
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# Tests and tools: requirements-dev.txt (which includes requirements.txt) and Debian's Chromium.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	sh .ci/system-packages.sh --browser
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
 # Catalogs are compiled on every run so an edited .po file is never stale.
 install: $(STAMP)
 	@$(BIN)/pybabel --quiet compile -d appeals/translations
+
+install-dev: $(DEV_STAMP) install
 
 migrate: install
 	$(FLASK) db upgrade
@@ -29,12 +42,17 @@ run: demo
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install
-	$(BIN)/pytest -q tests $(PYTEST_ARGS)
+test: install-dev
+	$(PYTEST) tests $(PYTEST_ARGS)
 
-test-e2e: install
-	sh .ci/system-packages.sh --browser
-	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
+# The register, mandates, reports and API tests again with the clock at the edges of the local
+# day (tests/conftest.py reads QABYLDAU_TEST_CLOCK); CI runs this after `make test`.
+CLOCK_TESTS = $(wildcard tests/test_register_*.py tests/test_mandates_*.py tests/test_reports_*.py tests/test_api_*.py)
+test-clock: install-dev
+	for clock in 00:30 23:30; do QABYLDAU_TEST_CLOCK=$$clock $(PYTEST) $(CLOCK_TESTS) $(PYTEST_ARGS) || exit 1; done
+
+test-e2e: install-dev
+	$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
 # Extract new strings and merge them into the kk/ru/en catalogs (then translate; `make install` compiles them).
 translations: install

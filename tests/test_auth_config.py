@@ -11,13 +11,15 @@ def _production(tmp_path, key):
             "INSTANCE_PATH": str(tmp_path)}
 
 
-@pytest.mark.parametrize("key", ["abc", "abc" * 11, "0" * 64, "2026-12-01" * 4, secrets.token_hex(8)])
+# Ids of their own: a random key in a test id differs between xdist workers, which then refuse to run.
+@pytest.mark.parametrize("key", ["abc", "abc" * 11, "0" * 64, "2026-12-01" * 4, secrets.token_hex(8)],
+                         ids=["short", "repeated", "zeros", "date", "random-8-bytes"])
 def test_production_refuses_a_short_or_guessable_secret_key(tmp_path, key):
     with pytest.raises(RuntimeError, match="at least 32 random bytes"):
         create_app(_production(tmp_path, key))
 
 
-@pytest.mark.parametrize("key", [secrets.token_hex(32), secrets.token_urlsafe(32)])
+@pytest.mark.parametrize("key", [secrets.token_hex(32), secrets.token_urlsafe(32)], ids=["hex", "urlsafe"])
 def test_production_accepts_a_random_secret_key(tmp_path, key):
     app = create_app(_production(tmp_path, key))
     assert app.config["SECRET_KEY"] == key
