@@ -7,10 +7,13 @@ import contextvars
 import os
 import tempfile
 import uuid
+from datetime import datetime, time
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 # Before the app is imported: config.py reads where the instance folder is.
 os.environ.setdefault("QABYLDAU_INSTANCE", tempfile.mkdtemp(prefix="qabyldau-instance-"))
@@ -23,6 +26,28 @@ from config import TestConfig
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct-horse-battery"
+
+# The clock every test starts at (but the browser tests, whose server runs on the real clock):
+# a working Wednesday, 11:00 at the branch, far from midnight and holidays, so that nothing depends
+# on the hour or the day the suite runs. QABYLDAU_TEST_CLOCK=HH:MM moves it to that local time of
+# the same day (CI runs the register, mandates, reports and API tests again at 00:30 and 23:30);
+# a full ISO date-time (local) moves the day too. The clock ticks from there.
+TEST_ZONE = ZoneInfo(TestConfig.BABEL_DEFAULT_TIMEZONE)
+ANCHOR = datetime(2026, 11, 18, 11, 0)
+
+
+def _test_clock():
+    value = os.environ.get("QABYLDAU_TEST_CLOCK", "").strip()
+    if not value:
+        return ANCHOR.replace(tzinfo=TEST_ZONE)
+    try:
+        moment = datetime.combine(ANCHOR.date(), time.fromisoformat(value)) if len(value) <= 8 else datetime.fromisoformat(value)
+    except ValueError:
+        raise pytest.UsageError(f"QABYLDAU_TEST_CLOCK={value!r}: give HH:MM or a local ISO date-time") from None
+    return moment.replace(tzinfo=TEST_ZONE)
+
+
+TEST_CLOCK = _test_clock()
 
 
 def _database_url(tmp_root):
@@ -41,21 +66,62 @@ def _backend_line():
     return f"qabyldau test database: {'postgresql' if TEST_DATABASE_URL else 'sqlite'}"
 
 
+def _clock_line():
+    return f"qabyldau test clock: {TEST_CLOCK:%Y-%m-%d %H:%M} {TEST_ZONE.key}"
+
+
 def pytest_report_header(config):
-    return _backend_line()
+    return [_backend_line(), _clock_line()]
 
 
 def pytest_terminal_summary(terminalreporter):
     # Printed even with -q, so CI can tell that the PostgreSQL run really ran on PostgreSQL.
     terminalreporter.write_line(_backend_line())
+    terminalreporter.write_line(_clock_line())
+
+
+def _in_browser_tests(item):
+    return "e2e" in item.path.relative_to(item.config.rootpath).parts
 
 
 def pytest_configure(config):
     # WTForms 3.4 drops select choices given as tuples (or a dict of them): declare options as
     # SelectChoice, and let a test fail at once rather than the upgrade break the forms.
+    config.addinivalue_line("markers", "real_clock: the test keeps the real clock (its app runs in another process too)")
     config.addinivalue_line(
         "filterwarnings", "error:Passing SelectField choices (as tuples|in a dict) is deprecated:DeprecationWarning",
     )
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` (the Makefile's): the browser tests go to one worker, so one app server.
+
+    By path rather than by xdist_group marks: pytest-xdist 3.8 renames marked items through
+    `item._nodeid`, which pytest 9.2 no longer reads, so the marks group nothing.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class BrowserTestsTogether(LoadGroupScheduling):
+        def _split_scope(self, nodeid):
+            return "e2e" if "/e2e/" in "/" + nodeid.split("::")[0] else super()._split_scope(nodeid)
+
+    return BrowserTestsTogether(config, log)
+
+
+@pytest.fixture(autouse=True)
+def _clock(request):
+    """Each test starts at TEST_CLOCK; time-machine's `time_machine` fixture moves it further.
+
+    Tests whose app runs in another process (the browser tests, `real_clock` modules) keep the real
+    clock: the other process could not share a travelled one.
+    """
+    if _in_browser_tests(request.node) or request.node.get_closest_marker("real_clock"):
+        yield None
+        return
+    with time_machine.travel(TEST_CLOCK, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")

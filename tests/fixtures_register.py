@@ -13,10 +13,15 @@ def reg_data(reference):
     """A factory of valid registration data for the Kordai office; keyword arguments override fields."""
     from appeals.core.timeutil import local_now
 
+    # An hour ago, but never yesterday: tests count what was received "today" (00:30 in CI's runs).
+    now = local_now()
+    received_at = max(now - timedelta(hours=1), datetime.combine(now.date(), datetime.min.time())).replace(
+        second=0, microsecond=0)
+
     def build(**overrides):
         data = {
             "office_id": reference.kordai.id,
-            "received_at": (local_now() - timedelta(hours=1)).replace(second=0, microsecond=0),
+            "received_at": received_at,
             "channel": "letter",
             "applicant_kind": "individual",
             "applicant_name": "Әбілқасымов Ерлан Серікұлы",

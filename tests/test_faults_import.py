@@ -8,9 +8,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import TEST_DATABASE_URL
+
+# The import runs in a process of its own, on the real clock: so does the test.
+pytestmark = pytest.mark.real_clock
 
 PROJECT = Path(__file__).resolve().parent.parent
 ROWS = 2500

@@ -23,6 +23,9 @@ from tests.fixtures_reports import make_appeals
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The workers run in processes of their own, on the real clock: so does the test.
+pytestmark = pytest.mark.real_clock
+
 HEADER = "received_at;channel;applicant_name;iin;phone;settlement;appeal_type;category;summary"
 
 

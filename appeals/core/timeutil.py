@@ -1,16 +1,25 @@
-"""Clock and time-zone helpers: stored timestamps are naive UTC, business times are local (Asia/Almaty)."""
-from datetime import datetime, timezone
+"""Clock and time-zone helpers: stored timestamps are naive UTC, business times are local (Asia/Almaty).
+
+The one place the app reads the clock: everything that needs "now" or "today" calls these, so the
+tests can set the clock (time-machine, tests/conftest.py) and CI runs them at 00:30 and 23:30.
+"""
+import os
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 
 def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def local_zone():
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    # Outside the app (pure rule modules called from a script) the zone comes from the environment
+    # the way config.py reads it.
+    if has_app_context():
+        return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return ZoneInfo(os.environ.get("QABYLDAU_TIMEZONE", "Asia/Almaty"))
 
 
 def local_now():
@@ -25,14 +34,14 @@ def local_today():
 def utc_to_local(value):
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc).astimezone(local_zone()).replace(tzinfo=None)
+    return value.replace(tzinfo=UTC).astimezone(local_zone()).replace(tzinfo=None)
 
 
 def local_to_utc(value):
     """A naive local (branch) time as the naive UTC value stored in timestamps."""
     if value is None:
         return None
-    return value.replace(tzinfo=local_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    return value.replace(tzinfo=local_zone()).astimezone(UTC).replace(tzinfo=None)
 
 
 def last_full_days(days=30, today=None):

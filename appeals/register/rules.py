@@ -8,6 +8,8 @@ from functools import lru_cache
 import holidays
 import phonenumbers
 
+from appeals.core.timeutil import local_today
+
 IIN_WEIGHTS_FIRST = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 IIN_WEIGHTS_SECOND = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 # The 7th digit of an IIN gives the century of birth (and the sex): 1-2 → 1800s, 3-4 → 1900s, 5-6 → 2000s.
@@ -50,7 +52,7 @@ def check_iin(value, today=None):
     if len(iin) != 12 or not iin.isdigit():
         raise RuleViolation("iin_format")
     born = iin_birth_date(iin)
-    if born is None or born > (today or date.today()):
+    if born is None or born > (today or local_today()):
         raise RuleViolation("iin_date")
     if iin_check_digit(iin[:11]) != int(iin[11]):
         raise RuleViolation("iin_checksum")
