@@ -201,8 +201,12 @@ def test_in_review_sets_responsible_person(reg_appeal, users):
 def test_other_office_clerk_and_viewer_cannot_change(reg_appeal, users):
     appeal = reg_appeal()
     for actor in (users.other_clerk, users.viewer, users.host):
-        with pytest.raises(services.AppealError):
-            services.transition(appeal, "in_review", actor)
+        # A valid responsible person: only the permission check is left to refuse.
+        with pytest.raises(services.AppealError, match="not allowed") as info:
+            services.transition(appeal, "in_review", actor, responsible_id=users.clerk.id)
+        assert not isinstance(info.value, services.AppealValidationError)
+        assert appeal.status == "registered" and appeal.responsible_id is None
+    assert services.transition(appeal, "in_review", users.clerk, responsible_id=users.clerk.id).status == "in_review"
 
 
 def test_forward_records_recipient_and_date(reg_appeal, users, db):

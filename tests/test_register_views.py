@@ -99,8 +99,13 @@ def test_detail_transition_and_timeline(client, login, users, reg_appeal, db):
     assert client.post(f"/appeals/{appeal.id}/transition", data={"status": "in_review", "responsible_id": users.clerk.id}).status_code == 302
     refused = client.post(f"/appeals/{appeal.id}/transition", data={"status": "closed"})
     assert refused.status_code == 400
-    empty_answer = client.post(f"/appeals/{appeal.id}/transition", data={"status": "answered", "answer_text": ""})
-    assert empty_answer.status_code == 400 and "answer_text" in empty_answer.get_data(as_text=True)
+    empty_answer = client.post(f"/appeals/{appeal.id}/transition?lang=en", data={"status": "answered", "answer_text": ""})
+    # The message under the answer field itself (the field's name alone is on the page anyway).
+    assert empty_answer.status_code == 400
+    assert re.search(r'<textarea id="answer_text"[^>]*aria-invalid="true"[^>]*></textarea>\s*'
+                     r'<p class="error">Write the answer given to the applicant\.</p>', empty_answer.get_data(as_text=True))
+    db.session.refresh(appeal)
+    assert appeal.status == "in_review"
     assert client.post(f"/appeals/{appeal.id}/transition", data={"status": "answered", "answer_text": "Жөнделді"}).status_code == 302
     html = client.get(f"/appeals/{appeal.id}").get_data(as_text=True)
     assert html.count('class="timeline"') == 1 and html.count("<li>") >= 3
