@@ -123,6 +123,16 @@ class Config:
     MAIL_URL = os.environ.get("MAIL_URL") or None
     MAIL_FROM = os.environ.get("MAIL_FROM", "qabyldau@localhost")
     SMS_URL = os.environ.get("SMS_URL") or None
+    # Links in notices point here (the address users open the app at).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    NOTIFY_RETRY_SECONDS = float(os.environ.get("NOTIFY_RETRY_SECONDS", 30))
+    NOTIFY_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", 3600))
+    NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", 12))
+    # Scheduled duties, local time (working days for the notices; cleanup every day).
+    NOTIFY_MORNING_TIME = os.environ.get("NOTIFY_MORNING_TIME", "09:00")
+    NOTIFY_DIGEST_TIME = os.environ.get("NOTIFY_DIGEST_TIME", "18:00")
+    NOTIFY_DUE_WITHIN_WORKING_DAYS = int(os.environ.get("NOTIFY_DUE_WITHIN_WORKING_DAYS", 2))
+    CLEANUP_TIME = os.environ.get("CLEANUP_TIME", "03:00")
 
 
 class TestConfig(Config):
@@ -136,6 +146,8 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     # Tasks run at once, in the caller's process; the worker tests start real workers instead.
     QUEUE_IMMEDIATE = True
+    # Tests deliver notices themselves (deliver_due) or through a real worker.
+    OUTBOX_KICK = False
 
 
 SECRET_KEY_MIN_BYTES = 32

@@ -123,11 +123,12 @@ def _register_blueprints(app):
     from appeals.auth.views import bp as auth_bp
     from appeals.home.views import bp as home_bp
     from appeals.mandates.views import bp as mandates_bp
+    from appeals.notifications.views import bp as notifications_bp
     from appeals.register.views import bp as register_bp
     from appeals.reports.views import bp as reports_bp
     from appeals.schedules.views import bp as schedules_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, schedules_bp, register_bp, mandates_bp, reports_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, schedules_bp, register_bp, mandates_bp, reports_bp, notifications_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from appeals.reference.views import bp as reference_bp

@@ -9,3 +9,5 @@ from appeals.core.numbering import NumberSequence  # noqa: F401
 from appeals.reference.models import Category, District, Office, Region, Settlement  # noqa: F401
 from appeals.register.models import Appeal, AppealExtension  # noqa: F401
 from appeals.schedules.models import Host, ReceptionSession  # noqa: F401
+from appeals.core.outbox import Notice, NotificationPreference  # noqa: F401
+from appeals.notifications.duties import DutyRun  # noqa: F401

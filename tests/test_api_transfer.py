@@ -97,6 +97,18 @@ def full_database(app_ctx, reference, users):
     ])
     session.flush()
     session.add(JobResultData(job_id=session.scalar(sa.select(Job.id)), data=b"%PDF-1.7\x00\xff binary"))
+    from appeals.core.outbox import Notice, NotificationPreference
+    from appeals.notifications.duties import DutyRun
+
+    session.add_all([
+        Notice(user_id=users.clerk.id, channel="email", template="appeal_assigned", status="sent", attempts=2,
+               params={"number": "KRD-2026-1", "due_date": "2026-03-23"}, created_at=dt.datetime(2026, 3, 2, 10, 22),
+               next_attempt_at=dt.datetime(2026, 3, 2, 10, 23), sent_at=dt.datetime(2026, 3, 2, 10, 23),
+               result="SMTPServerDisconnected"),
+        NotificationPreference(user_id=users.clerk.id, email=True, sms=True, inapp=False, digest=True,
+                               phone="+77011234567"),
+        DutyRun(duty="morning", day=dt.date(2026, 3, 2), ran_at=dt.datetime(2026, 3, 2, 4, 0)),
+    ])
     audit.record("appeal_created", first, changes={"summary": [None, first.summary]}, user=users.clerk)
     session.commit()
     return users

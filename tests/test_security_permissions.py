@@ -42,6 +42,8 @@ EXPECTED = {
     "admin.new_user": E({"admin"}),
     "admin.edit_user": E({"admin"}),
     "admin.audit_log": E({"admin"}),
+    "notifications.log": E({"admin"}),
+    "notifications.inbox": E(USER),
     "reference.categories": E({"admin"}),
     "reference.districts": E({"admin"}),
     "reference.offices": E({"admin"}),

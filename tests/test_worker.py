@@ -81,6 +81,15 @@ class Worker:
             stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
         return self
 
+    def wait_ready(self, timeout=60):
+        """Until the consumer runs (and the first maintenance round has had its moment)."""
+        deadline = time.monotonic() + timeout
+        while "worker: queue" not in self.log.read_text(errors="replace"):
+            assert time.monotonic() < deadline and self.process.poll() is None, self.output()
+            time.sleep(0.1)
+        time.sleep(1)
+        return self
+
     def kill(self):
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
@@ -177,3 +186,29 @@ def test_import_killed_mid_way_is_redone_after_a_restart_and_writes_all_rows_onc
     numbers = db.session.scalars(sa.select(Appeal.seq).order_by(Appeal.seq)).all()
     assert numbers == list(range(1, count + 1)), "no gap, no duplicate"
     assert done.attempts == (2 if after_kill == "running" else 1)
+
+
+def test_a_worker_delivers_a_committed_notice_through_the_queue(app, db, users, real_queue, tmp_path):
+    from appeals.core import outbox
+    from appeals.core.database import write_transaction
+    from tests.test_notifications import SmtpServer, _free_port
+
+    server = SmtpServer(_free_port()).start()
+    worker = Worker(app, real_queue, tmp_path, MAIL_URL=f"smtp://127.0.0.1:{server.port}",
+                    MAIL_FROM="qabyldau@example.kz", WORKER_TICK_SECONDS=3600).start().wait_ready()
+    app.config["OUTBOX_KICK"] = True
+    try:
+        with write_transaction():
+            db.session.merge(users.clerk).email = "clerk@example.kz"
+            outbox.notify(users.clerk, "appeal_assigned", {"appeal_id": 1, "number": "KRD-2026-00001",
+                                                            "due_date": "2026-03-23"}, channels=("email",))
+        # The commit queued a delivery task; the worker's periodic round is an hour away.
+        (recipients, message), = server.inbox.wait_for(1, timeout=60) or [None]
+    finally:
+        app.config["OUTBOX_KICK"] = False
+        worker.stop()
+        server.stop()
+    assert recipients == ["clerk@example.kz"] and "KRD-2026-00001" in message["Subject"]
+    notice = db.session.scalars(sa.select(outbox.Notice)).one()
+    db.session.refresh(notice)
+    assert (notice.status, notice.attempts) == ("sent", 1)

@@ -15,6 +15,10 @@ ACTIONS = {
     "admin.users": {"admin"},
     "admin.reference": {"admin"},
     "admin.audit": {"admin"},
+    "admin.notices": {"admin"},
+    # Who gets the office's overdue appeals and mandates each morning (appeals/notifications/duties.py).
+    "notice.escalations": {"coordinator"},
+    "notice.inbox": {"admin", "coordinator", "clerk", "host", "viewer"},
     "schedule.view": {"admin", "coordinator", "clerk", "host", "viewer"},
     "schedule.edit": {"admin", "coordinator", "clerk"},
     "schedule.approve": {"coordinator"},

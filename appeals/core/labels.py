@@ -58,6 +58,16 @@ MANDATE_STATUS_LABELS = {
     "not_fulfilled": _l("Not fulfilled"),
     "withdrawn": _l("Withdrawn"),
 }
+NOTICE_STATUS_LABELS = {
+    "pending": _l("Waiting to be sent"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+    "held": _l("Held for the digest"),
+    "skipped": _l("Not sent (inactive account)"),
+}
+NOTICE_CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("SMS"), "inapp": _l("In the application")}
+
 JOB_STATUS_LABELS = {
     "queued": _l("Queued"),
     "running": _l("Running"),

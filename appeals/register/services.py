@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
 
-from appeals.core import audit
+from appeals.core import audit, outbox
 from appeals.auth.models import User
 from appeals.auth.permissions import can, scope_appeals
 from appeals.core.search_fold import search_fold
@@ -446,7 +446,15 @@ def _insert_appeal(values, actor, repeat_of_id=None, audit_action="created", bac
     if backdate_reason:
         changes["backdate_reason"] = backdate_reason[:500]
     audit.record(audit_action, appeal, changes=changes, user=actor)
+    _tell_responsible(appeal, actor, None)
     return appeal
+
+
+def _tell_responsible(appeal, actor, previous_id):
+    """A clerk made responsible for an appeal (by someone else) is told, in the same transaction."""
+    if appeal.responsible_id and appeal.responsible_id != previous_id and appeal.responsible_id != getattr(actor, "id", None):
+        outbox.notify(appeal.responsible_id, "appeal_assigned",
+                      {"appeal_id": appeal.id, "number": appeal.number, "due_date": appeal.due_date.isoformat()})
 
 
 def _audit_values(appeal):
@@ -518,6 +526,7 @@ def update_appeal(appeal, data, actor, link_repeat_of=None):
         appeal = _lock(appeal)
         before = _audit_values(appeal)
         old_received = appeal.received_at
+        old_responsible = appeal.responsible_id
         for field, value in values.items():
             setattr(appeal, field, value)
         if corrected_office is not None:
@@ -529,6 +538,7 @@ def update_appeal(appeal, data, actor, link_repeat_of=None):
         changes = audit.diff(before, _audit_values(appeal))
         if changes:
             audit.record("updated", appeal, changes=changes, user=actor)
+        _tell_responsible(appeal, actor, old_responsible)
     return appeal
 
 
@@ -592,12 +602,14 @@ def transition(appeal, new_status, actor, **details):
             # Someone else moved it while the form was open.
             raise AppealError(_("The appeal was changed by someone else meanwhile; please reload the page."), "status")
         old_status = appeal.status
+        old_responsible = appeal.responsible_id
         for field, value in changes.items():
             setattr(appeal, field, value)
         appeal.status = new_status
         recorded = {"status": [old_status, new_status]}
         recorded.update({k: [None, v] for k, v in changes.items() if k != "closed_at"})
         audit.record("status_changed", appeal, changes=recorded, user=actor)
+        _tell_responsible(appeal, actor, old_responsible)
     return appeal
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from appeals.core import audit
+from appeals.core import audit, outbox
 from appeals.auth.models import User
 from appeals.auth.permissions import can, scope_sessions
 from appeals.core.database import write_transaction
@@ -301,7 +301,19 @@ def update_session(session, data, actor):
             changes["hosts"] = [before_hosts, _host_ids_of(session)]
         if changes:
             audit.record("session_updated", session, label=_session_label(session), changes=changes, user=actor)
+        if session.status == "approved" and changes.keys() & {"date", "start_time", "end_time", "office_id", "room"}:
+            _tell_hosts(session, "session_moved")
     return session
+
+
+def _tell_hosts(session, template):
+    """Hosts plan their days by the schedule: each one with an account is told of a change to theirs."""
+    params = {"session_id": session.id, "date": session.date.isoformat(),
+              "start": session.start_time.strftime("%H:%M"), "end": session.end_time.strftime("%H:%M"),
+              "office_id": session.office_id}
+    for host in session.hosts:
+        if host.user_id:
+            outbox.notify(host.user_id, template, params)
 
 
 def approve_sessions(ids, actor):
@@ -336,6 +348,7 @@ def approve_sessions(ids, actor):
             session.status, session.approved_by_id, session.approved_at = "approved", actor.id, now
             audit.record("session_approved", session, label=_session_label(session),
                          changes={"status": ["draft", "approved"]}, user=actor)
+            _tell_hosts(session, "session_approved")
             approved += 1
     return approved
 
@@ -454,6 +467,8 @@ def cancel_session(session, reason, actor):
         session.status, session.cancel_reason = "cancelled", reason
         audit.record("session_cancelled", session, label=_session_label(session), user=actor,
                      changes={"status": [before, "cancelled"], "cancel_reason": [None, reason]})
+        if before == "approved":
+            _tell_hosts(session, "session_cancelled")
     return session
 
 
