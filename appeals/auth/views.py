@@ -9,6 +9,7 @@ from appeals.auth.forms import LoginForm, PasswordForm, TotpForm
 from appeals.auth.models import User
 from appeals.auth.permissions import totp_required
 from appeals.core.extensions import db
+from appeals.core.i18n import current_language
 from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("auth", __name__)
@@ -179,9 +180,14 @@ def logout():
 @bp.route("/language/<code>", methods=["POST"])
 def set_language(code):
     if code in current_app.config["LANGUAGES"]:
+        previous = current_language()
         session["locale"] = code
         if current_user.is_authenticated:
             services.set_locale(current_user, code)
+        if previous != code and not request.form.get("undo"):
+            # A stray key press must not change the account's language unnoticed: say so, with an
+            # undo button (base.html renders this flash category as a small form).
+            flash(previous, "language-undo")
     return redirect(safe_redirect_target(request.form.get("next")) or url_for("home.index"))
 
 

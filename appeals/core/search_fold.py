@@ -2,7 +2,9 @@
 
 `search_fold()` maps a text onto a skeleton of Russian Cyrillic letters:
 
-1. lower case (NFKC first, so ligatures and full-width letters are plain letters);
+1. lower case (no Unicode normalisation: in PostgreSQL normalize() cost more than all the rest
+   together on every row a search reads; the search box normalises what is typed, see
+   `search_words()`);
 2. Latin spellings to Cyrillic: the 2021 Kazakh Latin alphabet (ä ğ ı ñ ö q ş ū ü, j for ж, y
    for ы) and the common Russian-style transliteration (zh, kh, sh, shch, ch, ts, ye, x);
 3. the Kazakh letters to their Russian neighbours (ә→а, ғ→г, қ→к, ң→н, ө→о, ұ→у, ү→у, һ→х,
@@ -14,6 +16,7 @@ The same steps exist as one SQL expression (`postgresql_expression()`), installe
 SQLite gets the Python function under the same name. tests/test_search_fold.py checks that both
 give the same skeleton.
 """
+import re
 import unicodedata
 
 # Step 2a: Latin letter groups, longest first (the order matters and is the same in SQL).
@@ -38,13 +41,19 @@ _TABLE = str.maketrans({**LATIN_LETTERS, **CYRILLIC_LETTERS, **{letter: None for
 
 
 def search_fold(value: str | None) -> str:
-    text = unicodedata.normalize("NFKC", value or "").lower()
+    text = (value or "").lower()
     for group, letter in LATIN_GROUPS:
         text = text.replace(group, letter)
     text = text.translate(_TABLE)
     for old, new in SPELT_OUT:
         text = text.replace(old, new)
     return text
+
+
+def search_words(query: str, limit: int = 8) -> list[str]:
+    """The folded words of what someone typed into a search box (NFKC first: a ligature or a
+    full-width letter from a pasted text is a plain letter)."""
+    return re.findall(r"\w+", search_fold(unicodedata.normalize("NFKC", query or "")))[:limit]
 
 
 def _sql_literal(text: str) -> str:
@@ -54,7 +63,7 @@ def _sql_literal(text: str) -> str:
 def postgresql_expression(argument: str = "value") -> str:
     """search_fold() as one PostgreSQL expression over `argument` (replace() and translate() only,
     so the function is IMMUTABLE and can be indexed)."""
-    expression = f"lower(normalize(coalesce({argument}, ''), NFKC))"
+    expression = f"lower(coalesce({argument}, ''))"
     for group, letter in LATIN_GROUPS:
         expression = f"replace({expression}, {_sql_literal(group)}, {_sql_literal(letter)})"
     singles = {**LATIN_LETTERS, **CYRILLIC_LETTERS}

@@ -45,7 +45,8 @@ class AppealForm(FlaskForm):
     channel = SelectField(_l("Channel"), choices=_choices(CHANNEL_LABELS), validate_choice=False, validators=[Marked()])
     session_id = SelectField(_l("Reception session"), choices=[], validate_choice=False)
     host_id = SelectField(_l("Host who received it"), choices=[], validate_choice=False)
-    applicant_kind = SelectField(_l("Applicant"), choices=_choices(APPLICANT_KIND_LABELS), validate_choice=False)
+    # Not "Applicant": that is the legend of the fieldset this field opens.
+    applicant_kind = SelectField(_l("Kind of applicant"), choices=_choices(APPLICANT_KIND_LABELS), validate_choice=False)
     # Required for a person or a group (the service says so); an organisation's letter may come unsigned.
     applicant_name = StringField(_l("Full name"), validators=[Marked()], render_kw={"maxlength": 200, "autocomplete": "off"})
     iin = StringField(_l("IIN"), render_kw={"maxlength": 14, "inputmode": "numeric", "autocomplete": "off"})

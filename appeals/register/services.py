@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from appeals.core import audit, outbox
 from appeals.auth.models import User
 from appeals.auth.permissions import can, scope_appeals
-from appeals.core.search_fold import search_fold
+from appeals.core.search_fold import search_fold, search_words
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.numbering import next_number
@@ -820,7 +820,7 @@ def _search_condition(q, user):
                 conditions.append(Appeal.phone == check_phone(q))
             except RuleViolation:
                 pass
-    words = re.findall(r"\w+", search_fold(q))[:8]
+    words = search_words(q)
     if words:
         if is_postgresql():
             tsquery = " & ".join(f"{word}:*" for word in words)

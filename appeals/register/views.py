@@ -53,7 +53,7 @@ FIELD_LABELS = {
     "applicant_name": _l("Full name"), "iin": _l("IIN"), "phone": _l("Phone"), "address": _l("Address"),
     "received_at": _l("Date and time received"), "channel": _l("Channel"), "appeal_type": _l("Type of appeal"),
     "category_id": _l("Category"), "settlement_id": _l("Settlement"), "signatories": _l("Number of signatories"),
-    "applicant_kind": _l("Applicant"), "session_id": _l("Reception session"), "host_id": _l("Host who received it"),
+    "applicant_kind": _l("Kind of applicant"), "session_id": _l("Reception session"), "host_id": _l("Host who received it"),
 }
 
 

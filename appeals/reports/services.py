@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from appeals.core import labels
 from appeals.auth.permissions import can
 from appeals.core.extensions import db
-from appeals.core.i18n import fmt_date, fmt_datetime
+from appeals.core.i18n import fmt_date, fmt_datetime, fmt_number
 from appeals.mandates.models import Mandate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_STATUSES, OPEN_STATUSES, Appeal
@@ -84,6 +84,17 @@ def parse_period(args):
 
 
 # --- 1. Appeal journal ----------------------------------------------------------------------
+
+
+def journal_filters(args):
+    """The register's filters for the journal. A paper registration journal runs in number order,
+    so that is the default here (the list page's newest-first is an option: sort=-received)."""
+    from appeals.register.services import parse_list_filters
+
+    filters = parse_list_filters(args)
+    if not args.get("sort"):
+        filters["sort"] = "number"
+    return filters
 
 
 def journal_query(filters, user):
@@ -163,9 +174,10 @@ def build_journal(filters, user, lang):
             })
         open_count = sum(count for status, count in statuses.items() if status in OPEN_STATUSES)
         overdue = sum(1 for a in appeals if a.status in OPEN_STATUSES and a.due_date < local_today())
-        totals = [(_("Appeals in the journal"), str(len(rows))), (_("Open"), str(open_count)),
-                  (_("Overdue"), str(overdue))]
-        totals += [(_label(labels.APPEAL_STATUS_LABELS, s), str(statuses[s])) for s in APPEAL_STATUSES if s in statuses]
+        # Counts in the language's digit grouping (1 225 in kk and ru), as the pages show them.
+        totals = [(_("Appeals in the journal"), fmt_number(len(rows))), (_("Open"), fmt_number(open_count)),
+                  (_("Overdue"), fmt_number(overdue))]
+        totals += [(_label(labels.APPEAL_STATUS_LABELS, s), fmt_number(statuses[s])) for s in APPEAL_STATUSES if s in statuses]
         office = db.session.get(Office, filters["office"]) if filters.get("office") else None
         return _base_doc(
             lang, _("Register of citizens' appeals"), user,

@@ -53,9 +53,7 @@ def _cache_dir():
 @bp.route("/reports/journal.pdf")
 @permission_required("report.journal")
 def journal_pdf():
-    from appeals.register.services import parse_list_filters
-
-    filters = parse_list_filters(request.args)
+    filters = services.journal_filters(request.args)
     lang = _lang()
     count = services.count_journal(filters, current_user)
     limit = current_app.config.get("JOURNAL_MAX_ROWS", 20000)
@@ -73,10 +71,8 @@ def journal_pdf():
 
 def _render_job(kind, params, user, progress):
     """The document a background job produces, from the request's arguments saved on the Job."""
-    from appeals.register.services import parse_list_filters
-
     if kind == "journal_pdf":
-        doc = services.build_journal(parse_list_filters(params.get("args", {})), user, params.get("lang"))
+        doc = services.build_journal(services.journal_filters(params.get("args", {})), user, params.get("lang"))
         db.session.rollback()
         return documents.render_journal(doc, progress=progress, cache_dir=_cache_dir()), "journal"
     if kind == "mandates_pdf":
