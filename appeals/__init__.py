@@ -137,12 +137,12 @@ def _register_blueprints(app):
 
 
 def _register_cli(app):
+    from appeals import worker
     from appeals.api import cli as api_cli
     from appeals.auth import cli as auth_cli
-    from appeals.demo import seed_demo_command
     from appeals.core.retention import purge_expired_command
+    from appeals.demo import seed_demo_command
     from appeals.register import cli as register_cli
-    from appeals import worker
 
     for command in [*auth_cli.commands, *api_cli.commands, *register_cli.commands, *worker.commands,
                     seed_demo_command, purge_expired_command()]:

@@ -1,13 +1,13 @@
 """Imports every model so that Alembic and the schema test see the whole metadata."""
 from appeals.api.models import ApiRateWindow  # noqa: F401
-from appeals.core.idempotency import IdempotencyKey  # noqa: F401
-from appeals.core.audit import AuditRecord  # noqa: F401
 from appeals.auth.models import ApiToken, LoginThrottle, TotpRecoveryCode, User, UserSession  # noqa: F401
+from appeals.core.audit import AuditRecord  # noqa: F401
+from appeals.core.idempotency import IdempotencyKey  # noqa: F401
 from appeals.core.jobs import Job, JobResultData  # noqa: F401
-from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote  # noqa: F401
 from appeals.core.numbering import NumberSequence  # noqa: F401
+from appeals.core.outbox import Notice, NotificationPreference  # noqa: F401
+from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote  # noqa: F401
+from appeals.notifications.duties import DutyRun  # noqa: F401
 from appeals.reference.models import Category, District, Office, Region, Settlement  # noqa: F401
 from appeals.register.models import Appeal, AppealExtension  # noqa: F401
 from appeals.schedules.models import Host, ReceptionSession  # noqa: F401
-from appeals.core.outbox import Notice, NotificationPreference  # noqa: F401
-from appeals.notifications.duties import DutyRun  # noqa: F401

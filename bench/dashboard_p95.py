@@ -177,8 +177,8 @@ def main():
 
         app = create_app({"WTF_CSRF_ENABLED": False})
         with app.app_context():
-            from appeals.demo import DEMO_PASSWORD
             from appeals.core.extensions import db
+            from appeals.demo import DEMO_PASSWORD
 
             if args.schema:
                 print(f"reusing schema {schema}")
@@ -188,8 +188,8 @@ def main():
 
         import datetime as dt
 
-        from appeals.reports import statistics as figures
         from appeals.core.timeutil import local_today
+        from appeals.reports import statistics as figures
 
         periods = {"month": 30, "quarter": 91, "year": 365}
         with app.test_request_context():

@@ -54,8 +54,8 @@ def reg_appeal(reg_data, users):
 @pytest.fixture
 def reg_session(reference, users, db):
     """A held reception session at the Kordai office today with two hosts; the second is the `host` user's."""
-    from appeals.schedules.models import Host, ReceptionSession
     from appeals.core.timeutil import local_today
+    from appeals.schedules.models import Host, ReceptionSession
 
     first = Host(full_name="Бекболатов Асқар", kind="candidate", office_id=reference.kordai.id)
     second = Host(full_name="Құлыбеков Нұрлан", kind="deputy", office_id=reference.kordai.id, user_id=users.host.id)

@@ -3,8 +3,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from appeals.core.audit import AuditRecord
 from appeals.auth.models import User
+from appeals.core.audit import AuditRecord
 
 ADMIN_PAGES = ["/admin/users", "/admin/users/new", "/admin/audit"]
 

@@ -23,14 +23,14 @@ def _wipe():
 @pytest.fixture
 def full_database(app_ctx, reference, users):
     """At least one row in every table, with awkward values: unicode, JSON, times, self-references."""
-    from appeals.core import audit
     from appeals.api import tokens
     from appeals.api.models import ApiRateWindow
-    from appeals.core.idempotency import IdempotencyKey
     from appeals.auth.models import LoginThrottle, TotpRecoveryCode, UserSession
+    from appeals.core import audit
+    from appeals.core.idempotency import IdempotencyKey
     from appeals.core.jobs import Job, JobResultData
-    from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote
     from appeals.core.numbering import NumberSequence
+    from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote
     from appeals.register.models import Appeal, AppealExtension
     from appeals.schedules.models import Host, ReceptionSession
 
@@ -153,8 +153,8 @@ def test_round_trip_is_byte_identical(full_database):
 
 
 def test_restored_data_keeps_values_and_ids_continue(app_ctx, full_database):
-    from appeals.register.models import Appeal
     from appeals.reference.models import Office
+    from appeals.register.models import Appeal
 
     text = _export(include_credentials=True)
     _wipe()

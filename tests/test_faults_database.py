@@ -174,8 +174,8 @@ def fault_app(app, tmp_path, request):
 
 def _appeal_form(app):
     from appeals.core.extensions import db
-    from appeals.reference.models import Category, Office, Settlement
     from appeals.core.timeutil import local_now
+    from appeals.reference.models import Category, Office, Settlement
 
     with app.app_context():
         office = db.session.scalar(sa.select(Office).where(Office.code == "TRZ"))

@@ -52,8 +52,8 @@ def _writer_active(engine, table_name="appeals"):
 
 
 def test_import_killed_mid_way_leaves_nothing(app, db, reference, users, tmp_path):
-    from appeals.register.models import Appeal
     from appeals.register import services
+    from appeals.register.models import Appeal
 
     path = tmp_path / "appeals.csv"
     _write_file(path, reference)

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from appeals.core.audit import AuditRecord
+from appeals.core.numbering import NumberSequence
 from appeals.mandates import services
 from appeals.mandates.models import Mandate, MandateAppeal
-from appeals.core.numbering import NumberSequence
 
 
 def _ids(query, db):

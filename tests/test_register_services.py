@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from flask_babel import refresh
 
 from appeals.core.audit import AuditRecord
+from appeals.core.timeutil import local_now, local_today
 from appeals.register import services
 from appeals.register.models import Appeal, AppealExtension
-from appeals.core.timeutil import local_now, local_today
 from tests.fixtures_register import VALID_IIN
 
 

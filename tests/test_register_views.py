@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from appeals.core.audit import AuditRecord
-from appeals.register.models import Appeal
 from appeals.core.timeutil import local_now
+from appeals.register.models import Appeal
 from tests.fixtures_register import VALID_IIN
 
 

@@ -6,9 +6,9 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
+from appeals.core.timeutil import local_today
 from appeals.schedules import services
 from appeals.schedules.models import ReceptionSession
-from appeals.core.timeutil import local_today
 
 
 def _form(data):

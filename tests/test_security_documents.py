@@ -1,8 +1,7 @@
 """Issue 13, finding 11: the PDF renderer loads only its fonts and stylesheets, and no saved name
 can write CSS of its own into a document."""
-import tinycss2
-
 import pytest
+import tinycss2
 
 from appeals.core.text import clean_name
 from appeals.reports import pdf

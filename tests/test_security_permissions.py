@@ -156,10 +156,10 @@ EXPECTED = {
 def samples(app_ctx, reference, users, tmp_path):
     """One object of every kind, all at the Merke office, and an API token for every role."""
     from appeals.api import tokens
+    from appeals.core.timeutil import local_now, local_today
     from appeals.mandates import services as mandates
     from appeals.register import services as register
     from appeals.schedules import services as schedules
-    from appeals.core.timeutil import local_now, local_today
 
     host = schedules.create_host({"full_name": "Досова Дана", "position": "Депутат", "kind": "deputy",
                                   "office_id": reference.merke.id}, users.coordinator)

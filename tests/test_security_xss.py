@@ -14,10 +14,10 @@ RAW_MARKERS = ("<script>alert(1)", "<img src=x onerror")
 @pytest.fixture
 def hostile(app_ctx, reference, users):
     """An appeal, a session, a host, a directive and a mandate whose every free-text field holds the payload."""
+    from appeals.core.timeutil import local_now, local_today
     from appeals.mandates import services as mandates
     from appeals.register import services as register
     from appeals.schedules import services as schedules
-    from appeals.core.timeutil import local_now, local_today
 
     host = schedules.create_host({"full_name": "Хост " + PAYLOAD, "position": PAYLOAD, "kind": "deputy",
                                   "office_id": reference.kordai.id}, users.coordinator)

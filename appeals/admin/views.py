@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from appeals.core.audit import AuditRecord
 from appeals.auth import services as accounts
 from appeals.auth.forms import UserForm
 from appeals.auth.models import User
 from appeals.auth.permissions import permission_required
-from appeals.core.extensions import db
 from appeals.core import submission
+from appeals.core.audit import AuditRecord
+from appeals.core.extensions import db
 from appeals.core.pagination import paginate
 from appeals.reference.models import Office
 

@@ -264,7 +264,12 @@ class CancelIn(RequestModel):
 # --- Appeals ----------------------------------------------------------------------------------
 
 from appeals.register.models import (  # noqa: E402
-    APPEAL_STATUSES, APPEAL_TYPES, APPLICANT_KINDS, CHANNELS, SUMMARY_MAX, TEXT_MAX,
+    APPEAL_STATUSES,
+    APPEAL_TYPES,
+    APPLICANT_KINDS,
+    CHANNELS,
+    SUMMARY_MAX,
+    TEXT_MAX,
 )
 
 APPEAL_SORTS = ("-received", "received", "-number", "number", "due", "-due")

@@ -4,13 +4,13 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
 
-from appeals.core import audit
 from appeals.api.models import ApiRateWindow
 from appeals.auth.models import ApiToken, User
+from appeals.core import audit
 from appeals.core.database import dialect_insert, separate_write, write_transaction
 from appeals.core.extensions import db
 from appeals.core.timeutil import utcnow

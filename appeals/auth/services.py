@@ -6,19 +6,19 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, request, session
-from flask_login import login_url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import login_url
 from werkzeug.security import generate_password_hash
 
-from appeals.core import audit
 from appeals.auth import sessions, throttle
 from appeals.auth.models import ROLES, ApiToken, User, password_method
+from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.text import clean_name
-from appeals.reference.models import Office
 from appeals.core.timeutil import utcnow
+from appeals.reference.models import Office
 
 USER_AUDIT_FIELDS = ("username", "full_name", "email", "role", "is_active_account", "locale")
 

@@ -12,12 +12,12 @@ from sqlalchemy.orm import selectinload
 
 from appeals.auth.models import User
 from appeals.core.database import write_transaction
-from appeals.demo import DEMO_MANDATES, demo_period
 from appeals.core.extensions import db
+from appeals.core.timeutil import local_to_utc, local_today
+from appeals.demo import DEMO_MANDATES, demo_period
 from appeals.mandates import services
 from appeals.mandates.models import Mandate
 from appeals.register.models import Appeal
-from appeals.core.timeutil import local_to_utc, local_today
 
 DIRECTIVE = {
     "issuer": "«AMANAT» партиясының Орталық аппараты",

@@ -10,10 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from appeals.core import audit
 from appeals.auth.permissions import visible_office_ids
+from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
+from appeals.core.numbering import next_number
+from appeals.core.timeutil import local_today, utcnow
 from appeals.mandates.models import (
     MANDATE_STATUSES,
     NUMBERING_SCOPES,
@@ -25,13 +27,11 @@ from appeals.mandates.models import (
 )
 from appeals.mandates.periods import counted, formed_from_appeals_received, registered_between
 from appeals.mandates.search import escape_like, fold, folded, split_keywords
-from appeals.core.numbering import next_number
 from appeals.reference.models import Category, District, Settlement
 from appeals.register.districts import appeal_district_id, appeal_in_districts, settlement_in_districts
 from appeals.register.models import APPEAL_TYPES, Appeal
 from appeals.register.periods import received_between
 from appeals.schedules.models import Host
-from appeals.core.timeutil import local_today, utcnow
 
 # Criteria names, in the order the interface lists them.
 CRITERIA = ("appeal_types", "categories", "place", "keywords", "min_signatories", "received_window")

@@ -9,16 +9,16 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required, require
-from appeals.core.extensions import db
 from appeals.core import submission
+from appeals.core.extensions import db
+from appeals.core.pagination import paginate
+from appeals.core.timeutil import local_today
+from appeals.core.web import safe_redirect_target
 from appeals.mandates import services
 from appeals.mandates.forms import DirectiveForm, MandateForm, ProgressForm, UnflagForm
 from appeals.mandates.models import MANDATE_STATUSES, Directive, Mandate, MandateAppeal
-from appeals.core.pagination import paginate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_TYPES, Appeal
-from appeals.core.timeutil import local_today
-from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("mandates", __name__)
 

@@ -13,9 +13,9 @@ def coordinator_mandates(user):
     """Coordinators follow fulfilment: overdue mandates first, then how far each open directive got."""
     if not can(user, "mandate.edit"):
         return None
+    from appeals.core.timeutil import local_today
     from appeals.mandates import services
     from appeals.mandates.models import Directive, Mandate
-    from appeals.core.timeutil import local_today
 
     overdue_query = sa.select(Mandate).where(services.overdue_condition())
     overdue = db.session.scalars(overdue_query.order_by(Mandate.target_date, Mandate.id).limit(OVERDUE_SHOWN)).all()

@@ -25,8 +25,8 @@ from appeals.core import outbox
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_now, local_to_utc, utcnow
-from appeals.reference.models import Office
 from appeals.mandates.models import OPEN_MANDATE_STATUSES, Mandate
+from appeals.reference.models import Office
 from appeals.register.models import OPEN_STATUSES, Appeal
 from appeals.register.rules import add_working_days, is_working_day
 

@@ -6,8 +6,8 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required
-from appeals.core.extensions import db
 from appeals.core import submission
+from appeals.core.extensions import db
 from appeals.core.pagination import paginate
 from appeals.reference import services
 from appeals.reference.forms import CategoryForm, DistrictForm, ImportForm, OfficeForm, RegionForm, SettlementForm

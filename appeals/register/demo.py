@@ -11,18 +11,18 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from appeals.core.audit import AuditRecord
 from appeals.auth.models import User
+from appeals.core.audit import AuditRecord
 from appeals.core.database import write_transaction
-from appeals.demo import DEMO_APPEALS, demo_period
 from appeals.core.extensions import db
 from appeals.core.numbering import NumberSequence, next_number
+from appeals.core.timeutil import local_now, utcnow
+from appeals.demo import DEMO_APPEALS, demo_period
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register.models import Appeal, AppealExtension
 from appeals.register.rules import add_working_days, make_iin
 from appeals.register.services import format_number
 from appeals.schedules.models import ReceptionSession
-from appeals.core.timeutil import local_now, utcnow
 
 SESSION_SHARE = 0.72
 OTHER_CHANNELS = (("door_to_door", 40), ("online_event", 14), ("letter", 16), ("phone", 16), ("email", 9), ("other", 5))

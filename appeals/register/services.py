@@ -16,16 +16,18 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
 
-from appeals.core import audit, outbox
 from appeals.auth.models import User
 from appeals.auth.permissions import can, scope_appeals
-from appeals.core.search_fold import search_fold, search_words
+from appeals.core import audit, outbox
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.numbering import next_number
 from appeals.core.privacy import mask_iin, mask_name, mask_phone
+from appeals.core.search_fold import search_fold, search_words
 from appeals.core.text import clean_name
+from appeals.core.timeutil import local_now, local_today, utcnow
 from appeals.reference.models import Category, Office, Settlement
+from appeals.register.districts import appeal_in_districts
 from appeals.register.models import (
     APPEAL_STATUSES,
     APPEAL_TYPES,
@@ -37,11 +39,9 @@ from appeals.register.models import (
     Appeal,
     AppealExtension,
 )
-from appeals.register.rules import RuleViolation, add_working_days, check_iin, check_phone, make_iin  # noqa: F401
-from appeals.register.districts import appeal_in_districts
 from appeals.register.periods import received_between
+from appeals.register.rules import RuleViolation, add_working_days, check_iin, check_phone, make_iin  # noqa: F401
 from appeals.schedules.models import Host, ReceptionSession
-from appeals.core.timeutil import local_now, local_today, utcnow
 
 NAME_MAX = 200
 ADDRESS_MAX = 300

@@ -14,12 +14,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from appeals.auth.models import User
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.jobs import JobFailed, JobResult, job_kind, start_job
-from appeals.core.spreadsheets import csv_row, xlsx_row
 from appeals.core.labels import APPEAL_STATUS_LABELS, APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
-from appeals.auth.models import User
+from appeals.core.spreadsheets import csv_row, xlsx_row
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register import services
 from appeals.register.models import Appeal

@@ -20,19 +20,19 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectChoice
 
+from appeals.auth.permissions import can, permission_required, require
 from appeals.core import submission
 from appeals.core.audit import AuditRecord
-from appeals.auth.permissions import can, permission_required, require
 from appeals.core.extensions import db
+from appeals.core.i18n import fmt_date
 from appeals.core.jobs import Job, queue_position
 from appeals.core.pagination import paginate
+from appeals.core.timeutil import local_now, local_today
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register import services, transfer
 from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm
 from appeals.register.models import Appeal
 from appeals.schedules.models import Host, ReceptionSession
-from appeals.core.i18n import fmt_date
-from appeals.core.timeutil import local_now, local_today
 
 bp = Blueprint("register", __name__)
 

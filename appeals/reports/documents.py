@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from appeals.reports import pdf
 

@@ -539,7 +539,7 @@ def stamp_jobs(total, footer_left, page_template, page_name="wide"):
 def _stamp(writer, page, stamp, name):
     """Draw `stamp` (a page of another PDF) over `page` as a form XObject: the page's own content
     stream is left as it is (pypdf's merge_page would parse and rewrite every text operator)."""
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject)
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject
 
     form = DecodedStreamObject()
     form.set_data(stamp.get_contents().get_data())

@@ -9,19 +9,20 @@ from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from appeals.core import labels
 from appeals.auth.permissions import can
+from appeals.core import labels
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date, fmt_datetime, fmt_number
+from appeals.core.timeutil import last_full_days, local_now, local_today
 from appeals.mandates.models import Mandate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_STATUSES, OPEN_STATUSES, Appeal
 from appeals.reports.documents import PrintedDocument
 from appeals.schedules.models import Host
-from appeals.core.timeutil import last_full_days, local_now, local_today
 
 LANGS = ("kk", "ru", "en")
 

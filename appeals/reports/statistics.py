@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from appeals.core import labels
 from appeals.core.extensions import db

@@ -2,8 +2,7 @@
 import io
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,12 +10,12 @@ from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
 from appeals.core.extensions import db
 from appeals.core.jobs import Job, JobResult, job_kind, queue_position, result_bytes, start_job
+from appeals.core.timeutil import local_today
+from appeals.core.web import safe_redirect_target
 from appeals.reference.models import Office
 from appeals.register.models import Appeal
 from appeals.reports import documents, services, statistics
 from appeals.schedules.models import Host
-from appeals.core.timeutil import local_today
-from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("reports", __name__)
 

@@ -10,12 +10,12 @@ import random
 import sqlalchemy as sa
 
 from appeals.auth.models import User
-from appeals.demo import DEMO_SESSIONS_HELD, demo_period
 from appeals.core.extensions import db
+from appeals.core.timeutil import local_today, utcnow
+from appeals.demo import DEMO_SESSIONS_HELD, demo_period
 from appeals.reference.models import Office
 from appeals.schedules import services
 from appeals.schedules.models import ReceptionSession
-from appeals.core.timeutil import local_today, utcnow
 
 SLOTS = [(dt.time(9, 0), dt.time(11, 0)), (dt.time(11, 0), dt.time(13, 0)),
          (dt.time(14, 30), dt.time(16, 30)), (dt.time(16, 30), dt.time(18, 0))]

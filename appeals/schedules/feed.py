@@ -9,8 +9,8 @@ from icalendar import Calendar, Event
 from sqlalchemy.orm import selectinload
 
 from appeals.core.extensions import db
-from appeals.schedules.models import ReceptionSession, session_hosts
 from appeals.core.timeutil import local_today
+from appeals.schedules.models import ReceptionSession, session_hosts
 
 # Subscribers keep a little history so a past reception does not vanish from their calendar at once.
 FEED_HISTORY_DAYS = 60

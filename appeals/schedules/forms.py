@@ -5,8 +5,16 @@ Field names match the keys the services expect, so a ScheduleError's `field` lan
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
-    TextAreaField, TimeField,
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 

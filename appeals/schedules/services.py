@@ -13,15 +13,15 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from appeals.core import audit, outbox
 from appeals.auth.models import User
 from appeals.auth.permissions import can, scope_sessions
+from appeals.core import audit, outbox
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.text import clean_name
+from appeals.core.timeutil import local_now, local_today, utcnow
 from appeals.reference.models import Office
 from appeals.schedules.models import HOST_KINDS, Host, ReceptionSession, session_hosts
-from appeals.core.timeutil import local_now, local_today, utcnow
 
 # Before this date the branch kept no electronic schedule; later than MAX_YEARS_AHEAD is a typo.
 MIN_DATE = dt.date(2015, 1, 1)

@@ -10,17 +10,17 @@ from wtforms import SelectChoice
 
 from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
-from appeals.core.extensions import db
 from appeals.core import submission
+from appeals.core.extensions import db
 from appeals.core.i18n import current_language
 from appeals.core.labels import SESSION_STATUS_LABELS
+from appeals.core.timeutil import local_today
+from appeals.core.web import safe_redirect_target
 from appeals.reference.models import Office
 from appeals.schedules import services
 from appeals.schedules.feed import build_feed
 from appeals.schedules.forms import ActionForm, CancelForm, GenerateForm, HeldForm, HostForm, SessionForm
 from appeals.schedules.models import Host, ReceptionSession
-from appeals.core.timeutil import local_today
-from appeals.core.web import safe_redirect_target
 
 bp = Blueprint("schedules", __name__)
 

@@ -5,10 +5,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from appeals.core.extensions import db
+from appeals.core.timeutil import local_today
 from appeals.home.widgets import home_widget  # noqa: F401
 from appeals.schedules import services
 from appeals.schedules.models import ReceptionSession
-from appeals.core.timeutil import local_today
 
 HOST_NEXT_SESSIONS = 5
 

@@ -9,10 +9,10 @@ from appeals.api.problems import ApiError
 from appeals.api.registry import endpoint
 from appeals.api.views import bp
 from appeals.core.extensions import db
+from appeals.core.timeutil import local_today
 from appeals.mandates import services
 from appeals.mandates.models import Directive, Mandate
 from appeals.reports import statistics as figures
-from appeals.core.timeutil import local_today
 
 DIRECTIVE_LISTS = ("appeal_types", "category_ids", "settlement_ids", "district_ids")
 
