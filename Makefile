@@ -47,7 +47,8 @@ test: install-dev
 
 # The register, mandates, reports and API tests again with the clock at the edges of the local
 # day (tests/conftest.py reads QABYLDAU_TEST_CLOCK); CI runs this after `make test`.
-CLOCK_TESTS = $(wildcard tests/test_register_*.py tests/test_mandates_*.py tests/test_reports_*.py tests/test_api_*.py)
+# (Not schemathesis: it fuzzes the API's schema, the same at any hour, and takes minutes.)
+CLOCK_TESTS = $(filter-out tests/test_api_schemathesis.py,$(wildcard tests/test_register_*.py tests/test_mandates_*.py tests/test_reports_*.py tests/test_api_*.py))
 test-clock: install-dev
 	for clock in 00:30 23:30; do QABYLDAU_TEST_CLOCK=$$clock $(PYTEST) $(CLOCK_TESTS) $(PYTEST_ARGS) || exit 1; done
 

@@ -8,15 +8,22 @@ from appeals.register.rules import make_iin
 VALID_IIN = make_iin(date(1990, 1, 1), "m", 30)
 
 
+def an_hour_ago():
+    """When test appeals are received: an hour ago, but never yesterday (local, to the minute).
+
+    Tests count what arrived "today" and compare appeals registered by fixtures and by forms: at
+    00:30 (one of CI's clocks) "an hour ago" alone would fall on the day before.
+    """
+    from appeals.core.timeutil import local_now
+
+    now = local_now()
+    return max(now - timedelta(hours=1), datetime.combine(now.date(), datetime.min.time())).replace(second=0, microsecond=0)
+
+
 @pytest.fixture
 def reg_data(reference):
     """A factory of valid registration data for the Kordai office; keyword arguments override fields."""
-    from appeals.core.timeutil import local_now
-
-    # An hour ago, but never yesterday: tests count what was received "today" (00:30 in CI's runs).
-    now = local_now()
-    received_at = max(now - timedelta(hours=1), datetime.combine(now.date(), datetime.min.time())).replace(
-        second=0, microsecond=0)
+    received_at = an_hour_ago()
 
     def build(**overrides):
         data = {

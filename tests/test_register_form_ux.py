@@ -9,7 +9,7 @@ from appeals.core.timeutil import local_now, local_today
 from appeals.register import services
 from appeals.register.models import Appeal
 from appeals.schedules.models import ReceptionSession
-from tests.fixtures_register import VALID_IIN
+from tests.fixtures_register import an_hour_ago
 
 
 def _html(response):
@@ -17,7 +17,7 @@ def _html(response):
 
 
 def _form(reference, when=None, **overrides):
-    when = when or (local_now() - timedelta(hours=1))
+    when = when or an_hour_ago()
     data = {
         "office_id": str(reference.kordai.id), "received_date": f"{when:%d.%m.%Y}", "received_time": f"{when:%H:%M}",
         "channel": "letter", "applicant_kind": "individual", "applicant_name": "Сәрсенбаев Нұрлан",
@@ -71,7 +71,7 @@ def test_the_office_defaults_to_the_last_used_else_the_regional(client, login, m
 
 
 def _service_data(reference):
-    return {"office_id": reference.kordai.id, "received_at": (local_now() - timedelta(hours=1)).replace(second=0, microsecond=0),
+    return {"office_id": reference.kordai.id, "received_at": an_hour_ago(),
             "channel": "letter", "applicant_kind": "individual", "applicant_name": "Ахметов Ерлан",
             "settlement_id": reference.settlements[0].id, "appeal_type": "proposal",
             "category_id": reference.categories[0].id, "summary": "Жол"}

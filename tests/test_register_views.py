@@ -10,13 +10,13 @@ from openpyxl import load_workbook
 from appeals.core.audit import AuditRecord
 from appeals.core.timeutil import local_now
 from appeals.register.models import Appeal
-from tests.fixtures_register import VALID_IIN
+from tests.fixtures_register import VALID_IIN, an_hour_ago
 
 
 def _form(reference, **overrides):
     data = {
         "office_id": str(reference.kordai.id),
-        "received_at": (local_now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "received_at": an_hour_ago().strftime("%Y-%m-%dT%H:%M"),
         "channel": "letter",
         "applicant_kind": "individual",
         "applicant_name": "Әбілқасымов Ерлан",
