@@ -97,6 +97,8 @@ class Config:
     APPEAL_MAX_EXTENSION_DAYS = int(os.environ.get("APPEAL_MAX_EXTENSION_DAYS", 60))
     APPEAL_FORWARD_WORKING_DAYS = int(os.environ.get("APPEAL_FORWARD_WORKING_DAYS", 3))
     APPEAL_DUE_SOON_WORKING_DAYS = int(os.environ.get("APPEAL_DUE_SOON_WORKING_DAYS", 3))
+    # Repeat-check look-ups whose IIN or phone matches, per user and hour (each one is audited).
+    REPEAT_CHECK_MATCHES_PER_HOUR = int(os.environ.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30))
 
     API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", 600))
     API_MAX_PAGE_SIZE = 200

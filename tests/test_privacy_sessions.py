@@ -40,7 +40,7 @@ def test_viewer_sees_no_draft_on_pages_or_api(drafts, users, login, client, api_
     listed = api.get(f"/sessions?date_from={next_monday:%Y-%m-%d}&size=100").get_json()["items"]
     assert [item["id"] for item in listed] == [approved.id]
     assert api.get(f"/sessions/{kordai_draft.id}").status_code == 404
-    assert api.get(f"/sessions?status=draft").get_json()["items"] == []
+    assert api.get("/sessions?status=draft").get_json()["items"] == []
 
 
 def test_who_still_sees_drafts(drafts, users, app_ctx, next_monday):

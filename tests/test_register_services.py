@@ -265,18 +265,19 @@ def test_repeat_detection_by_iin_phone_and_similar_summary(reg_appeal, reg_data,
     unrelated = reg_appeal(phone="", summary="Мектепке жөндеу керек")
     old = reg_appeal(phone="+7 702 000 11 22", received_at=local_now() - timedelta(days=120), summary="Ескі")
 
-    found = services.find_possible_repeats(reg_data(iin=VALID_IIN, phone="", summary="Басқа"))
+    found = services.find_possible_repeats(reg_data(iin=VALID_IIN, phone="", summary="Басқа"), users.clerk).appeals
     assert [a.id for a in found] == [by_iin.id]
-    found = services.find_possible_repeats(reg_data(phone="87020001122", summary="Басқа"))
+    found = services.find_possible_repeats(reg_data(phone="87020001122", summary="Басқа"), users.clerk).appeals
     assert [a.id for a in found] == [by_phone.id]
     assert old.id not in [a.id for a in found]
     found = services.find_possible_repeats(reg_data(phone="", settlement_id=reference.settlements[1].id,
-                                                    summary="Сортөбе ауылында ауыз су жоқ!"))
+                                                    summary="Сортөбе ауылында ауыз су жоқ!"), users.clerk).appeals
     assert [a.id for a in found] == [similar.id]
     # The same summary in another settlement is not a repeat.
     assert services.find_possible_repeats(reg_data(phone="", settlement_id=reference.settlements[2].id,
-                                                   summary="Сортөбе ауылында ауыз су жоқ")) == []
-    assert unrelated.id not in [a.id for a in services.find_possible_repeats(reg_data(phone="", summary="Басқа тақырып"))]
+                                                   summary="Сортөбе ауылында ауыз су жоқ"), users.clerk).appeals == []
+    assert unrelated.id not in [a.id for a in services.find_possible_repeats(
+        reg_data(phone="", summary="Басқа тақырып"), users.clerk).appeals]
 
     repeat = services.register_appeal(reg_data(iin=VALID_IIN), users.clerk, link_repeat_of=by_iin.id)
     assert repeat.repeat_of_id == by_iin.id
@@ -288,23 +289,25 @@ def test_repeat_detection_by_iin_phone_and_similar_summary(reg_appeal, reg_data,
 def test_masking_per_role(reg_appeal, reg_session, users, db):
     appeal = reg_appeal(iin=VALID_IIN, channel="session", session_id=reg_session.id, host_id=reg_session.hosts[1].id,
                         received_at=local_now().replace(hour=0, minute=1, second=0, microsecond=0))
-    clerk_view = services.appeal_for_display(appeal, users.clerk)
+    from appeals.auth.permissions import personal_view
+
+    clerk_view = personal_view(appeal, users.clerk)
     assert (clerk_view.iin, clerk_view.phone, clerk_view.masked) == (VALID_IIN, "+77011234567", False)
     for user in (users.host, users.viewer):
-        view = services.appeal_for_display(appeal, user)
+        view = personal_view(appeal, user)
         assert view.masked and not view.can_reveal
         assert view.iin == VALID_IIN[:4] + "******" + VALID_IIN[-2:]
         assert view.phone.startswith("+770") and "*" in view.phone and VALID_IIN not in view.iin
-    assert services.appeal_for_display(appeal, users.viewer).name == "Әбілқасымов Е. С."
-    coordinator = services.appeal_for_display(appeal, users.coordinator)
+    assert personal_view(appeal, users.viewer).name == "Әбілқасымов Е. С."
+    coordinator = personal_view(appeal, users.coordinator)
     assert coordinator.masked and coordinator.can_reveal
     assert db.session.scalar(sa.select(sa.func.count()).where(AuditRecord.action == "personal_data_viewed")) == 0
-    revealed = services.appeal_for_display(appeal, users.coordinator, reveal=True)
+    revealed = services.reveal_personal_data(appeal, users.coordinator)
     assert revealed.iin == VALID_IIN and not revealed.masked
     record = db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "personal_data_viewed"))
     assert (record.username, record.object_id) == ("coordinator", str(appeal.id))
     # A viewer asking to reveal still gets masked data.
-    assert services.appeal_for_display(appeal, users.viewer, reveal=True).masked
+    assert services.reveal_personal_data(appeal, users.viewer).masked
 
 
 # --- List filters -----------------------------------------------------------------------------

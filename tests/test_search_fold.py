@@ -66,9 +66,10 @@ def test_register_search_finds_every_spelling(db, users, named_appeals, query, e
     assert [a.id for a in found] == [named_appeals[expected].id]
 
 
-def test_the_repeat_check_folds_the_summary(db, reg_appeal, reg_data):
+def test_the_repeat_check_folds_the_summary(db, reg_appeal, reg_data, users):
     earlier = reg_appeal(summary="Көшедегі жолды жөндеу қажет", phone="")
-    found = services.find_possible_repeats(reg_data(summary="Кошедеги жолды жондеу кажет", phone="+7 777 000 00 00"))
+    found = services.find_possible_repeats(reg_data(summary="Кошедеги жолды жондеу кажет", phone="+7 777 000 00 00"),
+                                           users.clerk).appeals
     assert earlier.id in [a.id for a in found]
 
 

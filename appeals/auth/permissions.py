@@ -3,10 +3,14 @@
 Views, the API, PDF documents and the CLI all ask `can()` or use `require()`; query helpers
 here narrow lists to what a role may see, so a list and a direct URL give the same answer.
 """
+import re
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user
+
+from appeals.core.privacy import mask_address, mask_iin, mask_name, mask_phone, redact_personal
 
 REGION_WIDE = ("coordinator", "viewer")
 
@@ -138,7 +142,10 @@ def init_app(app):
 
     @app.context_processor
     def permission_helpers():
-        return {"can": lambda action, obj=None: can(current_user, action, obj)}
+        return {
+            "can": lambda action, obj=None: can(current_user, action, obj),
+            "mandate_text": lambda mandate, value: mandate_text(current_user, mandate, value),
+        }
 
 
 def require(action, obj=None):
@@ -214,3 +221,109 @@ def scope_appeals(query, user):
         return query.where(Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)))
     return query.where(False)
 
+
+# --- Personal data: the one policy -------------------------------------------------------------
+#
+# Three modes (README, "Roles"):
+# - full: the clerks of the appeal's office register and answer it and see everything;
+# - on_request: coordinators see the applicant's name, everything else masked, until they ask to see
+#   the rest of one appeal ("revealed"), which the register audits;
+# - masked: everyone else (viewers, hosts, other offices' clerks): the name reduced to the surname and
+#   initials (hosts, who received the citizen in person, see the name), IIN, phone and address masked,
+#   IIN-, phone- and e-mail-like text hidden in free text, and no search by personal data or free text.
+# Every door asks here: pages, API, PDFs, exports, search, the history timeline.
+
+PERSONAL_FULL = "full"
+PERSONAL_ON_REQUEST = "on_request"
+PERSONAL_MASKED = "masked"
+
+
+@dataclass(frozen=True)
+class PersonalView:
+    """The applicant's details and the appeal's free text as one user may read them."""
+
+    name: str
+    iin: str
+    phone: str
+    address: str
+    masked: bool
+    can_reveal: bool
+    _hide: tuple = ()
+
+    def text(self, value):
+        """A free-text field (the letter, the answer, the summary) with personal data hidden if masked."""
+        return (value or "") if not self.masked else redact_personal(value, self._hide)
+
+
+def personal_data_mode(user, appeal=None):
+    """'full', 'on_request' or 'masked' for `user` (and `appeal`: clerks see their own offices' in full)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return PERSONAL_MASKED
+    if user.role == "clerk" and (appeal is None or can(user, "appeal.view_personal", appeal)):
+        return PERSONAL_FULL
+    if user.role == "coordinator":
+        return PERSONAL_ON_REQUEST
+    return PERSONAL_MASKED
+
+
+def may_reveal_personal(user, appeal):
+    return personal_data_mode(user, appeal) == PERSONAL_ON_REQUEST and bool(appeal.iin or appeal.phone or appeal.address)
+
+
+def may_search_personal(user):
+    """IIN, phone, name and free-text search: only for roles that may see personal data."""
+    return can(user, "appeal.view_personal")
+
+
+def _sees_name(user):
+    return user is not None and getattr(user, "role", None) in ("coordinator", "host")
+
+
+def _address_parts(address):
+    # A letter quotes the address in pieces ("Абай көшесі 12", "пәтер 7"): hide each piece.
+    address = address or ""
+    return (address, *(part for part in re.split(r"[,;\n]", address) if len(part.strip()) >= 4))
+
+
+def personal_view(appeal, user, revealed=False, mode=None):
+    """What `user` reads of the applicant. `revealed` only counts for a coordinator's audited reveal
+    (register.services.reveal_personal_data writes that audit record); this function writes nothing."""
+    mode = mode or personal_data_mode(user, appeal)
+    if mode == PERSONAL_FULL and appeal.office_id is not None and not can(user, "appeal.view_personal", appeal):
+        mode = PERSONAL_MASKED  # a list-wide 'full' never covers another office's appeal
+    if mode == PERSONAL_FULL or (mode == PERSONAL_ON_REQUEST and revealed):
+        return PersonalView(appeal.applicant_name or "", appeal.iin or "", appeal.phone or "", appeal.address or "",
+                            masked=False, can_reveal=False)
+    full_name = appeal.applicant_name or ""
+    name = full_name if _sees_name(user) else mask_name(full_name)
+    # Free text is usually signed with the applicant's name and address: hide the parts not shown.
+    hidden_name_parts = () if _sees_name(user) else tuple(full_name.split()[1:])
+    return PersonalView(
+        name, mask_iin(appeal.iin), mask_phone(appeal.phone), mask_address(appeal.address),
+        masked=True, can_reveal=mode == PERSONAL_ON_REQUEST and may_reveal_personal(user, appeal),
+        _hide=(appeal.iin or "", appeal.phone or "", *_address_parts(appeal.address), *hidden_name_parts),
+    )
+
+
+def personal_row(appeal, user, mode=None):
+    """Name, IIN and phone for a list, export or PDF row (lists never reveal: coordinators get them masked)."""
+    view = personal_view(appeal, user, mode=mode)
+    return view.name, view.iin, view.phone
+
+
+def contacts_view(appeal, user):
+    """The internal mandate list with contact details: coordinators call the applicants, so they get
+    the name and phone in full (the report audits every print); anyone else what personal_view gives."""
+    return personal_view(appeal, user, revealed=can(user, "mandate.view_internal"))
+
+
+def mandate_text(user, mandate, value):
+    """A mandate's title or description, which start as copies of its appeal's summary and letter:
+    in full for coordinators and the mandate's office's clerks, IIN-, phone- and e-mail-like text
+    hidden for everyone else."""
+    if can(user, "mandate.view_internal"):
+        return value or ""
+    if getattr(user, "role", None) == "clerk" and mandate.office_id in user.office_ids:
+        return value or ""
+    hide = [term for link in mandate.active_links for term in personal_view(link.appeal, user)._hide]
+    return redact_personal(value, hide)

@@ -1,4 +1,20 @@
-"""Masking of citizens' personal data for roles that do not need it in full."""
+"""Masking of citizens' personal data for roles that do not need it in full.
+
+Who sees what is decided in `appeals.auth.permissions` (the personal-data policy); this module only
+knows how to hide a value: masks for the applicant's fields and a redaction of free text.
+"""
+import re
+from collections.abc import Iterable
+
+# What replaces a hidden value: the same mark everywhere (pages, API, PDFs, exports, audit trail).
+HIDDEN = "***"
+
+# Digit runs that may be an IIN (12 digits) or a phone number (10–11 digits, +7 / 8 prefixes):
+# digits with spaces, hyphens or brackets between them, but not dots or colons, so that dates
+# (01.02.2026) and times (10:00) stay readable. Any run of 10 or more digits is hidden: a letter's
+# bank account or document number is personal too, and hiding too much is the safe error.
+_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\(?\d(?:[\s\-()\u00a0]{0,3}\d){9,}\)?(?!\w)")
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.UNICODE)
 
 
 def mask_iin(iin):
@@ -24,3 +40,76 @@ def mask_name(full_name):
     if len(parts) <= 1:
         return full_name or ""
     return " ".join([parts[0]] + [p[0] + "." for p in parts[1:]])
+
+
+def mask_address(address):
+    return HIDDEN if address else ""
+
+
+# The same redaction (without `known`) as SQL, for searches that must not match what is hidden:
+# PostgreSQL's regexp_replace; SQLite gets redact_personal() itself as the function qb_redact().
+_PG_EMAIL = r"[[:alnum:]_.+-]+@[[:alnum:]_-]+(\.[[:alnum:]_-]+)+"
+_PG_DIGIT_RUN = r"\+?\(?[0-9]([[:space:]()-]{0,3}[0-9]){9,}\)?"
+
+
+def redacted_sql(column, dialect_name: str):
+    """A SQL expression of `column` with e-mail addresses and IIN- or phone-like digit runs hidden."""
+    import sqlalchemy as sa
+
+    if dialect_name == "postgresql":
+        without_email = sa.func.regexp_replace(sa.func.coalesce(column, ""), _PG_EMAIL, HIDDEN, "g")
+        return sa.func.regexp_replace(without_email, _PG_DIGIT_RUN, HIDDEN, "g")
+    return sa.func.qb_redact(column)
+
+
+def redact_personal(text: str | None, known: Iterable[str] = ()) -> str:
+    """Free text with e-mail addresses and IIN- or phone-like digit runs hidden.
+
+    `known` are further values to hide wherever they occur, whatever their case (the applicant's
+    address, the parts of the name the reader may not see): a letter is usually signed with them.
+    """
+    if not text:
+        return ""
+    text = _EMAIL.sub(HIDDEN, text)
+    text = _DIGIT_RUN.sub(lambda match: HIDDEN if sum(c.isdigit() for c in match.group()) >= 10 else match.group(),
+                          text)
+    terms = sorted({term.strip() for term in known if term and len(term.strip()) >= 3}, key=len, reverse=True)
+    if terms:
+        pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
+        text = pattern.sub(HIDDEN, text)
+    return text
+
+
+def hide(value):
+    """A "changed" marker: the value is gone, that there was one stays visible."""
+    return HIDDEN if value not in (None, "") else value
+
+
+# How the audit trail keeps an appeal's personal fields (issue 13, finding 8): the trail is read by
+# admins, who may not read appeals, and by everyone who sees an appeal's history. The register
+# itself is the only place the full record is read from, through its own checks.
+APPEAL_AUDIT_MASKS = {
+    "applicant_name": hide, "address": hide, "text": hide, "answer_text": hide,
+    "iin": mask_iin, "phone": mask_phone,
+    "summary": redact_personal, "withdrawn_reason": redact_personal, "reason": redact_personal,
+    "backdate_reason": redact_personal,
+}
+# A mandate starts as a copy of its appeal's summary (title) and letter (description).
+MANDATE_AUDIT_MASKS = {"title": redact_personal, "description": hide, "reason": redact_personal,
+                       "override_reason": redact_personal}
+
+
+def mask_changes(changes, masks):
+    """An audit record's values ({field: value} or {field: [old, new]}) with the fields in `masks` masked."""
+    if not changes:
+        return changes
+    masked = {}
+    for field, value in changes.items():
+        mask = masks.get(field)
+        if mask is None:
+            masked[field] = value
+        elif isinstance(value, (list, tuple)):
+            masked[field] = [mask(item) if isinstance(item, str) and item else item for item in value]
+        else:
+            masked[field] = mask(value) if isinstance(value, str) and value else value
+    return masked

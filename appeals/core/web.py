@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from appeals.core import labels
 from appeals.core.i18n import LANGUAGE_NAMES, current_language, fmt_date, fmt_datetime, fmt_number
-from appeals.core.privacy import mask_iin, mask_phone
 from appeals.core.submission import submission_field
 
 # (endpoint, label, action that shows it, what it highlights: blueprints or endpoints). Entries
@@ -87,8 +86,6 @@ def init_app(app):
         date=fmt_date,
         datetime=fmt_datetime,
         number=fmt_number,
-        mask_iin=mask_iin,
-        mask_phone=mask_phone,
     )
     app.jinja_env.globals["url_with"] = _url_with
     app.jinja_env.globals["submission_field"] = submission_field

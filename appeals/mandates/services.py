@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from appeals.auth.permissions import visible_office_ids
+from appeals.auth.permissions import may_search_personal, visible_office_ids
 from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.numbering import next_number
+from appeals.core.privacy import MANDATE_AUDIT_MASKS, mask_changes
 from appeals.core.timeutil import local_today, utcnow
 from appeals.mandates.models import (
     MANDATE_STATUSES,
@@ -438,7 +439,7 @@ def flag_appeals(directive, appeal_ids, actor, override_reason=None, merge_into=
                 if unmet[appeal.id]:
                     changes.update(override_reason=reason, unmet=unmet[appeal.id])
                 action = "mandate.flag_override" if unmet[appeal.id] else "mandate.flag"
-                audit.record(action, mandate, changes=changes, user=actor)
+                audit.record(action, mandate, changes=mask_changes(changes, MANDATE_AUDIT_MASKS), user=actor)
             db.session.flush()
     except IntegrityError as exc:
         # Two coordinators flagging the same appeal at the same moment: the partial unique index decides.
@@ -481,13 +482,15 @@ def unflag(link_or_appeal, reason, actor):
         link.removed_by_id = getattr(actor, "id", None)
         link.removed_reason = reason
         mandate = link.mandate
-        audit.record("mandate.unflag", mandate, changes={"appeal": link.appeal.number, "reason": reason}, user=actor)
+        audit.record("mandate.unflag", mandate, changes=mask_changes({"appeal": link.appeal.number, "reason": reason},
+                                                                       MANDATE_AUDIT_MASKS), user=actor)
         db.session.flush()
         if not mandate.active_links:
             before = mandate.status
             mandate.status = "withdrawn"
             mandate.withdrawn_reason = reason
-            audit.record("mandate.withdraw", mandate, changes={"status": [before, "withdrawn"], "reason": reason},
+            audit.record("mandate.withdraw", mandate, changes=mask_changes({"status": [before, "withdrawn"], "reason": reason},
+                                                                         MANDATE_AUDIT_MASKS),
                          user=actor)
     return link
 
@@ -560,7 +563,7 @@ def apply_mandate_update(mandate, data, actor):
     _apply_status_rules(mandate)
     changes = audit.diff(before, audit.snapshot(mandate, MANDATE_FIELDS))
     if changes:
-        audit.record("mandate.update", mandate, changes=changes, user=actor)
+        audit.record("mandate.update", mandate, changes=mask_changes(changes, MANDATE_AUDIT_MASKS), user=actor)
     return mandate
 
 
@@ -686,7 +689,10 @@ def build_mandate_query(filters, user):
     if filters.get("overdue"):
         query = query.where(overdue_condition())
     q = (filters.get("q") or "").strip()
-    if q:
+    if q and not may_search_personal(user) and (sum(c.isdigit() for c in q) >= 6 or "@" in q):
+        # Titles start as appeals' summaries: an IIN, phone or e-mail finds nothing by title for masked roles.
+        query = query.where(Mandate.number == q)
+    elif q:
         dialect = db.session.get_bind().dialect.name
         query = query.where(sa.or_(
             Mandate.number == q, folded(Mandate.title, dialect).like(f"%{escape_like(fold(q))}%", escape="\\"),

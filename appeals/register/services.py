@@ -17,12 +17,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
 
 from appeals.auth.models import User
-from appeals.auth.permissions import can, scope_appeals
+from appeals.auth.permissions import can, may_reveal_personal, may_search_personal, personal_view, scope_appeals
 from appeals.core import audit, outbox
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.numbering import next_number
-from appeals.core.privacy import mask_iin, mask_name, mask_phone
+from appeals.core.privacy import APPEAL_AUDIT_MASKS, mask_changes, redact_personal, redacted_sql
 from appeals.core.search_fold import search_fold, search_words
 from appeals.core.text import clean_name
 from appeals.core.timeutil import local_now, local_today, utcnow
@@ -408,17 +408,19 @@ def register_appeal(data, actor, link_repeat_of=None, backdate_reason=None):
     days); kept in the audit record of the registration.
     """
     values = clean_appeal_data(data, actor)
-    repeat_of_id = _repeat_id(link_repeat_of)
+    repeat_of_id = _repeat_id(link_repeat_of, actor)
     with write_transaction():
         appeal = _insert_appeal(values, actor, repeat_of_id, backdate_reason=backdate_reason)
     return appeal
 
 
-def _repeat_id(link_repeat_of):
+def _repeat_id(link_repeat_of, actor):
+    """The earlier appeal to link as repeated: only one the actor may see (the same answer as for none)."""
     if link_repeat_of in (None, "", 0):
         return None
     repeat_id = link_repeat_of.id if isinstance(link_repeat_of, Appeal) else _int_or_none(link_repeat_of)
-    if not repeat_id or db.session.get(Appeal, repeat_id) is None:
+    earlier = db.session.get(Appeal, repeat_id) if repeat_id else None
+    if earlier is None or not can(actor, "appeal.view", earlier):
         raise AppealError(_("The earlier appeal to link was not found."), "repeat_of")
     return repeat_id
 
@@ -445,7 +447,7 @@ def _insert_appeal(values, actor, repeat_of_id=None, audit_action="created", bac
     changes = _audit_values(appeal)
     if backdate_reason:
         changes["backdate_reason"] = backdate_reason[:500]
-    audit.record(audit_action, appeal, changes=changes, user=actor)
+    audit.record(audit_action, appeal, changes=_audit_safe(changes), user=actor)
     _tell_responsible(appeal, actor, None)
     return appeal
 
@@ -458,12 +460,12 @@ def _tell_responsible(appeal, actor, previous_id):
 
 
 def _audit_values(appeal):
+    return audit.snapshot(appeal, AUDIT_FIELDS)
+
+
+def _audit_safe(changes):
     # Personal data stays out of the audit trail's values: the trail is read more widely than the register.
-    values = audit.snapshot(appeal, AUDIT_FIELDS)
-    for key in ("iin", "phone"):
-        if values.get(key):
-            values[key] = mask_iin(values[key]) if key == "iin" else mask_phone(values[key])
-    return values
+    return mask_changes(changes, APPEAL_AUDIT_MASKS)
 
 
 def _lock(appeal):
@@ -521,7 +523,7 @@ def update_appeal(appeal, data, actor, link_repeat_of=None):
     merged.update({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
     values = clean_appeal_data(merged, actor, existing=appeal)
     values.pop("office_id", None)
-    repeat_of_id = _repeat_id(link_repeat_of) if link_repeat_of is not None else None
+    repeat_of_id = _repeat_id(link_repeat_of, actor) if link_repeat_of is not None else None
     with write_transaction():
         appeal = _lock(appeal)
         before = _audit_values(appeal)
@@ -537,7 +539,7 @@ def update_appeal(appeal, data, actor, link_repeat_of=None):
             appeal.original_due_date = appeal.due_date = compute_due_date(appeal.received_at.date())
         changes = audit.diff(before, _audit_values(appeal))
         if changes:
-            audit.record("updated", appeal, changes=changes, user=actor)
+            audit.record("updated", appeal, changes=_audit_safe(changes), user=actor)
         _tell_responsible(appeal, actor, old_responsible)
     return appeal
 
@@ -608,7 +610,7 @@ def transition(appeal, new_status, actor, **details):
         appeal.status = new_status
         recorded = {"status": [old_status, new_status]}
         recorded.update({k: [None, v] for k, v in changes.items() if k != "closed_at"})
-        audit.record("status_changed", appeal, changes=recorded, user=actor)
+        audit.record("status_changed", appeal, changes=_audit_safe(recorded), user=actor)
         _tell_responsible(appeal, actor, old_responsible)
     return appeal
 
@@ -681,7 +683,7 @@ def extend_deadline(appeal, new_due, reason, actor):
         )
         db.session.add(extension)
         audit.record("deadline_extended", appeal, user=actor,
-                     changes={"due_date": [appeal.due_date, new_due], "reason": [None, reason]})
+                     changes=_audit_safe({"due_date": [appeal.due_date, new_due], "reason": [None, reason]}))
         appeal.due_date = new_due
     return extension
 
@@ -703,14 +705,24 @@ def text_similarity(a, b):
     return max(ratio, jaccard)
 
 
-def find_possible_repeats(data, limit=10):
-    """Earlier appeals (last 90 days) of the same person (IIN, phone) or about the same thing in the same settlement."""
-    received_at = _parse_datetime(data.get("received_at")) or local_now()
-    since = received_at - timedelta(days=REPEAT_WINDOW_DAYS)
-    window = sa.and_(Appeal.received_at >= since, Appeal.received_at <= received_at + FUTURE_TOLERANCE)
-    exclude = _int_or_none(data.get("exclude_id"))
-    found = {}
+@dataclass
+class RepeatCheck:
+    """What the repeat check may tell the actor.
 
+    `appeals`: earlier appeals the actor may see; `elsewhere`: the same IIN or phone has an appeal in
+    an office the actor cannot see (they learn no number, date or status: they ask the coordinator);
+    `limited`: the actor's matching look-ups of the last hour ran out, so none were shown.
+    """
+
+    appeals: list
+    elsewhere: bool = False
+    limited: bool = False
+
+    def __bool__(self):
+        return bool(self.appeals or self.elsewhere or self.limited)
+
+
+def _identity_conditions(data):
     identity = []
     iin = "".join(_text(data, "iin").split())
     if iin:
@@ -721,23 +733,64 @@ def find_possible_repeats(data, limit=10):
             identity.append(Appeal.phone == check_phone(phone))
         except RuleViolation:
             pass
+    return identity
+
+
+def _matching_lookups_last_hour(actor):
+    since = utcnow() - timedelta(hours=1)
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(audit.AuditRecord)
+        .where(audit.AuditRecord.user_id == actor.id, audit.AuditRecord.action == "repeat_check_matched",
+               audit.AuditRecord.created_at >= since)
+    ) or 0
+
+
+def find_possible_repeats(data, actor, limit=10):
+    """Earlier appeals (last 90 days) of the same person (IIN, phone) or about the same thing in the same settlement.
+
+    The check looks at the actor's own scope only (issue 13, finding 9): a match by IIN or phone in an
+    office the actor cannot see says only that one exists. A look-up whose IIN or phone matches is
+    recorded in the audit trail (without the IIN or phone) and counts against
+    REPEAT_CHECK_MATCHES_PER_HOUR; past it the check shows nothing and says so.
+    """
+    received_at = _parse_datetime(data.get("received_at")) or local_now()
+    since = received_at - timedelta(days=REPEAT_WINDOW_DAYS)
+    window = sa.and_(Appeal.received_at >= since, Appeal.received_at <= received_at + FUTURE_TOLERANCE)
+    exclude = _int_or_none(data.get("exclude_id"))
+    found = {}
+    elsewhere = False
+
+    identity = _identity_conditions(data)
     if identity:
-        query = sa.select(Appeal).where(window, sa.or_(*identity)).order_by(Appeal.received_at.desc()).limit(limit)
-        for appeal in db.session.scalars(query):
+        matches = sa.select(Appeal.id).where(window, sa.or_(*identity), Appeal.id != (exclude or 0))
+        visible = scope_appeals(sa.select(Appeal), actor).where(Appeal.id.in_(matches))
+        own = db.session.scalars(visible.order_by(Appeal.received_at.desc()).limit(limit)).all()
+        elsewhere = db.session.scalar(
+            sa.select(sa.func.count()).select_from(matches.where(
+                Appeal.id.not_in(scope_appeals(sa.select(Appeal.id), actor))).limit(1).subquery())) > 0
+        if own or elsewhere:
+            if _matching_lookups_last_hour(actor) >= current_app.config.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30):
+                return RepeatCheck([], limited=True)
+            with write_transaction():
+                audit.record("repeat_check_matched", object_type="appeals", user=actor,
+                             label=", ".join(a.number for a in own)[:200],
+                             changes={"matches": [a.id for a in own], "elsewhere": elsewhere})
+            own = db.session.scalars(visible.order_by(Appeal.received_at.desc()).limit(limit)).all()
+        for appeal in own:
             found[appeal.id] = appeal
 
     settlement_id = _int_or_none(data.get("settlement_id"))
     summary = _text(data, "summary")
     if settlement_id and summary:
         query = (
-            sa.select(Appeal).where(window, Appeal.settlement_id == settlement_id)
+            scope_appeals(sa.select(Appeal), actor).where(window, Appeal.settlement_id == settlement_id)
             .order_by(Appeal.received_at.desc()).limit(300)
         )
         for appeal in db.session.scalars(query):
             if appeal.id not in found and text_similarity(summary, appeal.summary) >= SIMILARITY_THRESHOLD:
                 found[appeal.id] = appeal
     found.pop(exclude, None)
-    return sorted(found.values(), key=lambda a: a.received_at, reverse=True)[:limit]
+    return RepeatCheck(sorted(found.values(), key=lambda a: a.received_at, reverse=True)[:limit], elsewhere=elsewhere)
 
 
 def is_same_person(appeal: Appeal, data: dict) -> bool:
@@ -808,11 +861,18 @@ def parse_list_filters(args):
 
 
 def _search_condition(q, user):
+    """Number, IIN, phone, and words of the name, summary and text.
+
+    Roles that may not see personal data search the number and the summary's words only: their
+    search must not tell them whose appeal it is or what the letter says (issue 13, finding 3), so a
+    query with an IIN-, phone- or e-mail-like part finds by number alone.
+    """
     conditions = []
     if NUMBER_PATTERN.match(q):
         conditions.append(Appeal.number == q.upper())
     digits = re.sub(r"\D", "", q)
-    if can(user, "appeal.view_personal"):
+    personal = may_search_personal(user)
+    if personal:
         if len(digits) == 12 and digits == q.replace(" ", ""):
             conditions.append(Appeal.iin == digits)
         if 10 <= len(digits) <= 12 and re.fullmatch(r"[+\d\s()-]+", q):
@@ -821,15 +881,23 @@ def _search_condition(q, user):
             except RuleViolation:
                 pass
     words = search_words(q)
+    if not personal:
+        words = [] if len(digits) >= 6 or "@" in q else [word for word in words if not word.isdigit()]
     if words:
         if is_postgresql():
-            tsquery = " & ".join(f"{word}:*" for word in words)
-            conditions.append(
-                sa.literal_column(FTS_DOCUMENT).op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery))
-            )
+            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), " & ".join(f"{word}:*" for word in words))
+            # The indexed document finds the candidates; masked roles then need the words in the summary.
+            match = sa.literal_column(FTS_DOCUMENT).op("@@")(tsquery)
+            if not personal:
+                # ... in the summary as they may read it (an e-mail address there must not match a name).
+                summary = sa.func.to_tsvector(sa.literal_column("'simple'"),
+                                              sa.func.qb_search_fold(redacted_sql(Appeal.summary, "postgresql")))
+                match = sa.and_(match, summary.op("@@")(tsquery))
+            conditions.append(match)
         else:
             document = sa.func.qb_search_fold(
                 Appeal.number + " " + Appeal.applicant_name + " " + Appeal.summary + " " + Appeal.text
+                if personal else Appeal.number + " " + redacted_sql(Appeal.summary, "sqlite")
             )
             conditions.append(sa.and_(*[document.contains(word, autoescape=True) for word in words]))
     return sa.or_(*conditions) if conditions else sa.false()
@@ -883,55 +951,24 @@ def _sqlite_functions(dbapi_connection, _record):
             "qb_fold", 1, lambda value: unicodedata.normalize("NFKC", value or "").casefold(), deterministic=True
         )
         dbapi_connection.create_function("qb_search_fold", 1, search_fold, deterministic=True)
+        dbapi_connection.create_function("qb_redact", 1, redact_personal, deterministic=True)
 
 
-# --- Personal data ----------------------------------------------------------------------------
+# --- Personal data (the policy is permissions.personal_view) ---------------------------------
 
-@dataclass
-class ApplicantView:
-    name: str
-    iin: str
-    phone: str
-    address: str
-    masked: bool
-    can_reveal: bool
+def reveal_personal_data(appeal, user):
+    """A coordinator's audited look at one applicant's details: writes the audit record, returns the view.
 
-
-def personal_data_mode(user, appeal=None):
-    """'full' for the office's clerks, 'on_request' for coordinators (each view audited), else 'masked'."""
-    if user.role == "clerk" and (appeal is None or can(user, "appeal.view_personal", appeal)):
-        return "full"
-    if user.role == "coordinator":
-        return "on_request"
-    return "masked"
-
-
-def appeal_for_display(appeal, user, reveal=False):
-    """The applicant's details as `user` may see them; revealing them to a coordinator is audited."""
-    mode = personal_data_mode(user, appeal)
-    if mode == "full" or (mode == "on_request" and reveal):
-        if mode == "on_request" and (appeal.iin or appeal.phone or appeal.address):
-            with write_transaction():
-                audit.record("personal_data_viewed", object_type="appeals", object_id=appeal.id,
-                             label=appeal.number, user=user, changes={"fields": [None, ["iin", "phone", "address"]]})
-            appeal = db.session.get(Appeal, appeal.id)
-        return ApplicantView(appeal.applicant_name, appeal.iin or "", appeal.phone or "", appeal.address,
-                             masked=False, can_reveal=False)
-    name = appeal.applicant_name if user.role in ("coordinator", "host") else mask_name(appeal.applicant_name)
-    return ApplicantView(
-        name, mask_iin(appeal.iin), mask_phone(appeal.phone),
-        appeal.address if user.role == "host" else ("***" if appeal.address else ""),
-        masked=True, can_reveal=mode == "on_request" and bool(appeal.iin or appeal.phone or appeal.address),
-    )
-
-
-def list_row_personal(appeal, user, mode=None):
-    """Name, IIN and phone for a list or export row (never audited: lists show masked data to coordinators)."""
-    mode = mode or personal_data_mode(user, appeal)
-    if mode == "full" and can(user, "appeal.view_personal", appeal):
-        return appeal.applicant_name, appeal.iin or "", appeal.phone or ""
-    name = appeal.applicant_name if user.role in ("coordinator", "host") else mask_name(appeal.applicant_name)
-    return name, mask_iin(appeal.iin), mask_phone(appeal.phone)
+    Anyone else gets what permissions.personal_view gives them (the office's clerks see everything
+    anyway, masked roles stay masked) and nothing is recorded.
+    """
+    if not may_reveal_personal(user, appeal):
+        return personal_view(appeal, user)
+    with write_transaction():
+        audit.record("personal_data_viewed", object_type="appeals", object_id=appeal.id,
+                     label=appeal.number, user=user, changes={"fields": [None, ["iin", "phone", "address"]]})
+    appeal = db.session.get(Appeal, appeal.id)
+    return personal_view(appeal, user, revealed=True)
 
 
 # --- Home page -------------------------------------------------------------------------------

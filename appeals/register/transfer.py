@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from appeals.auth.models import User
+from appeals.auth.permissions import personal_data_mode, personal_view
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.jobs import JobFailed, JobResult, job_kind, start_job
@@ -366,11 +367,12 @@ def _export_header():
 
 
 def _export_rows(query, user):
-    mode = services.personal_data_mode(user)
+    mode = personal_data_mode(user)
     statement = services.with_list_relations(query).limit(EXPORT_MAX_ROWS).execution_options(yield_per=500)
     repeat_numbers = {}
     for appeal in db.session.scalars(statement):
-        name, iin, phone = services.list_row_personal(appeal, user, mode)
+        view = personal_view(appeal, user, mode=mode)
+        name, iin, phone = view.name, view.iin, view.phone
         repeat = ""
         if appeal.repeat_of_id:
             if appeal.repeat_of_id not in repeat_numbers:
@@ -382,7 +384,7 @@ def _export_rows(query, user):
             str(CHANNEL_LABELS.get(appeal.channel, appeal.channel)), name or str(APPLICANT_KIND_LABELS[appeal.applicant_kind]),
             iin, phone, appeal.settlement.name if appeal.settlement else "",
             str(APPEAL_TYPE_LABELS.get(appeal.appeal_type, appeal.appeal_type)),
-            appeal.category.name if appeal.category else "", appeal.summary,
+            appeal.category.name if appeal.category else "", view.text(appeal.summary),
             str(APPEAL_STATUS_LABELS.get(appeal.status, appeal.status)), appeal.due_date.strftime("%d.%m.%Y"), repeat,
         ]
 

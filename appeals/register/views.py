@@ -20,7 +20,14 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from appeals.auth.permissions import can, permission_required, require
+from appeals.auth.permissions import (
+    PERSONAL_ON_REQUEST,
+    can,
+    permission_required,
+    personal_data_mode,
+    personal_view,
+    require,
+)
 from appeals.core import submission
 from appeals.core.audit import AuditRecord
 from appeals.core.extensions import db
@@ -234,18 +241,14 @@ def _attach_errors(form, exc):
         target.errors = list(target.errors or []) + list(messages)
 
 
-def _repeat_rows(repeats, data):
-    rows = []
-    suggested = next((appeal.id for appeal in repeats if services.is_same_person(appeal, data)), None)
-    for appeal in repeats:
-        rows.append({
-            "appeal": appeal,
-            # Pre-selected only for the same IIN or phone; a similar summary alone suggests nothing.
-            "suggested": appeal.id == suggested,
-            "visible": can(current_user, "appeal.view", appeal),
-            "personal": services.list_row_personal(appeal, current_user) if can(current_user, "appeal.view", appeal) else None,
-        })
-    return rows
+def _repeat_rows(check, data):
+    # The check returns only appeals the user may see; other offices' matches come as check.elsewhere.
+    suggested = next((appeal.id for appeal in check.appeals if services.is_same_person(appeal, data)), None)
+    return [
+        # Pre-selected only for the same IIN or phone; a similar summary alone suggests nothing.
+        {"appeal": appeal, "suggested": appeal.id == suggested, "view": personal_view(appeal, current_user)}
+        for appeal in check.appeals
+    ]
 
 
 # --- Registration -------------------------------------------------------------------------
@@ -257,7 +260,6 @@ def new_appeal():
     _fill_choices(form)
     if not form.office_id.choices:
         abort(403)
-    repeats = []
     if request.method == "GET":
         # "Save and register next" keeps what a batch of appeals from one reception shares.
         for key in ("office_id", "channel", "session_id", "host_id", "settlement_id"):
@@ -281,10 +283,11 @@ def new_appeal():
                                        backdated=True), 400
             data["backdate_reason"] = reason
             if not form.repeats_checked.data:
-                repeats = services.find_possible_repeats(data)
-                if repeats:
+                check = services.find_possible_repeats(data, current_user)
+                if check:
                     form.repeats_checked.data = "1"
-                    return render_template("register/form.html", form=form, appeal=None, repeats=_repeat_rows(repeats, data))
+                    return render_template("register/form.html", form=form, appeal=None,
+                                           repeats=_repeat_rows(check, data), repeat_check=check)
             created = submission.create_once(current_user, lambda: _register(form, data))
         except services.AppealError as exc:
             _attach_errors(form, exc)
@@ -349,7 +352,7 @@ def _timeline(appeal):
 
 
 def _render_detail(appeal, reveal=False, errors=None, open_action=None, status=200):
-    applicant = services.appeal_for_display(appeal, current_user, reveal=reveal)
+    applicant = services.reveal_personal_data(appeal, current_user) if reveal else personal_view(appeal, current_user)
     appeal = db.session.get(Appeal, appeal.id)
     responsible = services.responsible_choices(appeal.office) if can(current_user, "appeal.transition", appeal) else []
     return render_template(
@@ -378,7 +381,7 @@ def _render_detail(appeal, reveal=False, errors=None, open_action=None, status=2
 def appeal_detail(appeal_id):
     appeal = _get_appeal(appeal_id)
     reveal = request.method == "POST" and request.form.get("reveal") == "1"
-    if reveal and services.personal_data_mode(current_user, appeal) != "on_request":
+    if reveal and personal_data_mode(current_user, appeal) != PERSONAL_ON_REQUEST:
         abort(403)
     return _render_detail(appeal, reveal=reveal)
 
@@ -468,10 +471,12 @@ def list_appeals():
     query = services.with_list_relations(services.build_list_query(filters, current_user))
     page = paginate(query, request.args)
     items = list(dict.fromkeys(page.items))
-    mode = services.personal_data_mode(current_user)
+    mode = personal_data_mode(current_user)
+    views = [(a, personal_view(a, current_user, mode=mode)) for a in items]
     rows = [
-        {"appeal": a, "personal": services.list_row_personal(a, current_user, mode), "deadline": services.deadline_state(a)}
-        for a in items
+        {"appeal": a, "personal": (view.name, view.iin, view.phone), "view": view,
+         "deadline": services.deadline_state(a)}
+        for a, view in views
     ]
     export_args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "size", "format")}
     return render_template("register/list.html", page=page, rows=rows, filters=filters, choices=_filter_choices(),

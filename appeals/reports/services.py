@@ -13,10 +13,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from appeals.auth.permissions import can
+from appeals.auth.permissions import can, contacts_view, personal_data_mode, personal_view
 from appeals.core import labels
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date, fmt_datetime, fmt_number
+from appeals.core.privacy import redact_personal
 from appeals.core.timeutil import last_full_days, local_now, local_today
 from appeals.mandates.models import Mandate
 from appeals.reference.models import Category, District, Office, Settlement
@@ -149,15 +150,15 @@ def _filter_lines(filters, lang):
 
 def build_journal(filters, user, lang):
     """The journal document for the register's `filters` as `user` sees them (masking included)."""
-    from appeals.register.services import list_row_personal
-
     lang = pick_lang(lang)
+    mode = personal_data_mode(user)
     with force_locale(lang):
         appeals = db.session.scalars(journal_query(filters, user)).unique().all()
         statuses = {}
         rows = []
         for index, appeal in enumerate(appeals, start=1):
-            name, _iin, _phone = list_row_personal(appeal, user)
+            view = personal_view(appeal, user, mode=mode)
+            name = view.name
             if appeal.applicant_kind == "anonymous":
                 name = _label(labels.APPLICANT_KIND_LABELS, "anonymous")
             elif appeal.applicant_kind == "collective" and appeal.signatories:
@@ -169,7 +170,7 @@ def build_journal(filters, user, lang):
                 "settlement": appeal.settlement.localized_name(lang) if appeal.settlement else "",
                 "type": _label(labels.APPEAL_TYPE_LABELS, appeal.appeal_type),
                 "category": appeal.category.localized_name(lang) if appeal.category else "",
-                "summary": appeal.summary, "host": appeal.host.full_name if appeal.host else "",
+                "summary": view.text(appeal.summary), "host": appeal.host.full_name if appeal.host else "",
                 "status": _label(labels.APPEAL_STATUS_LABELS, appeal.status),
                 "deadline": fmt_date(appeal.due_date, "short"),
             })
@@ -204,6 +205,11 @@ def count_mandates(filters, user):
 
 
 def build_mandates(filters, user, lang, version="public", group="settlement"):
+    """The mandate list. The public version prints each mandate's title only (its personal data
+    hidden): nothing of the appeals' letters or applicants goes into a public document until the
+    mandates have a reviewed public text of their own. The internal version lists each mandate's
+    appeals with the applicants' names and phones (in full for coordinators, who call them) and
+    records its printing in the audit trail."""
     lang = pick_lang(lang)
     internal = version == "internal"
     with force_locale(lang):
@@ -224,7 +230,9 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
 
         for mandate in sorted(mandates, key=lambda m: group_key(m)):
             row = {
-                "number": mandate.number, "title": mandate.title, "description": mandate.description,
+                "number": mandate.number,
+                "title": mandate.title if internal else redact_personal(mandate.title),
+                "description": mandate.description if internal else "",
                 "status": _label(labels.MANDATE_STATUS_LABELS, mandate.status),
                 "target": fmt_date(mandate.target_date, "short"), "responsible": mandate.responsible,
                 "progress": mandate.progress_percent, "appeals": [],
@@ -233,10 +241,8 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
             if internal:
                 for link in mandate.active_links:
                     appeal = link.appeal
-                    from appeals.register.services import list_row_personal
-
-                    name, _iin, phone = list_row_personal(appeal, user)
-                    row["appeals"].append({"number": appeal.number, "name": name, "phone": phone})
+                    view = contacts_view(appeal, user)
+                    row["appeals"].append({"number": appeal.number, "name": view.name, "phone": view.phone})
             groups.setdefault(group_key(mandate), []).append(row)
         filter_lines = []
         directive = None
@@ -263,7 +269,21 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
         )
         doc.groups = groups
         doc.internal = internal
-        return doc
+    if internal:
+        _record_contacts_printed(user, [m.number for m in mandates], filters)
+    return doc
+
+
+def _record_contacts_printed(user, numbers, filters):
+    """Who printed which applicants' contacts: every internal list leaves an audit record."""
+    from appeals.core import audit
+    from appeals.core.database import write_transaction
+
+    with write_transaction():
+        audit.record("mandate_contacts_printed", object_type="mandates", user=user,
+                     label=(f"{numbers[0]} … {numbers[-1]}" if len(numbers) > 1 else "".join(numbers))[:200],
+                     changes={"mandates": len(numbers), "directive_id": filters.get("directive_id"),
+                              "office_id": filters.get("office_id")})
 
 
 # --- 3. Reception schedule --------------------------------------------------------------------
@@ -315,9 +335,8 @@ def build_card(appeal, user, lang):
     lang = pick_lang(lang)
     with force_locale(lang):
         personal = can(user, "appeal.view_personal", appeal)
-        from appeals.register.services import list_row_personal
-
-        name, iin, phone = list_row_personal(appeal, user)
+        view = personal_view(appeal, user)
+        name, iin, phone = view.name, view.iin, view.phone
         office = appeal.office
         doc = _base_doc(lang, _("Registration card of an appeal"), user, subtitle=office.localized_name(lang))
         doc.appeal = appeal
@@ -330,7 +349,7 @@ def build_card(appeal, user, lang):
             (_("Type"), _label(labels.APPEAL_TYPE_LABELS, appeal.appeal_type)),
             (_("Category"), appeal.category.localized_name(lang) if appeal.category else ""),
             (_("Channel"), _label(labels.CHANNEL_LABELS, appeal.channel)),
-            (_("Summary"), appeal.summary),
+            (_("Summary"), view.text(appeal.summary)),
             (_("Answer due by"), fmt_date(appeal.due_date, "short")),
         ]
         doc.card = [(k, v) for k, v in doc.card if v]

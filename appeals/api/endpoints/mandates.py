@@ -8,6 +8,7 @@ from appeals.api.endpoints import current, get_or_404, page_of, require
 from appeals.api.problems import ApiError
 from appeals.api.registry import endpoint
 from appeals.api.views import bp
+from appeals.auth.permissions import mandate_text
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today
 from appeals.mandates import services
@@ -27,6 +28,9 @@ def directive_out(directive):
 def mandate_out(mandate):
     data = {name: getattr(mandate, name) for name in schemas.MandateOut.model_fields if name not in ("appeal_ids",)}
     data["appeal_ids"] = [link.appeal_id for link in mandate.active_links]
+    # Title and description start as the appeal's summary and letter: personal data hidden for masked roles.
+    data["title"] = mandate_text(current(), mandate, mandate.title)
+    data["description"] = mandate_text(current(), mandate, mandate.description)
     return data
 
 

@@ -7,7 +7,7 @@ from appeals.api.endpoints import current, get_or_404, page_of, require
 from appeals.api.problems import ApiError, domain_error_to_api
 from appeals.api.registry import endpoint
 from appeals.api.views import bp
-from appeals.auth.permissions import can
+from appeals.auth.permissions import can, personal_view
 from appeals.core.extensions import db
 from appeals.reference.models import Office
 from appeals.register import services
@@ -19,9 +19,12 @@ PLAIN_FIELDS = [name for name in schemas.AppealOut.model_fields
 
 def appeal_out(appeal, user, reveal=False):
     """The appeal as `user` may see it: personal data masked unless their role and office allow it."""
-    person = services.appeal_for_display(appeal, user, reveal=reveal)
+    person = services.reveal_personal_data(appeal, user) if reveal else personal_view(appeal, user)
     return {
         **{name: getattr(appeal, name) for name in PLAIN_FIELDS},
+        # Free text as the user may read it: IIN-, phone- and e-mail-like text hidden for masked roles.
+        "summary": person.text(appeal.summary), "text": person.text(appeal.text),
+        "answer_text": person.text(appeal.answer_text),
         "applicant_name": person.name, "iin": person.iin or "", "phone": person.phone or "",
         "address": person.address or "", "personal_data_masked": person.masked,
         "allowed_transitions": list(services.allowed_transitions(appeal)),
