@@ -1,5 +1,6 @@
 """Configuration read from the environment (12-factor), with safe development defaults."""
 import math
+import json
 import os
 import secrets
 from collections import Counter
@@ -7,6 +8,10 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("QABYLDAU_INSTANCE", BASE_DIR / "instance"))
+
+
+def _json_dumps(value):
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _env_bool(name, default=False):
@@ -38,6 +43,9 @@ class Config:
     # tracebacks: they are hidden. DATABASE_LOG_PARAMETERS=1 shows them while debugging, never in production.
     SQLALCHEMY_ENGINE_OPTIONS = {
         "hide_parameters": not (_env_bool("DATABASE_LOG_PARAMETERS") and ENV_NAME != "production"),
+        # JSON columns (a job's input and params) keep Cyrillic as it is: escaped, every letter
+        # took six bytes, in memory while it was written and in the database.
+        "json_serializer": _json_dumps,
     }
     # A pooled connection idle for longer than this is pinged before use (appeals/database.py).
     DATABASE_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", 1.0))

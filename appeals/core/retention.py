@@ -9,9 +9,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
+import sqlalchemy as sa
 from flask import current_app
 
 from appeals.core import jobs
+from appeals.core.database import write_transaction
+from appeals.core.extensions import db
 from appeals.core.idempotency import purge_idempotency_keys
 from appeals.core.timeutil import utcnow
 
@@ -42,10 +45,19 @@ def purge_document_cache(now: Optional[datetime] = None) -> int:
     return removed
 
 
+def purge_finished_job_inputs() -> int:
+    """Forget the input of jobs that ended (an import's rows: citizens' names, IINs, letters): a
+    finished job is never run again, and its page needs only its params."""
+    with write_transaction():
+        return db.session.execute(sa.update(jobs.Job).where(jobs.Job.status.in_(("done", "failed")),
+                                                            jobs.Job.input.is_not(None))
+                                  .values(input=None)).rowcount
+
+
 def purge_expired(now: Optional[datetime] = None) -> dict:
-    """Every purge at once: finished jobs' files, cached chunks, idempotency keys; returns the counts."""
-    counts = {"job_results": jobs.purge_results(now), "document_cache": purge_document_cache(now),
-              "idempotency_keys": purge_idempotency_keys(now)}
+    """Every purge at once: finished jobs' inputs and files, cached chunks, idempotency keys; returns the counts."""
+    counts = {"job_inputs": purge_finished_job_inputs(), "job_results": jobs.purge_results(now),
+              "document_cache": purge_document_cache(now), "idempotency_keys": purge_idempotency_keys(now)}
     if any(counts.values()):
         log.info("purged expired data: %s", counts)
     return counts

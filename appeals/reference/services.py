@@ -2,8 +2,6 @@
 
 Every save validates plain dicts, writes in one transaction and leaves a before/after audit record.
 """
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -14,6 +12,7 @@ from flask_babel import gettext as _
 from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
+from appeals.core.uploads import SheetLimits, UploadError, quote, read_csv_rows
 from appeals.reference.models import OFFICE_KINDS, Category, District, Office, Region, Settlement
 
 CODE_RE = re.compile(r"^[A-Z0-9_-]{2,10}$")
@@ -208,42 +207,24 @@ def save_category(data, actor, category=None):
 # --- settlements CSV import ---------------------------------------------------------------------
 
 
-def decode_csv(raw):
-    """Text of an uploaded CSV: UTF-8 (with or without BOM) or Windows-1251, as Excel saves it."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1251")
-
-
-def _reader(text):
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return csv.reader(io.StringIO(text, newline=""), dialect)
-
-
 def import_settlements(raw, actor):
     """Create or update settlements from CSV columns district_code, kato, name_kk, name_ru.
 
     A row with a known KATO code updates that settlement; a row without one updates the settlement
     of the same district and Russian name, or creates it. All or nothing: any bad row refuses the file.
     """
-    if not raw:
-        raise ImportErrors([(0, _("The file is empty."))])
-    text = decode_csv(raw)
-    rows = list(_reader(text))
+    try:
+        # Read as a stream within fixed bounds (appeals.core.uploads): a hostile file stops early.
+        rows = read_csv_rows(raw, SheetLimits(max_rows=MAX_IMPORT_ROWS, max_columns=16, max_cell_chars=200))
+    except UploadError as exc:
+        raise ImportErrors([(0, exc.message)]) from exc
     if not rows:
         raise ImportErrors([(0, _("The file is empty."))])
-    header = [cell.strip().lower() for cell in rows[0]]
+    header = [cell.lower() for cell in rows[0][1]]
     missing = [column for column in IMPORT_COLUMNS if column not in header]
     if missing:
         raise ImportErrors([(1, _("Missing columns: %(columns)s. Expected: %(expected)s.",
                                   columns=", ".join(missing), expected=", ".join(IMPORT_COLUMNS)))])
-    if len(rows) - 1 > MAX_IMPORT_ROWS:
-        raise ImportErrors([(0, _("At most %(n)d rows can be imported at once.", n=MAX_IMPORT_ROWS))])
     index = {column: header.index(column) for column in IMPORT_COLUMNS}
     result, errors = ImportResult(), []
     with write_transaction():
@@ -251,13 +232,11 @@ def import_settlements(raw, actor):
         by_kato = {s.kato: s for s in db.session.scalars(sa.select(Settlement).where(Settlement.kato.is_not(None)))}
         by_name = {(s.district_id, s.name_ru.lower()): s for s in db.session.scalars(sa.select(Settlement))}
         seen_kato = {}
-        for line, row in enumerate(rows[1:], start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            cells = {column: (row[i].strip() if i < len(row) else "") for column, i in index.items()}
+        for line, row in rows[1:]:
+            cells = {column: (row[i] if i < len(row) else "") for column, i in index.items()}
             district = districts.get(cells["district_code"].upper())
             if district is None:
-                errors.append((line, _("Unknown district code «%(code)s».", code=cells["district_code"])))
+                errors.append((line, _("Unknown district code «%(code)s».", code=quote(cells["district_code"]))))
                 continue
             try:
                 kato = _kato(cells)

@@ -176,7 +176,8 @@ def import_settlements():
     form = ImportForm()
     errors = []
     if form.validate_on_submit():
-        content = form.file.data.read()
+        # Read as a stream within the import's bounds, not whole first.
+        content = form.file.data.stream
 
         def imported():
             result = services.import_settlements(content, current_user)

@@ -31,7 +31,8 @@ def import_appeals_command(file, office_code, username):
             click.echo(f"Error: unknown user {username!r}.", err=True)
             sys.exit(2)
     try:
-        rows = services.read_import_file(file.name, file.read_bytes())
+        with file.open("rb") as stream:
+            rows = services.read_import_file(file.name, stream)
         appeals = services.import_rows(rows, office, actor)
     except services.ImportValidationError as exc:
         click.echo(f"Error: {exc.message}", err=True)

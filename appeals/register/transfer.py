@@ -5,7 +5,6 @@ transaction, so a bad file leaves the register exactly as it was.
 """
 import csv
 import io
-from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,11 +18,12 @@ from appeals.auth.permissions import personal_data_mode, personal_view
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.jobs import JobFailed, JobResult, job_kind, start_job
+from appeals.core.uploads import SheetLimits, UploadError, quote, read_csv_rows, read_xlsx_rows
 from appeals.core.labels import APPEAL_STATUS_LABELS, APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
 from appeals.core.spreadsheets import csv_row, xlsx_row
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register import services
-from appeals.register.models import Appeal
+from appeals.register.models import TEXT_MAX, Appeal
 from appeals.schedules.models import Host, ReceptionSession
 
 # Import columns: code (header in the template), label, required.
@@ -76,81 +76,42 @@ def _header_lookup():
     return lookup
 
 
-def _decode(content):
-    """UTF-8 (with or without BOM) or Windows-1251, the two encodings Excel in Kazakhstan saves CSV in."""
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            # UTF-16 and binary files decode as Windows-1251 too, but carry NUL bytes.
-            break
-        return text
-    raise services.AppealError(
-        _("The file's encoding is not recognised. Save it as CSV in UTF-8 or Windows-1251, or as XLSX."), "file")
-
-
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _limits():
+    return SheetLimits(max_rows=IMPORT_MAX_ROWS, max_cell_chars=TEXT_MAX)
 
 
 def read_import_file(filename, content):
-    """Rows of a CSV or XLSX file as [(row number, {column code: value})]; AppealError for unreadable files."""
+    """Rows of a CSV or XLSX file as [(row number, {column code: value})]; AppealError for unreadable files.
+
+    content: the file's bytes or a binary file object (an upload's stream), read within the bounds
+    of appeals.core.uploads: a hostile file is refused early instead of filling the memory.
+    """
     name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        raw_rows = _xlsx_rows(content)
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        raw_rows = _csv_rows(content)
-    else:
-        raise services.AppealError(_("Upload a .csv or .xlsx file."), "file")
+    try:
+        if name.endswith(".xlsx"):
+            raw_rows = read_xlsx_rows(content, _limits())
+        elif name.endswith(".csv") or name.endswith(".txt"):
+            raw_rows = read_csv_rows(content, _limits())
+        else:
+            raise services.AppealError(_("Upload a .csv or .xlsx file."), "file")
+    except UploadError as exc:
+        raise services.AppealError(exc.message, "file") from exc
     if not raw_rows:
         raise services.AppealError(_("The file is empty."), "file")
     lookup = _header_lookup()
-    header = [lookup.get(_fold(cell)) for cell in raw_rows[0]]
+    header = [lookup.get(_fold(cell)) for cell in raw_rows[0][1]]
     missing = [str(label) for code, label, required in IMPORT_COLUMNS if required and code not in header]
     if missing:
         raise services.AppealError(
             _("The first row must name the columns; missing: %(columns)s. Download the template to see them.",
               columns=", ".join(missing)), "file")
     rows = []
-    for number, raw in enumerate(raw_rows[1:], start=2):
-        values = {code: _cell(raw[i]) if i < len(raw) else "" for i, code in enumerate(header) if code}
+    for number, raw in raw_rows[1:]:
+        values = {code: raw[i] if i < len(raw) else "" for i, code in enumerate(header) if code}
         if any(v not in ("", None) for v in values.values()):
             rows.append((number, values))
     if not rows:
         raise services.AppealError(_("The file has no rows below the header."), "file")
-    if len(rows) > IMPORT_MAX_ROWS:
-        raise services.AppealError(_("At most %(n)d rows can be imported at once.", n=IMPORT_MAX_ROWS), "file")
-    return rows
-
-
-def _csv_rows(content):
-    text = _decode(content)
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
-
-
-def _xlsx_rows(content):
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-        raise services.AppealError(_("The XLSX file cannot be read; is it damaged?"), "file") from exc
-    sheet = workbook.worksheets[0]
-    rows = [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
     return rows
 
 
@@ -184,7 +145,7 @@ class _Resolver:
             raw = values.get(key, "")
             code = lookup.get(_fold(raw))
             if raw and code is None:
-                errors.append((key, _("Unknown value \u201c%(value)s\u201d.", value=raw)))
+                errors.append((key, _("Unknown value \u201c%(value)s\u201d.", value=quote(raw))))
             data[key] = code or ""
         if not data["applicant_kind"]:
             data["applicant_kind"] = "individual"
@@ -193,15 +154,15 @@ class _Resolver:
         settlement = values.get("settlement", "")
         data["settlement_id"] = self.settlements.get(_fold(settlement))
         if settlement and data["settlement_id"] is None:
-            errors.append(("settlement", _("Unknown settlement \u201c%(value)s\u201d.", value=settlement)))
+            errors.append(("settlement", _("Unknown settlement \u201c%(value)s\u201d.", value=quote(settlement))))
         category = values.get("category", "")
         data["category_id"] = self.categories.get(_fold(category))
         if category and data["category_id"] is None:
-            errors.append(("category", _("Unknown category \u201c%(value)s\u201d.", value=category)))
+            errors.append(("category", _("Unknown category \u201c%(value)s\u201d.", value=quote(category))))
         host = values.get("host", "")
         data["host_id"] = self.hosts.get(_fold(host)) if host else None
         if host and data["host_id"] is None:
-            errors.append(("host", _("Unknown host \u201c%(value)s\u201d.", value=host)))
+            errors.append(("host", _("Unknown host \u201c%(value)s\u201d.", value=quote(host))))
         if data["channel"] == "session":
             received = services._parse_datetime(data["received_at"])
             if received is not None:

@@ -545,9 +545,9 @@ def import_appeals():
         elif upload is None or not upload.filename:
             form.file.errors = [_("Choose a file to import.")]
         else:
-            content = upload.read()
             try:
-                rows = services.read_import_file(upload.filename, content)
+                # The upload's stream, read row by row within the import's bounds (not read whole first).
+                rows = services.read_import_file(upload.filename, upload.stream)
             except services.AppealError as exc:
                 form.file.errors = [exc.message]
             else:
