@@ -62,6 +62,11 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
+    # Links given out (calendar feeds, the API's address, notices) start with PUBLIC_BASE_URL (below);
+    # set to "", they take this request's host with this scheme (behind a TLS proxy the request says http).
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https" if ENV_NAME == "production" else "http")
+    # A register search is carried sealed in the URL (never the IIN or name itself) for this long.
+    SEARCH_TOKEN_SECONDS = int(os.environ.get("SEARCH_TOKEN_SECONDS", 8 * 3600))
 
     BABEL_DEFAULT_LOCALE = "kk"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("QABYLDAU_TIMEZONE", "Asia/Almaty")

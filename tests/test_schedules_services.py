@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from appeals.core.tokens import hash_token
 from appeals.core.audit import AuditRecord
 from appeals.schedules import services
 from appeals.schedules.models import ReceptionSession
@@ -355,10 +356,12 @@ def test_hosts_link_only_host_accounts_once(db, users, hosts, reference):
 
 
 def test_feed_token_regenerate_and_revoke(db, users, hosts):
-    services.regenerate_feed_token(hosts.aliya, users.coordinator)
-    first = hosts.aliya.feed_token
+    _host, first = services.regenerate_feed_token(hosts.aliya, users.coordinator)
     assert len(first) >= 40
+    # Stored as its digest, like API tokens: the database alone gives no feed address.
+    assert hosts.aliya.feed_token == hash_token(first) and first not in hosts.aliya.feed_token
     assert services.host_by_feed_token(first).id == hosts.aliya.id
+    assert services.host_by_feed_token(hosts.aliya.feed_token) is None
     services.regenerate_feed_token(hosts.aliya, users.host)  # the host renews their own link
     assert services.host_by_feed_token(first) is None
     services.revoke_feed_token(hosts.aliya, users.host)

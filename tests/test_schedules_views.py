@@ -273,8 +273,8 @@ def test_public_page_office_filter(client, users, hosts, session_data, reference
 
 def test_feed_parses_with_right_times_and_timezone(client, users, hosts, session_data, approved):
     draft = services.create_session(session_data(room="5", start_time=dt.time(15), end_time=dt.time(16, 30)), users.clerk)
-    services.regenerate_feed_token(hosts.aliya, users.coordinator)
-    response = client.get(f"/schedule/feed/{hosts.aliya.feed_token}.ics")
+    _host, secret = services.regenerate_feed_token(hosts.aliya, users.coordinator)
+    response = client.get(f"/schedule/feed/{secret}.ics")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/calendar")
     calendar = icalendar.Calendar.from_ical(response.data)
@@ -298,15 +298,16 @@ def test_feed_parses_with_right_times_and_timezone(client, users, hosts, session
 
 def test_feed_marks_cancelled_sessions(client, users, hosts, approved):
     services.cancel_session(approved, "Ауыстырылды", users.coordinator)
-    services.regenerate_feed_token(hosts.aliya, users.coordinator)
-    calendar = icalendar.Calendar.from_ical(client.get(f"/schedule/feed/{hosts.aliya.feed_token}.ics").data)
+    _host, secret = services.regenerate_feed_token(hosts.aliya, users.coordinator)
+    calendar = icalendar.Calendar.from_ical(client.get(f"/schedule/feed/{secret}.ics").data)
     assert [str(e["STATUS"]) for e in calendar.walk("VEVENT")] == ["CANCELLED"]
 
 
 def test_wrong_or_revoked_feed_token_is_404(client, users, hosts, approved):
-    services.regenerate_feed_token(hosts.aliya, users.coordinator)
-    token = hosts.aliya.feed_token
+    _host, token = services.regenerate_feed_token(hosts.aliya, users.coordinator)
     assert client.get("/schedule/feed/not-a-token.ics").status_code == 404
+    # The stored digest is not a feed address.
+    assert client.get(f"/schedule/feed/{hosts.aliya.feed_token}.ics").status_code == 404
     assert client.get(f"/schedule/feed/{token[:-1]}.ics").status_code == 404
     assert client.get(f"/schedule/feed/{token}.ics").status_code == 200
     services.revoke_feed_token(hosts.aliya, users.coordinator)

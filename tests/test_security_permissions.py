@@ -181,7 +181,7 @@ def samples(app_ctx, reference, users, tmp_path):
         "title": "Ұсыныстарды аманат ретінде тіркеу", "valid_from": local_today() - dt.timedelta(days=30),
     }, users.coordinator)
     mandate = mandates.flag_appeals(directive, [appeal.id], users.coordinator)[0]
-    feed_token = schedules.regenerate_feed_token(host, users.coordinator)
+    _host, feed_secret = schedules.regenerate_feed_token(host, users.coordinator)
     api_tokens = {role: tokens.create_token(getattr(users, role), "matrix")[1] for role in ROLES}
     viewer_token = tokens.create_token(users.viewer, "viewer's second")[0]
     job = _viewer_job(users.viewer, tmp_path)
@@ -198,7 +198,7 @@ def samples(app_ctx, reference, users, tmp_path):
         "office_id": reference.merke.id, "category_id": reference.categories[0].id,
         "district_id": reference.districts[1].id, "region_id": reference.region.id,
         "settlement_id": reference.settlements[2].id, "code": "ru", "filename": "css/app.css",
-        "token": getattr(feed_token, "feed_token", None) or host.feed_token,
+        "token": feed_secret,
     }
     return s
 

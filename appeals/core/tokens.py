@@ -30,10 +30,12 @@ def seal(secret: str, text: str, purpose: str) -> str:
     return _fernet(secret, purpose).encrypt(text.encode("utf-8")).decode("ascii")
 
 
-def unseal(secret: str, sealed: str, purpose: str) -> Optional[str]:
+def unseal(secret: str, sealed: str, purpose: str, max_age: Optional[int] = None) -> Optional[str]:
+    """The text `seal` sealed, or None if it was tampered with, sealed for another secret or
+    purpose, or (with max_age) sealed more than max_age seconds ago."""
     from cryptography.fernet import InvalidToken
 
     try:
-        return _fernet(secret, purpose).decrypt(sealed.encode("ascii")).decode("utf-8")
-    except (InvalidToken, ValueError):
+        return _fernet(secret, purpose).decrypt(sealed.encode("ascii"), ttl=max_age).decode("utf-8")
+    except (InvalidToken, ValueError, UnicodeError):
         return None

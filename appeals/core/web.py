@@ -88,6 +88,7 @@ def init_app(app):
         number=fmt_number,
     )
     app.jinja_env.globals["url_with"] = _url_with
+    app.jinja_env.globals["external_url"] = external_url
     app.jinja_env.globals["submission_field"] = submission_field
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
@@ -105,6 +106,20 @@ def _url_with(**changes):
         else:
             args[key] = value
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link to give out (calendar feeds, the API's address): PUBLIC_BASE_URL, the address
+    users open the app at (as in notices), or when it is empty this request's host with
+    PREFERRED_URL_SCHEME, so a link made behind a TLS proxy is https even when the proxy's headers
+    are not trusted (TRUSTED_PROXY_HOPS unset)."""
+    from flask import current_app, url_for
+
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, _scheme=current_app.config.get("PREFERRED_URL_SCHEME") or "http",
+                   **values)
 
 
 def safe_redirect_target(target: Optional[str], default: Optional[str] = None) -> Optional[str]:
@@ -125,3 +140,54 @@ def safe_redirect_target(target: Optional[str], default: Optional[str] = None) -
     if not path.startswith("/") or path.startswith("//"):
         return default
     return urlunsplit(("", "", path, parts.query, parts.fragment))
+
+
+# --- Searches out of URLs ------------------------------------------------------------------------
+# A register search by IIN, phone or name must not travel in the query string, where access logs,
+# browser history and Referer headers keep it. The search form is posted; the server answers with a
+# redirect whose URL carries the search sealed for that user (SEARCH_ARG), valid for
+# SEARCH_TOKEN_SECONDS: pagination, export and print links keep working, and the term never
+# appears in clear.
+SEARCH_ARG = "search"
+_SEARCH_PURPOSE = "list-search"
+
+
+def search_token(q: str, user_id: int) -> str:
+    from appeals.core.tokens import seal
+
+    return seal(f"user:{user_id}", q, _SEARCH_PURPOSE)
+
+
+def search_term(token: Optional[str], user_id: Optional[int]) -> Optional[str]:
+    from flask import current_app
+
+    from appeals.core.tokens import unseal
+
+    if not token or user_id is None or len(token) > 2000:
+        return None
+    return unseal(f"user:{user_id}", token, _SEARCH_PURPOSE,
+                  max_age=int(current_app.config.get("SEARCH_TOKEN_SECONDS", 8 * 3600)))
+
+
+def with_search_term(args, user_id: Optional[int]):
+    """A copy of `args` (query-string arguments) in which a sealed search is back as `q`."""
+    from werkzeug.datastructures import MultiDict
+
+    values = MultiDict(args)
+    token = values.pop(SEARCH_ARG, None)
+    term = search_term(token, user_id)
+    if term:
+        values["q"] = term
+    return values
+
+
+def redirect_with_sealed_search(endpoint: str, form, user_id: int, **values):
+    """The redirect answering a posted filter form: its fields as query arguments, `q` sealed."""
+    from flask import redirect, url_for
+
+    args = {key: form.getlist(key) for key in form if key not in ("csrf_token", "q", "page", SEARCH_ARG)}
+    args = {key: value for key, value in args.items() if any(value)}
+    q = " ".join((form.get("q") or "").split())
+    if q:
+        args[SEARCH_ARG] = search_token(q, user_id)
+    return redirect(url_for(endpoint, **values, **args), code=303)

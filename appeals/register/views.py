@@ -35,6 +35,7 @@ from appeals.core.i18n import fmt_date
 from appeals.core.jobs import Job, queue_position
 from appeals.core.pagination import paginate
 from appeals.core.timeutil import local_now, local_today
+from appeals.core.web import SEARCH_ARG, redirect_with_sealed_search, search_token, with_search_term
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register import services, transfer
 from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm
@@ -464,10 +465,13 @@ def _filter_choices():
     }
 
 
-@bp.route("/appeals")
+@bp.route("/appeals", methods=["GET", "POST"])
 @permission_required("appeal.view")
 def list_appeals():
-    filters = services.parse_list_filters(request.args)
+    if request.method == "POST":
+        # The filter form is posted so that a search by IIN, phone or name never reaches a URL.
+        return redirect_with_sealed_search("register.list_appeals", request.form, current_user.id)
+    filters = services.parse_list_filters(with_search_term(request.args, current_user.id))
     query = services.with_list_relations(services.build_list_query(filters, current_user))
     page = paginate(query, request.args)
     items = list(dict.fromkeys(page.items))
@@ -478,7 +482,10 @@ def list_appeals():
          "deadline": services.deadline_state(a)}
         for a, view in views
     ]
-    export_args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "size", "format")}
+    # A search reached by an old link (?q=...) is sealed in the links this page gives.
+    export_args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "size", "format", "q")}
+    if filters["q"] and SEARCH_ARG not in export_args:
+        export_args[SEARCH_ARG] = search_token(filters["q"], current_user.id)
     return render_template("register/list.html", page=page, rows=rows, filters=filters, choices=_filter_choices(),
                            export_args=export_args,
                            active_filters=any(filters[k] for k in services.FILTER_KEYS if k != "sort"))
@@ -487,7 +494,7 @@ def list_appeals():
 @bp.route("/appeals/export")
 @permission_required("appeal.export")
 def export():
-    filters = services.parse_list_filters(request.args)
+    filters = services.parse_list_filters(with_search_term(request.args, current_user.id))
     query = services.build_list_query(filters, current_user)
     stamp = local_now().strftime("%Y%m%d-%H%M")
     fmt = request.args.get("format", "csv")

@@ -11,7 +11,7 @@ from appeals.auth.permissions import can, permission_required, require
 from appeals.core.extensions import db
 from appeals.core.jobs import Job, JobResult, job_kind, queue_position, result_bytes, start_job
 from appeals.core.timeutil import local_today
-from appeals.core.web import safe_redirect_target
+from appeals.core.web import safe_redirect_target, with_search_term
 from appeals.reference.models import Office
 from appeals.register.models import Appeal
 from appeals.reports import documents, services, statistics
@@ -52,7 +52,7 @@ def _cache_dir():
 @bp.route("/reports/journal.pdf")
 @permission_required("report.journal")
 def journal_pdf():
-    filters = services.journal_filters(request.args)
+    filters = services.journal_filters(with_search_term(request.args, current_user.id))
     lang = _lang()
     count = services.count_journal(filters, current_user)
     limit = current_app.config.get("JOURNAL_MAX_ROWS", 20000)
@@ -71,7 +71,9 @@ def journal_pdf():
 def _render_job(kind, params, user, progress):
     """The document a background job produces, from the request's arguments saved on the Job."""
     if kind == "journal_pdf":
-        doc = services.build_journal(services.journal_filters(params.get("args", {})), user, params.get("lang"))
+        # The job's params keep the search sealed, as the URL had it: opened for the job's own user.
+        doc = services.build_journal(services.journal_filters(with_search_term(params.get("args", {}), user.id)),
+                                     user, params.get("lang"))
         db.session.rollback()
         return documents.render_journal(doc, progress=progress, cache_dir=_cache_dir()), "journal"
     if kind == "mandates_pdf":

@@ -30,6 +30,7 @@ class Host(TimestampMixin, db.Model):
     office_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("offices.id"), index=True)
     user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     # Secret part of the calendar feed URL; replacing it revokes every existing subscription.
+    # SHA-256 of the calendar feed's secret (appeals.core.tokens.hash_token); the secret is shown once.
     feed_token: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
 

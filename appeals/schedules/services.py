@@ -20,6 +20,7 @@ from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.text import clean_name
 from appeals.core.timeutil import local_now, local_today, utcnow
+from appeals.core.tokens import hash_token
 from appeals.reference.models import Office
 from appeals.schedules.models import HOST_KINDS, Host, ReceptionSession, session_hosts
 
@@ -635,16 +636,19 @@ def may_manage_feed(user, host):
 
 
 def regenerate_feed_token(host, actor):
-    """A new secret feed URL; the old one stops working at once."""
+    """A new secret feed URL; the old one stops working at once. Returns (host, secret).
+
+    Only the secret's digest is stored (like API tokens): the secret is shown to the user once."""
     if not may_manage_feed(actor, host):
         raise ScheduleError(_("You may not manage this calendar feed."), None)
     with write_transaction():
         host = db.session.merge(host)
         had_token = host.feed_token is not None
-        host.feed_token = secrets.token_urlsafe(32)
+        secret = secrets.token_urlsafe(32)
+        host.feed_token = hash_token(secret)
         audit.record("feed_token_regenerated", host, label=host.full_name, user=actor,
                      changes={"replaced_previous": [None, had_token]})
-    return host
+    return host, secret
 
 
 def revoke_feed_token(host, actor):
@@ -660,8 +664,9 @@ def revoke_feed_token(host, actor):
 def host_by_feed_token(token):
     if not token or len(token) > 64:
         return None
-    host = db.session.scalar(sa.select(Host).where(Host.feed_token == token))
-    if host is None or not host.is_active or not secrets.compare_digest(host.feed_token, token):
+    digest = hash_token(token)
+    host = db.session.scalar(sa.select(Host).where(Host.feed_token == digest))
+    if host is None or not host.is_active or not secrets.compare_digest(host.feed_token, digest):
         return None
     return host
 

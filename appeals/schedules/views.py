@@ -3,7 +3,7 @@ import calendar as pycalendar
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -15,7 +15,7 @@ from appeals.core.extensions import db
 from appeals.core.i18n import current_language
 from appeals.core.labels import SESSION_STATUS_LABELS
 from appeals.core.timeutil import local_today
-from appeals.core.web import safe_redirect_target
+from appeals.core.web import external_url, safe_redirect_target
 from appeals.reference.models import Office
 from appeals.schedules import services
 from appeals.schedules.feed import build_feed
@@ -96,6 +96,22 @@ def public_schedule():
         days.setdefault(session.date, []).append(session)
     return render_template("schedules/public.html", days=days, offices=_active_offices(), office_id=office_id,
                            today=local_today())
+
+
+NEW_FEED_LINK = "new_feed_link"
+
+
+@bp.app_context_processor
+def _feed_link_helper():
+    def new_feed_link(host):
+        """The feed address just created for `host`, once (the database keeps only its digest)."""
+        stored = session.get(NEW_FEED_LINK)
+        if not stored or host is None or stored[0] != host.id:
+            return None
+        session.pop(NEW_FEED_LINK, None)
+        return stored[1]
+
+    return {"new_feed_link": new_feed_link}
 
 
 @bp.route("/schedule/feed/<token>.ics")
@@ -429,7 +445,9 @@ def host_feed_token(host_id):
         services.revoke_feed_token(host, current_user)
         flash(_("The calendar link was revoked; subscriptions stop updating."), "success")
     else:
-        services.regenerate_feed_token(host, current_user)
+        _host, secret = services.regenerate_feed_token(host, current_user)
+        # Only its digest is stored: the address is shown on the next page, once.
+        session[NEW_FEED_LINK] = [host.id, external_url("schedules.host_feed", token=secret)]
         flash(_("A new calendar link was created; the previous one no longer works."), "success")
     if can(current_user, "host.manage"):
         return redirect(url_for("schedules.edit_host", host_id=host.id))
