@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: run test test-clock test-e2e install install-dev migrate demo translations clean
+.PHONY: audit run test test-clock test-e2e install install-dev migrate demo translations clean
 
 # Running the app: its libraries only, no browser, no test tools.
 $(STAMP): requirements.txt
@@ -54,6 +54,12 @@ test-clock: install-dev
 
 test-e2e: install-dev
 	$(PYTEST) tests/e2e $(PYTEST_ARGS)
+
+# Known vulnerabilities in the pinned dependencies (PyPI's advisory database), runtime and dev
+# (requirements-dev.txt includes requirements.txt). Needs a network that reaches pypi.org: CI machines
+# here cannot (see README); `make audit PIP_AUDIT_ARGS="--vulnerability-service osv"` asks OSV instead.
+audit: install-dev
+	$(BIN)/pip-audit --strict --progress-spinner off --disable-pip --no-deps -r requirements-dev.txt $(PIP_AUDIT_ARGS)
 
 # Extract new strings and merge them into the kk/ru/en catalogs (then translate; `make install` compiles them).
 translations: install
