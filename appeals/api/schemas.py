@@ -303,8 +303,8 @@ class AppealOut(ResponseModel):
     signatories: Optional[int]
     appeal_type: Literal[APPEAL_TYPES]
     category_id: Optional[int]
-    summary: str
-    text: str
+    summary: str = Field(description="IIN-, phone- and e-mail-like text hidden (***) while personal_data_masked.")
+    text: str = Field(description="IIN-, phone- and e-mail-like text hidden (***) while personal_data_masked.")
     status: Literal[APPEAL_STATUSES]
     allowed_transitions: list[Literal[APPEAL_STATUSES]]
     responsible_id: Optional[int]
@@ -312,10 +312,10 @@ class AppealOut(ResponseModel):
     original_due_date: dt.date
     forwarded_to: str
     forwarded_at: Optional[dt.date]
-    answer_text: str
+    answer_text: str = Field(description="IIN-, phone- and e-mail-like text hidden (***) while personal_data_masked.")
     answered_at: Optional[dt.date]
     closed_at: Optional[UtcDateTime]
-    withdrawn_reason: str
+    withdrawn_reason: str = Field(description="IIN-, phone- and e-mail-like text hidden (***) while personal_data_masked.")
     repeat_of_id: Optional[int]
     created_at: UtcDateTime
     updated_at: UtcDateTime
@@ -339,8 +339,9 @@ class AppealQuery(PageQuery):
     host: Optional[Id] = None
     overdue: bool = False
     repeats: bool = False
-    q: Optional[Annotated[Text, Field(max_length=200)]] = Field(None, description="Number, name, words of the text; "
-                                                                               "IIN or phone for those who may see them.")
+    q: Optional[Annotated[Text, Field(max_length=200)]] = Field(None, description="Number, name, words of the text, "
+                                                                               "IIN or phone for those who may see personal data; "
+                                                                               "the number and words of the summary for the others.")
     sort: Literal[APPEAL_SORTS] = "-received"
 
 

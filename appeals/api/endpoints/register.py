@@ -24,7 +24,7 @@ def appeal_out(appeal, user, reveal=False):
         **{name: getattr(appeal, name) for name in PLAIN_FIELDS},
         # Free text as the user may read it: IIN-, phone- and e-mail-like text hidden for masked roles.
         "summary": person.text(appeal.summary), "text": person.text(appeal.text),
-        "answer_text": person.text(appeal.answer_text),
+        "answer_text": person.text(appeal.answer_text), "withdrawn_reason": person.text(appeal.withdrawn_reason),
         "applicant_name": person.name, "iin": person.iin or "", "phone": person.phone or "",
         "address": person.address or "", "personal_data_masked": person.masked,
         "allowed_transitions": list(services.allowed_transitions(appeal)),
