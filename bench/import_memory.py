@@ -62,7 +62,7 @@ def run_one(name):
             upgrade()
             from appeals.auth.services import create_user
             from appeals.reference.models import Category, District, Office, Region, Settlement
-            from appeals.register import services, transfer
+            from appeals.register import imports, validation
 
             region = Region(code="ZHA", name_kk="Жамбыл облысы", name_ru="Жамбылская область")
             district = District(region=region, code="KRD", name_kk="Қордай ауданы", name_ru="Кордайский район")
@@ -76,11 +76,11 @@ def run_one(name):
             baseline = _rss_mb()
             started = time.perf_counter()
             try:
-                rows = transfer.read_import_file(name, io.BytesIO(content))
-            except services.AppealError as exc:
+                rows = imports.read_import_file(name, io.BytesIO(content))
+            except validation.AppealError as exc:
                 outcome = f"refused: {exc.message}"
             else:
-                job = transfer.start_import(office, name, rows, clerk)
+                job = imports.start_import(office, name, rows, clerk)
                 db.session.expire_all()
                 job = db.session.get(type(job), job.id)
                 outcome = f"job {job.status}: {len(rows)} rows, {job.params.get('error_count', 0)} row errors"

@@ -168,7 +168,7 @@ def measure(app, runs):
     from appeals.auth.models import User
     from appeals.core.extensions import db
     from appeals.reference.models import District, Office
-    from appeals.register import services
+    from appeals.register import queries
 
     with app.app_context():
         krd = db.session.scalar(sa.select(Office.id).where(Office.code == "KRD"))
@@ -203,9 +203,9 @@ def measure(app, runs):
             from flask import request
 
             user = db.session.get(User, users[username].id)
-            filters = services.parse_list_filters(request.args)
+            filters = queries.parse_list_filters(request.args)
             page = int(request.args.get("page", 1))
-            statement = services.with_list_relations(services.build_list_query(filters, user)).limit(51).offset((page - 1) * 50)
+            statement = queries.with_list_relations(queries.build_list_query(filters, user)).limit(51).offset((page - 1) * 50)
             for _ in range(runs):
                 start = time.perf_counter()
                 db.session.execute(statement).scalars().all()

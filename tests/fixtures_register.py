@@ -50,10 +50,10 @@ def reg_data(reference):
 @pytest.fixture
 def reg_appeal(reg_data, users):
     """Register an appeal through the service (as the Kordai clerk unless `actor` is given)."""
-    from appeals.register import services
+    from appeals.register import workflow
 
     def create(actor=None, link_repeat_of=None, **overrides):
-        return services.register_appeal(reg_data(**overrides), actor or users.clerk, link_repeat_of=link_repeat_of)
+        return workflow.register_appeal(reg_data(**overrides), actor or users.clerk, link_repeat_of=link_repeat_of)
 
     return create
 

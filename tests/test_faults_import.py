@@ -52,7 +52,7 @@ def _writer_active(engine, table_name="appeals"):
 
 
 def test_import_killed_mid_way_leaves_nothing(app, db, reference, users, tmp_path):
-    from appeals.register import services
+    from appeals.register import workflow
     from appeals.register.models import Appeal
 
     path = tmp_path / "appeals.csv"
@@ -87,7 +87,7 @@ def test_import_killed_mid_way_leaves_nothing(app, db, reference, users, tmp_pat
     # The numbers the dead import had taken were never committed: the office starts again at 1.
     from appeals.core.timeutil import local_now
 
-    appeal = services.register_appeal({
+    appeal = workflow.register_appeal({
         "office_id": reference.kordai.id, "received_at": local_now() - timedelta(hours=1), "channel": "phone",
         "applicant_name": "Кейінгі Азамат", "settlement_id": reference.settlements[0].id, "appeal_type": "statement",
         "category_id": reference.categories[0].id, "summary": "Import kill follow-up",

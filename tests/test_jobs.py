@@ -12,7 +12,7 @@ from appeals.core import jobs
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.jobs import Job, JobFailed, JobResult, start_job
 from appeals.reference.models import Category
-from appeals.register import transfer
+from appeals.register import imports
 from appeals.register.models import Appeal
 from tests.conftest import TEST_DATABASE_URL
 
@@ -21,7 +21,7 @@ HEADER = "received_at;channel;applicant_name;iin;phone;settlement;appeal_type;ca
 
 def _rows(count):
     lines = [f"15.01.2024 10:{i % 60:02d};letter;Applicant {i};;;Қордай;statement;roads;Summary {i}" for i in range(count)]
-    return transfer.read_import_file("door.csv", "\n".join([HEADER, *lines]).encode())
+    return imports.read_import_file("door.csv", "\n".join([HEADER, *lines]).encode())
 
 
 def _seen_elsewhere(db, job_id):
@@ -276,7 +276,7 @@ def test_import_reports_its_phases_and_progress(db, reference, users):
         def progress(self, done, total=None, **params):
             calls.append((done, total, params))
 
-    imported = transfer.import_rows(_rows(150), reference.kordai, users.clerk, job=Recorder())
+    imported = imports.import_rows(_rows(150), reference.kordai, users.clerk, job=Recorder())
 
     assert len(imported) == 150
     saving = [(0, None, {"phase": "saving"})] + ([(100, None, {})] if is_postgresql() else [])
@@ -286,9 +286,9 @@ def test_import_reports_its_phases_and_progress(db, reference, users):
 @pytest.mark.parametrize("inline_rows", [300, 0], ids=["inline", "background"])
 def test_import_failing_half_way_leaves_nothing_and_is_marked_failed(app, db, reference, users, monkeypatch,
                                                                      inline_rows):
-    from appeals.register import services
+    from appeals.register import workflow
 
-    insert = services._insert_appeal
+    insert = workflow.insert_appeal
     inserted = []
 
     def insert_then_break(*args, **kwargs):
@@ -297,10 +297,10 @@ def test_import_failing_half_way_leaves_nothing_and_is_marked_failed(app, db, re
         inserted.append(insert(*args, **kwargs))
         return inserted[-1]
 
-    monkeypatch.setattr(services, "_insert_appeal", insert_then_break)
+    monkeypatch.setattr(imports, "insert_appeal", insert_then_break)
     monkeypatch.setitem(app.config, "IMPORT_INLINE_ROWS", inline_rows)
 
-    job = transfer.start_import(reference.kordai, "door.csv", _rows(5), users.clerk)
+    job = imports.start_import(reference.kordai, "door.csv", _rows(5), users.clerk)
 
     assert len(inserted) == 2, "the failure came after rows had been written"
     assert job.status == "failed"
@@ -309,8 +309,8 @@ def test_import_failing_half_way_leaves_nothing_and_is_marked_failed(app, db, re
                           "error_count": 0}
     assert _count(db, Appeal) == 0
     # Not even a registration number was used up.
-    monkeypatch.setattr(services, "_insert_appeal", insert)
-    job = transfer.start_import(reference.kordai, "door.csv", _rows(1), users.clerk)
+    monkeypatch.setattr(imports, "insert_appeal", insert)
+    job = imports.start_import(reference.kordai, "door.csv", _rows(1), users.clerk)
     assert job.status == "done" and job.params["first"] == "KRD-2024-00001"
 
 

@@ -277,12 +277,12 @@ def test_admins_see_the_record_of_notices_without_their_content(app, client, db,
 
 def test_a_clerk_is_told_of_an_appeal_assigned_to_them_and_a_host_of_their_session(db, reference, users, hosts,
                                                                                    session_data):
-    from appeals.register import services as register
+    from appeals.register import workflow
     from appeals.schedules import services as schedules
     from tests.fixtures_reports import make_appeals
 
     appeal, = make_appeals(reference, 1, statuses=("registered",))
-    register.transition(appeal, "in_review", users.coordinator, responsible_id=users.clerk.id)
+    workflow.transition(appeal, "in_review", users.coordinator, responsible_id=users.clerk.id)
     session = schedules.create_session(session_data(), users.clerk)
     schedules.approve_sessions([session.id], users.coordinator)
     schedules.update_session(session, session_data(start_time=dt.time(14, 0), end_time=dt.time(16, 0)),

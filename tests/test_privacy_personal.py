@@ -47,7 +47,7 @@ def _except_name(leaks):
 @pytest.fixture
 def planted(reg_appeal, reg_session, users, db):
     """The Kordai clerk's appeal, received by the `host` user, personal data in every field, answered."""
-    from appeals.register import services
+    from appeals.register import workflow
 
     appeal = reg_appeal(
         applicant_name=OLD_NAME, iin=VALID_IIN, phone=PHONE, address=f"{ADDRESS}, {EMAIL}",
@@ -57,9 +57,9 @@ def planted(reg_appeal, reg_session, users, db):
         text=f"Құрметті әкім! {LETTER_WORD}. {PLANTED}. Хат иесі: {NAME}, {ADDRESS}",
     )
     # A correction of the name and address, as the pentest did: the timeline must not show either side.
-    services.update_appeal(appeal, {"applicant_name": NAME, "address": ADDRESS + ", 2-подъезд"}, users.clerk)
-    services.transition(appeal, "in_review", users.clerk)
-    services.transition(appeal, "answered", users.clerk, answer_text=f"Жауап: {PLANTED}")
+    workflow.update_appeal(appeal, {"applicant_name": NAME, "address": ADDRESS + ", 2-подъезд"}, users.clerk)
+    workflow.transition(appeal, "in_review", users.clerk)
+    workflow.transition(appeal, "answered", users.clerk, answer_text=f"Жауап: {PLANTED}")
     return db.session.get(type(appeal), appeal.id)
 
 

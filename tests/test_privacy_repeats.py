@@ -23,19 +23,19 @@ def merke_appeal(reg_appeal, users, reference):
 
 
 def test_another_offices_match_says_only_that_it_exists(merke_appeal, users, reference, reg_data, db):
-    from appeals.register import services
+    from appeals.register import repeats
 
     for data in (reg_data(iin=VALID_IIN, phone=""), reg_data(iin="", phone="8 705 111 22 33")):
-        check = services.find_possible_repeats(data, users.clerk)
+        check = repeats.find_possible_repeats(data, users.clerk)
         assert check.appeals == [] and check.elsewhere and not check.limited
     records = db.session.scalars(sa.select(AuditRecord).where(AuditRecord.action == "repeat_check_matched")).all()
     assert [r.username for r in records] == ["clerk", "clerk"]
     assert VALID_IIN not in json.dumps([r.changes for r in records]) and "705" not in json.dumps([r.changes for r in records])
     # The office's own clerk and the coordinator see the appeal itself.
-    assert services.find_possible_repeats(reg_data(iin=VALID_IIN), users.other_clerk).appeals == [merke_appeal]
-    assert services.find_possible_repeats(reg_data(iin=VALID_IIN), users.coordinator).appeals == [merke_appeal]
+    assert repeats.find_possible_repeats(reg_data(iin=VALID_IIN), users.other_clerk).appeals == [merke_appeal]
+    assert repeats.find_possible_repeats(reg_data(iin=VALID_IIN), users.coordinator).appeals == [merke_appeal]
     # A look-up that matches nothing is not recorded.
-    services.find_possible_repeats(reg_data(iin="", phone="+7 777 000 00 01"), users.clerk)
+    repeats.find_possible_repeats(reg_data(iin="", phone="+7 777 000 00 01"), users.clerk)
     assert db.session.scalar(sa.select(sa.func.count()).where(AuditRecord.action == "repeat_check_matched")) == 4
 
 
@@ -52,27 +52,27 @@ def test_new_appeal_form_shows_no_number_date_or_status_of_another_office(merke_
 
 
 def test_matching_lookups_are_limited_per_hour(app, merke_appeal, users, reg_data, reg_appeal, db, monkeypatch):
-    from appeals.register import services
+    from appeals.register import repeats
 
     own = reg_appeal(iin=VALID_IIN)
     monkeypatch.setitem(app.config, "REPEAT_CHECK_MATCHES_PER_HOUR", 2)
-    assert services.find_possible_repeats(reg_data(iin=VALID_IIN), users.clerk).appeals == [own]
-    assert services.find_possible_repeats(reg_data(iin=VALID_IIN), users.clerk).elsewhere
-    third = services.find_possible_repeats(reg_data(iin=VALID_IIN), users.clerk)
+    assert repeats.find_possible_repeats(reg_data(iin=VALID_IIN), users.clerk).appeals == [own]
+    assert repeats.find_possible_repeats(reg_data(iin=VALID_IIN), users.clerk).elsewhere
+    third = repeats.find_possible_repeats(reg_data(iin=VALID_IIN), users.clerk)
     assert third.limited and third.appeals == [] and not third.elsewhere
     # Another clerk has a budget of their own.
-    assert services.find_possible_repeats(reg_data(iin=VALID_IIN), users.other_clerk).appeals
+    assert repeats.find_possible_repeats(reg_data(iin=VALID_IIN), users.other_clerk).appeals
 
 
 def test_repeat_of_accepts_only_visible_appeals(merke_appeal, users, reference, reg_data, login, client, api_as, db):
-    from appeals.register import services
+    from appeals.register import validation, workflow
 
-    with pytest.raises(services.AppealError) as refused:
-        services.register_appeal(reg_data(), users.clerk, link_repeat_of=merke_appeal.id)
+    with pytest.raises(validation.AppealError) as refused:
+        workflow.register_appeal(reg_data(), users.clerk, link_repeat_of=merke_appeal.id)
     assert refused.value.field == "repeat_of"
-    own = services.register_appeal(reg_data(), users.clerk)
-    with pytest.raises(services.AppealError):
-        services.update_appeal(own, {"summary": "Түзетілді"}, users.clerk, link_repeat_of=merke_appeal.id)
+    own = workflow.register_appeal(reg_data(), users.clerk)
+    with pytest.raises(validation.AppealError):
+        workflow.update_appeal(own, {"summary": "Түзетілді"}, users.clerk, link_repeat_of=merke_appeal.id)
     assert db.session.get(Appeal, own.id).repeat_of_id is None
 
     login(users.clerk)

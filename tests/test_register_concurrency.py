@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from appeals.core.extensions import db as _db
-from appeals.register import services
+from appeals.register import workflow
 from appeals.register.models import Appeal
 
 THREADS = 16
@@ -35,7 +35,7 @@ def test_numbers_gapless_and_unique_under_concurrency(app, reg_data, users, refe
             barrier.wait(timeout=60)
             for index in range(PER_THREAD):
                 try:
-                    appeal = services.register_appeal(
+                    appeal = workflow.register_appeal(
                         {**data, "summary": f"Worker {worker} appeal {index}"}, actor)
                     numbers.append(appeal.number)
                 except Exception as exc:  # noqa: BLE001 - collected and reported by the assertion below

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from appeals.core.audit import AuditRecord
 from appeals.core.timeutil import local_now, local_today
-from appeals.register import services
+from appeals.register import validation, workflow
 from appeals.register.models import Appeal
 from appeals.schedules.models import ReceptionSession
 from tests.fixtures_register import an_hour_ago
@@ -64,7 +64,7 @@ def test_the_office_defaults_to_the_last_used_else_the_regional(client, login, m
     login(clerk)
     html = _html(client.get("/appeals/new"))
     assert re.search(rf'<option selected value="{reference.regional.id}"|<option value="{reference.regional.id}" selected', html)
-    services.register_appeal({**_service_data(reference), "office_id": reference.merke.id,
+    workflow.register_appeal({**_service_data(reference), "office_id": reference.merke.id,
                               "settlement_id": reference.settlements[2].id}, clerk)
     html = _html(client.get("/appeals/new"))
     assert re.search(rf'<option selected value="{reference.merke.id}"|<option value="{reference.merke.id}" selected', html)
@@ -78,24 +78,24 @@ def _service_data(reference):
 
 
 def test_a_coordinator_corrects_the_office_before_the_first_status_change(users, reference, db):
-    appeal = services.register_appeal(_service_data(reference), users.clerk)
-    services.update_appeal(appeal, {"office_id": reference.merke.id}, users.coordinator)
+    appeal = workflow.register_appeal(_service_data(reference), users.clerk)
+    workflow.update_appeal(appeal, {"office_id": reference.merke.id}, users.coordinator)
     db.session.expire_all()
     appeal = db.session.get(Appeal, appeal.id)
     assert appeal.office_id == reference.merke.id and appeal.number.startswith("KRD-")  # the number stays
     record = db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "updated"))
     assert record.changes["office_id"] == [reference.kordai.id, reference.merke.id]
-    services.transition(appeal, "in_review", users.coordinator)
+    workflow.transition(appeal, "in_review", users.coordinator)
     try:
-        services.update_appeal(db.session.get(Appeal, appeal.id), {"office_id": reference.kordai.id}, users.coordinator)
-    except services.AppealError as exc:
+        workflow.update_appeal(db.session.get(Appeal, appeal.id), {"office_id": reference.kordai.id}, users.coordinator)
+    except validation.AppealError as exc:
         assert exc.field == "office"
     else:
         raise AssertionError("the office changed after the first status change")
 
 
 def test_a_clerk_cannot_move_an_appeal_to_another_office(app, client, login, users, reference, db):
-    appeal = services.register_appeal(_service_data(reference), users.clerk)
+    appeal = workflow.register_appeal(_service_data(reference), users.clerk)
     login(users.clerk)
     edit = _html(client.get(f"/appeals/{appeal.id}/edit"))
     assert 'name="office_id"' not in edit

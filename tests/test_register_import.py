@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from appeals.core.jobs import Job
-from appeals.register import services, transfer
+from appeals.register import imports, validation
 from appeals.register.models import Appeal
 from tests.fixtures_register import VALID_IIN
 
@@ -28,8 +28,8 @@ def _count(db):
 
 
 def test_import_csv_utf8_registers_all_rows_in_order(reference, users, db):
-    rows = transfer.read_import_file("door.csv", _csv(GOOD_1, GOOD_2).encode("utf-8"))
-    imported = services.import_rows(rows, reference.kordai, users.clerk)
+    rows = imports.read_import_file("door.csv", _csv(GOOD_1, GOOD_2).encode("utf-8"))
+    imported = imports.import_rows(rows, reference.kordai, users.clerk)
     assert [a.number for a in imported] == ["KRD-2024-00001", "KRD-2024-00002"]
     second = db.session.get(Appeal, imported[1].id)
     assert (second.channel, second.settlement_id, second.category_id, second.phone) == (
@@ -39,34 +39,34 @@ def test_import_csv_utf8_registers_all_rows_in_order(reference, users, db):
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1251"])
 def test_import_accepts_bom_and_windows_1251(reference, users, db, encoding):
     content = _csv("15.01.2024 10:30;door_to_door;Иванов Иван;;;Кордай;statement;Дороги;Ремонт дороги").encode(encoding)
-    imported = services.import_rows(transfer.read_import_file("sheet.csv", content), reference.kordai, users.clerk)
+    imported = imports.import_rows(imports.read_import_file("sheet.csv", content), reference.kordai, users.clerk)
     assert db.session.get(Appeal, imported[0].id).applicant_name == "Иванов Иван"
 
 
 def test_bad_rows_are_reported_and_nothing_is_imported(reference, users, db):
-    rows = transfer.read_import_file("door.csv", _csv(GOOD_1, BAD_IIN, GOOD_2, BAD_SETTLEMENT).encode())
-    with pytest.raises(services.ImportValidationError) as info:
-        services.import_rows(rows, reference.kordai, users.clerk)
+    rows = imports.read_import_file("door.csv", _csv(GOOD_1, BAD_IIN, GOOD_2, BAD_SETTLEMENT).encode())
+    with pytest.raises(validation.ImportValidationError) as info:
+        imports.import_rows(rows, reference.kordai, users.clerk)
     errors = {(row, column) for row, column, _message in info.value.row_errors}
     assert errors == {(3, "iin"), (5, "settlement")}
     assert _count(db) == 0
     # The numbers were not consumed either.
-    ok = services.import_rows(transfer.read_import_file("door.csv", _csv(GOOD_1).encode()), reference.kordai, users.clerk)
+    ok = imports.import_rows(imports.read_import_file("door.csv", _csv(GOOD_1).encode()), reference.kordai, users.clerk)
     assert ok[0].seq == 1
 
 
 def test_unreadable_files_get_clear_errors(reference, users):
-    with pytest.raises(services.AppealError, match="csv"):
-        transfer.read_import_file("sheet.pdf", b"%PDF")
-    with pytest.raises(services.AppealError):
-        transfer.read_import_file("sheet.csv", "ab".encode("utf-16"))
-    with pytest.raises(services.AppealError) as info:
-        transfer.read_import_file("sheet.csv", b"name;phone\nx;y")
+    with pytest.raises(validation.AppealError, match="csv"):
+        imports.read_import_file("sheet.pdf", b"%PDF")
+    with pytest.raises(validation.AppealError):
+        imports.read_import_file("sheet.csv", "ab".encode("utf-16"))
+    with pytest.raises(validation.AppealError) as info:
+        imports.read_import_file("sheet.csv", b"name;phone\nx;y")
     assert info.value.field == "file"
-    with pytest.raises(services.AppealError):
-        transfer.read_import_file("sheet.xlsx", b"not a zip")
-    with pytest.raises(services.AppealError):
-        transfer.read_import_file("sheet.csv", HEADER.encode())
+    with pytest.raises(validation.AppealError):
+        imports.read_import_file("sheet.xlsx", b"not a zip")
+    with pytest.raises(validation.AppealError):
+        imports.read_import_file("sheet.csv", HEADER.encode())
 
 
 def test_import_xlsx_with_translated_headers_and_dates(reference, users, db):
@@ -79,8 +79,8 @@ def test_import_xlsx_with_translated_headers_and_dates(reference, users, db):
     buffer = io.BytesIO()
     workbook.save(buffer)
     try:
-        rows = transfer.read_import_file("sheet.xlsx", buffer.getvalue())
-    except services.AppealError:
+        rows = imports.read_import_file("sheet.xlsx", buffer.getvalue())
+    except validation.AppealError:
         # Russian column headers need the merged catalogs; the codes always work.
         workbook.active.delete_rows(1)
         workbook.active.insert_rows(1)
@@ -88,23 +88,23 @@ def test_import_xlsx_with_translated_headers_and_dates(reference, users, db):
             workbook.active.cell(1, index, code)
         buffer = io.BytesIO()
         workbook.save(buffer)
-        rows = transfer.read_import_file("sheet.xlsx", buffer.getvalue())
-    imported = services.import_rows(rows, reference.merke, users.coordinator)
+        rows = imports.read_import_file("sheet.xlsx", buffer.getvalue())
+    imported = imports.import_rows(rows, reference.merke, users.coordinator)
     appeal = db.session.get(Appeal, imported[0].id)
     assert (appeal.number, appeal.received_at, appeal.appeal_type) == ("MRK-2024-00001", datetime(2024, 2, 1, 9, 15), "proposal")
 
 
 def test_clerk_cannot_import_into_another_office(reference, users):
-    rows = transfer.read_import_file("door.csv", _csv(GOOD_1).encode())
-    with pytest.raises(services.AppealError) as info:
-        services.import_rows(rows, reference.merke, users.clerk)
+    rows = imports.read_import_file("door.csv", _csv(GOOD_1).encode())
+    with pytest.raises(validation.AppealError) as info:
+        imports.import_rows(rows, reference.merke, users.clerk)
     assert info.value.field == "office"
 
 
 def test_template_lists_every_column(app_ctx):
-    workbook = load_workbook(io.BytesIO(transfer.import_template_xlsx()))
+    workbook = load_workbook(io.BytesIO(imports.import_template_xlsx()))
     header = [cell.value for cell in workbook.worksheets[0][1]]
-    assert header == [code for code, _label, _required in transfer.IMPORT_COLUMNS]
+    assert header == [code for code, _label, _required in imports.IMPORT_COLUMNS]
     assert len(workbook.worksheets) == 2
 
 

@@ -7,7 +7,7 @@ from flask_babel import refresh
 
 from appeals.core.audit import AuditRecord
 from appeals.core.timeutil import local_now, local_today
-from appeals.register import services
+from appeals.register import deadlines, personal_data, queries, repeats, validation, workflow
 from appeals.register.models import Appeal, AppealExtension
 from tests.fixtures_register import VALID_IIN
 
@@ -22,7 +22,7 @@ def test_register_assigns_number_due_date_and_audit(reg_appeal, reference, users
     assert appeal.number == f"KRD-{year}-00001"
     assert (appeal.year, appeal.seq, appeal.status) == (year, 1, "registered")
     assert appeal.phone == "+77011234567" and appeal.iin == VALID_IIN
-    assert appeal.due_date == services.compute_due_date(appeal.received_at.date(), 15)
+    assert appeal.due_date == deadlines.compute_due_date(appeal.received_at.date(), 15)
     assert appeal.original_due_date == appeal.due_date
     second = reg_appeal()
     assert second.number == f"KRD-{year}-00002"
@@ -36,14 +36,14 @@ def test_register_assigns_number_due_date_and_audit(reg_appeal, reference, users
 
 def test_withdrawn_numbers_are_never_reused(reg_appeal, users):
     first = reg_appeal()
-    services.transition(first, "withdrawn", users.clerk, reason="Өтініш иесі бас тартты")
+    workflow.transition(first, "withdrawn", users.clerk, reason="Өтініш иесі бас тартты")
     second = reg_appeal()
     assert second.seq == first.seq + 1
 
 
 def test_failed_registration_does_not_consume_a_number(reg_appeal, reg_data, users, db):
-    with pytest.raises(services.AppealValidationError):
-        services.register_appeal(reg_data(summary=""), users.clerk)
+    with pytest.raises(validation.AppealValidationError):
+        workflow.register_appeal(reg_data(summary=""), users.clerk)
     assert reg_appeal().seq == 1
 
 
@@ -65,8 +65,8 @@ def test_failed_registration_does_not_consume_a_number(reg_appeal, reg_data, use
     ({"channel": "session"}, "session_id"),
 ])
 def test_bad_input_is_refused_on_the_field_and_nothing_written(reg_data, users, db, overrides, field):
-    with pytest.raises(services.AppealValidationError) as info:
-        services.register_appeal(reg_data(**overrides), users.clerk)
+    with pytest.raises(validation.AppealValidationError) as info:
+        workflow.register_appeal(reg_data(**overrides), users.clerk)
     assert field in info.value.errors
     assert all(isinstance(m, str) and m for m in info.value.errors[field])
     assert _count(db) == 0
@@ -74,13 +74,13 @@ def test_bad_input_is_refused_on_the_field_and_nothing_written(reg_data, users, 
 
 def test_validation_messages_are_translated(app, reg_data, users):
     with app.test_request_context("/?lang=ru"):
-        with pytest.raises(services.AppealValidationError) as info:
-            services.register_appeal(reg_data(iin="900101300038"), users.clerk)
+        with pytest.raises(validation.AppealValidationError) as info:
+            workflow.register_appeal(reg_data(iin="900101300038"), users.clerk)
     russian = info.value.errors["iin"][0]
     with app.test_request_context("/?lang=en"):
         refresh()  # the test's app context outlives the request: forget the locale chosen above
-        with pytest.raises(services.AppealValidationError) as info:
-            services.register_appeal(reg_data(iin="900101300038"), users.clerk)
+        with pytest.raises(validation.AppealValidationError) as info:
+            workflow.register_appeal(reg_data(iin="900101300038"), users.clerk)
     english = info.value.errors["iin"][0]
     assert russian != english and any("а" <= letter <= "я" for letter in russian.lower())
 
@@ -92,24 +92,24 @@ def test_retired_settlements_and_categories_are_refused_but_an_appeal_keeps_its_
     settlement.is_active = False
     category.is_active = False
     db.session.commit()
-    with pytest.raises(services.AppealValidationError) as info:
-        services.register_appeal(reg_data(settlement_id=settlement.id, category_id=category.id), users.clerk)
+    with pytest.raises(validation.AppealValidationError) as info:
+        workflow.register_appeal(reg_data(settlement_id=settlement.id, category_id=category.id), users.clerk)
     assert set(info.value.errors) == {"settlement_id", "category_id"}
     # A correction of an appeal filed under the category before it was retired keeps it...
-    services.update_appeal(appeal, {"summary": "Түзетілген мазмұн"}, users.clerk)
+    workflow.update_appeal(appeal, {"summary": "Түзетілген мазмұн"}, users.clerk)
     assert db.session.get(Appeal, appeal.id).category_id == category.id
     # ...but cannot move another appeal into it, nor into a category that does not exist.
-    other = services.register_appeal(reg_data(category_id=reference.categories[1].id), users.clerk)
+    other = workflow.register_appeal(reg_data(category_id=reference.categories[1].id), users.clerk)
     for category_id in (category.id, 999999, "abc"):
-        with pytest.raises(services.AppealValidationError) as info:
-            services.update_appeal(other, {"category_id": category_id}, users.clerk)
+        with pytest.raises(validation.AppealValidationError) as info:
+            workflow.update_appeal(other, {"category_id": category_id}, users.clerk)
         assert set(info.value.errors) == {"category_id"}
     assert _count(db) == 2
 
 
 def test_clerk_cannot_register_for_another_office(reg_data, reference, users, db):
-    with pytest.raises(services.AppealValidationError) as info:
-        services.register_appeal(reg_data(office_id=reference.merke.id), users.clerk)
+    with pytest.raises(validation.AppealValidationError) as info:
+        workflow.register_appeal(reg_data(office_id=reference.merke.id), users.clerk)
     assert "office" in info.value.errors
     assert _count(db) == 0
 
@@ -126,8 +126,8 @@ def test_session_appeal_takes_host_and_must_match_session_date(reg_appeal, reg_d
     appeal = reg_appeal(channel="session", session_id=reg_session.id, host_id=hosts[1].id,
                         received_at=local_now().replace(hour=0, minute=1, second=0, microsecond=0))
     assert appeal.session_id == reg_session.id and appeal.host_id == hosts[1].id
-    with pytest.raises(services.AppealValidationError) as info:
-        services.register_appeal(reg_data(channel="session", session_id=reg_session.id, host_id=hosts[0].id,
+    with pytest.raises(validation.AppealValidationError) as info:
+        workflow.register_appeal(reg_data(channel="session", session_id=reg_session.id, host_id=hosts[0].id,
                                           received_at=local_now() - timedelta(days=2)), users.clerk)
     assert "received_at" in info.value.errors
 
@@ -155,7 +155,7 @@ DETAILS = {
 
 def _move(appeal, path, actor):
     for status in path:
-        appeal = services.transition(appeal, status, actor, **DETAILS[status])
+        appeal = workflow.transition(appeal, status, actor, **DETAILS[status])
     return appeal
 
 
@@ -164,57 +164,57 @@ def _move(appeal, path, actor):
 def test_every_transition_allowed_or_refused(reg_appeal, users, db, start, target):
     appeal = _move(reg_appeal(), PATHS[start], users.clerk)
     assert appeal.status == start
-    allowed = target in services.TRANSITIONS[start]
+    allowed = target in workflow.TRANSITIONS[start]
     if allowed:
-        moved = services.transition(appeal, target, users.clerk, **DETAILS[target])
+        moved = workflow.transition(appeal, target, users.clerk, **DETAILS[target])
         assert moved.status == target
         record = db.session.scalars(sa.select(AuditRecord).where(
             AuditRecord.object_id == str(appeal.id), AuditRecord.action.in_(("status_changed", "forwarded")))
             .order_by(AuditRecord.id.desc())).first()
         assert record.changes["status"] == [start, target]
     else:
-        with pytest.raises(services.AppealError) as info:
-            services.transition(appeal, target, users.clerk, **DETAILS[target])
+        with pytest.raises(validation.AppealError) as info:
+            workflow.transition(appeal, target, users.clerk, **DETAILS[target])
         assert info.value.field == "status"
         assert db.session.get(Appeal, appeal.id).status == start
 
 
 def test_answer_requires_text_and_sane_date(reg_appeal, users, db):
-    appeal = services.transition(reg_appeal(), "in_review", users.clerk)
-    with pytest.raises(services.AppealValidationError) as info:
-        services.transition(appeal, "answered", users.clerk, answer_text="  ", answered_at=local_today() + timedelta(days=1))
+    appeal = workflow.transition(reg_appeal(), "in_review", users.clerk)
+    with pytest.raises(validation.AppealValidationError) as info:
+        workflow.transition(appeal, "answered", users.clerk, answer_text="  ", answered_at=local_today() + timedelta(days=1))
     assert set(info.value.errors) == {"answer_text", "answered_at"}
     assert db.session.get(Appeal, appeal.id).status == "in_review"
-    answered = services.transition(appeal, "answered", users.clerk, answer_text="Жауап берілді")
+    answered = workflow.transition(appeal, "answered", users.clerk, answer_text="Жауап берілді")
     assert answered.answered_at == local_today() and answered.answer_text == "Жауап берілді"
 
 
 def test_in_review_sets_responsible_person(reg_appeal, users):
-    appeal = services.transition(reg_appeal(), "in_review", users.clerk, responsible_id=users.coordinator.id)
+    appeal = workflow.transition(reg_appeal(), "in_review", users.clerk, responsible_id=users.coordinator.id)
     assert appeal.responsible_id == users.coordinator.id
     other = reg_appeal()
-    with pytest.raises(services.AppealValidationError):
+    with pytest.raises(validation.AppealValidationError):
         # A clerk of another office cannot be made responsible.
-        services.transition(other, "in_review", users.clerk, responsible_id=users.other_clerk.id)
+        workflow.transition(other, "in_review", users.clerk, responsible_id=users.other_clerk.id)
 
 
 def test_other_office_clerk_and_viewer_cannot_change(reg_appeal, users):
     appeal = reg_appeal()
     for actor in (users.other_clerk, users.viewer, users.host):
         # A valid responsible person: only the permission check is left to refuse.
-        with pytest.raises(services.AppealError, match="not allowed") as info:
-            services.transition(appeal, "in_review", actor, responsible_id=users.clerk.id)
-        assert not isinstance(info.value, services.AppealValidationError)
+        with pytest.raises(validation.AppealError, match="not allowed") as info:
+            workflow.transition(appeal, "in_review", actor, responsible_id=users.clerk.id)
+        assert not isinstance(info.value, validation.AppealValidationError)
         assert appeal.status == "registered" and appeal.responsible_id is None
-    assert services.transition(appeal, "in_review", users.clerk, responsible_id=users.clerk.id).status == "in_review"
+    assert workflow.transition(appeal, "in_review", users.clerk, responsible_id=users.clerk.id).status == "in_review"
 
 
 def test_forward_records_recipient_and_date(reg_appeal, users, db):
     appeal = reg_appeal()
-    with pytest.raises(services.AppealValidationError) as info:
-        services.forward(appeal, "", local_today() + timedelta(days=3), users.clerk)
+    with pytest.raises(validation.AppealValidationError) as info:
+        workflow.forward(appeal, "", local_today() + timedelta(days=3), users.clerk)
     assert set(info.value.errors) == {"recipient", "date"}
-    moved = services.forward(appeal, "Қордай ауданының әкімдігі", local_today(), users.clerk)
+    moved = workflow.forward(appeal, "Қордай ауданының әкімдігі", local_today(), users.clerk)
     assert (moved.status, moved.forwarded_to, moved.forwarded_at) == ("forwarded", "Қордай ауданының әкімдігі", local_today())
     record = db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "forwarded"))
     assert record.changes["late"] == [None, False]
@@ -223,16 +223,16 @@ def test_forward_records_recipient_and_date(reg_appeal, users, db):
 def test_extension_up_to_two_months_with_reason(reg_appeal, users, db):
     appeal = reg_appeal()
     original = appeal.due_date
-    with pytest.raises(services.AppealValidationError) as info:
-        services.extend_deadline(appeal, original + timedelta(days=10), "short", users.clerk)
+    with pytest.raises(validation.AppealValidationError) as info:
+        workflow.extend_deadline(appeal, original + timedelta(days=10), "short", users.clerk)
     assert "reason" in info.value.errors
-    with pytest.raises(services.AppealValidationError) as info:
-        services.extend_deadline(appeal, original + timedelta(days=61), "Қосымша тексеру қажет", users.clerk)
+    with pytest.raises(validation.AppealValidationError) as info:
+        workflow.extend_deadline(appeal, original + timedelta(days=61), "Қосымша тексеру қажет", users.clerk)
     assert "new_due" in info.value.errors
-    with pytest.raises(services.AppealValidationError):
-        services.extend_deadline(appeal, original, "Қосымша тексеру қажет", users.clerk)
-    services.extend_deadline(appeal, original + timedelta(days=30), "Қосымша тексеру қажет", users.clerk)
-    services.extend_deadline(appeal, original + timedelta(days=60), "Тағы бір ведомстводан жауап күтілуде", users.coordinator)
+    with pytest.raises(validation.AppealValidationError):
+        workflow.extend_deadline(appeal, original, "Қосымша тексеру қажет", users.clerk)
+    workflow.extend_deadline(appeal, original + timedelta(days=30), "Қосымша тексеру қажет", users.clerk)
+    workflow.extend_deadline(appeal, original + timedelta(days=60), "Тағы бір ведомстводан жауап күтілуде", users.coordinator)
     appeal = db.session.get(Appeal, appeal.id)
     assert appeal.due_date == original + timedelta(days=60) and appeal.original_due_date == original
     extensions = db.session.scalars(sa.select(AppealExtension).order_by(AppealExtension.id)).all()
@@ -245,15 +245,15 @@ def test_extension_up_to_two_months_with_reason(reg_appeal, users, db):
 def test_update_appeal_audits_changes_and_keeps_number(reg_appeal, users, db):
     appeal = reg_appeal()
     number = appeal.number
-    services.update_appeal(appeal, {"summary": "Жаңа қысқаша мазмұн", "phone": "87017654321"}, users.clerk)
+    workflow.update_appeal(appeal, {"summary": "Жаңа қысқаша мазмұн", "phone": "87017654321"}, users.clerk)
     appeal = db.session.get(Appeal, appeal.id)
     assert (appeal.number, appeal.summary, appeal.phone) == (number, "Жаңа қысқаша мазмұн", "+77017654321")
     record = db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "updated"))
     assert record.changes["summary"] == ["Көшедегі жолды жөндеу қажет", "Жаңа қысқаша мазмұн"]
-    with pytest.raises(services.AppealValidationError):
-        services.update_appeal(appeal, {"iin": "123"}, users.clerk)
-    with pytest.raises(services.AppealError):
-        services.update_appeal(appeal, {"summary": "x"}, users.other_clerk)
+    with pytest.raises(validation.AppealValidationError):
+        workflow.update_appeal(appeal, {"iin": "123"}, users.clerk)
+    with pytest.raises(validation.AppealError):
+        workflow.update_appeal(appeal, {"summary": "x"}, users.other_clerk)
 
 
 # --- Repeats ----------------------------------------------------------------------------------
@@ -265,23 +265,23 @@ def test_repeat_detection_by_iin_phone_and_similar_summary(reg_appeal, reg_data,
     unrelated = reg_appeal(phone="", summary="Мектепке жөндеу керек")
     old = reg_appeal(phone="+7 702 000 11 22", received_at=local_now() - timedelta(days=120), summary="Ескі")
 
-    found = services.find_possible_repeats(reg_data(iin=VALID_IIN, phone="", summary="Басқа"), users.clerk).appeals
+    found = repeats.find_possible_repeats(reg_data(iin=VALID_IIN, phone="", summary="Басқа"), users.clerk).appeals
     assert [a.id for a in found] == [by_iin.id]
-    found = services.find_possible_repeats(reg_data(phone="87020001122", summary="Басқа"), users.clerk).appeals
+    found = repeats.find_possible_repeats(reg_data(phone="87020001122", summary="Басқа"), users.clerk).appeals
     assert [a.id for a in found] == [by_phone.id]
     assert old.id not in [a.id for a in found]
-    found = services.find_possible_repeats(reg_data(phone="", settlement_id=reference.settlements[1].id,
+    found = repeats.find_possible_repeats(reg_data(phone="", settlement_id=reference.settlements[1].id,
                                                     summary="Сортөбе ауылында ауыз су жоқ!"), users.clerk).appeals
     assert [a.id for a in found] == [similar.id]
     # The same summary in another settlement is not a repeat.
-    assert services.find_possible_repeats(reg_data(phone="", settlement_id=reference.settlements[2].id,
+    assert repeats.find_possible_repeats(reg_data(phone="", settlement_id=reference.settlements[2].id,
                                                    summary="Сортөбе ауылында ауыз су жоқ"), users.clerk).appeals == []
-    assert unrelated.id not in [a.id for a in services.find_possible_repeats(
+    assert unrelated.id not in [a.id for a in repeats.find_possible_repeats(
         reg_data(phone="", summary="Басқа тақырып"), users.clerk).appeals]
 
-    repeat = services.register_appeal(reg_data(iin=VALID_IIN), users.clerk, link_repeat_of=by_iin.id)
+    repeat = workflow.register_appeal(reg_data(iin=VALID_IIN), users.clerk, link_repeat_of=by_iin.id)
     assert repeat.repeat_of_id == by_iin.id
-    assert services.parse_list_filters({"repeats": "1"})["repeats"] is True
+    assert queries.parse_list_filters({"repeats": "1"})["repeats"] is True
 
 
 # --- Masking ----------------------------------------------------------------------------------
@@ -302,18 +302,18 @@ def test_masking_per_role(reg_appeal, reg_session, users, db):
     coordinator = personal_view(appeal, users.coordinator)
     assert coordinator.masked and coordinator.can_reveal
     assert db.session.scalar(sa.select(sa.func.count()).where(AuditRecord.action == "personal_data_viewed")) == 0
-    revealed = services.reveal_personal_data(appeal, users.coordinator)
+    revealed = personal_data.reveal_personal_data(appeal, users.coordinator)
     assert revealed.iin == VALID_IIN and not revealed.masked
     record = db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "personal_data_viewed"))
     assert (record.username, record.object_id) == ("coordinator", str(appeal.id))
     # A viewer asking to reveal still gets masked data.
-    assert services.reveal_personal_data(appeal, users.viewer).masked
+    assert personal_data.reveal_personal_data(appeal, users.viewer).masked
 
 
 # --- List filters -----------------------------------------------------------------------------
 
 def _numbers(db, filters, user):
-    return sorted(a.number for a in db.session.scalars(services.build_list_query(filters, user)))
+    return sorted(a.number for a in db.session.scalars(queries.build_list_query(filters, user)))
 
 
 def test_list_filters(reg_appeal, reference, users, reg_session, db):
@@ -324,7 +324,7 @@ def test_list_filters(reg_appeal, reference, users, reg_session, db):
     a3 = reg_appeal(channel="session", session_id=reg_session.id, host_id=reg_session.hosts[1].id,
                     received_at=now.replace(hour=0, minute=1))
     m1 = reg_appeal(actor=users.coordinator, office_id=reference.merke.id, settlement_id=reference.settlements[2].id)
-    services.transition(a2, "in_review", users.clerk)
+    workflow.transition(a2, "in_review", users.clerk)
     coordinator = users.coordinator
     assert _numbers(db, {}, coordinator) == sorted([a1.number, a2.number, a3.number, m1.number])
     assert _numbers(db, {"office": reference.merke.id}, coordinator) == [m1.number]
@@ -350,9 +350,9 @@ def test_list_filters(reg_appeal, reference, users, reg_session, db):
     assert _numbers(db, {}, users.host) == [a3.number]
     assert len(_numbers(db, {}, users.viewer)) == 4
     # Sorting.
-    newest = db.session.scalars(services.build_list_query({"sort": "-received"}, coordinator)).first()
+    newest = db.session.scalars(queries.build_list_query({"sort": "-received"}, coordinator)).first()
     assert newest.received_at == max(a.received_at for a in (a1, a2, a3, m1))
-    first_due = db.session.scalars(services.build_list_query({"sort": "due"}, coordinator)).first()
+    first_due = db.session.scalars(queries.build_list_query({"sort": "due"}, coordinator)).first()
     assert first_due.id == a1.id
 
 
@@ -387,12 +387,12 @@ def test_district_filter_goes_by_the_settlement_not_the_office(reg_appeal, refer
 
 @pytest.mark.parametrize("value", ["x", "", "0", "-3", "1.5", "99999999999", " "])
 def test_parse_list_filters_drops_a_bad_district(value):
-    assert services.parse_list_filters({"district": value})["district"] is None
+    assert queries.parse_list_filters({"district": value})["district"] is None
 
 
 def test_parse_list_filters_reads_the_district():
-    assert services.parse_list_filters({"district": " 7 "})["district"] == 7
-    assert services.parse_list_filters({})["district"] is None
+    assert queries.parse_list_filters({"district": " 7 "})["district"] == 7
+    assert queries.parse_list_filters({})["district"] is None
 
 
 def test_search_by_iin_and_phone_only_for_roles_that_see_them(reg_appeal, users, db):
@@ -403,7 +403,7 @@ def test_search_by_iin_and_phone_only_for_roles_that_see_them(reg_appeal, users,
 
 
 def test_parse_list_filters_drops_bad_values():
-    filters = services.parse_list_filters({"office": "x", "date_from": "2021-13-01", "status": "lost", "overdue": "1",
+    filters = queries.parse_list_filters({"office": "x", "date_from": "2021-13-01", "status": "lost", "overdue": "1",
                                            "sort": "DROP TABLE", "q": "  Ахмет   Қордай "})
     assert filters["office"] is None and filters["date_from"] is None and filters["status"] is None
     assert filters["overdue"] is True and filters["sort"] == "-received" and filters["q"] == "Ахмет Қордай"
@@ -412,11 +412,11 @@ def test_parse_list_filters_drops_bad_values():
 def test_deadline_state_and_home_watch(reg_appeal, users, db):
     overdue = reg_appeal(received_at=local_now() - timedelta(days=40))
     fresh = reg_appeal()
-    assert services.deadline_state(overdue) == "overdue"
-    assert services.deadline_state(fresh) is None
+    assert deadlines.deadline_state(overdue) == "overdue"
+    assert deadlines.deadline_state(fresh) is None
     db.session.execute(sa.update(Appeal).where(Appeal.id == fresh.id).values(due_date=local_today()))
     db.session.commit()
-    assert services.deadline_state(db.session.get(Appeal, fresh.id)) == "due_soon"
-    late, soon = services.deadline_watch(users.clerk)
+    assert deadlines.deadline_state(db.session.get(Appeal, fresh.id)) == "due_soon"
+    late, soon = queries.deadline_watch(users.clerk)
     assert [a.id for a in late] == [overdue.id] and [a.id for a in soon] == [fresh.id]
-    assert services.deadline_watch(users.other_clerk) == ([], [])
+    assert queries.deadline_watch(users.other_clerk) == ([], [])

@@ -67,7 +67,7 @@ def test_journal_uses_register_filters_and_scope(client, login, users, reference
 
 def test_journal_prints_the_district_filter(app_ctx, users, reference, report_data):
     from appeals.core.extensions import db
-    from appeals.register.services import parse_list_filters
+    from appeals.register.queries import parse_list_filters
     from appeals.reports.services import build_journal
 
     merke = reference.districts[1]

@@ -75,7 +75,7 @@ def test_district_of_an_appeal_is_its_settlements_everywhere(db, users, referenc
     filter, the directive criteria (both the Python and the SQL form) and every statistic; an appeal
     without a settlement is in no district (not in its office's), with a row of its own."""
     from appeals.mandates import services
-    from appeals.register.services import build_list_query
+    from appeals.register.queries import build_list_query
     from appeals.reports.statistics import briefing, dashboard
 
     kordai_district, merke_district = reference.districts

@@ -3,7 +3,7 @@ import pytest
 import sqlalchemy as sa
 
 from appeals.core.search_fold import search_fold
-from appeals.register import services
+from appeals.register import queries, repeats
 
 SAME = [
     ("Нұрлан", "Нурлан", "Nurlan", "NURLAN"),
@@ -61,14 +61,14 @@ def named_appeals(reg_appeal):
     ("Petrova", "petrova"), ("Петрова", "petrova"), ("Zhakypova Janar", "zhanar"), ("Жакыпова", "zhanar"),
 ])
 def test_register_search_finds_every_spelling(db, users, named_appeals, query, expected):
-    filters = services.parse_list_filters({"q": query})
-    found = db.session.scalars(services.build_list_query(filters, users.clerk)).all()
+    filters = queries.parse_list_filters({"q": query})
+    found = db.session.scalars(queries.build_list_query(filters, users.clerk)).all()
     assert [a.id for a in found] == [named_appeals[expected].id]
 
 
 def test_the_repeat_check_folds_the_summary(db, reg_appeal, reg_data, users):
     earlier = reg_appeal(summary="Көшедегі жолды жөндеу қажет", phone="")
-    found = services.find_possible_repeats(reg_data(summary="Кошедеги жолды жондеу кажет", phone="+7 777 000 00 00"),
+    found = repeats.find_possible_repeats(reg_data(summary="Кошедеги жолды жондеу кажет", phone="+7 777 000 00 00"),
                                            users.clerk).appeals
     assert earlier.id in [a.id for a in found]
 
@@ -76,7 +76,7 @@ def test_the_repeat_check_folds_the_summary(db, reg_appeal, reg_data, users):
 def test_postgresql_search_uses_the_folded_index(db, users, named_appeals):
     if db.session.get_bind().dialect.name != "postgresql":
         pytest.skip("the GIN index exists on PostgreSQL only")
-    query = services.build_list_query(services.parse_list_filters({"q": "Nurlan"}), users.coordinator)
+    query = queries.build_list_query(queries.parse_list_filters({"q": "Nurlan"}), users.coordinator)
     compiled = query.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True})
     db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(db.session.execute(sa.text("EXPLAIN " + str(compiled))).scalars())

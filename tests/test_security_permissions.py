@@ -158,7 +158,7 @@ def samples(app_ctx, reference, users, tmp_path):
     from appeals.api import tokens
     from appeals.core.timeutil import local_now, local_today
     from appeals.mandates import services as mandates
-    from appeals.register import services as register
+    from appeals.register import workflow
     from appeals.schedules import services as schedules
 
     host = schedules.create_host({"full_name": "Досова Дана", "position": "Депутат", "kind": "deputy",
@@ -170,7 +170,7 @@ def samples(app_ctx, reference, users, tmp_path):
         "office_id": reference.merke.id, "host_ids": [host.id], "date": monday,
         "start_time": dt.time(10, 0), "end_time": dt.time(12, 0), "room": "1", "capacity": 10, "topic": "Су",
     }, users.coordinator)
-    appeal = register.register_appeal({
+    appeal = workflow.register_appeal({
         "office_id": reference.merke.id, "received_at": local_now() - dt.timedelta(hours=1), "channel": "phone",
         "host_id": host.id, "applicant_kind": "individual", "applicant_name": "Сәрсенова Айгүл",
         "phone": "+77011234567", "settlement_id": reference.settlements[2].id, "appeal_type": "proposal",

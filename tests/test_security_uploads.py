@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from appeals.core import uploads
 from appeals.core.retention import purge_expired
-from appeals.register import services, transfer
+from appeals.register import imports, validation
+from appeals.register.models import TEXT_MAX
 from tests import hostile_files
 
 
@@ -41,39 +42,39 @@ def test_xlsx_with_one_huge_shared_string_is_refused_before_it_is_opened(monkeyp
         raise AssertionError("the workbook must not be opened")
 
     monkeypatch.setattr("openpyxl.load_workbook", never)
-    with pytest.raises(services.AppealError, match="expands to more data"):
-        transfer.read_import_file("door.xlsx", content)
+    with pytest.raises(validation.AppealError, match="expands to more data"):
+        imports.read_import_file("door.xlsx", content)
 
 
 def test_xlsx_with_300000_rows_in_a_few_kilobytes_is_refused(monkeypatch):
     content = hostile_files.many_rows_xlsx(300_000)
     assert len(content) < 50_000
-    with pytest.raises(services.AppealError, match="expands to more data"):
-        transfer.read_import_file("door.xlsx", content)
+    with pytest.raises(validation.AppealError, match="expands to more data"):
+        imports.read_import_file("door.xlsx", content)
 
 
 def test_xlsx_reading_stops_at_the_row_limit(monkeypatch):
     # Rows that pass the archive check (ordinary compression) still stop at the limit.
-    monkeypatch.setattr(transfer, "IMPORT_MAX_ROWS", 50)
+    monkeypatch.setattr(imports, "IMPORT_MAX_ROWS", 50)
     content = hostile_files.shared_string_in_columns_xlsx(10, 400, columns=("summary",))
-    with pytest.raises(services.AppealError, match="At most 50 rows"):
-        transfer.read_import_file("door.xlsx", content)
+    with pytest.raises(validation.AppealError, match="At most 50 rows"):
+        imports.read_import_file("door.xlsx", content)
 
 
 def test_csv_reading_stops_at_the_row_limit_without_reading_the_rest(monkeypatch):
-    monkeypatch.setattr(transfer, "IMPORT_MAX_ROWS", 50)
+    monkeypatch.setattr(imports, "IMPORT_MAX_ROWS", 50)
     stream = CountingStream(hostile_files.large_csv(3_000_000, cell_chars=100))
-    with pytest.raises(services.AppealError, match="At most 50 rows"):
-        transfer.read_import_file("door.csv", stream)
+    with pytest.raises(validation.AppealError, match="At most 50 rows"):
+        imports.read_import_file("door.csv", stream)
     assert stream.furthest < 200_000
 
 
 def test_csv_with_more_text_than_an_import_takes_is_refused_early(monkeypatch):
-    monkeypatch.setattr(transfer, "_limits", lambda: uploads.SheetLimits(max_rows=20000, max_cell_chars=20000,
+    monkeypatch.setattr(imports, "_limits", lambda: uploads.SheetLimits(max_rows=20000, max_cell_chars=20000,
                                                                          max_total_chars=1_000_000))
     stream = CountingStream(hostile_files.large_csv(6_000_000, cell_chars=5000))
-    with pytest.raises(services.AppealError, match="more text than one import"):
-        transfer.read_import_file("door.csv", stream)
+    with pytest.raises(validation.AppealError, match="more text than one import"):
+        imports.read_import_file("door.csv", stream)
     assert stream.furthest < 3_000_000
 
 
@@ -81,10 +82,10 @@ def test_long_cells_are_cut_and_row_errors_quote_a_short_prefix(reference, users
     long_value = "Ы" * 100_000
     header = "received_at;channel;applicant_name;settlement;appeal_type;category;summary;text"
     line = f"15.01.2024 10:30;{long_value};{long_value};{long_value};statement;{long_value};{long_value};{long_value}"
-    rows = transfer.read_import_file("door.csv", f"{header}\n{line}\n{line}".encode())
-    assert all(len(value) <= transfer.TEXT_MAX + 1 for _n, values in rows for value in values.values())
-    with pytest.raises(services.ImportValidationError) as caught:
-        services.import_rows(rows, reference.kordai, users.clerk)
+    rows = imports.read_import_file("door.csv", f"{header}\n{line}\n{line}".encode())
+    assert all(len(value) <= TEXT_MAX + 1 for _n, values in rows for value in values.values())
+    with pytest.raises(validation.ImportValidationError) as caught:
+        imports.import_rows(rows, reference.kordai, users.clerk)
     errors = caught.value.row_errors
     assert {column for _row, column, _message in errors} >= {"channel", "settlement", "category", "summary", "text",
                                                               "applicant_name"}

@@ -16,7 +16,7 @@ def hostile(app_ctx, reference, users):
     """An appeal, a session, a host, a directive and a mandate whose every free-text field holds the payload."""
     from appeals.core.timeutil import local_now, local_today
     from appeals.mandates import services as mandates
-    from appeals.register import services as register
+    from appeals.register import workflow
     from appeals.schedules import services as schedules
 
     host = schedules.create_host({"full_name": "Хост " + PAYLOAD, "position": PAYLOAD, "kind": "deputy",
@@ -32,13 +32,13 @@ def hostile(app_ctx, reference, users):
         "end_time": dt.time(15, 0), "room": "2", "topic": "x",
     }, users.coordinator)
     schedules.cancel_session(cancelled, "Себебі " + PAYLOAD, users.coordinator)
-    appeal = register.register_appeal({
+    appeal = workflow.register_appeal({
         "office_id": reference.kordai.id, "received_at": local_now() - dt.timedelta(hours=2), "channel": "phone",
         "host_id": host.id, "applicant_kind": "individual", "applicant_name": "Азамат " + PAYLOAD,
         "address": PAYLOAD, "settlement_id": reference.settlements[0].id, "appeal_type": "proposal",
         "category_id": reference.categories[0].id, "summary": "Ұсыныс " + PAYLOAD, "text": PAYLOAD * 3,
     }, users.clerk)
-    register.extend_deadline(appeal, appeal.due_date + dt.timedelta(days=10), "Ұзарту " + PAYLOAD, users.clerk)
+    workflow.extend_deadline(appeal, appeal.due_date + dt.timedelta(days=10), "Ұзарту " + PAYLOAD, users.clerk)
     directive = mandates.create_directive({
         "issuer": PAYLOAD, "number": "1-" + PAYLOAD[:40], "issued_on": local_today() - dt.timedelta(days=10),
         "title": "Нұсқау " + PAYLOAD, "text": PAYLOAD, "keywords": "су, " + PAYLOAD,
@@ -92,9 +92,9 @@ def test_payloads_are_escaped_in_every_page(app, client, login, users, hostile):
 
 def test_csv_and_xlsx_exports_do_not_start_formulas(app, client, login, users, hostile, app_ctx):
     """Spreadsheet injection: a cell starting with = + - @ would run as a formula in Excel."""
-    from appeals.register import services as register
+    from appeals.register import workflow
 
-    formula = register.register_appeal({
+    formula = workflow.register_appeal({
         "office_id": hostile.appeal.office_id, "received_at": hostile.appeal.received_at, "channel": "letter",
         "applicant_kind": "individual", "applicant_name": "=HYPERLINK(\"http://evil\",\"x\")",
         "settlement_id": hostile.appeal.settlement_id, "appeal_type": "statement",

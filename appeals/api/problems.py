@@ -116,7 +116,7 @@ DOMAIN_ERRORS = (
     ("appeals.auth.services.AccountError", 422),
     ("appeals.api.tokens.TokenError", 422),
     ("appeals.schedules.services.ScheduleError", 422),
-    ("appeals.register.services.AppealError", 422),
+    ("appeals.register.validation.AppealError", 422),
     ("appeals.mandates.services.DirectiveError", 422),
     ("appeals.mandates.services.MandateError", 422),
 )

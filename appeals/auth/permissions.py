@@ -287,7 +287,7 @@ def _address_parts(address):
 
 def personal_view(appeal, user, revealed=False, mode=None):
     """What `user` reads of the applicant. `revealed` only counts for a coordinator's audited reveal
-    (register.services.reveal_personal_data writes that audit record); this function writes nothing."""
+    (register.personal_data.reveal_personal_data writes that audit record); this function writes nothing."""
     mode = mode or personal_data_mode(user, appeal)
     if mode == PERSONAL_FULL and appeal.office_id is not None and not can(user, "appeal.view_personal", appeal):
         mode = PERSONAL_MASKED  # a list-wide 'full' never covers another office's appeal

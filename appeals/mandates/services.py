@@ -639,7 +639,7 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 def parse_mandate_filters(args) -> dict:
     """Query-string arguments of the mandates list (and its printed list) to typed filters."""
-    from appeals.register.services import parse_date
+    from appeals.register.validation import parse_date
 
     def ident(name):
         try:

@@ -18,7 +18,7 @@ def import_appeals_command(file, office_code, username):
     """Import appeals from a CSV or XLSX sheet: all rows or none."""
     from appeals.auth.models import User
     from appeals.reference.models import Office
-    from appeals.register import services
+    from appeals.register import imports, validation
 
     office = db.session.scalar(sa.select(Office).where(Office.code == office_code.strip().upper()))
     if office is None:
@@ -32,14 +32,14 @@ def import_appeals_command(file, office_code, username):
             sys.exit(2)
     try:
         with file.open("rb") as stream:
-            rows = services.read_import_file(file.name, stream)
-        appeals = services.import_rows(rows, office, actor)
-    except services.ImportValidationError as exc:
+            rows = imports.read_import_file(file.name, stream)
+        appeals = imports.import_rows(rows, office, actor)
+    except validation.ImportValidationError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         for row, column, message in exc.row_errors:
             click.echo(f"  row {row}, {column}: {message}", err=True)
         sys.exit(1)
-    except services.AppealError as exc:
+    except validation.AppealError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(1)
     if appeals:

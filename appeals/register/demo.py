@@ -21,7 +21,7 @@ from appeals.demo import DEMO_APPEALS, demo_period
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register.models import Appeal, AppealExtension
 from appeals.register.rules import add_working_days, make_iin
-from appeals.register.services import format_number
+from appeals.register.workflow import format_number
 from appeals.schedules.models import ReceptionSession
 
 SESSION_SHARE = 0.72

@@ -37,7 +37,7 @@ from appeals.core.pagination import paginate
 from appeals.core.timeutil import local_now, local_today
 from appeals.core.web import SEARCH_ARG, redirect_with_sealed_search, search_token, with_search_term
 from appeals.reference.models import Category, District, Office, Settlement
-from appeals.register import services, transfer
+from appeals.register import deadlines, exports, imports, personal_data, queries, repeats, validation, workflow
 from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm
 from appeals.register.models import Appeal
 from appeals.schedules.models import Host, ReceptionSession
@@ -151,7 +151,7 @@ def _fill_choices(form, appeal=None):
     ]
     office = appeal.office if appeal else (offices[0] if len(offices) == 1 else None)
     form.responsible_id.choices = [SelectChoice("", "—")] + [
-        SelectChoice(str(u.id), u.display_name) for u in services.responsible_choices(office)
+        SelectChoice(str(u.id), u.display_name) for u in validation.responsible_choices(office)
     ] if office else [SelectChoice("", "—")]
 
 
@@ -218,7 +218,7 @@ def _fill_received(form, when):
 def _check_backdated(form, data):
     """More than 30 days back needs the clerk's confirmation with a reason (a mistyped year opened
     a new series, overdue from birth). Returns the reason, or None after adding the question."""
-    received = services._parse_datetime(data["received_at"])
+    received = validation.parse_datetime(data["received_at"])
     if received is None or received.date() >= local_today() - timedelta(days=BACKDATE_DAYS):
         return ""
     reason = " ".join((form.backdate_reason.data or "").split())
@@ -244,7 +244,7 @@ def _attach_errors(form, exc):
 
 def _repeat_rows(check, data):
     # The check returns only appeals the user may see; other offices' matches come as check.elsewhere.
-    suggested = next((appeal.id for appeal in check.appeals if services.is_same_person(appeal, data)), None)
+    suggested = next((appeal.id for appeal in check.appeals if repeats.is_same_person(appeal, data)), None)
     return [
         # Pre-selected only for the same IIN or phone; a similar summary alone suggests nothing.
         {"appeal": appeal, "suggested": appeal.id == suggested, "view": personal_view(appeal, current_user)}
@@ -267,9 +267,9 @@ def new_appeal():
             if request.args.get(key):
                 getattr(form, key).data = request.args[key]
         if not form.office_id.data:
-            default = services.default_office_id(current_user, _creatable_offices())
+            default = workflow.default_office_id(current_user, _creatable_offices())
             form.office_id.data = str(default) if default else None
-        received = services._parse_datetime(request.args.get("received_at"))
+        received = validation.parse_datetime(request.args.get("received_at"))
         _fill_received(form, received or local_now().replace(second=0, microsecond=0))
         if not form.channel.data or form.channel.data not in {choice.value for choice in form.channel.choices}:
             form.channel.data = "session"
@@ -277,20 +277,20 @@ def new_appeal():
     if request.method == "POST" and form.validate_on_submit():
         data = _form_data(form)
         try:
-            services.clean_appeal_data(data, current_user)
+            validation.clean_appeal_data(data, current_user)
             reason = _check_backdated(form, data)
             if reason is None:
                 return render_template("register/form.html", form=form, appeal=None, repeats=[],
                                        backdated=True), 400
             data["backdate_reason"] = reason
             if not form.repeats_checked.data:
-                check = services.find_possible_repeats(data, current_user)
+                check = repeats.find_possible_repeats(data, current_user)
                 if check:
                     form.repeats_checked.data = "1"
                     return render_template("register/form.html", form=form, appeal=None,
                                            repeats=_repeat_rows(check, data), repeat_check=check)
             created = submission.create_once(current_user, lambda: _register(form, data))
-        except services.AppealError as exc:
+        except validation.AppealError as exc:
             _attach_errors(form, exc)
             return render_template("register/form.html", form=form, appeal=None, repeats=[]), 400
         return submission.finish(created)
@@ -299,7 +299,7 @@ def new_appeal():
 
 
 def _register(form, data):
-    appeal = services.register_appeal(data, current_user, link_repeat_of=form.repeat_of.data or None,
+    appeal = workflow.register_appeal(data, current_user, link_repeat_of=form.repeat_of.data or None,
                                       backdate_reason=data.get("backdate_reason") or None)
     detail = url_for("register.appeal_detail", appeal_id=appeal.id)
     message = Markup(_("Appeal %(number)s registered.", number=Markup('<a href="%s">%s</a>') % (detail, appeal.number)))
@@ -332,8 +332,8 @@ def edit_appeal(appeal_id):
         if not can(current_user, "appeal.correct_office", appeal):
             data.pop("office_id")
         try:
-            services.update_appeal(appeal, data, current_user)
-        except services.AppealError as exc:
+            workflow.update_appeal(appeal, data, current_user)
+        except validation.AppealError as exc:
             _attach_errors(form, exc)
             return render_template("register/form.html", form=form, appeal=appeal, repeats=[]), 400
         flash(_("Appeal %(number)s saved.", number=appeal.number), "success")
@@ -353,9 +353,9 @@ def _timeline(appeal):
 
 
 def _render_detail(appeal, reveal=False, errors=None, open_action=None, status=200):
-    applicant = services.reveal_personal_data(appeal, current_user) if reveal else personal_view(appeal, current_user)
+    applicant = personal_data.reveal_personal_data(appeal, current_user) if reveal else personal_view(appeal, current_user)
     appeal = db.session.get(Appeal, appeal.id)
-    responsible = services.responsible_choices(appeal.office) if can(current_user, "appeal.transition", appeal) else []
+    responsible = validation.responsible_choices(appeal.office) if can(current_user, "appeal.transition", appeal) else []
     return render_template(
         "register/detail.html",
         appeal=appeal,
@@ -363,10 +363,10 @@ def _render_detail(appeal, reveal=False, errors=None, open_action=None, status=2
         timeline=_timeline(appeal),
         timeline_labels=TIMELINE_LABELS,
         field_labels=FIELD_LABELS,
-        allowed=services.allowed_transitions(appeal),
-        deadline=services.deadline_state(appeal),
-        forward_due=services.forward_due_date(appeal.received_at),
-        extension_limit=services.extension_limit(appeal),
+        allowed=workflow.allowed_transitions(appeal),
+        deadline=deadlines.deadline_state(appeal),
+        forward_due=deadlines.forward_due_date(appeal.received_at),
+        extension_limit=deadlines.extension_limit(appeal),
         responsible_choices=responsible,
         repeats_of_this=db.session.scalars(
             sa.select(Appeal).where(Appeal.repeat_of_id == appeal.id).order_by(Appeal.received_at)
@@ -392,7 +392,7 @@ def transition(appeal_id):
     appeal = _get_appeal(appeal_id, "appeal.transition")
     new_status = request.form.get("status", "")
     try:
-        services.transition(
+        workflow.transition(
             appeal, new_status, current_user,
             responsible_id=request.form.get("responsible_id"),
             answer_text=request.form.get("answer_text"),
@@ -401,7 +401,7 @@ def transition(appeal_id):
             recipient=request.form.get("recipient"),
             date=request.form.get("date"),
         )
-    except services.AppealError as exc:
+    except validation.AppealError as exc:
         errors = getattr(exc, "errors", None) or {exc.field or "status": [exc.message]}
         return _render_detail(appeal, errors=errors, open_action=new_status, status=400)
     from appeals.core.labels import APPEAL_STATUS_LABELS
@@ -415,33 +415,33 @@ def extend(appeal_id):
     appeal = _get_appeal(appeal_id, "appeal.extend")
     form = ExtendForm()
     if request.method == "GET":
-        form.new_due.data = min(services.extension_limit(appeal), appeal.due_date + timedelta(days=30))
+        form.new_due.data = min(deadlines.extension_limit(appeal), appeal.due_date + timedelta(days=30))
     if form.validate_on_submit():
         try:
-            services.extend_deadline(appeal, form.new_due.data, form.reason.data, current_user)
-        except services.AppealError as exc:
+            workflow.extend_deadline(appeal, form.new_due.data, form.reason.data, current_user)
+        except validation.AppealError as exc:
             _attach_errors(form, exc)
             return render_template("register/extend.html", form=form, appeal=appeal,
-                                   limit=services.extension_limit(appeal)), 400
+                                   limit=deadlines.extension_limit(appeal)), 400
         flash(_("The deadline of %(number)s was extended.", number=appeal.number), "success")
         return redirect(url_for("register.appeal_detail", appeal_id=appeal_id))
     if request.method == "POST" and form.new_due.errors:
         form.new_due.errors = [_("Enter a valid date.")]
-        return render_template("register/extend.html", form=form, appeal=appeal, limit=services.extension_limit(appeal)), 400
-    return render_template("register/extend.html", form=form, appeal=appeal, limit=services.extension_limit(appeal))
+        return render_template("register/extend.html", form=form, appeal=appeal, limit=deadlines.extension_limit(appeal)), 400
+    return render_template("register/extend.html", form=form, appeal=appeal, limit=deadlines.extension_limit(appeal))
 
 
 @bp.route("/appeals/<int:appeal_id>/forward", methods=["GET", "POST"])
 def forward(appeal_id):
     appeal = _get_appeal(appeal_id, "appeal.transition")
     form = ForwardForm()
-    context = {"appeal": appeal, "forward_due": services.forward_due_date(appeal.received_at)}
+    context = {"appeal": appeal, "forward_due": deadlines.forward_due_date(appeal.received_at)}
     if request.method == "GET":
         form.date.data = local_today()
     if form.validate_on_submit():
         try:
-            services.forward(appeal, form.recipient.data, form.date.data, current_user)
-        except services.AppealError as exc:
+            workflow.forward(appeal, form.recipient.data, form.date.data, current_user)
+        except validation.AppealError as exc:
             _attach_errors(form, exc)
             return render_template("register/forward.html", form=form, **context), 400
         flash(_("Appeal %(number)s forwarded.", number=appeal.number), "success")
@@ -471,15 +471,15 @@ def list_appeals():
     if request.method == "POST":
         # The filter form is posted so that a search by IIN, phone or name never reaches a URL.
         return redirect_with_sealed_search("register.list_appeals", request.form, current_user.id)
-    filters = services.parse_list_filters(with_search_term(request.args, current_user.id))
-    query = services.with_list_relations(services.build_list_query(filters, current_user))
+    filters = queries.parse_list_filters(with_search_term(request.args, current_user.id))
+    query = queries.with_list_relations(queries.build_list_query(filters, current_user))
     page = paginate(query, request.args)
     items = list(dict.fromkeys(page.items))
     mode = personal_data_mode(current_user)
     views = [(a, personal_view(a, current_user, mode=mode)) for a in items]
     rows = [
         {"appeal": a, "personal": (view.name, view.iin, view.phone), "view": view,
-         "deadline": services.deadline_state(a)}
+         "deadline": deadlines.deadline_state(a)}
         for a, view in views
     ]
     # A search reached by an old link (?q=...) is sealed in the links this page gives.
@@ -488,24 +488,24 @@ def list_appeals():
         export_args[SEARCH_ARG] = search_token(filters["q"], current_user.id)
     return render_template("register/list.html", page=page, rows=rows, filters=filters, choices=_filter_choices(),
                            export_args=export_args,
-                           active_filters=any(filters[k] for k in services.FILTER_KEYS if k != "sort"))
+                           active_filters=any(filters[k] for k in queries.FILTER_KEYS if k != "sort"))
 
 
 @bp.route("/appeals/export")
 @permission_required("appeal.export")
 def export():
-    filters = services.parse_list_filters(with_search_term(request.args, current_user.id))
-    query = services.build_list_query(filters, current_user)
+    filters = queries.parse_list_filters(with_search_term(request.args, current_user.id))
+    query = queries.build_list_query(filters, current_user)
     stamp = local_now().strftime("%Y%m%d-%H%M")
     fmt = request.args.get("format", "csv")
     if fmt == "xlsx":
-        content = services.export_xlsx(query, current_user._get_current_object())
+        content = exports.export_xlsx(query, current_user._get_current_object())
         return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="appeals-{stamp}.xlsx"'})
     if fmt != "csv":
         abort(400)
     # Built whole (at most EXPORT_MAX_ROWS rows): a streamed body would outlive the request's database session.
-    content = "".join(services.export_csv(query, current_user._get_current_object())).encode("utf-8")
+    content = "".join(exports.export_csv(query, current_user._get_current_object())).encode("utf-8")
     return Response(content, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="appeals-{stamp}.csv"'})
 
@@ -521,13 +521,13 @@ def _imports_folder():
 @bp.route("/appeals/import/template")
 @permission_required("appeal.import")
 def import_template():
-    return Response(transfer.import_template_xlsx(),
+    return Response(imports.import_template_xlsx(),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": 'attachment; filename="appeals-import-template.xlsx"'})
 
 
 def _started_import(office, filename, rows):
-    job = transfer.start_import(office, filename, rows, current_user)
+    job = imports.start_import(office, filename, rows, current_user)
     page = url_for("register.import_appeals", job=job.id)
     return submission.Created(location=page, object_url=page, object_label=filename)
 
@@ -554,12 +554,12 @@ def import_appeals():
         else:
             try:
                 # The upload's stream, read row by row within the import's bounds (not read whole first).
-                rows = services.read_import_file(upload.filename, upload.stream)
-            except services.AppealError as exc:
+                rows = imports.read_import_file(upload.filename, upload.stream)
+            except validation.AppealError as exc:
                 form.file.errors = [exc.message]
             else:
                 return submission.finish(submission.create_once(
                     current_user, lambda: _started_import(office, upload.filename, rows), own_transaction=True))
-        return render_template("register/import.html", form=form, columns=transfer.IMPORT_COLUMNS), 400
-    return render_template("register/import.html", form=form, columns=transfer.IMPORT_COLUMNS)
+        return render_template("register/import.html", form=form, columns=imports.IMPORT_COLUMNS), 400
+    return render_template("register/import.html", form=form, columns=imports.IMPORT_COLUMNS)
 

@@ -1,6 +1,6 @@
 """Start-page blocks of this domain (see appeals.home.widgets)."""
 from appeals.home.widgets import home_widget
-from appeals.register import services
+from appeals.register import queries
 
 WATCH_LIMIT = 10
 
@@ -10,5 +10,5 @@ def deadlines_block(user):
     """Clerks and coordinators first see what is overdue or about to be, within what they may see."""
     if user.role not in ("clerk", "coordinator"):
         return None
-    overdue, soon = services.deadline_watch(user, limit=WATCH_LIMIT)
+    overdue, soon = queries.deadline_watch(user, limit=WATCH_LIMIT)
     return {"overdue": overdue, "soon": soon, "limit": WATCH_LIMIT}

@@ -62,7 +62,7 @@ def _base_doc(lang, title, user, **kwargs):
 
 def parse_period(args):
     """date_from/date_to (ISO or dd.mm.yyyy); the last 30 full days when absent; errors are explicit."""
-    from appeals.register.services import parse_date
+    from appeals.register.validation import parse_date
 
     today = local_today()
     start_raw, end_raw = args.get("date_from"), args.get("date_to")
@@ -91,7 +91,7 @@ def parse_period(args):
 def journal_filters(args):
     """The register's filters for the journal. A paper registration journal runs in number order,
     so that is the default here (the list page's newest-first is an option: sort=-received)."""
-    from appeals.register.services import parse_list_filters
+    from appeals.register.queries import parse_list_filters
 
     filters = parse_list_filters(args)
     if not args.get("sort"):
@@ -100,7 +100,7 @@ def journal_filters(args):
 
 
 def journal_query(filters, user):
-    from appeals.register.services import build_list_query
+    from appeals.register.queries import build_list_query
 
     return build_list_query(filters, user).options(
         joinedload(Appeal.office), joinedload(Appeal.settlement), joinedload(Appeal.category),
@@ -109,7 +109,7 @@ def journal_query(filters, user):
 
 
 def count_journal(filters, user):
-    from appeals.register.services import build_list_query
+    from appeals.register.queries import build_list_query
 
     query = build_list_query(filters, user).order_by(None)
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0

@@ -175,7 +175,7 @@ def mandates_pdf():
 @bp.route("/reports/schedule.pdf")
 @permission_required("schedule.view")
 def schedule_pdf():
-    from appeals.register.services import parse_date
+    from appeals.register.validation import parse_date
 
     kind = request.args.get("period") if request.args.get("period") in ("week", "month") else "week"
     anchor = parse_date(request.args.get("date")) if request.args.get("date") else local_today()
@@ -253,7 +253,7 @@ def mandate_statistics():
     """The briefing's table: the same figures as the dashboard, per office and per district."""
     from appeals.core.timeutil import last_full_days
     from appeals.mandates.services import FIRST_DAY, LAST_DAY
-    from appeals.register.services import parse_date
+    from appeals.register.validation import parse_date
 
     default_start, default_end = last_full_days(30)
     start = parse_date(request.args.get("start")) if request.args.get("start") else None

@@ -10,7 +10,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# Must stay identical to appeals.register.services.FTS_DOCUMENT (without the table prefix) so that
+# Must stay identical to appeals.register.queries.FTS_DOCUMENT (without the table prefix) so that
 # the planner recognises the indexed expression in search queries. 'simple': no stemming, which
 # suits a register mixing Kazakh and Russian words and proper names.
 DOCUMENT = (

@@ -8,7 +8,7 @@ independent. Assuming they were, the planner expected a clerk's office to have p
 another district (or settlement) and walked the office's whole history by date to fill a page that
 stays empty (250 ms at a million appeals). With the most common (office, settlement) pairs known it
 combines the two indexes instead (17 ms; bench/list_p95.py, "clerk, another district"). The register
-writes a district's settlement ids into the SQL (appeals.register.services._in_district) so that
+writes a district's settlement ids into the SQL (appeals.register.districts.appeal_in_districts) so that
 these statistics apply (a subquery hides the ids from the planner and stays at 250 ms).
 The target of 1000 keeps the pairs of a whole region in the list (every settlement, seen by its
 district's office and by the regional one); the price is ANALYZE of appeals sampling more rows

@@ -10,7 +10,7 @@ from appeals.api.views import bp
 from appeals.auth.permissions import can, personal_view
 from appeals.core.extensions import db
 from appeals.reference.models import Office
-from appeals.register import services
+from appeals.register import personal_data, queries, validation, workflow
 from appeals.register.models import Appeal
 
 PLAIN_FIELDS = [name for name in schemas.AppealOut.model_fields
@@ -19,7 +19,7 @@ PLAIN_FIELDS = [name for name in schemas.AppealOut.model_fields
 
 def appeal_out(appeal, user, reveal=False):
     """The appeal as `user` may see it: personal data masked unless their role and office allow it."""
-    person = services.reveal_personal_data(appeal, user) if reveal else personal_view(appeal, user)
+    person = personal_data.reveal_personal_data(appeal, user) if reveal else personal_view(appeal, user)
     return {
         **{name: getattr(appeal, name) for name in PLAIN_FIELDS},
         # Free text as the user may read it: IIN-, phone- and e-mail-like text hidden for masked roles.
@@ -27,7 +27,7 @@ def appeal_out(appeal, user, reveal=False):
         "answer_text": person.text(appeal.answer_text), "withdrawn_reason": person.text(appeal.withdrawn_reason),
         "applicant_name": person.name, "iin": person.iin or "", "phone": person.phone or "",
         "address": person.address or "", "personal_data_masked": person.masked,
-        "allowed_transitions": list(services.allowed_transitions(appeal)),
+        "allowed_transitions": list(workflow.allowed_transitions(appeal)),
     }
 
 
@@ -47,7 +47,7 @@ def _service_data(body, **extra):
 
 def _state_conflict(exc):
     """A rule error about the appeal's status (closed, wrong workflow move) is a conflict, not bad input."""
-    if isinstance(exc, services.AppealError) and not isinstance(exc, services.AppealValidationError) \
+    if isinstance(exc, validation.AppealError) and not isinstance(exc, validation.AppealValidationError) \
             and exc.field == "status":
         return ApiError(409, exc.message)
     return domain_error_to_api(exc)
@@ -57,9 +57,9 @@ def _state_conflict(exc):
           response=schemas.AppealPage, permission="appeal.view")
 def list_appeals(query):
     """The register's filters and sort orders; each role sees what it sees on the register page."""
-    filters = services.parse_list_filters({key: value for key, value in request.args.items()
+    filters = queries.parse_list_filters({key: value for key, value in request.args.items()
                                            if key not in ("page", "size")})
-    select = services.with_list_relations(services.build_list_query(filters, current()))
+    select = queries.with_list_relations(queries.build_list_query(filters, current()))
     result = page_of(select, query)
     result["items"] = [appeal_out(appeal, current()) for appeal in result["items"]]
     return result
@@ -80,8 +80,8 @@ def create_appeal(body):
     if office is not None and not can(current(), "appeal.create", office):
         raise ApiError(403, _("You cannot register appeals for this office."))
     try:
-        appeal = services.register_appeal(_service_data(body), current(), link_repeat_of=body.repeat_of_id)
-    except services.AppealValidationError as exc:
+        appeal = workflow.register_appeal(_service_data(body), current(), link_repeat_of=body.repeat_of_id)
+    except validation.AppealValidationError as exc:
         # The service names the office field "office"; the API's field is office_id.
         if "office" in exc.errors:
             exc.errors["office_id"] = exc.errors.pop("office")
@@ -96,8 +96,8 @@ def update_appeal(appeal_id, body):
     appeal = _visible_appeal(appeal_id)
     require("appeal.edit", appeal)
     try:
-        appeal = services.update_appeal(appeal, _service_data(body), current(), link_repeat_of=body.repeat_of_id)
-    except services.AppealError as exc:
+        appeal = workflow.update_appeal(appeal, _service_data(body), current(), link_repeat_of=body.repeat_of_id)
+    except validation.AppealError as exc:
         raise _state_conflict(exc) from None
     return appeal_out(appeal, current())
 
@@ -110,8 +110,8 @@ def transition_appeal(appeal_id, body):
     require("appeal.transition", appeal)
     details = body.model_dump(exclude_unset=True, exclude={"status"})
     try:
-        appeal = services.transition(appeal, body.status, current(), **details)
-    except services.AppealError as exc:
+        appeal = workflow.transition(appeal, body.status, current(), **details)
+    except validation.AppealError as exc:
         raise _state_conflict(exc) from None
     return appeal_out(appeal, current())
 
@@ -123,9 +123,9 @@ def extend_appeal(appeal_id, body):
     appeal = _visible_appeal(appeal_id)
     require("appeal.extend", appeal)
     try:
-        services.extend_deadline(appeal, body.new_due_date, body.reason, current())
-    except services.AppealError as exc:
-        if isinstance(exc, services.AppealValidationError) and "new_due" in exc.errors:
+        workflow.extend_deadline(appeal, body.new_due_date, body.reason, current())
+    except validation.AppealError as exc:
+        if isinstance(exc, validation.AppealValidationError) and "new_due" in exc.errors:
             exc.errors["new_due_date"] = exc.errors.pop("new_due")
         raise _state_conflict(exc) from None
     return appeal_out(db.session.get(Appeal, appeal_id), current())

@@ -1,9 +1,8 @@
-"""Import of appeals from CSV/XLSX sheets (typed in after door-to-door visits) and export of the register.
+"""Import of appeals from CSV/XLSX sheets (typed in after door-to-door visits).
 
 An import is checked row by row first; only a file without errors is registered, in one
 transaction, so a bad file leaves the register exactly as it was.
 """
-import csv
 import io
 from pathlib import Path
 
@@ -14,16 +13,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from appeals.auth.models import User
-from appeals.auth.permissions import personal_data_mode, personal_view
+from appeals.auth.permissions import can
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.jobs import JobFailed, JobResult, job_kind, start_job
+from appeals.core.labels import APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
 from appeals.core.uploads import SheetLimits, UploadError, quote, read_csv_rows, read_xlsx_rows
-from appeals.core.labels import APPEAL_STATUS_LABELS, APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
-from appeals.core.spreadsheets import csv_row, xlsx_row
 from appeals.reference.models import Category, Office, Settlement
-from appeals.register import services
-from appeals.register.models import TEXT_MAX, Appeal
+from appeals.register.models import TEXT_MAX
+from appeals.register.validation import AppealError, AppealValidationError, ImportValidationError, clean_appeal_data, parse_datetime
+from appeals.register.workflow import insert_appeal
 from appeals.schedules.models import Host, ReceptionSession
 
 # Import columns: code (header in the template), label, required.
@@ -93,16 +92,16 @@ def read_import_file(filename, content):
         elif name.endswith(".csv") or name.endswith(".txt"):
             raw_rows = read_csv_rows(content, _limits())
         else:
-            raise services.AppealError(_("Upload a .csv or .xlsx file."), "file")
+            raise AppealError(_("Upload a .csv or .xlsx file."), "file")
     except UploadError as exc:
-        raise services.AppealError(exc.message, "file") from exc
+        raise AppealError(exc.message, "file") from exc
     if not raw_rows:
-        raise services.AppealError(_("The file is empty."), "file")
+        raise AppealError(_("The file is empty."), "file")
     lookup = _header_lookup()
     header = [lookup.get(_fold(cell)) for cell in raw_rows[0][1]]
     missing = [str(label) for code, label, required in IMPORT_COLUMNS if required and code not in header]
     if missing:
-        raise services.AppealError(
+        raise AppealError(
             _("The first row must name the columns; missing: %(columns)s. Download the template to see them.",
               columns=", ".join(missing)), "file")
     rows = []
@@ -111,7 +110,7 @@ def read_import_file(filename, content):
         if any(v not in ("", None) for v in values.values()):
             rows.append((number, values))
     if not rows:
-        raise services.AppealError(_("The file has no rows below the header."), "file")
+        raise AppealError(_("The file has no rows below the header."), "file")
     return rows
 
 
@@ -164,7 +163,7 @@ class _Resolver:
         if host and data["host_id"] is None:
             errors.append(("host", _("Unknown host \u201c%(value)s\u201d.", value=quote(host))))
         if data["channel"] == "session":
-            received = services._parse_datetime(data["received_at"])
+            received = parse_datetime(data["received_at"])
             if received is not None:
                 sessions = db.session.scalars(
                     sa.select(ReceptionSession).where(
@@ -190,9 +189,9 @@ def import_rows(rows, office, actor, job=None):
     if isinstance(office, str):
         office = db.session.scalar(sa.select(Office).where(Office.code == office.strip().upper()))
     if office is None:
-        raise services.AppealError(_("Choose the office that registers the appeal."), "office")
-    if actor is not None and not services.can(actor, "appeal.import", office):
-        raise services.AppealError(_("You cannot register appeals for this office."), "office")
+        raise AppealError(_("Choose the office that registers the appeal."), "office")
+    if actor is not None and not can(actor, "appeal.import", office):
+        raise AppealError(_("You cannot register appeals for this office."), "office")
     rows = [row if isinstance(row, tuple) else (index, row) for index, row in enumerate(rows, start=2)]
     if job is not None:
         job.progress(0, len(rows), phase="validating")
@@ -205,8 +204,8 @@ def import_rows(rows, office, actor, job=None):
         for column, message in errors:
             row_errors.append((row_number, column, message))
         try:
-            cleaned.append(services.clean_appeal_data(data, actor))
-        except services.AppealValidationError as exc:
+            cleaned.append(clean_appeal_data(data, actor))
+        except AppealValidationError as exc:
             reported = {column for column, _message in errors}
             for field, messages in exc.errors.items():
                 column = FIELD_TO_COLUMN.get(field, field)
@@ -217,7 +216,7 @@ def import_rows(rows, office, actor, job=None):
         if job is not None and index % PROGRESS_EVERY == 0:
             job.progress(index)
     if row_errors:
-        raise services.ImportValidationError(row_errors)
+        raise ImportValidationError(row_errors)
 
     if job is not None:
         job.progress(0, phase="saving")
@@ -226,7 +225,7 @@ def import_rows(rows, office, actor, job=None):
     with write_transaction():
         imported = []
         for index, values in enumerate(cleaned, start=1):
-            imported.append(services._insert_appeal(values, actor, audit_action="imported"))
+            imported.append(insert_appeal(values, actor, audit_action="imported"))
             if live_progress and index % PROGRESS_EVERY == 0:
                 job.progress(index)
         if hasattr(job, "finish_in_transaction"):
@@ -263,10 +262,10 @@ def _import_work(job):
     rows = [(number, values) for number, values in job.input["rows"]]
     try:
         imported = import_rows(rows, job.input["office"], db.session.get(User, job.user_id), job=job)
-    except services.ImportValidationError as exc:
+    except ImportValidationError as exc:
         raise JobFailed(exc.message, phase="rejected", error_count=len(exc.row_errors),
                         errors=[list(error) for error in exc.row_errors[:ROW_ERRORS_SHOWN]]) from exc
-    except services.AppealError as exc:
+    except AppealError as exc:
         raise JobFailed(exc.message, **REJECTED) from exc
     return JobResult(params=_import_outcome(imported))
 
@@ -310,71 +309,6 @@ def import_template_xlsx():
         cell.font = Font(bold=True)
     help_sheet.column_dimensions["B"].width = 30
     help_sheet.column_dimensions["D"].width = 60
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-# --- Export --------------------------------------------------------------------------------
-
-EXPORT_MAX_ROWS = 100000
-
-
-def _export_header():
-    return [
-        _("Number"), _("Received"), _("Office"), _("Channel"), _("Applicant"), _("IIN"), _("Phone"),
-        _("Settlement"), _("Type"), _("Category"), _("Summary"), _("Status"), _("Due date"), _("Repeat of"),
-    ]
-
-
-def _export_rows(query, user):
-    mode = personal_data_mode(user)
-    statement = services.with_list_relations(query).limit(EXPORT_MAX_ROWS).execution_options(yield_per=500)
-    repeat_numbers = {}
-    for appeal in db.session.scalars(statement):
-        view = personal_view(appeal, user, mode=mode)
-        name, iin, phone = view.name, view.iin, view.phone
-        repeat = ""
-        if appeal.repeat_of_id:
-            if appeal.repeat_of_id not in repeat_numbers:
-                repeat_numbers[appeal.repeat_of_id] = db.session.scalar(
-                    sa.select(Appeal.number).where(Appeal.id == appeal.repeat_of_id))
-            repeat = repeat_numbers[appeal.repeat_of_id]
-        yield [
-            appeal.number, appeal.received_at.strftime("%d.%m.%Y %H:%M"), appeal.office.code,
-            str(CHANNEL_LABELS.get(appeal.channel, appeal.channel)), name or str(APPLICANT_KIND_LABELS[appeal.applicant_kind]),
-            iin, phone, appeal.settlement.name if appeal.settlement else "",
-            str(APPEAL_TYPE_LABELS.get(appeal.appeal_type, appeal.appeal_type)),
-            appeal.category.name if appeal.category else "", view.text(appeal.summary),
-            str(APPEAL_STATUS_LABELS.get(appeal.status, appeal.status)), appeal.due_date.strftime("%d.%m.%Y"), repeat,
-        ]
-
-
-def export_csv(query, user):
-    """CSV lines (UTF-8 with BOM so that Excel opens Cyrillic correctly), streamed."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(csv_row(_export_header()))
-    yield "\ufeff" + buffer.getvalue()
-    for row in _export_rows(query, user):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(csv_row(row))
-        yield buffer.getvalue()
-
-
-def export_xlsx(query, user):
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Appeals"))
-    header = xlsx_row(sheet, _export_header())
-    for cell in header:
-        cell.font = Font(bold=True)
-    sheet.append(header)
-    for row in _export_rows(query, user):
-        sheet.append(xlsx_row(sheet, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -1,0 +1,181 @@
+"""The register list: filters from the query string, the scoped and sorted select, the deadline watch."""
+import re
+import unicodedata
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload
+
+from appeals.auth.permissions import may_search_personal, scope_appeals
+from appeals.core.database import is_postgresql
+from appeals.core.extensions import db
+from appeals.core.privacy import redact_personal, redacted_sql
+from appeals.core.search_fold import search_fold, search_words
+from appeals.core.timeutil import local_today
+from appeals.register.deadlines import due_soon_limit
+from appeals.register.districts import appeal_in_districts
+from appeals.register.models import (
+    APPEAL_STATUSES,
+    APPEAL_TYPES,
+    CHANNELS,
+    Appeal,
+)
+from appeals.register.periods import received_between
+from appeals.register.rules import RuleViolation, check_phone
+from appeals.register.validation import int_or_none, parse_date
+
+SORTS = {
+    "-received": (Appeal.received_at.desc(), Appeal.id.desc()),
+    "received": (Appeal.received_at.asc(), Appeal.id.asc()),
+    "-number": (Appeal.number.desc(),),
+    "number": (Appeal.number.asc(),),
+    "due": (Appeal.due_date.asc(), Appeal.id.asc()),
+    "-due": (Appeal.due_date.desc(), Appeal.id.desc()),
+}
+FILTER_KEYS = ("office", "date_from", "date_to", "status", "appeal_type", "category", "channel", "district",
+               "settlement", "host", "overdue", "repeats", "q", "sort")
+# The same text the PostgreSQL GIN index (migration 0006) is built on, so the planner can use it:
+# folded (core/search_fold.py), so «Нұрлан», «Нурлан» and «Nurlan» are one word.
+FTS_DOCUMENT = (
+    "to_tsvector('simple', qb_search_fold(coalesce(appeals.number, '') || ' ' || coalesce(appeals.applicant_name, '') || ' ' "
+    "|| coalesce(appeals.summary, '') || ' ' || coalesce(appeals.text, '')))"
+)
+# Written out (not bound parameters) so PostgreSQL can match it to the partial index ix_appeals_open_due.
+OPEN_CONDITION = sa.text("appeals.status IN ('registered', 'in_review', 'forwarded')")
+NUMBER_PATTERN = re.compile(r"^[A-Za-z]{2,10}-\d{4}-\d{1,6}$")
+
+
+def parse_list_filters(args):
+    """Query-string arguments to typed filters; unknown or malformed values are dropped, not errors."""
+    def ident(name):
+        value = int_or_none(args.get(name))
+        return value or None
+
+    def choice(name, allowed):
+        value = (args.get(name) or "").strip()
+        return value if value in allowed else None
+
+    filters = {
+        "office": ident("office"),
+        "date_from": parse_date(args.get("date_from")) if args.get("date_from") else None,
+        "date_to": parse_date(args.get("date_to")) if args.get("date_to") else None,
+        "status": choice("status", APPEAL_STATUSES + ("open",)),
+        "appeal_type": choice("appeal_type", APPEAL_TYPES),
+        "category": ident("category"),
+        "channel": choice("channel", CHANNELS),
+        "district": ident("district"),
+        "settlement": ident("settlement"),
+        "host": ident("host"),
+        "overdue": (args.get("overdue") or "") in ("1", "true", "on", "yes"),
+        "repeats": (args.get("repeats") or "") in ("1", "true", "on", "yes"),
+        "q": " ".join((args.get("q") or "").split())[:200],
+        "sort": choice("sort", tuple(SORTS)) or "-received",
+    }
+    return filters
+
+
+def _search_condition(q, user):
+    """Number, IIN, phone, and words of the name, summary and text.
+
+    Roles that may not see personal data search the number and the summary's words only: their
+    search must not tell them whose appeal it is or what the letter says (issue 13, finding 3), so a
+    query with an IIN-, phone- or e-mail-like part finds by number alone.
+    """
+    conditions = []
+    if NUMBER_PATTERN.match(q):
+        conditions.append(Appeal.number == q.upper())
+    digits = re.sub(r"\D", "", q)
+    personal = may_search_personal(user)
+    if personal:
+        if len(digits) == 12 and digits == q.replace(" ", ""):
+            conditions.append(Appeal.iin == digits)
+        if 10 <= len(digits) <= 12 and re.fullmatch(r"[+\d\s()-]+", q):
+            try:
+                conditions.append(Appeal.phone == check_phone(q))
+            except RuleViolation:
+                pass
+    words = search_words(q)
+    if not personal:
+        words = [] if len(digits) >= 6 or "@" in q else [word for word in words if not word.isdigit()]
+    if words:
+        if is_postgresql():
+            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), " & ".join(f"{word}:*" for word in words))
+            # The indexed document finds the candidates; masked roles then need the words in the summary.
+            match = sa.literal_column(FTS_DOCUMENT).op("@@")(tsquery)
+            if not personal:
+                # ... in the summary as they may read it (an e-mail address there must not match a name).
+                summary = sa.func.to_tsvector(sa.literal_column("'simple'"),
+                                              sa.func.qb_search_fold(redacted_sql(Appeal.summary, "postgresql")))
+                match = sa.and_(match, summary.op("@@")(tsquery))
+            conditions.append(match)
+        else:
+            document = sa.func.qb_search_fold(
+                Appeal.number + " " + Appeal.applicant_name + " " + Appeal.summary + " " + Appeal.text
+                if personal else Appeal.number + " " + redacted_sql(Appeal.summary, "sqlite")
+            )
+            conditions.append(sa.and_(*[document.contains(word, autoescape=True) for word in words]))
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def build_list_query(filters, user):
+    """A select() of the appeals `user` may see, narrowed by `filters` (see parse_list_filters) and sorted."""
+    query = scope_appeals(sa.select(Appeal), user)
+    f = {key: filters.get(key) for key in FILTER_KEYS}
+    if f["office"]:
+        query = query.where(Appeal.office_id == f["office"])
+    if f["date_from"] or f["date_to"]:
+        query = query.where(received_between(f["date_from"], f["date_to"]))
+    if f["status"] == "open":
+        query = query.where(OPEN_CONDITION)
+    elif f["status"]:
+        query = query.where(Appeal.status == f["status"])
+    if f["appeal_type"]:
+        query = query.where(Appeal.appeal_type == f["appeal_type"])
+    if f["category"]:
+        query = query.where(Appeal.category_id == f["category"])
+    if f["channel"]:
+        query = query.where(Appeal.channel == f["channel"])
+    if f["district"]:
+        query = query.where(appeal_in_districts([f["district"]]))
+    if f["settlement"]:
+        query = query.where(Appeal.settlement_id == f["settlement"])
+    if f["host"]:
+        query = query.where(Appeal.host_id == f["host"])
+    if f["overdue"]:
+        query = query.where(OPEN_CONDITION, Appeal.due_date < local_today())
+    if f["repeats"]:
+        query = query.where(Appeal.repeat_of_id.is_not(None))
+    if f["q"]:
+        query = query.where(_search_condition(f["q"], user))
+    return query.order_by(*SORTS.get(f["sort"] or "-received", SORTS["-received"]))
+
+
+def with_list_relations(query):
+    return query.options(
+        joinedload(Appeal.office), joinedload(Appeal.settlement), joinedload(Appeal.category),
+        joinedload(Appeal.host),
+    )
+
+
+def deadline_watch(user, limit=10):
+    """Open appeals in the user's scope that are overdue, and those due within the next few working days."""
+    today = local_today()
+    base = with_list_relations(scope_appeals(sa.select(Appeal), user)).where(OPEN_CONDITION)
+    overdue = db.session.scalars(base.where(Appeal.due_date < today).order_by(Appeal.due_date, Appeal.id).limit(limit)).unique().all()
+    soon = db.session.scalars(
+        base.where(Appeal.due_date >= today, Appeal.due_date <= due_soon_limit(today))
+        .order_by(Appeal.due_date, Appeal.id).limit(limit)
+    ).unique().all()
+    return overdue, soon
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_functions(dbapi_connection, _record):
+    # SQLite's own lower() folds ASCII only; Kazakh and Russian names need full Unicode case folding.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.create_function(
+            "qb_fold", 1, lambda value: unicodedata.normalize("NFKC", value or "").casefold(), deterministic=True
+        )
+        dbapi_connection.create_function("qb_search_fold", 1, search_fold, deterministic=True)
+        dbapi_connection.create_function("qb_redact", 1, redact_personal, deterministic=True)

@@ -1,0 +1,141 @@
+"""Possible repeats: earlier appeals of the same person, or about the same thing in the same settlement."""
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from appeals.auth.permissions import scope_appeals
+from appeals.core import audit
+from appeals.core.database import write_transaction
+from appeals.core.extensions import db
+from appeals.core.search_fold import search_fold
+from appeals.core.timeutil import local_now, utcnow
+from appeals.register.models import (
+    Appeal,
+)
+from appeals.register.rules import RuleViolation, check_phone
+from appeals.register.validation import FUTURE_TOLERANCE, int_or_none, parse_datetime, text_value
+
+REPEAT_WINDOW_DAYS = 90
+SIMILARITY_THRESHOLD = 0.72
+
+
+def _normalise_text(value):
+    # Folded as the register search folds: «Нұрлан» and «Нурлан» are the same word here too.
+    return " ".join(re.findall(r"\w+", search_fold(value)))
+
+
+def text_similarity(a, b):
+    a, b = _normalise_text(a), _normalise_text(b)
+    if not a or not b:
+        return 0.0
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    words_a, words_b = set(a.split()), set(b.split())
+    jaccard = len(words_a & words_b) / len(words_a | words_b)
+    return max(ratio, jaccard)
+
+
+@dataclass
+class RepeatCheck:
+    """What the repeat check may tell the actor.
+
+    `appeals`: earlier appeals the actor may see; `elsewhere`: the same IIN or phone has an appeal in
+    an office the actor cannot see (they learn no number, date or status: they ask the coordinator);
+    `limited`: the actor's matching look-ups of the last hour ran out, so none were shown.
+    """
+
+    appeals: list
+    elsewhere: bool = False
+    limited: bool = False
+
+    def __bool__(self):
+        return bool(self.appeals or self.elsewhere or self.limited)
+
+
+def _identity_conditions(data):
+    identity = []
+    iin = "".join(text_value(data, "iin").split())
+    if iin:
+        identity.append(Appeal.iin == iin)
+    phone = text_value(data, "phone")
+    if phone:
+        try:
+            identity.append(Appeal.phone == check_phone(phone))
+        except RuleViolation:
+            pass
+    return identity
+
+
+def _matching_lookups_last_hour(actor):
+    since = utcnow() - timedelta(hours=1)
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(audit.AuditRecord)
+        .where(audit.AuditRecord.user_id == actor.id, audit.AuditRecord.action == "repeat_check_matched",
+               audit.AuditRecord.created_at >= since)
+    ) or 0
+
+
+def find_possible_repeats(data, actor, limit=10):
+    """Earlier appeals (last 90 days) of the same person (IIN, phone) or about the same thing in the same settlement.
+
+    The check looks at the actor's own scope only (issue 13, finding 9): a match by IIN or phone in an
+    office the actor cannot see says only that one exists. A look-up whose IIN or phone matches is
+    recorded in the audit trail (without the IIN or phone) and counts against
+    REPEAT_CHECK_MATCHES_PER_HOUR; past it the check shows nothing and says so.
+    """
+    received_at = parse_datetime(data.get("received_at")) or local_now()
+    since = received_at - timedelta(days=REPEAT_WINDOW_DAYS)
+    window = sa.and_(Appeal.received_at >= since, Appeal.received_at <= received_at + FUTURE_TOLERANCE)
+    exclude = int_or_none(data.get("exclude_id"))
+    found = {}
+    elsewhere = False
+
+    identity = _identity_conditions(data)
+    if identity:
+        matches = sa.select(Appeal.id).where(window, sa.or_(*identity), Appeal.id != (exclude or 0))
+        visible = scope_appeals(sa.select(Appeal), actor).where(Appeal.id.in_(matches))
+        own = db.session.scalars(visible.order_by(Appeal.received_at.desc()).limit(limit)).all()
+        elsewhere = db.session.scalar(
+            sa.select(sa.func.count()).select_from(matches.where(
+                Appeal.id.not_in(scope_appeals(sa.select(Appeal.id), actor))).limit(1).subquery())) > 0
+        if own or elsewhere:
+            if _matching_lookups_last_hour(actor) >= current_app.config.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30):
+                return RepeatCheck([], limited=True)
+            with write_transaction():
+                audit.record("repeat_check_matched", object_type="appeals", user=actor,
+                             label=", ".join(a.number for a in own)[:200],
+                             changes={"matches": [a.id for a in own], "elsewhere": elsewhere})
+            own = db.session.scalars(visible.order_by(Appeal.received_at.desc()).limit(limit)).all()
+        for appeal in own:
+            found[appeal.id] = appeal
+
+    settlement_id = int_or_none(data.get("settlement_id"))
+    summary = text_value(data, "summary")
+    if settlement_id and summary:
+        query = (
+            scope_appeals(sa.select(Appeal), actor).where(window, Appeal.settlement_id == settlement_id)
+            .order_by(Appeal.received_at.desc()).limit(300)
+        )
+        for appeal in db.session.scalars(query):
+            if appeal.id not in found and text_similarity(summary, appeal.summary) >= SIMILARITY_THRESHOLD:
+                found[appeal.id] = appeal
+    found.pop(exclude, None)
+    return RepeatCheck(sorted(found.values(), key=lambda a: a.received_at, reverse=True)[:limit], elsewhere=elsewhere)
+
+
+def is_same_person(appeal: Appeal, data: dict) -> bool:
+    """Whether a possible repeat has the new appeal's IIN or phone (not only a similar summary):
+    only then does the form suggest linking it as a repeat."""
+    iin = "".join(text_value(data, "iin").split())
+    if iin and appeal.iin == iin:
+        return True
+    phone = text_value(data, "phone")
+    if phone and appeal.phone:
+        try:
+            return appeal.phone == check_phone(phone)
+        except RuleViolation:
+            return False
+    return False

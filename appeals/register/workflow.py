@@ -1,0 +1,329 @@
+"""Registering an appeal and moving it along the workflow: edit, review, forward, answer, extend, close.
+
+Every write runs inside `write_transaction()`: the appeal, its number and its audit record are
+stored together or not at all.
+"""
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from appeals.auth.models import User
+from appeals.auth.permissions import can
+from appeals.core import audit, outbox
+from appeals.core.database import is_postgresql, write_transaction
+from appeals.core.extensions import db
+from appeals.core.numbering import next_number
+from appeals.core.privacy import APPEAL_AUDIT_MASKS, mask_changes
+from appeals.core.timeutil import local_today, utcnow
+from appeals.reference.models import Office
+from appeals.register.deadlines import compute_due_date, extension_limit, forward_due_date
+from appeals.register.models import (
+    APPEAL_STATUSES,
+    TEXT_MAX,
+    Appeal,
+    AppealExtension,
+)
+from appeals.register.validation import AppealError, AppealValidationError, clean_appeal_data, int_or_none, may_be_responsible, parse_date
+
+REASON_MAX = 1000
+RECIPIENT_MAX = 300
+# Allowed workflow moves; anything else is refused with a translated message.
+TRANSITIONS = {
+    "registered": ("in_review", "forwarded", "withdrawn"),
+    "in_review": ("forwarded", "answered", "withdrawn"),
+    "forwarded": ("answered", "closed", "withdrawn"),
+    "answered": ("closed",),
+    "closed": (),
+    "withdrawn": (),
+}
+EDITABLE_FIELDS = (
+    "received_at", "channel", "session_id", "host_id", "applicant_kind", "applicant_name", "iin", "phone",
+    "address", "settlement_id", "signatories", "appeal_type", "category_id", "summary", "text", "responsible_id",
+)
+AUDIT_FIELDS = ("number", "office_id", *EDITABLE_FIELDS, "status", "due_date")
+
+
+def format_number(office_code, year, seq):
+    return f"{office_code}-{year}-{seq:05d}"
+
+
+def register_appeal(data, actor, link_repeat_of=None, backdate_reason=None):
+    """Register one appeal: validate, take the next gapless number, store, audit — one transaction.
+
+    backdate_reason: why a long-past received date is right (the form asks for it beyond 30
+    days); kept in the audit record of the registration.
+    """
+    values = clean_appeal_data(data, actor)
+    repeat_of_id = _repeat_id(link_repeat_of, actor)
+    with write_transaction():
+        appeal = insert_appeal(values, actor, repeat_of_id, backdate_reason=backdate_reason)
+    return appeal
+
+
+def _repeat_id(link_repeat_of, actor):
+    """The earlier appeal to link as repeated: only one the actor may see (the same answer as for none)."""
+    if link_repeat_of in (None, "", 0):
+        return None
+    repeat_id = link_repeat_of.id if isinstance(link_repeat_of, Appeal) else int_or_none(link_repeat_of)
+    earlier = db.session.get(Appeal, repeat_id) if repeat_id else None
+    if earlier is None or not can(actor, "appeal.view", earlier):
+        raise AppealError(_("The earlier appeal to link was not found."), "repeat_of")
+    return repeat_id
+
+
+def insert_appeal(values, actor, repeat_of_id=None, audit_action="created", backdate_reason=None):
+    office = db.session.get(Office, values["office_id"])
+    year = values["received_at"].year
+    due = compute_due_date(values["received_at"].date())
+    appeal = Appeal(
+        **values,
+        year=year,
+        status="registered",
+        due_date=due,
+        original_due_date=due,
+        repeat_of_id=repeat_of_id,
+        created_by_id=getattr(actor, "id", None),
+    )
+    # The office's counter row stays locked until commit and every other clerk of the office waits
+    # for it: take the number last, when nothing but the writes themselves is left to do.
+    appeal.seq = next_number(f"appeal:{office.code}", year)
+    appeal.number = format_number(office.code, year, appeal.seq)
+    db.session.add(appeal)
+    db.session.flush()
+    changes = _audit_values(appeal)
+    if backdate_reason:
+        changes["backdate_reason"] = backdate_reason[:500]
+    audit.record(audit_action, appeal, changes=_audit_safe(changes), user=actor)
+    _tell_responsible(appeal, actor, None)
+    return appeal
+
+
+def _tell_responsible(appeal, actor, previous_id):
+    """A clerk made responsible for an appeal (by someone else) is told, in the same transaction."""
+    if appeal.responsible_id and appeal.responsible_id != previous_id and appeal.responsible_id != getattr(actor, "id", None):
+        outbox.notify(appeal.responsible_id, "appeal_assigned",
+                      {"appeal_id": appeal.id, "number": appeal.number, "due_date": appeal.due_date.isoformat()})
+
+
+def _audit_values(appeal):
+    return audit.snapshot(appeal, AUDIT_FIELDS)
+
+
+def _audit_safe(changes):
+    # Personal data stays out of the audit trail's values: the trail is read more widely than the register.
+    return mask_changes(changes, APPEAL_AUDIT_MASKS)
+
+
+def _lock(appeal):
+    """Re-read the appeal under a row lock so two clerks' changes cannot interleave."""
+    statement = sa.select(Appeal).where(Appeal.id == appeal.id).execution_options(populate_existing=True)
+    if is_postgresql():
+        statement = statement.with_for_update()
+    return db.session.scalars(statement).one()
+
+
+def _require(actor, action, appeal):
+    if not can(actor, action, appeal):
+        raise AppealError(_("You are not allowed to change this appeal."), "status")
+
+
+def default_office_id(actor, offices) -> int | None:
+    """The office a new appeal form starts with: the one the user registered for last, else their
+    regional office, else the first of theirs (never simply the first by code)."""
+    ids = [office.id for office in offices]
+    if not ids:
+        return None
+    if getattr(actor, "id", None) is not None:
+        last = db.session.scalar(
+            sa.select(Appeal.office_id).where(Appeal.created_by_id == actor.id, Appeal.office_id.in_(ids))
+            .order_by(Appeal.id.desc()).limit(1)
+        )
+        if last:
+            return last
+    regional = [office.id for office in offices if office.kind == "regional"]
+    return (regional or ids)[0]
+
+
+def _corrected_office(appeal, data, actor):
+    """The office a coordinator corrects the appeal to, or None when the office stays."""
+    office_id = int_or_none(data.get("office_id"))
+    if not office_id or office_id == appeal.office_id:
+        return None
+    if not can(actor, "appeal.correct_office", appeal):
+        raise AppealError(_("Only a coordinator may correct the office, and only before the first status change."),
+                          "office")
+    office = db.session.get(Office, office_id)
+    if office is None or not office.is_active:
+        raise AppealError(_("Choose the office that registers the appeal."), "office")
+    return office
+
+
+def update_appeal(appeal, data, actor, link_repeat_of=None):
+    """Correct an appeal's details. The number never changes; the office only by a coordinator
+    before the first status change (the audit trail keeps the old one)."""
+    _require(actor, "appeal.edit", appeal)
+    if appeal.status in ("closed", "withdrawn"):
+        raise AppealError(_("A closed or withdrawn appeal can no longer be edited."), "status")
+    corrected_office = _corrected_office(appeal, data, actor)
+    merged = {field: getattr(appeal, field) for field in EDITABLE_FIELDS}
+    merged.update({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
+    values = clean_appeal_data(merged, actor, existing=appeal)
+    values.pop("office_id", None)
+    repeat_of_id = _repeat_id(link_repeat_of, actor) if link_repeat_of is not None else None
+    with write_transaction():
+        appeal = _lock(appeal)
+        before = _audit_values(appeal)
+        old_received = appeal.received_at
+        old_responsible = appeal.responsible_id
+        for field, value in values.items():
+            setattr(appeal, field, value)
+        if corrected_office is not None:
+            appeal.office_id = corrected_office.id
+        if repeat_of_id and repeat_of_id != appeal.id:
+            appeal.repeat_of_id = repeat_of_id
+        if appeal.received_at.date() != old_received.date() and not appeal.extensions:
+            appeal.original_due_date = appeal.due_date = compute_due_date(appeal.received_at.date())
+        changes = audit.diff(before, _audit_values(appeal))
+        if changes:
+            audit.record("updated", appeal, changes=_audit_safe(changes), user=actor)
+        _tell_responsible(appeal, actor, old_responsible)
+    return appeal
+
+
+def allowed_transitions(appeal):
+    return TRANSITIONS.get(appeal.status, ())
+
+
+def transition(appeal, new_status, actor, **details):
+    """Move an appeal along the workflow. details: responsible_id, answer_text, answered_at, reason, recipient, date."""
+    _require(actor, "appeal.transition", appeal)
+    if new_status not in APPEAL_STATUSES or new_status not in allowed_transitions(appeal):
+        from appeals.core.labels import APPEAL_STATUS_LABELS
+
+        raise AppealError(
+            _("An appeal with status \u201c%(old)s\u201d cannot be moved to \u201c%(new)s\u201d.",
+              old=APPEAL_STATUS_LABELS.get(appeal.status, appeal.status),
+              new=APPEAL_STATUS_LABELS.get(new_status, new_status)),
+            "status",
+        )
+    if new_status == "forwarded":
+        return forward(appeal, details.get("recipient"), details.get("date"), actor)
+
+    changes = {}
+    errors = {}
+    today = local_today()
+    if new_status == "in_review":
+        responsible_id = int_or_none(details.get("responsible_id")) or getattr(actor, "id", None)
+        responsible = db.session.get(User, responsible_id) if responsible_id else None
+        if responsible is None or not may_be_responsible(responsible, appeal.office):
+            errors["responsible_id"] = [_("Choose a responsible person from the list.")]
+        changes["responsible_id"] = responsible_id
+    elif new_status == "answered":
+        answer = (details.get("answer_text") or "").strip()
+        answered_at = parse_date(details.get("answered_at")) if details.get("answered_at") else today
+        if not answer:
+            errors["answer_text"] = [_("Write the answer given to the applicant.")]
+        elif len(answer) > TEXT_MAX:
+            errors["answer_text"] = [_("At most %(n)d characters.", n=TEXT_MAX)]
+        if answered_at is None:
+            errors["answered_at"] = [_("Enter a valid date.")]
+        elif answered_at > today:
+            errors["answered_at"] = [_("The date cannot be in the future.")]
+        elif answered_at < appeal.received_at.date():
+            errors["answered_at"] = [_("The answer cannot be dated before the appeal was received.")]
+        changes.update(answer_text=answer, answered_at=answered_at)
+    elif new_status == "withdrawn":
+        reason = " ".join((details.get("reason") or "").split())
+        if not reason:
+            errors["reason"] = [_("Write why the appeal is withdrawn.")]
+        elif len(reason) > 500:
+            errors["reason"] = [_("At most %(n)d characters.", n=500)]
+        changes["withdrawn_reason"] = reason
+    elif new_status == "closed":
+        changes["closed_at"] = utcnow()
+    if errors:
+        raise AppealValidationError(errors)
+
+    with write_transaction():
+        appeal = _lock(appeal)
+        if new_status not in allowed_transitions(appeal):
+            # Someone else moved it while the form was open.
+            raise AppealError(_("The appeal was changed by someone else meanwhile; please reload the page."), "status")
+        old_status = appeal.status
+        old_responsible = appeal.responsible_id
+        for field, value in changes.items():
+            setattr(appeal, field, value)
+        appeal.status = new_status
+        recorded = {"status": [old_status, new_status]}
+        recorded.update({k: [None, v] for k, v in changes.items() if k != "closed_at"})
+        audit.record("status_changed", appeal, changes=_audit_safe(recorded), user=actor)
+        _tell_responsible(appeal, actor, old_responsible)
+    return appeal
+
+
+def forward(appeal, recipient, date_value, actor):
+    """Send the appeal to the competent body (APPK: within 3 working days of receipt)."""
+    _require(actor, "appeal.transition", appeal)
+    if "forwarded" not in allowed_transitions(appeal):
+        raise AppealError(_("This appeal can no longer be forwarded."), "status")
+    errors = {}
+    recipient = " ".join((recipient or "").split())
+    when = parse_date(date_value) if date_value else local_today()
+    if not recipient:
+        errors["recipient"] = [_("Name the body the appeal is forwarded to.")]
+    elif len(recipient) > RECIPIENT_MAX:
+        errors["recipient"] = [_("At most %(n)d characters.", n=RECIPIENT_MAX)]
+    if when is None:
+        errors["date"] = [_("Enter a valid date.")]
+    elif when > local_today():
+        errors["date"] = [_("The date cannot be in the future.")]
+    elif when < appeal.received_at.date():
+        errors["date"] = [_("The appeal cannot be forwarded before it was received.")]
+    if errors:
+        raise AppealValidationError(errors)
+    with write_transaction():
+        appeal = _lock(appeal)
+        old_status = appeal.status
+        appeal.forwarded_to = recipient
+        appeal.forwarded_at = when
+        appeal.status = "forwarded"
+        late = when > forward_due_date(appeal.received_at)
+        audit.record("forwarded", appeal, user=actor, changes={
+            "status": [old_status, "forwarded"], "forwarded_to": [None, recipient],
+            "forwarded_at": [None, when], "late": [None, late],
+        })
+    return appeal
+
+
+def extend_deadline(appeal, new_due, reason, actor):
+    """Extend the deadline by a reasoned decision; the total extension is limited (APPK: two months)."""
+    _require(actor, "appeal.extend", appeal)
+    if not appeal.is_open:
+        raise AppealError(_("Only an open appeal can have its deadline extended."), "status")
+    errors = {}
+    new_due = parse_date(new_due)
+    reason = (reason or "").strip()
+    if new_due is None:
+        errors["new_due"] = [_("Enter a valid date.")]
+    elif new_due <= appeal.due_date:
+        errors["new_due"] = [_("The new deadline must be later than the current one (%(date)s).",
+                               date=appeal.due_date.strftime("%d.%m.%Y"))]
+    elif new_due > extension_limit(appeal):
+        errors["new_due"] = [_("The deadline can be extended to %(date)s at the latest (two months in total).",
+                               date=extension_limit(appeal).strftime("%d.%m.%Y"))]
+    if len(reason) < 10:
+        errors["reason"] = [_("Give the reasons for the extension (at least 10 characters).")]
+    elif len(reason) > REASON_MAX:
+        errors["reason"] = [_("At most %(n)d characters.", n=REASON_MAX)]
+    if errors:
+        raise AppealValidationError(errors)
+    with write_transaction():
+        appeal = _lock(appeal)
+        extension = AppealExtension(
+            appeal_id=appeal.id, old_due_date=appeal.due_date, new_due_date=new_due, reason=reason,
+            user_id=getattr(actor, "id", None), created_at=utcnow(),
+        )
+        db.session.add(extension)
+        audit.record("deadline_extended", appeal, user=actor,
+                     changes=_audit_safe({"due_date": [appeal.due_date, new_due], "reason": [None, reason]}))
+        appeal.due_date = new_due
+    return extension
