@@ -59,10 +59,10 @@ def directive_data(reference):
 
 @pytest.fixture
 def make_directive(db, users, directive_data):
-    from appeals.mandates import services
+    from appeals.mandates import directives
 
     def factory(**kwargs):
-        return services.create_directive({**directive_data, **kwargs}, users.coordinator)
+        return directives.create_directive({**directive_data, **kwargs}, users.coordinator)
 
     return factory
 

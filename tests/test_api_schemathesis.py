@@ -30,10 +30,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def fuzz_token(app, app_ctx, users, reference, hosts, reg_appeal):
     """Some real data to hit (offices, hosts, an appeal) and a coordinator's token without a rate limit."""
     from appeals.api import tokens
-    from appeals.mandates import services as mandate_services
+    from appeals.mandates import directives
 
     reg_appeal()
-    mandate_services.create_directive({"number": "1", "issued_on": "2026-01-10", "title": "Аманат"}, users.coordinator)
+    directives.create_directive({"number": "1", "issued_on": "2026-01-10", "title": "Аманат"}, users.coordinator)
     _token, secret = tokens.create_token(users.coordinator, "fuzz")
     limit = app.config["API_RATE_LIMIT_PER_MINUTE"]
     app.config["API_RATE_LIMIT_PER_MINUTE"] = 10**9

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from appeals.mandates import services
+from appeals.mandates import flagging, lifecycle, queries
 from appeals.mandates.models import Directive, Mandate, MandateAppeal
 
 
@@ -15,7 +15,7 @@ def setup(db, users, reference, make_appeal, make_directive, make_host):
                make_appeal(appeal_type="complaint", summary="Шағым"),
                make_appeal(office=reference.merke, settlement_id=reference.settlements[2].id, summary="Мектеп")]
     directive = make_directive(appeal_types=["proposal"])
-    [mandate] = services.flag_appeals(directive, [appeals[0].id], users.coordinator)
+    [mandate] = flagging.flag_appeals(directive, [appeals[0].id], users.coordinator)
 
     class Setup:
         pass
@@ -78,11 +78,11 @@ def test_writes_refused_for_non_coordinators(app, users, setup, login, role):
     ]
     for path, data in posts:
         assert client.post(path, data=data).status_code == 403, path
-    assert services.mandates_for_appeal(setup.appeals[1]) == []
+    assert queries.mandates_for_appeal(setup.appeals[1]) == []
 
 
 def test_host_sees_only_mandates_from_own_appeals(app, db, users, setup, login):
-    [other] = services.flag_appeals(setup.directive, [setup.appeals[1].id], users.coordinator)
+    [other] = flagging.flag_appeals(setup.directive, [setup.appeals[1].id], users.coordinator)
     client = app.test_client()
     login(users.host, test_client=client)
     listing = _text(client.get("/mandates"))
@@ -237,7 +237,7 @@ def test_unflag_needs_reason(client, db, users, setup, login):
 
 
 def test_unflag_link_of_another_mandate_is_404(client, db, users, setup, login):
-    [other] = services.flag_appeals(setup.directive, [setup.appeals[1].id], users.coordinator)
+    [other] = flagging.flag_appeals(setup.directive, [setup.appeals[1].id], users.coordinator)
     login(users.coordinator)
     response = client.post(f"/mandates/{other.id}/unflag", data={"link_id": setup.mandate.links[0].id, "reason": "x"})
     assert response.status_code == 404
@@ -263,8 +263,8 @@ def test_edit_mandate_and_progress(client, db, users, setup, login):
 
 
 def test_mandate_list_filters(client, db, users, reference, setup, login):
-    [merke] = services.flag_appeals(setup.directive, [setup.appeals[3].id], users.coordinator)
-    services.update_mandate(merke, {"target_date": date(2020, 1, 1)}, users.coordinator)
+    [merke] = flagging.flag_appeals(setup.directive, [setup.appeals[3].id], users.coordinator)
+    lifecycle.update_mandate(merke, {"target_date": date(2020, 1, 1)}, users.coordinator)
     login(users.viewer)
     page = _text(client.get("/mandates?overdue=1"))
     assert merke.number in page and setup.mandate.number not in page
@@ -284,7 +284,7 @@ def test_statistics_page_and_bad_period(client, users, setup, login):
 
 
 def test_home_block_for_coordinator_only(client, db, users, setup, login, app):
-    services.update_mandate(setup.mandate, {"target_date": date(2020, 1, 1)}, users.coordinator)
+    lifecycle.update_mandate(setup.mandate, {"target_date": date(2020, 1, 1)}, users.coordinator)
     login(users.coordinator)
     page = _text(client.get("/"))
     assert "home-mandates" in page and setup.mandate.number in page

@@ -199,10 +199,10 @@ def test_migration_masks_existing_audit_records(app, db, users):
 
 @pytest.fixture
 def planted_mandate(planted, make_directive, users):
-    from appeals.mandates import services
+    from appeals.mandates import flagging
 
     directive = make_directive()
-    mandate = services.flag_appeals(directive, [planted.id], users.coordinator, override_reason="test flag")[0]
+    mandate = flagging.flag_appeals(directive, [planted.id], users.coordinator, override_reason="test flag")[0]
     return directive, mandate
 
 

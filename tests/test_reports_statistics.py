@@ -33,7 +33,7 @@ def _registered_on(db, mandates, when):
 
 
 def test_statistics_counts_per_office_and_district(db, users, reference, make_appeal, make_directive):
-    from appeals.mandates import services
+    from appeals.mandates import flagging, lifecycle
     from appeals.reports.statistics import briefing
 
     _sessions(db, reference, [(date(2025, 3, 3), "held"), (date(2025, 3, 4), "held"),
@@ -43,11 +43,11 @@ def test_statistics_counts_per_office_and_district(db, users, reference, make_ap
                          received_at=datetime(2025, 3, d, 11)) for d in (6, 31)]
     outside = make_appeal(received_at=datetime(2025, 4, 1, 0, 0))
     directive = make_directive()
-    k1, k2 = services.flag_appeals(directive, [kordai[0].id, kordai[1].id], users.coordinator)
-    services.flag_appeals(directive, [kordai[2].id], users.coordinator, merge_into=k2)
-    [m1] = services.flag_appeals(directive, [merke[1].id], users.coordinator)
-    services.flag_appeals(directive, [outside.id], users.coordinator)
-    services.update_mandate(k1, {"status": "fulfilled"}, users.coordinator)
+    k1, k2 = flagging.flag_appeals(directive, [kordai[0].id, kordai[1].id], users.coordinator)
+    flagging.flag_appeals(directive, [kordai[2].id], users.coordinator, merge_into=k2)
+    [m1] = flagging.flag_appeals(directive, [merke[1].id], users.coordinator)
+    flagging.flag_appeals(directive, [outside.id], users.coordinator)
+    lifecycle.update_mandate(k1, {"status": "fulfilled"}, users.coordinator)
 
     stats = briefing(*MARCH)
     totals = stats["totals"]
@@ -65,7 +65,7 @@ def test_statistics_counts_per_office_and_district(db, users, reference, make_ap
     by_district = {row["district"].code: row for row in stats["districts"]}
     assert by_district["KRD"]["appeals_received"] == 4 and by_district["MRK"]["mandates_count"] == 1
     # An unflagged appeal no longer counts, nor the mandate it leaves without appeals (withdrawn).
-    services.unflag(m1.links[0], "Қайталанған", users.coordinator)
+    flagging.unflag(m1.links[0], "Қайталанған", users.coordinator)
     assert briefing(*MARCH)["totals"]["mandates_registered"] == 3
     assert briefing(*MARCH)["totals"]["mandates_count"] == 2
 
@@ -74,7 +74,7 @@ def test_district_of_an_appeal_is_its_settlements_everywhere(db, users, referenc
     """The Merke office's appeal about a Kordai village is a Kordai-district appeal for the register's
     filter, the directive criteria (both the Python and the SQL form) and every statistic; an appeal
     without a settlement is in no district (not in its office's), with a row of its own."""
-    from appeals.mandates import services
+    from appeals.mandates import criteria
     from appeals.register.queries import build_list_query
     from appeals.reports.statistics import briefing, dashboard
 
@@ -92,12 +92,12 @@ def test_district_of_an_appeal_is_its_settlements_everywhere(db, users, referenc
     assert register(kordai_district) == {about_kordai}
     assert register(merke_district) == {in_merke}
     directive = make_directive(district_ids=[kordai_district.id])
-    assert services.unmet_criteria(directive, about_kordai) == []
-    assert "place" in services.unmet_criteria(directive, unstated)  # not its office's district
-    assert "place" in services.unmet_criteria(directive, in_merke)
-    candidates = set(db.session.scalars(services.candidate_query(directive)))
+    assert criteria.unmet_criteria(directive, about_kordai) == []
+    assert "place" in criteria.unmet_criteria(directive, unstated)  # not its office's district
+    assert "place" in criteria.unmet_criteria(directive, in_merke)
+    candidates = set(db.session.scalars(criteria.candidate_query(directive)))
     assert about_kordai in candidates and unstated not in candidates and in_merke not in candidates
-    filtered = set(db.session.scalars(services.candidate_query(directive, {"all": True,
+    filtered = set(db.session.scalars(criteria.candidate_query(directive, {"all": True,
                                                                            "district_id": merke_district.id})))
     assert filtered == {in_merke}
 
@@ -111,7 +111,7 @@ def test_district_of_an_appeal_is_its_settlements_everywhere(db, users, referenc
 
 def _replay_month(db, users, reference, make_appeal, make_directive):
     """March's appeals, flagged as mandates by a directive that came weeks later (registered 20 April)."""
-    from appeals.mandates import services
+    from appeals.mandates import flagging, lifecycle
 
     _sessions(db, reference, [(date(2025, 3, 3), "held"), (date(2025, 3, 17), "held"), (date(2025, 4, 8), "held")])
     march = [make_appeal(received_at=datetime(2025, 3, d, 11)) for d in (3, 4, 10, 17, 24)]
@@ -119,13 +119,13 @@ def _replay_month(db, users, reference, make_appeal, make_directive):
                              received_at=datetime(2025, 3, 31, 17, 30)))
     april = [make_appeal(received_at=datetime(2025, 4, d, 11)) for d in (2, 9)]
     directive = make_directive()
-    m1, m2 = services.flag_appeals(directive, [march[0].id, march[1].id], users.coordinator)
-    services.flag_appeals(directive, [march[2].id], users.coordinator, merge_into=m2)  # merged: one mandate
-    [m3] = services.flag_appeals(directive, [march[5].id], users.coordinator)
-    [m4] = services.flag_appeals(directive, [march[3].id], users.coordinator)
-    [m5] = services.flag_appeals(directive, [april[0].id], users.coordinator)
-    services.update_mandate(m1, {"status": "fulfilled"}, users.coordinator)
-    services.unflag(m4.links[0], "Қате тіркелді", users.coordinator)  # m4 is withdrawn
+    m1, m2 = flagging.flag_appeals(directive, [march[0].id, march[1].id], users.coordinator)
+    flagging.flag_appeals(directive, [march[2].id], users.coordinator, merge_into=m2)  # merged: one mandate
+    [m3] = flagging.flag_appeals(directive, [march[5].id], users.coordinator)
+    [m4] = flagging.flag_appeals(directive, [march[3].id], users.coordinator)
+    [m5] = flagging.flag_appeals(directive, [april[0].id], users.coordinator)
+    lifecycle.update_mandate(m1, {"status": "fulfilled"}, users.coordinator)
+    flagging.unflag(m4.links[0], "Қате тіркелді", users.coordinator)  # m4 is withdrawn
     _registered_on(db, [m1, m2, m3, m4], datetime(2025, 4, 20, 9, 30))
     _registered_on(db, [m5], datetime(2025, 4, 25, 9, 30))
     return march, april

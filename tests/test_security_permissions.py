@@ -157,7 +157,7 @@ def samples(app_ctx, reference, users, tmp_path):
     """One object of every kind, all at the Merke office, and an API token for every role."""
     from appeals.api import tokens
     from appeals.core.timeutil import local_now, local_today
-    from appeals.mandates import services as mandates
+    from appeals.mandates import directives, flagging
     from appeals.register import workflow
     from appeals.schedules import services as schedules
 
@@ -176,11 +176,11 @@ def samples(app_ctx, reference, users, tmp_path):
         "phone": "+77011234567", "settlement_id": reference.settlements[2].id, "appeal_type": "proposal",
         "category_id": reference.categories[1].id, "summary": "Ауылға ауыз су құбырын тарту",
     }, users.other_clerk)
-    directive = mandates.create_directive({
+    directive = directives.create_directive({
         "issuer": "Орталық аппарат", "number": "7-Д", "issued_on": local_today() - dt.timedelta(days=30),
         "title": "Ұсыныстарды аманат ретінде тіркеу", "valid_from": local_today() - dt.timedelta(days=30),
     }, users.coordinator)
-    mandate = mandates.flag_appeals(directive, [appeal.id], users.coordinator)[0]
+    mandate = flagging.flag_appeals(directive, [appeal.id], users.coordinator)[0]
     _host, feed_secret = schedules.regenerate_feed_token(host, users.coordinator)
     api_tokens = {role: tokens.create_token(getattr(users, role), "matrix")[1] for role in ROLES}
     viewer_token = tokens.create_token(users.viewer, "viewer's second")[0]

@@ -15,7 +15,7 @@ RAW_MARKERS = ("<script>alert(1)", "<img src=x onerror")
 def hostile(app_ctx, reference, users):
     """An appeal, a session, a host, a directive and a mandate whose every free-text field holds the payload."""
     from appeals.core.timeutil import local_now, local_today
-    from appeals.mandates import services as mandates
+    from appeals.mandates import directives, flagging, lifecycle
     from appeals.register import workflow
     from appeals.schedules import services as schedules
 
@@ -39,15 +39,15 @@ def hostile(app_ctx, reference, users):
         "category_id": reference.categories[0].id, "summary": "Ұсыныс " + PAYLOAD, "text": PAYLOAD * 3,
     }, users.clerk)
     workflow.extend_deadline(appeal, appeal.due_date + dt.timedelta(days=10), "Ұзарту " + PAYLOAD, users.clerk)
-    directive = mandates.create_directive({
+    directive = directives.create_directive({
         "issuer": PAYLOAD, "number": "1-" + PAYLOAD[:40], "issued_on": local_today() - dt.timedelta(days=10),
         "title": "Нұсқау " + PAYLOAD, "text": PAYLOAD, "keywords": "су, " + PAYLOAD,
         "valid_from": local_today() - dt.timedelta(days=10),
     }, users.coordinator)
-    mandate = mandates.flag_appeals(directive, [appeal.id], users.coordinator, override_reason="Себеп " + PAYLOAD)[0]
-    mandates.update_mandate(mandate, {"title": "Аманат " + PAYLOAD, "description": PAYLOAD, "responsible": PAYLOAD},
+    mandate = flagging.flag_appeals(directive, [appeal.id], users.coordinator, override_reason="Себеп " + PAYLOAD)[0]
+    lifecycle.update_mandate(mandate, {"title": "Аманат " + PAYLOAD, "description": PAYLOAD, "responsible": PAYLOAD},
                             users.coordinator)
-    mandates.add_progress_note(mandate, local_today(), "Жасалды " + PAYLOAD, 10, users.coordinator)
+    lifecycle.add_progress_note(mandate, local_today(), "Жасалды " + PAYLOAD, 10, users.coordinator)
 
     class Hostile:
         pass

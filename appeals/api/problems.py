@@ -117,8 +117,8 @@ DOMAIN_ERRORS = (
     ("appeals.api.tokens.TokenError", 422),
     ("appeals.schedules.services.ScheduleError", 422),
     ("appeals.register.validation.AppealError", 422),
-    ("appeals.mandates.services.DirectiveError", 422),
-    ("appeals.mandates.services.MandateError", 422),
+    ("appeals.mandates.directives.DirectiveError", 422),
+    ("appeals.mandates.directives.MandateError", 422),
 )
 # Errors that mean "the object is not in a state that allows this" rather than "a field is wrong".
 CONFLICT_ERRORS = (

@@ -15,7 +15,7 @@ from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_to_utc, local_today
 from appeals.demo import DEMO_MANDATES, demo_period
-from appeals.mandates import services
+from appeals.mandates import criteria, directives, flagging, lifecycle
 from appeals.mandates.models import Mandate
 from appeals.register.models import Appeal
 
@@ -67,14 +67,14 @@ STATUS_MIX = (("registered", 0.22), ("in_progress", 0.43), ("fulfilled", 0.23),
 
 def _choose_appeals(directive, rng):
     """DEMO_MANDATES appeals: candidates that meet the criteria, topped up by override if the month has too few."""
-    matching = db.session.scalars(services.candidate_query(directive).with_only_columns(Appeal.id)).all()
+    matching = db.session.scalars(criteria.candidate_query(directive).with_only_columns(Appeal.id)).all()
     chosen = sorted(rng.sample(matching, min(DEMO_MANDATES, len(matching))))
     missing = DEMO_MANDATES - len(chosen)
     extra = []
     if missing > 0:
         others = db.session.scalars(
-            services.candidate_query(directive, {"all": True}).with_only_columns(Appeal.id)
-            .where(Appeal.id.not_in(chosen or [-1]), Appeal.received_at >= services._day_start(directive.received_from))
+            criteria.candidate_query(directive, {"all": True}).with_only_columns(Appeal.id)
+            .where(Appeal.id.not_in(chosen or [-1]), Appeal.received_at >= criteria.day_start(directive.received_from))
         ).all()
         extra = sorted(rng.sample(others, min(missing, len(others))))
     return chosen, extra
@@ -106,7 +106,7 @@ def _follow_up(mandate, status, appeal_day, coordinator, rng, today):
         data["target_date"] = appeal_day + timedelta(days=rng.randint(7, 20))
     elif rng.random() < 0.5:
         data["target_date"] = date(today.year, 12, 31) if today.month < 10 else date(today.year + 1, 6, 30)
-    services.apply_mandate_update(mandate, data, coordinator)
+    lifecycle.apply_mandate_update(mandate, data, coordinator)
     if status == "registered":
         return
     days = max((today - appeal_day).days, 1)
@@ -115,11 +115,11 @@ def _follow_up(mandate, status, appeal_day, coordinator, rng, today):
                         for _ in range(rng.randint(1, 3)))
     for step, noted in enumerate(noted_days):
         percent = min(percent + rng.randint(10, 35), 90)
-        services.record_progress_note(mandate, noted, NOTES[(mandate.seq + step) % len(NOTES)], percent, coordinator)
+        lifecycle.record_progress_note(mandate, noted, NOTES[(mandate.seq + step) % len(NOTES)], percent, coordinator)
     if status in FINAL_NOTES:
-        services.record_progress_note(mandate, today - timedelta(days=rng.randint(0, 3)), FINAL_NOTES[status],
+        lifecycle.record_progress_note(mandate, today - timedelta(days=rng.randint(0, 3)), FINAL_NOTES[status],
                                       100 if status == "fulfilled" else None, coordinator)
-        services.apply_mandate_update(mandate, {"status": status}, coordinator)
+        lifecycle.apply_mandate_update(mandate, {"status": status}, coordinator)
 
 
 def load():
@@ -127,7 +127,7 @@ def load():
     coordinator = db.session.scalar(sa.select(User).where(User.role == "coordinator").order_by(User.id))
     first, last = demo_period()
     today = local_today()
-    directive = services.create_directive({
+    directive = directives.create_directive({
         **DIRECTIVE,
         "issued_on": first - timedelta(days=3),
         "valid_from": first,
@@ -136,9 +136,9 @@ def load():
         "received_to": last,
     }, coordinator)
     chosen, extra = _choose_appeals(directive, rng)
-    mandates = services.flag_appeals(directive, chosen, coordinator) if chosen else []
+    mandates = flagging.flag_appeals(directive, chosen, coordinator) if chosen else []
     if extra:
-        mandates += services.flag_appeals(
+        mandates += flagging.flag_appeals(
             directive, extra, coordinator,
             override_reason="Ұсыныс сипатындағы шағым: филиал кеңесінің шешімімен аманат ретінде тіркелді.",
         )

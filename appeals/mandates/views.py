@@ -14,7 +14,7 @@ from appeals.core.extensions import db
 from appeals.core.pagination import paginate
 from appeals.core.timeutil import local_today
 from appeals.core.web import safe_redirect_target
-from appeals.mandates import services
+from appeals.mandates import criteria, directives, flagging, lifecycle, queries
 from appeals.mandates.forms import DirectiveForm, MandateForm, ProgressForm, UnflagForm
 from appeals.mandates.models import MANDATE_STATUSES, Directive, Mandate, MandateAppeal
 from appeals.reference.models import Category, District, Office, Settlement
@@ -26,7 +26,7 @@ bp = Blueprint("mandates", __name__)
 @bp.app_template_global("mandates_for_appeal")
 def _mandates_for_appeal_global(appeal):
     """For templates/mandates/_appeal_mandates.html, included on the appeal page."""
-    return services.mandates_for_appeal(appeal)
+    return queries.mandates_for_appeal(appeal)
 
 
 @bp.app_template_global("criterion_label")
@@ -76,10 +76,10 @@ def _get_mandate(mandate_id):
 @bp.route("/directives")
 @permission_required("directive.view")
 def list_directives():
-    directives = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc(), Directive.id.desc())).all()
-    progress = {d.id: services.directive_progress(d) for d in directives}
-    return render_template("mandates/directives.html", directives=directives, progress=progress,
-                           is_open=services.directive_is_open)
+    rows = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc(), Directive.id.desc())).all()
+    progress = {d.id: queries.directive_progress(d) for d in rows}
+    return render_template("mandates/directives.html", directives=rows, progress=progress,
+                           is_open=directives.directive_is_open)
 
 
 def _fill_directive_choices(form):
@@ -90,7 +90,7 @@ def _fill_directive_choices(form):
 
 
 def _directive_form_data(form):
-    return {name: getattr(form, name).data for name in services.DIRECTIVE_FIELDS}
+    return {name: getattr(form, name).data for name in directives.DIRECTIVE_FIELDS}
 
 
 def _attach_errors(form, error):
@@ -118,7 +118,7 @@ def new_directive():
     if form.validate_on_submit():
         try:
             created = submission.create_once(current_user, lambda: _created_directive(form))
-        except services.DirectiveError as exc:
+        except directives.DirectiveError as exc:
             _attach_errors(form, exc)
         else:
             return submission.finish(created)
@@ -126,7 +126,7 @@ def new_directive():
 
 
 def _created_directive(form):
-    directive = services.create_directive(_directive_form_data(form), current_user)
+    directive = directives.create_directive(_directive_form_data(form), current_user)
     page = url_for("mandates.directive_detail", directive_id=directive.id)
     return submission.Created(location=page, object_url=page, object_label=directive.number,
                               message=_("Directive %(number)s saved.", number=directive.number))
@@ -145,8 +145,8 @@ def edit_directive(directive_id):
         form.settlement_ids.data = directive.settlement_ids or []
     if form.validate_on_submit():
         try:
-            services.update_directive(directive, _directive_form_data(form), current_user)
-        except services.DirectiveError as exc:
+            directives.update_directive(directive, _directive_form_data(form), current_user)
+        except directives.DirectiveError as exc:
             _attach_errors(form, exc)
         else:
             flash(_("Directive %(number)s saved.", number=directive.number), "success")
@@ -186,13 +186,13 @@ def _criteria_summary(directive):
 @permission_required("directive.view")
 def directive_detail(directive_id):
     directive = _get_directive(directive_id)
-    query = services.build_mandate_query({"directive_id": directive.id, "status": request.args.get("status")},
+    query = queries.build_mandate_query({"directive_id": directive.id, "status": request.args.get("status")},
                                          current_user).options(selectinload(Mandate.settlement), selectinload(Mandate.office))
     page = paginate(query, request.args)
     return render_template(
         "mandates/directive_detail.html", directive=directive, criteria=_criteria_summary(directive),
-        progress=services.directive_progress(directive), page=page, is_open=services.directive_is_open(directive),
-        status=request.args.get("status") or "", is_overdue=services.is_overdue,
+        progress=queries.directive_progress(directive), page=page, is_open=directives.directive_is_open(directive),
+        status=request.args.get("status") or "", is_overdue=queries.is_overdue,
     )
 
 
@@ -231,7 +231,7 @@ def _selected_appeals(directive, ids):
         .options(selectinload(Appeal.settlement), selectinload(Appeal.office))
         .order_by(Appeal.received_at.desc())
     ).all()
-    return [(a, services.unmet_criteria(directive, a)) for a in appeals]
+    return [(a, criteria.unmet_criteria(directive, a)) for a in appeals]
 
 
 def _flag_flow(directive, mandate=None):
@@ -250,7 +250,7 @@ def _flag_flow(directive, mandate=None):
         try:
             created = submission.create_once(
                 current_user, lambda: _flagged(directive, mandate, [a.id for a, _u in selected], back))
-        except services.MandateError as exc:
+        except directives.MandateError as exc:
             error = exc
         else:
             return submission.finish(created)
@@ -262,7 +262,7 @@ def _flag_flow(directive, mandate=None):
 
 
 def _flagged(directive, mandate, ids, back):
-    mandates = services.flag_appeals(
+    mandates = flagging.flag_appeals(
         directive, ids, current_user, override_reason=request.form.get("override_reason"),
         merge_into=mandate, as_one=request.form.get("mode") == "joint",
     )
@@ -284,16 +284,16 @@ def _flagged(directive, mandate, ids, back):
 
 def _candidates_page(directive, mandate=None):
     filters = _candidate_filters(request.args)
-    query = services.candidate_query(directive, filters).options(
+    query = criteria.candidate_query(directive, filters).options(
         selectinload(Appeal.settlement).selectinload(Settlement.district), selectinload(Appeal.office),
         selectinload(Appeal.category),
     )
     page = paginate(query, request.args)
-    rows = [(a, services.matches(directive, a), services.unmet_criteria(directive, a),
-             services.matched_keywords(directive, a)) for a in page.items]
+    rows = [(a, criteria.matches(directive, a), criteria.unmet_criteria(directive, a),
+             criteria.matched_keywords(directive, a)) for a in page.items]
     return render_template(
         "mandates/candidates.html", directive=directive, mandate=mandate, page=page, rows=rows, filters=filters,
-        appeal_types=APPEAL_TYPES, criteria=_criteria_summary(directive), is_open=services.directive_is_open(directive),
+        appeal_types=APPEAL_TYPES, criteria=_criteria_summary(directive), is_open=directives.directive_is_open(directive),
         **_reference_lists(),
     )
 
@@ -323,21 +323,21 @@ def merge(mandate_id):
 
 
 def _mandate_filters(args):
-    return services.parse_mandate_filters(args)
+    return queries.parse_mandate_filters(args)
 
 
 @bp.route("/mandates")
 @permission_required("mandate.view")
 def list_mandates():
     filters = _mandate_filters(request.args)
-    query = services.build_mandate_query(filters, current_user).options(
+    query = queries.build_mandate_query(filters, current_user).options(
         selectinload(Mandate.settlement), selectinload(Mandate.office), selectinload(Mandate.directive),
         selectinload(Mandate.links),
     )
     page = paginate(query, request.args)
-    directives = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc())).all()
-    return render_template("mandates/mandates.html", page=page, filters=filters, directives=directives,
-                           statuses=MANDATE_STATUSES, is_overdue=services.is_overdue, **_reference_lists())
+    choices = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc())).all()
+    return render_template("mandates/mandates.html", page=page, filters=filters, directives=choices,
+                           statuses=MANDATE_STATUSES, is_overdue=queries.is_overdue, **_reference_lists())
 
 
 @bp.route("/mandates/<int:mandate_id>")
@@ -353,7 +353,7 @@ def mandate_detail(mandate_id):
     progress_form = ProgressForm(formdata=None, noted_on=local_today())
     return render_template(
         "mandates/mandate_detail.html", mandate=mandate, links=links, progress_form=progress_form,
-        unflag_form=UnflagForm(formdata=None), overdue=services.is_overdue(mandate),
+        unflag_form=UnflagForm(formdata=None), overdue=queries.is_overdue(mandate),
     )
 
 
@@ -371,14 +371,14 @@ def edit_mandate(mandate_id):
         return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
     form = MandateForm(obj=mandate)
     form.settlement_id.choices = _settlement_choices()
-    form.set_status_choices(mandate.status, services.TRANSITIONS[mandate.status])
+    form.set_status_choices(mandate.status, lifecycle.TRANSITIONS[mandate.status])
     if request.method == "GET":
         form.settlement_id.data = str(mandate.settlement_id or "")
     if form.validate_on_submit():
-        data = {name: getattr(form, name).data for name in services.MANDATE_FIELDS}
+        data = {name: getattr(form, name).data for name in lifecycle.MANDATE_FIELDS}
         try:
-            services.update_mandate(mandate, data, current_user)
-        except services.MandateError as exc:
+            lifecycle.update_mandate(mandate, data, current_user)
+        except directives.MandateError as exc:
             _attach_errors(form, exc)
         else:
             flash(_("Mandate %(number)s saved.", number=mandate.number), "success")
@@ -393,8 +393,8 @@ def add_progress(mandate_id):
     form = ProgressForm()
     if form.validate_on_submit():
         try:
-            services.add_progress_note(mandate, form.noted_on.data, form.note.data, form.percent.data, current_user)
-        except services.MandateError as exc:
+            lifecycle.add_progress_note(mandate, form.noted_on.data, form.note.data, form.percent.data, current_user)
+        except directives.MandateError as exc:
             flash(exc.message, "error")
         else:
             flash(_("Progress note added."), "success")
@@ -420,8 +420,8 @@ def unflag(mandate_id):
         flash(_("Give a reason for removing the appeal from the mandate."), "error")
     else:
         try:
-            services.unflag(link, form.reason.data, current_user)
-        except services.MandateError as exc:
+            flagging.unflag(link, form.reason.data, current_user)
+        except directives.MandateError as exc:
             flash(exc.message, "error")
         else:
             flash(_("Appeal %(number)s removed from the mandate.", number=link.appeal.number), "success")

@@ -14,10 +14,10 @@ def coordinator_mandates(user):
     if not can(user, "mandate.edit"):
         return None
     from appeals.core.timeutil import local_today
-    from appeals.mandates import services
+    from appeals.mandates import queries
     from appeals.mandates.models import Directive, Mandate
 
-    overdue_query = sa.select(Mandate).where(services.overdue_condition())
+    overdue_query = sa.select(Mandate).where(queries.overdue_condition())
     overdue = db.session.scalars(overdue_query.order_by(Mandate.target_date, Mandate.id).limit(OVERDUE_SHOWN)).all()
     overdue_count = db.session.scalar(sa.select(sa.func.count()).select_from(overdue_query.subquery()))
     today = local_today()
@@ -28,5 +28,5 @@ def coordinator_mandates(user):
     return {
         "overdue": overdue,
         "overdue_count": overdue_count or 0,
-        "directives": [(d, services.directive_progress(d)) for d in directives],
+        "directives": [(d, queries.directive_progress(d)) for d in directives],
     }

@@ -194,7 +194,7 @@ def build_journal(filters, user, lang):
 
 def mandates_query(filters, user):
     """The mandates list's query: same filters (the period included) and scope."""
-    from appeals.mandates.services import build_mandate_query
+    from appeals.mandates.queries import build_mandate_query
 
     return build_mandate_query(filters, user)
 

@@ -146,7 +146,7 @@ def _int_arg(name, args=None):
 
 
 def _mandate_filters(args):
-    from appeals.mandates.services import parse_mandate_filters
+    from appeals.mandates.queries import parse_mandate_filters
 
     return parse_mandate_filters(args)
 
@@ -252,7 +252,7 @@ def dashboard():
 def mandate_statistics():
     """The briefing's table: the same figures as the dashboard, per office and per district."""
     from appeals.core.timeutil import last_full_days
-    from appeals.mandates.services import FIRST_DAY, LAST_DAY
+    from appeals.mandates.queries import FIRST_DAY, LAST_DAY
     from appeals.register.validation import parse_date
 
     default_start, default_end = last_full_days(30)

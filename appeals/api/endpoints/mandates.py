@@ -11,7 +11,7 @@ from appeals.api.views import bp
 from appeals.auth.permissions import mandate_text
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today
-from appeals.mandates import services
+from appeals.mandates import directives, flagging, lifecycle, queries
 from appeals.mandates.models import Directive, Mandate
 from appeals.reports import statistics as figures
 
@@ -68,8 +68,8 @@ def _mandate(mandate_id):
 @endpoint(bp, "GET", "/directives", summary="List directives", tag="Directives", response=schemas.DirectiveList,
           permission="directive.view")
 def list_directives():
-    directives = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc(), Directive.id.desc()))
-    return {"items": [directive_out(d) for d in directives]}
+    rows = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc(), Directive.id.desc()))
+    return {"items": [directive_out(d) for d in rows]}
 
 
 @endpoint(bp, "GET", "/directives/<int:directive_id>", summary="Read a directive", tag="Directives",
@@ -84,8 +84,8 @@ def create_directive(body):
     """Its criteria (types, categories, places, keywords, signatories, date window) select the appeals
     that may become mandates."""
     try:
-        directive = services.create_directive(body.model_dump(exclude_unset=True), current())
-    except services.DirectiveError as exc:
+        directive = directives.create_directive(body.model_dump(exclude_unset=True), current())
+    except directives.DirectiveError as exc:
         raise _directive_error(exc) from None
     return directive_out(directive)
 
@@ -96,8 +96,8 @@ def update_directive(directive_id, body):
     """Only the fields sent change; the numbering is fixed once a mandate exists (409)."""
     directive = get_or_404(Directive, directive_id)
     try:
-        directive = services.update_directive(directive, body.model_dump(exclude_unset=True), current())
-    except services.DirectiveError as exc:
+        directive = directives.update_directive(directive, body.model_dump(exclude_unset=True), current())
+    except directives.DirectiveError as exc:
         raise _directive_error(exc) from None
     return directive_out(directive)
 
@@ -110,9 +110,9 @@ def flag_appeals(directive_id, body):
     All or nothing; appeals already flagged under the directive give 409."""
     directive = get_or_404(Directive, directive_id)
     try:
-        mandates = services.flag_appeals(directive, body.appeal_ids, current(), override_reason=body.override_reason,
+        mandates = flagging.flag_appeals(directive, body.appeal_ids, current(), override_reason=body.override_reason,
                                          merge_into=body.merge_into, as_one=body.as_one)
-    except services.MandateError as exc:
+    except directives.MandateError as exc:
         raise _mandate_error(exc) from None
     ids = [mandate.id for mandate in mandates]
     db.session.expire_all()
@@ -128,7 +128,7 @@ def flag_appeals(directive_id, body):
           response=schemas.MandatePage, permission="mandate.view")
 def list_mandates(query):
     filters = query.model_dump(exclude={"page", "size"})
-    select = services.build_mandate_query(filters, current()).options(
+    select = queries.build_mandate_query(filters, current()).options(
         selectinload(Mandate.links), selectinload(Mandate.notes))
     result = page_of(select, query)
     result["items"] = [mandate_out(m) for m in result["items"]]
@@ -147,8 +147,8 @@ def update_mandate(mandate_id, body):
     """Only the fields sent change. Status moves follow the mandate workflow; a withdrawn mandate is final (409)."""
     mandate = _mandate(mandate_id)
     try:
-        mandate = services.update_mandate(mandate, body.model_dump(exclude_unset=True), current())
-    except services.MandateError as exc:
+        mandate = lifecycle.update_mandate(mandate, body.model_dump(exclude_unset=True), current())
+    except directives.MandateError as exc:
         raise _mandate_error(exc) from None
     return mandate_out(mandate)
 
@@ -159,8 +159,8 @@ def update_mandate(mandate_id, body):
 def add_progress(mandate_id, body):
     mandate = _mandate(mandate_id)
     try:
-        services.add_progress_note(mandate, body.noted_on, body.note, body.progress_percent, current())
-    except services.MandateError as exc:
+        lifecycle.add_progress_note(mandate, body.noted_on, body.note, body.progress_percent, current())
+    except directives.MandateError as exc:
         if isinstance(exc.details, dict) and "percent" in exc.details:
             exc.details["progress_percent"] = exc.details.pop("percent")
         raise _mandate_error(exc) from None

@@ -1,0 +1,202 @@
+"""Flagging appeals as mandates under a directive (one, many, merged) and unflagging them.
+
+Flagging an appeal never touches the appeal's own workflow (status, deadlines): a mandate is a
+separate promise with its own life. Every write is one transaction with its audit records.
+"""
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from appeals.core import audit
+from appeals.core.database import write_transaction
+from appeals.core.extensions import db
+from appeals.core.numbering import next_number
+from appeals.core.privacy import MANDATE_AUDIT_MASKS, mask_changes
+from appeals.core.timeutil import local_today, utcnow
+from appeals.mandates.criteria import unmet_criteria
+from appeals.mandates.directives import MandateError, directive_is_open
+from appeals.mandates.models import (
+    Directive,
+    Mandate,
+    MandateAppeal,
+)
+from appeals.register.models import Appeal
+
+MAX_BULK = 1000
+REASON_MAX = 1000
+
+
+def _mandate_number(directive):
+    if directive.numbering == "year":
+        year = local_today().year
+        seq = next_number(f"mandate:{directive.number_prefix}", year)
+        return seq, f"{directive.number_prefix}-{year}-{seq:04d}"
+    seq = next_number(f"mandate:directive:{directive.id}", 0)
+    return seq, f"{directive.number_prefix}-{directive.id}-{seq:04d}"
+
+
+def _new_mandate(directive, appeal, actor):
+    seq, number = _mandate_number(directive)
+    mandate = Mandate(
+        directive_id=directive.id,
+        number=number,
+        seq=seq,
+        title=appeal.summary[:500],
+        description=appeal.text or "",
+        office_id=appeal.office_id,
+        settlement_id=appeal.settlement_id,
+        category_id=appeal.category_id,
+        target_date=directive.valid_to,
+        status="registered",
+        progress_percent=0,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(mandate)
+    return mandate
+
+
+def flag_appeals(directive, appeal_ids, actor, override_reason=None, merge_into=None, as_one=False):
+    """Register appeals as mandates under the directive; returns the mandates created or extended.
+
+    One mandate per appeal by default; `as_one` joins them in one new mandate; `merge_into` adds
+    them to an existing mandate of this directive. Appeals that miss a criterion need an
+    `override_reason`. All or nothing: one bad appeal refuses the whole batch.
+    """
+    ids = list(dict.fromkeys(int(i) for i in appeal_ids or []))
+    if not ids:
+        raise MandateError(_("Select at least one appeal."), "appeal_ids")
+    if len(ids) > MAX_BULK:
+        raise MandateError(_("At most %(n)d appeals can be flagged at once.", n=MAX_BULK), "appeal_ids")
+    reason = (override_reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise MandateError(_("At most %(n)d characters.", n=REASON_MAX), "override_reason")
+    try:
+        with write_transaction():
+            directive = db.session.get(Directive, directive.id)
+            if not directive_is_open(directive):
+                raise MandateError(_("The directive is no longer in force; no new mandates can be registered."), "directive")
+            target = None
+            if merge_into is not None:
+                target = db.session.get(Mandate, getattr(merge_into, "id", merge_into))
+                if target is None or target.directive_id != directive.id:
+                    raise MandateError(_("The mandate belongs to another directive."), "merge_into")
+                if target.status == "withdrawn":
+                    raise MandateError(_("Appeals cannot be added to a withdrawn mandate."), "merge_into")
+            appeals = db.session.scalars(
+                sa.select(Appeal).where(Appeal.id.in_(ids)).options(
+                    selectinload(Appeal.settlement), selectinload(Appeal.office)
+                )
+            ).all()
+            by_id = {a.id: a for a in appeals}
+            missing = [i for i in ids if i not in by_id]
+            if missing:
+                raise MandateError(_("Some selected appeals no longer exist."), "appeal_ids")
+            ordered = [by_id[i] for i in ids]
+            withdrawn = [a.number for a in ordered if a.status == "withdrawn"]
+            if withdrawn:
+                raise MandateError(
+                    _("Withdrawn appeals cannot become mandates: %(numbers)s.", numbers=", ".join(withdrawn)),
+                    "appeal_ids", withdrawn,
+                )
+            existing = db.session.execute(
+                sa.select(Appeal.number, Mandate.number)
+                .join(MandateAppeal, MandateAppeal.appeal_id == Appeal.id)
+                .join(Mandate, Mandate.id == MandateAppeal.mandate_id)
+                .where(MandateAppeal.directive_id == directive.id, MandateAppeal.removed_at.is_(None),
+                       Appeal.id.in_(ids))
+            ).all()
+            if existing:
+                raise MandateError(
+                    _("Already registered under this directive: %(items)s.",
+                      items=", ".join(f"{a} → {m}" for a, m in existing)),
+                    "appeal_ids", [a for a, _m in existing],
+                )
+            unmet = {a.id: unmet_criteria(directive, a) for a in ordered}
+            off_criteria = [a for a in ordered if unmet[a.id]]
+            if off_criteria and not reason:
+                raise MandateError(
+                    _("%(count)d appeal(s) do not meet the directive's criteria (%(numbers)s). "
+                      "Give a reason to register them anyway.",
+                      count=len(off_criteria), numbers=", ".join(a.number for a in off_criteria[:20])),
+                    "override_reason", [a.number for a in off_criteria],
+                )
+            now = utcnow()
+            touched = []
+            for appeal in ordered:
+                if target is not None:
+                    mandate = target
+                elif as_one and touched:
+                    mandate = touched[0]
+                else:
+                    mandate = _new_mandate(directive, appeal, actor)
+                    db.session.flush()
+                if mandate not in touched:
+                    touched.append(mandate)
+                link = MandateAppeal(
+                    mandate=mandate,
+                    directive_id=directive.id,
+                    appeal_id=appeal.id,
+                    added_by_id=getattr(actor, "id", None),
+                    added_at=now,
+                    override_reason=reason if unmet[appeal.id] else "",
+                )
+                db.session.add(link)
+                changes = {"appeal": appeal.number, "directive": directive.number}
+                if unmet[appeal.id]:
+                    changes.update(override_reason=reason, unmet=unmet[appeal.id])
+                action = "mandate.flag_override" if unmet[appeal.id] else "mandate.flag"
+                audit.record(action, mandate, changes=mask_changes(changes, MANDATE_AUDIT_MASKS), user=actor)
+            db.session.flush()
+    except IntegrityError as exc:
+        # Two coordinators flagging the same appeal at the same moment: the partial unique index decides.
+        raise MandateError(_("One of the appeals was just registered under this directive by someone else."),
+                           "appeal_ids") from exc
+    return touched
+
+
+def find_active_link(appeal, directive=None):
+    query = sa.select(MandateAppeal).where(MandateAppeal.appeal_id == appeal.id, MandateAppeal.removed_at.is_(None))
+    if directive is not None:
+        query = query.where(MandateAppeal.directive_id == directive.id)
+    return db.session.scalars(query).all()
+
+
+def unflag(link_or_appeal, reason, actor):
+    """Take an appeal out of its mandate. The link stays, marked removed; numbers are never reused.
+
+    A mandate left without appeals becomes "withdrawn" with the same reason.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise MandateError(_("Give a reason for removing the appeal from the mandate."), "reason")
+    if len(reason) > REASON_MAX:
+        raise MandateError(_("At most %(n)d characters.", n=REASON_MAX), "reason")
+    if isinstance(link_or_appeal, Appeal):
+        links = find_active_link(link_or_appeal)
+        if not links:
+            raise MandateError(_("The appeal is not registered as a mandate."), "link_id")
+        if len(links) > 1:
+            raise MandateError(_("The appeal is registered under several directives; choose the mandate."), "link_id")
+        link_id = links[0].id
+    else:
+        link_id = link_or_appeal.id
+    with write_transaction():
+        link = db.session.get(MandateAppeal, link_id)
+        if link is None or link.removed_at is not None:
+            raise MandateError(_("The appeal was already removed from this mandate."), "link_id")
+        link.removed_at = utcnow()
+        link.removed_by_id = getattr(actor, "id", None)
+        link.removed_reason = reason
+        mandate = link.mandate
+        audit.record("mandate.unflag", mandate, changes=mask_changes({"appeal": link.appeal.number, "reason": reason},
+                                                                       MANDATE_AUDIT_MASKS), user=actor)
+        db.session.flush()
+        if not mandate.active_links:
+            before = mandate.status
+            mandate.status = "withdrawn"
+            mandate.withdrawn_reason = reason
+            audit.record("mandate.withdraw", mandate, changes=mask_changes({"status": [before, "withdrawn"], "reason": reason},
+                                                                         MANDATE_AUDIT_MASKS),
+                         user=actor)
+    return link

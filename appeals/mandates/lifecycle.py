@@ -1,0 +1,140 @@
+"""A mandate's life after flagging: edits, status moves and progress notes."""
+from flask_babel import gettext as _
+
+from appeals.core import audit
+from appeals.core.database import write_transaction
+from appeals.core.extensions import db
+from appeals.core.privacy import MANDATE_AUDIT_MASKS, mask_changes
+from appeals.core.timeutil import local_today, utcnow
+from appeals.mandates.directives import MandateError, date_field, int_field, text_field
+from appeals.mandates.models import (
+    MANDATE_STATUSES,
+    Mandate,
+    MandateProgressNote,
+)
+from appeals.reference.models import Settlement
+
+MANDATE_FIELDS = ("title", "description", "settlement_id", "responsible", "target_date", "status", "progress_percent")
+FINAL_STATUSES = ("fulfilled", "partially_fulfilled", "not_fulfilled")
+# Where a mandate may go from each status by an edit; "withdrawn" only comes from unflagging.
+TRANSITIONS = {
+    "registered": {"in_progress", *FINAL_STATUSES},
+    "in_progress": set(FINAL_STATUSES),
+    "fulfilled": {"in_progress"},
+    "partially_fulfilled": {"in_progress", "fulfilled"},
+    "not_fulfilled": {"in_progress"},
+    "withdrawn": set(),
+}
+
+
+def _clean_mandate(mandate, data):
+    errors = {}
+    clean = {}
+    if "title" in data:
+        clean["title"] = text_field(data["title"], 500, "title", errors, required=True)
+    if "description" in data:
+        clean["description"] = text_field(data["description"], 20000, "description", errors)
+    if "responsible" in data:
+        clean["responsible"] = text_field(data["responsible"], 300, "responsible", errors)
+    if "target_date" in data:
+        clean["target_date"] = date_field(data["target_date"], "target_date", errors)
+    if "settlement_id" in data:
+        value = int_field(data["settlement_id"], "settlement_id", errors)
+        if value is not None and db.session.get(Settlement, value) is None:
+            errors["settlement_id"] = _("Unknown value selected.")
+        clean["settlement_id"] = value
+    if "progress_percent" in data:
+        value = int_field(data["progress_percent"], "progress_percent", errors)
+        if value is not None and not 0 <= value <= 100:
+            errors["progress_percent"] = _("Progress is a percentage from 0 to 100.")
+        clean["progress_percent"] = value if value is not None else mandate.progress_percent
+    if "status" in data and data["status"] and data["status"] != mandate.status:
+        status = data["status"]
+        if status not in MANDATE_STATUSES:
+            errors["status"] = _("Unknown value selected.")
+        elif status not in TRANSITIONS[mandate.status]:
+            errors["status"] = _("A mandate cannot go from “%(old)s” to “%(new)s”.",
+                                 old=status_label(mandate.status), new=status_label(status))
+        else:
+            clean["status"] = status
+    return clean, errors
+
+
+def status_label(status):
+    from appeals.core.labels import MANDATE_STATUS_LABELS
+
+    return str(MANDATE_STATUS_LABELS.get(status, status))
+
+
+def _apply_status_rules(mandate):
+    if mandate.status == "fulfilled":
+        mandate.progress_percent = 100
+    elif mandate.status == "registered" and mandate.progress_percent > 0:
+        mandate.status = "in_progress"
+
+
+def update_mandate(mandate, data, actor):
+    with write_transaction():
+        return apply_mandate_update(db.session.get(Mandate, mandate.id), data, actor)
+
+
+def apply_mandate_update(mandate, data, actor):
+    """update_mandate's rules inside the caller's open write transaction (batch jobs, the demo)."""
+    if mandate.status == "withdrawn":
+        raise MandateError(_("A withdrawn mandate cannot be changed."), "status")
+    clean, errors = _clean_mandate(mandate, data)
+    if errors:
+        field = next(iter(errors))
+        raise MandateError(errors[field], field, errors)
+    before = audit.snapshot(mandate, MANDATE_FIELDS)
+    for field, value in clean.items():
+        setattr(mandate, field, value)
+    _apply_status_rules(mandate)
+    changes = audit.diff(before, audit.snapshot(mandate, MANDATE_FIELDS))
+    if changes:
+        audit.record("mandate.update", mandate, changes=mask_changes(changes, MANDATE_AUDIT_MASKS), user=actor)
+    return mandate
+
+
+def _clean_note(noted_on, note, percent):
+    errors = {}
+    noted_on = date_field(noted_on, "noted_on", errors) or (None if errors else local_today())
+    note = text_field(note, 5000, "note", errors, required=True)
+    percent = int_field(percent, "percent", errors)
+    if percent is not None and not 0 <= percent <= 100:
+        errors["percent"] = _("Progress is a percentage from 0 to 100.")
+    if noted_on and noted_on > local_today():
+        errors["noted_on"] = _("The date cannot be in the future.")
+    if errors:
+        field = next(iter(errors))
+        raise MandateError(errors[field], field, errors)
+    return noted_on, note, percent
+
+
+def add_progress_note(mandate, noted_on, note, percent, actor):
+    """A dated report on the mandate; a percentage also moves the mandate's progress."""
+    _clean_note(noted_on, note, percent)
+    with write_transaction():
+        return record_progress_note(db.session.get(Mandate, mandate.id), noted_on, note, percent, actor)
+
+
+def record_progress_note(mandate, noted_on, note, percent, actor):
+    """add_progress_note's rules inside the caller's open write transaction (batch jobs, the demo)."""
+    noted_on, note, percent = _clean_note(noted_on, note, percent)
+    if mandate.status == "withdrawn":
+        raise MandateError(_("A withdrawn mandate cannot be changed."), "note")
+    entry = MandateProgressNote(
+        mandate=mandate, noted_on=noted_on, note=note, progress_percent=percent,
+        user_id=getattr(actor, "id", None), created_at=utcnow(),
+    )
+    db.session.add(entry)
+    changes = {"noted_on": noted_on, "note": note}
+    if percent is not None and percent != mandate.progress_percent:
+        changes["progress_percent"] = [mandate.progress_percent, percent]
+        mandate.progress_percent = percent
+        before = mandate.status
+        _apply_status_rules(mandate)
+        if mandate.status != before:
+            changes["status"] = [before, mandate.status]
+    audit.record("mandate.progress", mandate, changes=changes, user=actor)
+    return entry

@@ -1,0 +1,153 @@
+"""Lists of mandates: the user's scope, filters, overdue ones, an appeal's mandates, a directive's progress."""
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from appeals.auth.permissions import may_search_personal, visible_office_ids
+from appeals.core.extensions import db
+from appeals.core.timeutil import local_today
+from appeals.mandates.models import (
+    MANDATE_STATUSES,
+    OPEN_MANDATE_STATUSES,
+    Mandate,
+    MandateAppeal,
+)
+from appeals.mandates.periods import counted, formed_from_appeals_received, registered_between
+from appeals.mandates.search import escape_like, fold, folded
+from appeals.register.districts import settlement_in_districts
+from appeals.register.models import Appeal
+from appeals.schedules.models import Host
+
+
+def _host_mandates(user):
+    return sa.select(MandateAppeal.mandate_id).join(Appeal, Appeal.id == MandateAppeal.appeal_id).where(
+        MandateAppeal.removed_at.is_(None),
+        Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)),
+    )
+
+
+def scope_mandates(query, user):
+    """Narrow a select() of Mandate to what `user` may see (same answer as can('mandate.view'))."""
+    if user.role == "host":
+        return query.where(Mandate.id.in_(_host_mandates(user)))
+    offices = visible_office_ids(user)
+    if offices is None:
+        return query
+    return query.where(Mandate.office_id.in_(offices or {-1}))
+
+
+MANDATE_FILTER_IDS = ("directive_id", "office_id", "district_id", "settlement_id", "category_id")
+MANDATE_FILTER_DAYS = ("date_from", "date_to", "received_from", "received_to")
+# Days outside these are no period a register holds: dropped, as any malformed filter value is.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def parse_mandate_filters(args) -> dict:
+    """Query-string arguments of the mandates list (and its printed list) to typed filters."""
+    from appeals.register.validation import parse_date
+
+    def ident(name):
+        try:
+            return int(args.get(name) or 0) or None
+        except (TypeError, ValueError):
+            return None
+
+    def day(name):
+        value = parse_date(args.get(name)) if args.get(name) else None
+        return value if value is not None and FIRST_DAY <= value <= LAST_DAY else None
+
+    status = args.get("status") or ""
+    filters = {key: ident(key) for key in MANDATE_FILTER_IDS}
+    filters.update({key: day(key) for key in MANDATE_FILTER_DAYS})
+    filters.update({
+        "q": (args.get("q") or "").strip()[:100],
+        "status": status if status in ("open", "counted") or status in MANDATE_STATUSES else "",
+        "overdue": args.get("overdue") == "1",
+    })
+    return filters
+
+
+def build_mandate_query(filters, user):
+    """Mandates visible to `user`, filtered by directive_id, office_id, settlement_id, district_id,
+    status ('open': registered or in progress; 'counted': all but withdrawn), overdue, q (number or
+    title), date_from/date_to (registered on those days), received_from/received_to (formed from
+    appeals received on those days; see mandates.periods)."""
+    filters = filters or {}
+    query = scope_mandates(sa.select(Mandate), user)
+    for key, column in (("directive_id", Mandate.directive_id), ("office_id", Mandate.office_id),
+                        ("settlement_id", Mandate.settlement_id), ("category_id", Mandate.category_id)):
+        if filters.get(key):
+            query = query.where(column == filters[key])
+    if filters.get("district_id"):
+        query = query.where(settlement_in_districts(Mandate.settlement_id, [filters["district_id"]]))
+    if filters.get("date_from") or filters.get("date_to"):
+        query = query.where(registered_between(filters.get("date_from"), filters.get("date_to")))
+    if filters.get("received_from") or filters.get("received_to"):
+        query = query.where(formed_from_appeals_received(filters.get("received_from"), filters.get("received_to")))
+    status = filters.get("status")
+    if status == "counted":
+        query = query.where(counted())
+    elif status == "open":
+        query = query.where(Mandate.status.in_(OPEN_MANDATE_STATUSES))
+    elif status in MANDATE_STATUSES:
+        query = query.where(Mandate.status == status)
+    if filters.get("overdue"):
+        query = query.where(overdue_condition())
+    q = (filters.get("q") or "").strip()
+    if q and not may_search_personal(user) and (sum(c.isdigit() for c in q) >= 6 or "@" in q):
+        # Titles start as appeals' summaries: an IIN, phone or e-mail finds nothing by title for masked roles.
+        query = query.where(Mandate.number == q)
+    elif q:
+        dialect = db.session.get_bind().dialect.name
+        query = query.where(sa.or_(
+            Mandate.number == q, folded(Mandate.title, dialect).like(f"%{escape_like(fold(q))}%", escape="\\"),
+        ))
+    return query.order_by(Mandate.directive_id.desc(), Mandate.seq.desc())
+
+
+def overdue_condition(today=None):
+    return sa.and_(Mandate.status.in_(OPEN_MANDATE_STATUSES), Mandate.target_date < (today or local_today()))
+
+
+def is_overdue(mandate, today=None):
+    return (mandate.status in OPEN_MANDATE_STATUSES and mandate.target_date is not None
+            and mandate.target_date < (today or local_today()))
+
+
+def mandates_for_appeal(appeal):
+    """Active links of the appeal to mandates (with mandate and directive), for the appeal page."""
+    return db.session.scalars(
+        sa.select(MandateAppeal)
+        .where(MandateAppeal.appeal_id == appeal.id, MandateAppeal.removed_at.is_(None))
+        .options(selectinload(MandateAppeal.mandate).selectinload(Mandate.directive))
+        .order_by(MandateAppeal.id)
+    ).all()
+
+
+def directive_progress(directive):
+    """Counts of the directive's mandates by status and the number of flagged appeals."""
+    rows = db.session.execute(
+        sa.select(Mandate.status, sa.func.count(Mandate.id)).where(Mandate.directive_id == directive.id)
+        .group_by(Mandate.status)
+    ).all()
+    by_status = {status: count for status, count in rows}
+    appeals = db.session.scalar(
+        sa.select(sa.func.count(MandateAppeal.id)).where(
+            MandateAppeal.directive_id == directive.id, MandateAppeal.removed_at.is_(None)
+        )
+    )
+    active = sum(count for status, count in by_status.items() if status != "withdrawn")
+    overdue = db.session.scalar(
+        sa.select(sa.func.count(Mandate.id)).where(Mandate.directive_id == directive.id, overdue_condition())
+    )
+    fulfilled = by_status.get("fulfilled", 0)
+    return {
+        "by_status": by_status,
+        "mandates": active,
+        "appeals": appeals or 0,
+        "fulfilled": fulfilled,
+        "overdue": overdue or 0,
+        "fulfilled_share": (fulfilled / active) if active else 0.0,
+        "target_share": (min(active / directive.target_count, 1.0) if directive.target_count else None),
+    }
