@@ -7,17 +7,17 @@ import pytest
 @pytest.fixture
 def hosts(reference, users):
     """Three hosts: two at Kordai (one linked to the `host` account), one at Merke."""
-    from appeals.schedules import services
+    from appeals.schedules import hosts as schedule_hosts
 
     class Hosts:
         pass
 
     h = Hosts()
-    h.aliya = services.create_host({"full_name": "Әлімова Әлия Серікқызы", "position": "Облыстық мәслихат депутаттығына кандидат",
+    h.aliya = schedule_hosts.create_host({"full_name": "Әлімова Әлия Серікқызы", "position": "Облыстық мәслихат депутаттығына кандидат",
                                     "kind": "candidate", "office_id": reference.kordai.id, "user_id": users.host.id}, users.coordinator)
-    h.berik = services.create_host({"full_name": "Бекұлы Берік", "position": "Филиал мүшесі", "kind": "office_member",
+    h.berik = schedule_hosts.create_host({"full_name": "Бекұлы Берік", "position": "Филиал мүшесі", "kind": "office_member",
                                     "office_id": reference.kordai.id}, users.coordinator)
-    h.dana = services.create_host({"full_name": "Досова Дана", "position": "Депутат", "kind": "deputy",
+    h.dana = schedule_hosts.create_host({"full_name": "Досова Дана", "position": "Депутат", "kind": "deputy",
                                    "office_id": reference.merke.id}, users.coordinator)
     return h
 

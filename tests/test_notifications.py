@@ -278,16 +278,16 @@ def test_admins_see_the_record_of_notices_without_their_content(app, client, db,
 def test_a_clerk_is_told_of_an_appeal_assigned_to_them_and_a_host_of_their_session(db, reference, users, hosts,
                                                                                    session_data):
     from appeals.register import workflow
-    from appeals.schedules import services as schedules
+    from appeals.schedules import sessions as schedule_sessions
     from tests.fixtures_reports import make_appeals
 
     appeal, = make_appeals(reference, 1, statuses=("registered",))
     workflow.transition(appeal, "in_review", users.coordinator, responsible_id=users.clerk.id)
-    session = schedules.create_session(session_data(), users.clerk)
-    schedules.approve_sessions([session.id], users.coordinator)
-    schedules.update_session(session, session_data(start_time=dt.time(14, 0), end_time=dt.time(16, 0)),
+    session = schedule_sessions.create_session(session_data(), users.clerk)
+    schedule_sessions.approve_sessions([session.id], users.coordinator)
+    schedule_sessions.update_session(session, session_data(start_time=dt.time(14, 0), end_time=dt.time(16, 0)),
                              users.coordinator)
-    schedules.cancel_session(session, "Зал жөнделуде", users.coordinator)
+    schedule_sessions.cancel_session(session, "Зал жөнделуде", users.coordinator)
 
     assigned, = _notices(db, user_id=users.clerk.id)
     assert (assigned.template, assigned.params["number"]) == ("appeal_assigned", appeal.number)

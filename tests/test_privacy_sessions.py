@@ -9,15 +9,15 @@ import pytest
 
 @pytest.fixture
 def drafts(session_data, users, reference, hosts, next_monday):
-    from appeals.schedules import services
+    from appeals.schedules import sessions as schedule_sessions
 
-    kordai_draft = services.create_session(session_data(topic="Kordai draft topic"), users.clerk)
-    merke_draft = services.create_session(
+    kordai_draft = schedule_sessions.create_session(session_data(topic="Kordai draft topic"), users.clerk)
+    merke_draft = schedule_sessions.create_session(
         session_data(office_id=reference.merke.id, host_ids=[hosts.dana.id], topic="Merke draft topic",
                      start_time=dt.time(14, 0), end_time=dt.time(15, 0)), users.other_clerk)
-    approved = services.create_session(session_data(topic="Approved topic", date=next_monday + dt.timedelta(days=1)),
+    approved = schedule_sessions.create_session(session_data(topic="Approved topic", date=next_monday + dt.timedelta(days=1)),
                                        users.coordinator)
-    services.approve_sessions([approved.id], users.coordinator)
+    schedule_sessions.approve_sessions([approved.id], users.coordinator)
     assert (kordai_draft.status, merke_draft.status) == ("draft", "draft")
     return kordai_draft, merke_draft, approved
 
@@ -44,15 +44,15 @@ def test_viewer_sees_no_draft_on_pages_or_api(drafts, users, login, client, api_
 
 
 def test_who_still_sees_drafts(drafts, users, app_ctx, next_monday):
-    from appeals.schedules import services
+    from appeals.schedules import queries as schedule_queries
 
     kordai_draft, merke_draft, approved = drafts
-    filters = services.SessionFilters(date_from=next_monday)
-    seen = {role: {s.id for s in services.list_sessions(filters, user)}
+    filters = schedule_queries.SessionFilters(date_from=next_monday)
+    seen = {role: {s.id for s in schedule_queries.list_sessions(filters, user)}
             for role, user in (("coordinator", users.coordinator), ("admin", users.admin), ("clerk", users.clerk),
                                ("viewer", users.viewer), ("host", users.host))}
     assert seen["coordinator"] == seen["admin"] == {kordai_draft.id, merke_draft.id, approved.id}
     # A clerk sees their own office's draft, a host the draft they receive at (aliya is the host user's).
     assert seen["clerk"] == seen["host"] == {kordai_draft.id, approved.id}
     assert seen["viewer"] == {approved.id}
-    assert services.list_sessions(filters, None) == [approved]
+    assert schedule_queries.list_sessions(filters, None) == [approved]

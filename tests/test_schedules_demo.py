@@ -2,7 +2,9 @@
 import sqlalchemy as sa
 
 from appeals.demo import DEMO_SESSIONS_HELD, demo_period, load_reference, load_users
-from appeals.schedules import demo, services
+from appeals.schedules import demo
+from appeals.schedules import hosts as schedule_hosts
+from appeals.schedules import services as schedule_services
 from appeals.schedules.models import Host, ReceptionSession, session_hosts
 
 
@@ -11,8 +13,8 @@ def test_demo_schedule_matches_the_briefing_and_respects_conflicts(db):
     load_users()
     demo.load()
     start, end = demo_period()
-    assert services.sessions_held_count(start, end) == DEMO_SESSIONS_HELD
-    by_office = {row.office.code: row.sessions for row in services.sessions_held_by_office(start, end)}
+    assert schedule_services.sessions_held_count(start, end) == DEMO_SESSIONS_HELD
+    by_office = {row.office.code: row.sessions for row in schedule_services.sessions_held_by_office(start, end)}
     assert sum(by_office.values()) == DEMO_SESSIONS_HELD
     assert by_office["ZHM"] > 0 and sum(1 for count in by_office.values() if count) >= 8
     statuses = dict(db.session.execute(
@@ -35,4 +37,4 @@ def test_demo_schedule_matches_the_briefing_and_respects_conflicts(db):
 
     host = db.session.scalar(sa.select(Host).where(Host.user.has(username="host")))
     assert host is not None and host.feed_token
-    assert len(services.list_hosts()) >= 20
+    assert len(schedule_hosts.list_hosts()) >= 20

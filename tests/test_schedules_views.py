@@ -7,7 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from appeals.core.timeutil import local_today
-from appeals.schedules import services
+from appeals.schedules import hosts as schedule_hosts
+from appeals.schedules import queries as schedule_queries
+from appeals.schedules import sessions as schedule_sessions
 from appeals.schedules.models import ReceptionSession
 
 
@@ -23,8 +25,8 @@ def _form(data):
 
 @pytest.fixture
 def approved(users, hosts, session_data):
-    session = services.create_session(session_data(), users.clerk)
-    services.approve_sessions([session.id], users.coordinator)
+    session = schedule_sessions.create_session(session_data(), users.clerk)
+    schedule_sessions.approve_sessions([session.id], users.coordinator)
     return session
 
 
@@ -67,7 +69,7 @@ def test_pages_per_role(client, login, users, hosts, approved, role, allowed):
 
 
 def test_approve_by_post_only_for_coordinator(client, login, users, hosts, session_data):
-    session = services.create_session(session_data(), users.clerk)
+    session = schedule_sessions.create_session(session_data(), users.clerk)
     for role in ("clerk", "host", "viewer", "admin"):
         login(getattr(users, role))
         assert client.post("/schedule/approve", data={"ids": [session.id]}).status_code == 403, role
@@ -80,14 +82,14 @@ def test_approve_by_post_only_for_coordinator(client, login, users, hosts, sessi
 
 
 def test_approve_refuses_foreign_redirect(client, login, users, hosts, session_data):
-    session = services.create_session(session_data(), users.clerk)
+    session = schedule_sessions.create_session(session_data(), users.clerk)
     login(users.coordinator)
     response = client.post("/schedule/approve", data={"ids": [session.id], "next": "//evil.example/x"})
     assert "evil.example" not in response.headers["Location"]
 
 
 def test_drafts_of_other_offices_are_not_found_for_clerks(client, login, users, hosts, session_data, reference):
-    other = services.create_session(session_data(office_id=reference.merke.id, host_ids=[hosts.dana.id]), users.other_clerk)
+    other = schedule_sessions.create_session(session_data(office_id=reference.merke.id, host_ids=[hosts.dana.id]), users.other_clerk)
     login(users.clerk)
     assert client.get(f"/schedule/sessions/{other.id}").status_code == 404
     assert client.get(f"/schedule/sessions/{other.id}/edit").status_code == 404
@@ -106,7 +108,7 @@ def test_new_session_form_saves_a_draft(client, login, users, hosts, session_dat
 
 
 def test_form_shows_conflicts_and_saves_nothing(client, login, users, hosts, session_data):
-    existing = services.create_session(session_data(), users.coordinator)
+    existing = schedule_sessions.create_session(session_data(), users.coordinator)
     login(users.clerk)
     data = _form(session_data(start_time=dt.time(11), end_time=dt.time(13)))
     response = client.post("/schedule/sessions/new?lang=en", data=data)
@@ -115,7 +117,7 @@ def test_form_shows_conflicts_and_saves_nothing(client, login, users, hosts, ses
     assert "Conflicts with existing sessions" in body
     assert "already has a session" in body and "is already booked" in body
     assert f"/schedule/sessions/{existing.id}" in body
-    assert services.list_sessions({}, users.coordinator) == [existing]
+    assert schedule_queries.list_sessions({}, users.coordinator) == [existing]
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -130,7 +132,7 @@ def test_form_bad_input(client, login, users, hosts, session_data, changes, mess
     response = client.post("/schedule/sessions/new?lang=en", data=data)
     assert response.status_code == 200
     assert message.lower() in response.get_data(as_text=True).lower()
-    assert services.list_sessions({}, users.coordinator) == []
+    assert schedule_queries.list_sessions({}, users.coordinator) == []
 
 
 def test_clerk_editing_an_approved_session_gets_a_clear_error(client, login, users, hosts, approved, session_data):
@@ -140,7 +142,7 @@ def test_clerk_editing_an_approved_session_gets_a_clear_error(client, login, use
     response = client.post(f"/schedule/sessions/{approved.id}/edit?lang=en", data=_form(session_data(room="999")))
     assert response.status_code == 200
     assert "Only a coordinator can change an approved session." in response.get_data(as_text=True)
-    assert services.list_sessions({}, users.coordinator)[0].room == "101"
+    assert schedule_queries.list_sessions({}, users.coordinator)[0].room == "101"
 
 
 def test_other_office_clerk_cannot_open_edit_of_approved_session(client, login, users, hosts, approved):
@@ -152,7 +154,7 @@ def test_coordinator_edits_approved_session(client, login, users, hosts, approve
     login(users.coordinator)
     response = client.post(f"/schedule/sessions/{approved.id}/edit", data=_form(session_data(room="202")))
     assert response.status_code == 302
-    assert services.list_sessions({}, users.coordinator)[0].room == "202"
+    assert schedule_queries.list_sessions({}, users.coordinator)[0].room == "202"
 
 
 def test_generate_form_previews_then_creates_drafts(client, login, users, hosts, reference):
@@ -163,15 +165,15 @@ def test_generate_form_previews_then_creates_drafts(client, login, users, hosts,
     preview = client.post("/schedule/generate?lang=en", data={**data, "preview": "1"})
     body = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "Sessions to create: 4" in body
-    assert services.list_sessions({}, users.coordinator) == []
+    assert schedule_queries.list_sessions({}, users.coordinator) == []
     created = client.post("/schedule/generate", data=data)
     assert created.status_code == 302
-    assert [s.date for s in services.list_sessions({}, users.coordinator)] == [
+    assert [s.date for s in schedule_queries.list_sessions({}, users.coordinator)] == [
         dt.date(2020, 12, 28), dt.date(2020, 12, 31), dt.date(2021, 1, 11), dt.date(2021, 1, 14)]
 
 
 def test_generate_shows_collisions(client, login, users, hosts, reference, session_data):
-    services.create_session(session_data(date=dt.date(2021, 1, 11)), users.coordinator)
+    schedule_sessions.create_session(session_data(date=dt.date(2021, 1, 11)), users.coordinator)
     login(users.coordinator)
     data = {"office_id": str(reference.kordai.id), "host_ids": [str(hosts.aliya.id)], "weekdays": ["0"],
             "date_from": "2021-01-01", "date_to": "2021-01-31", "start_time": "11:00", "end_time": "12:00",
@@ -179,12 +181,12 @@ def test_generate_shows_collisions(client, login, users, hosts, reference, sessi
     response = client.post("/schedule/generate?lang=en", data=data)
     assert response.status_code == 200
     assert "11.01.2021" in response.get_data(as_text=True)
-    assert len(services.list_sessions({}, users.coordinator)) == 1
+    assert len(schedule_queries.list_sessions({}, users.coordinator)) == 1
 
 
 def test_mark_held_and_cancel_through_pages(client, login, users, hosts, session_data):
-    past = services.create_session(session_data(date=local_today() - dt.timedelta(days=1)), users.clerk)
-    services.approve_sessions([past.id], users.coordinator)
+    past = schedule_sessions.create_session(session_data(date=local_today() - dt.timedelta(days=1)), users.clerk)
+    schedule_sessions.approve_sessions([past.id], users.coordinator)
     login(users.host)
     assert client.post(f"/schedule/sessions/{past.id}/held", data={"visitors": "11", "next": "my"}).status_code == 302
     assert db_status(past) == "held"
@@ -192,7 +194,7 @@ def test_mark_held_and_cancel_through_pages(client, login, users, hosts, session
     login(users.other_clerk)
     assert client.post(f"/schedule/sessions/{past.id}/held", data={"visitors": "1"}).status_code == 403
     client.post("/logout")
-    draft = services.create_session(session_data(), users.clerk)
+    draft = schedule_sessions.create_session(session_data(), users.clerk)
     login(users.clerk)
     response = client.post(f"/schedule/sessions/{draft.id}/cancel", data={"reason": "Зал бос емес"})
     assert response.status_code == 302 and db_status(draft) == "cancelled"
@@ -213,8 +215,8 @@ def test_calendar_views_show_sessions_and_filters(client, login, users, hosts, a
 def test_my_schedule_lists_upcoming_first_and_highlights_today(client, login, users, hosts, session_data):
     today = local_today()
     for offset, room in [(3, "1"), (0, "2"), (-2, "3")]:
-        session = services.create_session(session_data(date=today + dt.timedelta(days=offset), room=room), users.clerk)
-        services.approve_sessions([session.id], users.coordinator)
+        session = schedule_sessions.create_session(session_data(date=today + dt.timedelta(days=offset), room=room), users.clerk)
+        schedule_sessions.approve_sessions([session.id], users.coordinator)
     login(users.host)
     body = client.get("/schedule/my?lang=en").get_data(as_text=True)
     upcoming = body[body.index("Upcoming sessions"):body.index("Recent sessions")]
@@ -224,8 +226,8 @@ def test_my_schedule_lists_upcoming_first_and_highlights_today(client, login, us
 
 
 def test_home_page_blocks(client, login, users, hosts, session_data):
-    session = services.create_session(session_data(date=local_today()), users.clerk)
-    services.approve_sessions([session.id], users.coordinator)
+    session = schedule_sessions.create_session(session_data(date=local_today()), users.clerk)
+    schedule_sessions.approve_sessions([session.id], users.coordinator)
     login(users.host)
     assert "my-session is-today" in client.get("/").get_data(as_text=True)
     client.post("/logout")
@@ -241,13 +243,13 @@ def test_home_page_blocks(client, login, users, hosts, session_data):
 
 def test_public_page_shows_only_approved_future_sessions(client, users, hosts, session_data, reference):
     today = local_today()
-    approved = services.create_session(session_data(topic="internal note"), users.clerk)
-    draft = services.create_session(session_data(host_ids=[hosts.berik.id], room="2", start_time=dt.time(14),
+    approved = schedule_sessions.create_session(session_data(topic="internal note"), users.clerk)
+    draft = schedule_sessions.create_session(session_data(host_ids=[hosts.berik.id], room="2", start_time=dt.time(14),
                                                  end_time=dt.time(15)), users.clerk)
-    cancelled = services.create_session(session_data(office_id=reference.merke.id, host_ids=[hosts.dana.id]), users.coordinator)
-    past = services.create_session(session_data(date=today - dt.timedelta(days=3), room="9"), users.clerk)
-    services.approve_sessions([approved.id, cancelled.id, past.id], users.coordinator)
-    services.cancel_session(cancelled, "Жөндеу", users.coordinator)
+    cancelled = schedule_sessions.create_session(session_data(office_id=reference.merke.id, host_ids=[hosts.dana.id]), users.coordinator)
+    past = schedule_sessions.create_session(session_data(date=today - dt.timedelta(days=3), room="9"), users.clerk)
+    schedule_sessions.approve_sessions([approved.id, cancelled.id, past.id], users.coordinator)
+    schedule_sessions.cancel_session(cancelled, "Жөндеу", users.coordinator)
     for lang, word in [("kk", "Қордай филиалы"), ("ru", "Кордайский филиал"), ("en", "Кордайский филиал")]:
         response = client.get(f"/schedule?lang={lang}")
         body = response.get_data(as_text=True)
@@ -262,8 +264,8 @@ def test_public_page_shows_only_approved_future_sessions(client, users, hosts, s
 
 
 def test_public_page_office_filter(client, users, hosts, session_data, reference):
-    session = services.create_session(session_data(), users.clerk)
-    services.approve_sessions([session.id], users.coordinator)
+    session = schedule_sessions.create_session(session_data(), users.clerk)
+    schedule_sessions.approve_sessions([session.id], users.coordinator)
     assert "Әлімова Әлия" not in client.get(f"/schedule?office={reference.merke.id}").get_data(as_text=True)
     assert "Әлімова Әлия" in client.get(f"/schedule?office={reference.kordai.id}").get_data(as_text=True)
 
@@ -272,8 +274,8 @@ def test_public_page_office_filter(client, users, hosts, session_data, reference
 
 
 def test_feed_parses_with_right_times_and_timezone(client, users, hosts, session_data, approved):
-    draft = services.create_session(session_data(room="5", start_time=dt.time(15), end_time=dt.time(16, 30)), users.clerk)
-    _host, secret = services.regenerate_feed_token(hosts.aliya, users.coordinator)
+    draft = schedule_sessions.create_session(session_data(room="5", start_time=dt.time(15), end_time=dt.time(16, 30)), users.clerk)
+    _host, secret = schedule_hosts.regenerate_feed_token(hosts.aliya, users.coordinator)
     response = client.get(f"/schedule/feed/{secret}.ics")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/calendar")
@@ -297,20 +299,20 @@ def test_feed_parses_with_right_times_and_timezone(client, users, hosts, session
 
 
 def test_feed_marks_cancelled_sessions(client, users, hosts, approved):
-    services.cancel_session(approved, "Ауыстырылды", users.coordinator)
-    _host, secret = services.regenerate_feed_token(hosts.aliya, users.coordinator)
+    schedule_sessions.cancel_session(approved, "Ауыстырылды", users.coordinator)
+    _host, secret = schedule_hosts.regenerate_feed_token(hosts.aliya, users.coordinator)
     calendar = icalendar.Calendar.from_ical(client.get(f"/schedule/feed/{secret}.ics").data)
     assert [str(e["STATUS"]) for e in calendar.walk("VEVENT")] == ["CANCELLED"]
 
 
 def test_wrong_or_revoked_feed_token_is_404(client, users, hosts, approved):
-    _host, token = services.regenerate_feed_token(hosts.aliya, users.coordinator)
+    _host, token = schedule_hosts.regenerate_feed_token(hosts.aliya, users.coordinator)
     assert client.get("/schedule/feed/not-a-token.ics").status_code == 404
     # The stored digest is not a feed address.
     assert client.get(f"/schedule/feed/{hosts.aliya.feed_token}.ics").status_code == 404
     assert client.get(f"/schedule/feed/{token[:-1]}.ics").status_code == 404
     assert client.get(f"/schedule/feed/{token}.ics").status_code == 200
-    services.revoke_feed_token(hosts.aliya, users.coordinator)
+    schedule_hosts.revoke_feed_token(hosts.aliya, users.coordinator)
     assert client.get(f"/schedule/feed/{token}.ics").status_code == 404
 
 
@@ -337,7 +339,7 @@ def test_coordinator_creates_and_links_host(client, login, users, hosts, referen
         "full_name": "Серікова Сәуле", "position": "Кандидат", "kind": "candidate",
         "office_id": str(reference.merke.id), "user_id": str(new_account.id), "is_active": "y"})
     assert response.status_code == 302
-    host = [h for h in services.list_hosts() if h.full_name == "Серікова Сәуле"][0]
+    host = [h for h in schedule_hosts.list_hosts() if h.full_name == "Серікова Сәуле"][0]
     assert host.user_id == new_account.id and host.office_id == reference.merke.id
     listing = client.get("/schedule/hosts").get_data(as_text=True)
     assert "Серікова Сәуле" in listing and "host.two" in listing

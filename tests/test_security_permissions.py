@@ -159,14 +159,15 @@ def samples(app_ctx, reference, users, tmp_path):
     from appeals.core.timeutil import local_now, local_today
     from appeals.mandates import directives, flagging
     from appeals.register import workflow
-    from appeals.schedules import services as schedules
+    from appeals.schedules import hosts as schedule_hosts
+    from appeals.schedules import sessions as schedule_sessions
 
-    host = schedules.create_host({"full_name": "Досова Дана", "position": "Депутат", "kind": "deputy",
+    host = schedule_hosts.create_host({"full_name": "Досова Дана", "position": "Депутат", "kind": "deputy",
                                   "office_id": reference.merke.id}, users.coordinator)
-    own_host = schedules.create_host({"full_name": "Әлімова Әлия", "position": "Кандидат", "kind": "candidate",
+    own_host = schedule_hosts.create_host({"full_name": "Әлімова Әлия", "position": "Кандидат", "kind": "candidate",
                                       "office_id": reference.kordai.id, "user_id": users.host.id}, users.coordinator)
     monday = local_today() + dt.timedelta(days=7 - local_today().weekday())
-    session = schedules.create_session({
+    session = schedule_sessions.create_session({
         "office_id": reference.merke.id, "host_ids": [host.id], "date": monday,
         "start_time": dt.time(10, 0), "end_time": dt.time(12, 0), "room": "1", "capacity": 10, "topic": "Су",
     }, users.coordinator)
@@ -181,7 +182,7 @@ def samples(app_ctx, reference, users, tmp_path):
         "title": "Ұсыныстарды аманат ретінде тіркеу", "valid_from": local_today() - dt.timedelta(days=30),
     }, users.coordinator)
     mandate = flagging.flag_appeals(directive, [appeal.id], users.coordinator)[0]
-    _host, feed_secret = schedules.regenerate_feed_token(host, users.coordinator)
+    _host, feed_secret = schedule_hosts.regenerate_feed_token(host, users.coordinator)
     api_tokens = {role: tokens.create_token(getattr(users, role), "matrix")[1] for role in ROLES}
     viewer_token = tokens.create_token(users.viewer, "viewer's second")[0]
     job = _viewer_job(users.viewer, tmp_path)

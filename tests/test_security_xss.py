@@ -17,21 +17,22 @@ def hostile(app_ctx, reference, users):
     from appeals.core.timeutil import local_now, local_today
     from appeals.mandates import directives, flagging, lifecycle
     from appeals.register import workflow
-    from appeals.schedules import services as schedules
+    from appeals.schedules import hosts as schedule_hosts
+    from appeals.schedules import sessions as schedule_sessions
 
-    host = schedules.create_host({"full_name": "Хост " + PAYLOAD, "position": PAYLOAD, "kind": "deputy",
+    host = schedule_hosts.create_host({"full_name": "Хост " + PAYLOAD, "position": PAYLOAD, "kind": "deputy",
                                   "office_id": reference.kordai.id}, users.coordinator)
     monday = local_today() + dt.timedelta(days=7 - local_today().weekday())
-    session = schedules.create_session({
+    session = schedule_sessions.create_session({
         "office_id": reference.kordai.id, "host_ids": [host.id], "date": monday, "start_time": dt.time(10, 0),
         "end_time": dt.time(12, 0), "room": PAYLOAD[:100], "capacity": 5, "topic": PAYLOAD,
     }, users.coordinator)
-    schedules.approve_sessions([session.id], users.coordinator)
-    cancelled = schedules.create_session({
+    schedule_sessions.approve_sessions([session.id], users.coordinator)
+    cancelled = schedule_sessions.create_session({
         "office_id": reference.kordai.id, "host_ids": [host.id], "date": monday, "start_time": dt.time(14, 0),
         "end_time": dt.time(15, 0), "room": "2", "topic": "x",
     }, users.coordinator)
-    schedules.cancel_session(cancelled, "Себебі " + PAYLOAD, users.coordinator)
+    schedule_sessions.cancel_session(cancelled, "Себебі " + PAYLOAD, users.coordinator)
     appeal = workflow.register_appeal({
         "office_id": reference.kordai.id, "received_at": local_now() - dt.timedelta(hours=2), "channel": "phone",
         "host_id": host.id, "applicant_kind": "individual", "applicant_name": "Азамат " + PAYLOAD,

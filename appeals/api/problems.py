@@ -115,7 +115,7 @@ def validation_errors(exc, location):
 DOMAIN_ERRORS = (
     ("appeals.auth.services.AccountError", 422),
     ("appeals.api.tokens.TokenError", 422),
-    ("appeals.schedules.services.ScheduleError", 422),
+    ("appeals.schedules.sessions.ScheduleError", 422),
     ("appeals.register.validation.AppealError", 422),
     ("appeals.mandates.directives.DirectiveError", 422),
     ("appeals.mandates.directives.MandateError", 422),
@@ -123,7 +123,7 @@ DOMAIN_ERRORS = (
 # Errors that mean "the object is not in a state that allows this" rather than "a field is wrong".
 CONFLICT_ERRORS = (
     "appeals.register.services.TransitionError",
-    "appeals.schedules.services.ScheduleConflict",
+    "appeals.schedules.sessions.ScheduleConflict",
 )
 
 

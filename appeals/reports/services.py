@@ -298,7 +298,7 @@ def period_for(kind, anchor):
 
 
 def build_schedule(user, lang, start, end, office=None, host=None):
-    from appeals.schedules.services import SessionFilters, list_sessions
+    from appeals.schedules.queries import SessionFilters, list_sessions
 
     lang = pick_lang(lang)
     with force_locale(lang):

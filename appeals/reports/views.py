@@ -187,7 +187,7 @@ def schedule_pdf():
     if _int_arg("office") and office is None or _int_arg("host") and host is None:
         abort(404)
     if host is None and office is None and current_user.role == "host":
-        from appeals.schedules.services import host_for_user
+        from appeals.schedules.queries import host_for_user
 
         host = host_for_user(current_user)
     doc = services.build_schedule(current_user, _lang(), start, end, office=office, host=host)

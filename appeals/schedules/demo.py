@@ -14,7 +14,8 @@ from appeals.core.extensions import db
 from appeals.core.timeutil import local_today, utcnow
 from appeals.demo import DEMO_SESSIONS_HELD, demo_period
 from appeals.reference.models import Office
-from appeals.schedules import services
+from appeals.schedules import hosts as schedule_hosts
+from appeals.schedules import recurrence as schedule_recurrence
 from appeals.schedules.models import ReceptionSession
 
 SLOTS = [(dt.time(9, 0), dt.time(11, 0)), (dt.time(11, 0), dt.time(13, 0)),
@@ -58,7 +59,7 @@ TOPICS = [
 
 
 def _working_days(first, last):
-    days_off = services.holiday_calendar(range(first.year, last.year + 1))
+    days_off = schedule_recurrence.holiday_calendar(range(first.year, last.year + 1))
     day, days = first, []
     while day <= last:
         if day.weekday() < 5 and day not in days_off:
@@ -71,12 +72,12 @@ def _hosts(coordinator, offices):
     demo_user = db.session.scalar(sa.select(User).where(User.username == "host"))
     hosts = []
     for index, (code, name, position, kind) in enumerate(HOSTS):
-        hosts.append(services.create_host({
+        hosts.append(schedule_hosts.create_host({
             "full_name": name, "position": position, "kind": kind, "office_id": offices[code].id,
             "user_id": demo_user.id if index == 0 and demo_user else None,
         }, coordinator))
     if demo_user:
-        services.regenerate_feed_token(hosts[0], coordinator)
+        schedule_hosts.regenerate_feed_token(hosts[0], coordinator)
     return hosts
 
 

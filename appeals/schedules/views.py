@@ -17,7 +17,10 @@ from appeals.core.labels import SESSION_STATUS_LABELS
 from appeals.core.timeutil import local_today
 from appeals.core.web import external_url, safe_redirect_target
 from appeals.reference.models import Office
-from appeals.schedules import services
+from appeals.schedules import hosts as schedule_hosts
+from appeals.schedules import queries as schedule_queries
+from appeals.schedules import recurrence as schedule_recurrence
+from appeals.schedules import sessions as schedule_sessions
 from appeals.schedules.feed import build_feed
 from appeals.schedules.forms import ActionForm, CancelForm, GenerateForm, HeldForm, HostForm, SessionForm
 from appeals.schedules.models import Host, ReceptionSession
@@ -40,7 +43,7 @@ def _office_choices(user, blank=None):
 
 
 def _host_choices(selected=()):
-    hosts = services.list_hosts()
+    hosts = schedule_hosts.list_hosts()
     return [SelectChoice(h.id, f"{h.full_name}" + (f" ({h.position})" if h.position else "")) for h in hosts
             if h.is_active or h.id in selected]
 
@@ -78,7 +81,7 @@ def _may_touch(session):
 
 def _get_session(session_id):
     session = db.session.get(ReceptionSession, session_id) or abort(404)
-    if not services.session_visible(session, current_user):
+    if not schedule_queries.session_visible(session, current_user):
         abort(404)
     return session
 
@@ -90,7 +93,7 @@ def _get_session(session_id):
 def public_schedule():
     """Approved upcoming receptions for citizens; no login, no drafts, no internal notes."""
     office_id = _arg_int("office")
-    sessions = services.public_sessions(office_id=office_id)
+    sessions = schedule_queries.public_sessions(office_id=office_id)
     days = {}
     for session in sessions:
         days.setdefault(session.date, []).append(session)
@@ -116,7 +119,7 @@ def _feed_link_helper():
 
 @bp.route("/schedule/feed/<token>.ics")
 def host_feed(token):
-    host = services.host_by_feed_token(token)
+    host = schedule_hosts.host_by_feed_token(token)
     if host is None:
         abort(404)
     response = Response(build_feed(host), mimetype="text/calendar")
@@ -161,9 +164,9 @@ def calendar():
         end = _arg_date("to", start + dt.timedelta(days=30))
         if end < start:
             start, end = end, start
-    filters = services.SessionFilters(office_id=office_id, host_id=host_id, date_from=start, date_to=end,
+    filters = schedule_queries.SessionFilters(office_id=office_id, host_id=host_id, date_from=start, date_to=end,
                                       statuses=[status] if status else [])
-    sessions = services.list_sessions(filters, current_user)
+    sessions = schedule_queries.list_sessions(filters, current_user)
     by_day = {}
     for session in sessions:
         by_day.setdefault(session.date, []).append(session)
@@ -177,21 +180,21 @@ def calendar():
             day += dt.timedelta(days=7)
     return render_template(
         "schedules/calendar.html", view=view, anchor=anchor, start=start, end=end, today=today,
-        sessions=sessions, by_day=by_day, weeks=weeks, offices=_active_offices(), hosts=services.list_hosts(),
+        sessions=sessions, by_day=by_day, weeks=weeks, offices=_active_offices(), hosts=schedule_hosts.list_hosts(),
         office_id=office_id, host_id=host_id, status=status,
         prev_date=_shift(view, anchor, -1) if view != "list" else None,
         next_date=_shift(view, anchor, 1) if view != "list" else None,
         drafts=[s.id for s in sessions if s.status == "draft"], action_form=ActionForm(),
-        holidays=services.holiday_calendar({start.year, end.year}, current_language()),
+        holidays=schedule_recurrence.holiday_calendar({start.year, end.year}, current_language()),
     )
 
 
 @bp.route("/schedule/my")
 @permission_required("schedule.own")
 def my_schedule():
-    host = services.host_for_user(current_user)
-    upcoming = services.host_sessions(host) if host else []
-    past = services.host_sessions(host, upcoming=False, limit=20) if host else []
+    host = schedule_queries.host_for_user(current_user)
+    upcoming = schedule_queries.host_sessions(host) if host else []
+    past = schedule_queries.host_sessions(host, upcoming=False, limit=20) if host else []
     return render_template("schedules/my_schedule.html", host=host, upcoming=upcoming, past=past,
                            today=local_today(), action_form=ActionForm(), held_form=HeldForm())
 
@@ -221,7 +224,7 @@ def new_session():
     if form.validate_on_submit():
         try:
             created = submission.create_once(current_user, lambda: _created_session(form))
-        except services.ScheduleError as exc:
+        except schedule_sessions.ScheduleError as exc:
             _apply_error(form, exc)
             conflicts = exc.conflicts
         else:
@@ -230,7 +233,7 @@ def new_session():
 
 
 def _created_session(form):
-    session = services.create_session(form.service_data(), current_user)
+    session = schedule_sessions.create_session(form.service_data(), current_user)
     detail = url_for("schedules.session_detail", session_id=session.id)
     return submission.Created(location=detail, object_url=detail, object_label=f"{session.date:%d.%m.%Y} {session.start_time:%H:%M}",
                               message=_("The session was saved as a draft."))
@@ -256,13 +259,13 @@ def edit_session(session_id):
     if not can(current_user, "schedule.edit", session) or session.status in ("held", "cancelled"):
         # The clerk of this office may look, but the service refuses; say why on the form.
         try:
-            services._require_editable(session, current_user)
-        except services.ScheduleError as exc:
+            schedule_sessions.require_editable(session, current_user)
+        except schedule_sessions.ScheduleError as exc:
             locked = exc.message
     if form.validate_on_submit():
         try:
-            services.update_session(session, form.service_data(), current_user)
-        except services.ScheduleError as exc:
+            schedule_sessions.update_session(session, form.service_data(), current_user)
+        except schedule_sessions.ScheduleError as exc:
             _apply_error(form, exc)
             conflicts = exc.conflicts
         else:
@@ -282,8 +285,8 @@ def approve():
     if not form.validate_on_submit():
         abort(400)
     try:
-        count = services.approve_sessions(request.form.getlist("ids"), current_user)
-    except services.ScheduleError as exc:
+        count = schedule_sessions.approve_sessions(request.form.getlist("ids"), current_user)
+    except schedule_sessions.ScheduleError as exc:
         flash(exc.message, "error")
     else:
         flash(_("Sessions approved: %(n)d.", n=count), "success")
@@ -304,20 +307,20 @@ def generate():
         dry_run = "preview" in request.form
         try:
             if dry_run:
-                services.generate_sessions(form.pattern_data(), current_user, dry_run=True)
+                schedule_recurrence.generate_sessions(form.pattern_data(), current_user, dry_run=True)
             else:
                 return submission.finish(submission.create_once(current_user, lambda: _generated_sessions(form)))
-        except services.ScheduleError as exc:
+        except schedule_sessions.ScheduleError as exc:
             _apply_error(form, exc)
             conflicts = exc.conflicts
         else:
-            preview = services.pattern_dates(services.RecurrencePattern(**form.pattern_data()))[0]
+            preview = schedule_recurrence.pattern_dates(schedule_recurrence.RecurrencePattern(**form.pattern_data()))[0]
     return render_template("schedules/generate.html", form=form, conflicts=conflicts, skipped=skipped,
                            preview=preview)
 
 
 def _generated_sessions(form):
-    sessions, skipped = services.generate_sessions(form.pattern_data(), current_user)
+    sessions, skipped = schedule_recurrence.generate_sessions(form.pattern_data(), current_user)
     if skipped:
         flash(_("Skipped public holidays: %(days)s.",
                 days=", ".join(day.strftime("%d.%m.%Y") for day, _name in skipped)), "info")
@@ -340,8 +343,8 @@ def mark_held(session_id):
                 flash(error, "error")
     else:
         try:
-            services.mark_held(session, form.visitors.data, current_user)
-        except services.ScheduleError as exc:
+            schedule_sessions.mark_held(session, form.visitors.data, current_user)
+        except schedule_sessions.ScheduleError as exc:
             flash(exc.message, "error")
         else:
             flash(_("The session was marked as held."), "success")
@@ -363,8 +366,8 @@ def cancel(session_id):
                 flash(error, "error")
         return redirect(url_for("schedules.session_detail", session_id=session.id))
     try:
-        services.cancel_session(session, form.reason.data, current_user)
-    except services.ScheduleError as exc:
+        schedule_sessions.cancel_session(session, form.reason.data, current_user)
+    except schedule_sessions.ScheduleError as exc:
         flash(exc.message, "error")
     else:
         flash(_("The session was cancelled."), "success")
@@ -388,7 +391,7 @@ def _host_user_choices(host=None):
 @bp.route("/schedule/hosts")
 @permission_required("host.manage")
 def hosts():
-    return render_template("schedules/hosts.html", hosts=services.list_hosts())
+    return render_template("schedules/hosts.html", hosts=schedule_hosts.list_hosts())
 
 
 @bp.route("/schedule/hosts/new", methods=["GET", "POST"])
@@ -400,7 +403,7 @@ def new_host():
     if form.validate_on_submit():
         try:
             created = submission.create_once(current_user, lambda: _created_host(form))
-        except services.ScheduleError as exc:
+        except schedule_sessions.ScheduleError as exc:
             _apply_error(form, exc)
         else:
             return submission.finish(created)
@@ -408,7 +411,7 @@ def new_host():
 
 
 def _created_host(form):
-    host = services.create_host(form.service_data(), current_user)
+    host = schedule_hosts.create_host(form.service_data(), current_user)
     page = url_for("schedules.edit_host", host_id=host.id)
     return submission.Created(location=page, object_url=page, object_label=host.full_name,
                               message=_("Host %(name)s added.", name=host.full_name))
@@ -423,29 +426,29 @@ def edit_host(host_id):
     form.user_id.choices = _host_user_choices(host)
     if form.validate_on_submit():
         try:
-            services.update_host(host, form.service_data(), current_user)
-        except services.ScheduleError as exc:
+            schedule_hosts.update_host(host, form.service_data(), current_user)
+        except schedule_sessions.ScheduleError as exc:
             _apply_error(form, exc)
         else:
             flash(_("Host %(name)s saved.", name=host.full_name), "success")
             return redirect(url_for("schedules.edit_host", host_id=host.id))
     return render_template("schedules/host_form.html", form=form, host=host, action_form=ActionForm(),
-                           upcoming=services.host_sessions(host, limit=10))
+                           upcoming=schedule_queries.host_sessions(host, limit=10))
 
 
 @bp.route("/schedule/hosts/<int:host_id>/feed", methods=["POST"])
 @login_required
 def host_feed_token(host_id):
     host = db.session.get(Host, host_id) or abort(404)
-    if not services.may_manage_feed(current_user, host):
+    if not schedule_hosts.may_manage_feed(current_user, host):
         abort(403)
     if not ActionForm().validate_on_submit():
         abort(400)
     if request.form.get("action") == "revoke":
-        services.revoke_feed_token(host, current_user)
+        schedule_hosts.revoke_feed_token(host, current_user)
         flash(_("The calendar link was revoked; subscriptions stop updating."), "success")
     else:
-        _host, secret = services.regenerate_feed_token(host, current_user)
+        _host, secret = schedule_hosts.regenerate_feed_token(host, current_user)
         # Only its digest is stored: the address is shown on the next page, once.
         session[NEW_FEED_LINK] = [host.id, external_url("schedules.host_feed", token=secret)]
         flash(_("A new calendar link was created; the previous one no longer works."), "success")

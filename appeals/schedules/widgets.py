@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today
 from appeals.home.widgets import home_widget  # noqa: F401
-from appeals.schedules import services
+from appeals.schedules import queries as schedule_queries
 from appeals.schedules.models import ReceptionSession
 
 HOST_NEXT_SESSIONS = 5
@@ -17,17 +17,17 @@ HOST_NEXT_SESSIONS = 5
 def reception_block(user):
     today = local_today()
     if user.role == "host":
-        host = services.host_for_user(user)
+        host = schedule_queries.host_for_user(user)
         if host is None:
             return None
-        sessions = [s for s in services.host_sessions(host, limit=HOST_NEXT_SESSIONS + 5)
+        sessions = [s for s in schedule_queries.host_sessions(host, limit=HOST_NEXT_SESSIONS + 5)
                     if s.status in ("approved", "held")][:HOST_NEXT_SESSIONS]
         return {"title": _("My receptions: today and next"), "sessions": sessions, "today": today,
                 "empty": _("No upcoming sessions."), "link": "schedules.my_schedule",
                 "link_label": _("My schedule"), "awaiting": 0}
     if user.role == "clerk":
-        sessions = [s for s in services.list_sessions(
-            services.SessionFilters(date_from=today, date_to=today, statuses=["approved", "held"]), user)
+        sessions = [s for s in schedule_queries.list_sessions(
+            schedule_queries.SessionFilters(date_from=today, date_to=today, statuses=["approved", "held"]), user)
             if s.office_id in user.office_ids]
         return {"title": _("Today's receptions at your offices"), "sessions": sessions, "today": today,
                 "empty": _("No receptions today."), "link": "schedules.calendar",
@@ -37,8 +37,8 @@ def reception_block(user):
         awaiting = db.session.scalar(sa.select(sa.func.count(ReceptionSession.id)).where(
             ReceptionSession.status == "draft", ReceptionSession.date >= today,
             ReceptionSession.date <= today + horizon)) or 0
-        sessions = services.list_sessions(
-            services.SessionFilters(date_from=today, date_to=today, statuses=["approved", "held"]), user)
+        sessions = schedule_queries.list_sessions(
+            schedule_queries.SessionFilters(date_from=today, date_to=today, statuses=["approved", "held"]), user)
         return {"title": _("Today's receptions"), "sessions": sessions, "today": today, "awaiting": awaiting,
                 "horizon": horizon, "empty": _("No receptions today."), "link": "schedules.calendar",
                 "link_label": _("Reception schedule")}

@@ -7,7 +7,7 @@ from appeals.api.registry import endpoint
 from appeals.api.views import bp
 from appeals.core.extensions import db
 from appeals.reference.models import Office
-from appeals.schedules import services as schedule_services
+from appeals.schedules import hosts as schedule_hosts
 from appeals.schedules.models import Host
 
 
@@ -31,7 +31,7 @@ def get_office(office_id):
           response=schemas.HostList, permission="schedule.view")
 def list_hosts(query):
     """Candidates, deputies and office members who receive citizens."""
-    return {"items": schedule_services.list_hosts(active=query.active, office_id=query.office_id)}
+    return {"items": schedule_hosts.list_hosts(active=query.active, office_id=query.office_id)}
 
 
 @endpoint(bp, "GET", "/hosts/<int:host_id>", summary="Read a host", tag="Reference",
@@ -43,7 +43,7 @@ def get_host(host_id):
 @endpoint(bp, "POST", "/hosts", summary="Create a host", tag="Reference", body=schemas.HostIn,
           response=schemas.HostOut, status=201, permission="host.manage", idempotent=True)
 def create_host(body):
-    return schedule_services.create_host(body.model_dump(), current())
+    return schedule_hosts.create_host(body.model_dump(), current())
 
 
 @endpoint(bp, "PATCH", "/hosts/<int:host_id>", summary="Update a host", tag="Reference",
@@ -54,4 +54,4 @@ def update_host(host_id, body):
     require("host.manage")
     data = {name: getattr(host, name) for name in ("full_name", "position", "kind", "office_id", "user_id", "is_active")}
     data.update(body.model_dump(exclude_unset=True))
-    return schedule_services.update_host(host, data, current())
+    return schedule_hosts.update_host(host, data, current())

@@ -4,7 +4,8 @@ from appeals.api.endpoints import current, get_or_404, page_of, require
 from appeals.api.problems import ApiError
 from appeals.api.registry import endpoint
 from appeals.api.views import bp
-from appeals.schedules import services
+from appeals.schedules import queries as schedule_queries
+from appeals.schedules import sessions as schedule_sessions
 from appeals.schedules.models import ReceptionSession
 
 SESSION_FIELDS = ("office_id", "date", "start_time", "end_time", "room", "capacity", "topic")
@@ -17,7 +18,7 @@ def _out(session):
 
 def _visible_session(session_id):
     session = get_or_404(ReceptionSession, session_id)
-    if not services.session_visible(session, current()):
+    if not schedule_queries.session_visible(session, current()):
         raise ApiError(404)
     return session
 
@@ -27,9 +28,9 @@ def _visible_session(session_id):
 def list_sessions(query):
     """Ordered by date and time. Drafts are visible only to coordinators, admins, their office's clerks
     and their own hosts; viewers and other offices' clerks never see them."""
-    filters = services.SessionFilters(office_id=query.office_id, host_id=query.host_id, date_from=query.date_from,
+    filters = schedule_queries.SessionFilters(office_id=query.office_id, host_id=query.host_id, date_from=query.date_from,
                                       date_to=query.date_to, statuses=list(query.status))
-    result = page_of(services.sessions_query(filters, current()), query)
+    result = page_of(schedule_queries.sessions_query(filters, current()), query)
     result["items"] = [_out(session) for session in result["items"]]
     return result
 
@@ -46,7 +47,7 @@ def get_session(session_id):
 def create_session(body):
     """A clerk plans sessions for their own offices; a coordinator approves them. Collisions of a host or a
     room give 409 with the colliding sessions listed."""
-    return _out(services.create_session(body.model_dump(), current()))
+    return _out(schedule_sessions.create_session(body.model_dump(), current()))
 
 
 @endpoint(bp, "PATCH", "/sessions/<int:session_id>", summary="Change a reception session", tag="Schedules",
@@ -59,14 +60,14 @@ def update_session(session_id, body):
     data = {name: getattr(session, name) for name in SESSION_FIELDS}
     data["host_ids"] = [host.id for host in session.hosts]
     data.update(body.model_dump(exclude_unset=True))
-    return _out(services.update_session(session, data, current()))
+    return _out(schedule_sessions.update_session(session, data, current()))
 
 
 @endpoint(bp, "POST", "/sessions/approve", summary="Approve draft sessions", tag="Schedules",
           body=schemas.ApproveIn, response=schemas.ApproveOut, permission="schedule.approve", errors=(409,))
 def approve_sessions(body):
     """All or nothing: an unknown id (422) or a held or cancelled session approves none."""
-    return {"approved": services.approve_sessions(body.ids, current())}
+    return {"approved": schedule_sessions.approve_sessions(body.ids, current())}
 
 
 @endpoint(bp, "POST", "/sessions/<int:session_id>/held", summary="Mark a session as held", tag="Schedules",
@@ -74,7 +75,7 @@ def approve_sessions(body):
 def mark_held(session_id, body):
     session = _visible_session(session_id)
     require("schedule.mark_held", session)
-    return _out(services.mark_held(session, body.visitors, current()))
+    return _out(schedule_sessions.mark_held(session, body.visitors, current()))
 
 
 @endpoint(bp, "POST", "/sessions/<int:session_id>/cancel", summary="Cancel a session", tag="Schedules",
@@ -83,4 +84,4 @@ def cancel_session(session_id, body):
     session = _visible_session(session_id)
     if session.status in ("draft", "approved"):
         require("schedule.edit", session)
-    return _out(services.cancel_session(session, body.reason, current()))
+    return _out(schedule_sessions.cancel_session(session, body.reason, current()))
