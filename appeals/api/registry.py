@@ -228,7 +228,7 @@ def _call(spec, view, kwargs):
 
 
 def _components_and_refs():
-    from appeals.api.schemas import Problem
+    from appeals.api.schemas.base import Problem
 
     keys = []
     for spec in REGISTRY:

@@ -11,8 +11,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from appeals.api import registry, schemas, tokens
+from appeals.api import registry, tokens
 from appeals.api.registry import endpoint
+from appeals.api.schemas.meta import MeOut
 from appeals.auth.models import ApiToken, User
 from appeals.auth.permissions import can
 from appeals.core.extensions import db
@@ -123,7 +124,7 @@ def revoke_token(token_id):
 # --- Meta ---------------------------------------------------------------------------------------
 
 
-@endpoint(bp, "GET", "/me", summary="The token's user", tag="Meta", response=schemas.MeOut)
+@endpoint(bp, "GET", "/me", summary="The token's user", tag="Meta", response=MeOut)
 def me():
     """Who the token belongs to: role and offices decide what the other endpoints return."""
     from flask import g

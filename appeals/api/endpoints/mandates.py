@@ -3,10 +3,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from appeals.api import schemas
 from appeals.api.endpoints import current, get_or_404, page_of, require
 from appeals.api.problems import ApiError
 from appeals.api.registry import endpoint
+from appeals.api.schemas import mandates as schemas
 from appeals.api.views import bp
 from appeals.auth.permissions import mandate_text
 from appeals.core.extensions import db

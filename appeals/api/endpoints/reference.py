@@ -1,9 +1,9 @@
 """Offices and hosts."""
 import sqlalchemy as sa
 
-from appeals.api import schemas
 from appeals.api.endpoints import current, get_or_404, require
 from appeals.api.registry import endpoint
+from appeals.api.schemas import reference as schemas
 from appeals.api.views import bp
 from appeals.core.extensions import db
 from appeals.reference.models import Office

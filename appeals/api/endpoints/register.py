@@ -2,10 +2,10 @@
 from flask import request
 from flask_babel import gettext as _
 
-from appeals.api import schemas
 from appeals.api.endpoints import current, get_or_404, page_of, require
 from appeals.api.problems import ApiError, domain_error_to_api
 from appeals.api.registry import endpoint
+from appeals.api.schemas import register as schemas
 from appeals.api.views import bp
 from appeals.auth.permissions import can, personal_view
 from appeals.core.extensions import db

@@ -1,8 +1,8 @@
 """Reception sessions: list, read, create, update, approve, mark held, cancel."""
-from appeals.api import schemas
 from appeals.api.endpoints import current, get_or_404, page_of, require
 from appeals.api.problems import ApiError
 from appeals.api.registry import endpoint
+from appeals.api.schemas import schedules as schemas
 from appeals.api.views import bp
 from appeals.schedules import queries as schedule_queries
 from appeals.schedules import sessions as schedule_sessions
