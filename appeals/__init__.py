@@ -142,10 +142,11 @@ def _register_cli(app):
     from appeals.auth import cli as auth_cli
     from appeals.core.retention import purge_expired_command
     from appeals.demo import seed_demo_command
+    from appeals.maintenance import cli as maintenance_cli
     from appeals.register import cli as register_cli
 
-    for command in [*auth_cli.commands, *api_cli.commands, *register_cli.commands, *worker.commands,
-                    seed_demo_command, purge_expired_command()]:
+    for command in [*auth_cli.commands, *api_cli.commands, *register_cli.commands, *maintenance_cli.commands,
+                    *worker.commands, seed_demo_command, purge_expired_command()]:
         app.cli.add_command(_in_cli_language(app, command))
 
 

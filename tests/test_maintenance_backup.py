@@ -115,17 +115,17 @@ def full_database(app_ctx, reference, users):
 
 
 def _export(**kwargs):
-    from appeals.api import transfer
+    from appeals.maintenance import backup
 
     stream = io.StringIO()
-    transfer.export_data(stream, **kwargs)
+    backup.export_data(stream, **kwargs)
     return stream.getvalue()
 
 
 def _import(text):
-    from appeals.api import transfer
+    from appeals.maintenance import backup
 
-    return transfer.import_data(io.StringIO(text))
+    return backup.import_data(io.StringIO(text))
 
 
 def test_export_covers_every_table_with_versioned_header(full_database):
@@ -194,28 +194,28 @@ def test_credentials_are_exported_when_asked(full_database):
 
 
 def test_restore_refuses_a_database_that_is_not_empty(full_database):
-    from appeals.api import transfer
+    from appeals.maintenance import backup
 
     text = _export()
-    with pytest.raises(transfer.TransferError, match="not empty"):
+    with pytest.raises(backup.BackupError, match="not empty"):
         _import(text)
 
 
 def test_restore_checks_format_and_version(app_ctx):
-    from appeals.api import transfer
+    from appeals.maintenance import backup
 
-    with pytest.raises(transfer.TransferError, match="not a Qabyldau export"):
+    with pytest.raises(backup.BackupError, match="not a Qabyldau export"):
         _import('{"format": "other"}\n')
-    with pytest.raises(transfer.TransferError, match="version 99"):
+    with pytest.raises(backup.BackupError, match="version 99"):
         _import('{"format": "qabyldau-export", "version": 99}\n')
-    with pytest.raises(transfer.TransferError, match="empty"):
+    with pytest.raises(backup.BackupError, match="empty"):
         _import("")
-    with pytest.raises(transfer.TransferError, match="not valid JSON"):
+    with pytest.raises(backup.BackupError, match="not valid JSON"):
         _import("{oops\n")
 
 
 def test_bad_row_restores_nothing(full_database):
-    from appeals.api import transfer
+    from appeals.maintenance import backup
 
     text = _export(include_credentials=True)
     _wipe()
@@ -227,13 +227,13 @@ def test_bad_row_restores_nothing(full_database):
     row = json.loads(lines[header_index + 1])
     row[columns.index("category_id")] = 999999
     broken[header_index + 1] = json.dumps(row, ensure_ascii=False)
-    with pytest.raises(transfer.TransferError):
+    with pytest.raises(backup.BackupError):
         _import("\n".join(broken) + "\n")
     row[columns.index("category_id")] = "roads"
     broken[header_index + 1] = json.dumps(row, ensure_ascii=False)
-    with pytest.raises(transfer.TransferError, match="wrong type"):
+    with pytest.raises(backup.BackupError, match="wrong type"):
         _import("\n".join(broken) + "\n")
-    with pytest.raises(transfer.TransferError):
+    with pytest.raises(backup.BackupError):
         _import("\n".join(lines[:-3]) + "\n")  # truncated file
     for table in _db.metadata.sorted_tables:
         assert _db.session.scalar(sa.select(sa.func.count()).select_from(table)) == 0, table.name

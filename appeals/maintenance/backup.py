@@ -37,7 +37,7 @@ CREDENTIAL_COLUMNS = {
 CREDENTIAL_TABLES = ("api_tokens", "api_rate_windows", "user_sessions", "totp_recovery_codes")
 
 
-class TransferError(ValueError):
+class BackupError(ValueError):
     def __init__(self, message):
         super().__init__(str(message))
         self.message = str(message)
@@ -56,7 +56,7 @@ def _encode(value):
     return value
 
 
-def _tables():
+def ordered_tables():
     return list(db.metadata.sorted_tables)
 
 
@@ -97,7 +97,7 @@ def _rows(table, include_credentials):
         yield values
 
 
-def _count(table, include_credentials):
+def count_rows(table, include_credentials):
     if table.name in CREDENTIAL_TABLES and not include_credentials:
         return 0
     return db.session.scalar(sa.select(sa.func.count()).select_from(table))
@@ -105,8 +105,8 @@ def _count(table, include_credentials):
 
 def export_data(stream, include_credentials=False, progress=None):
     """Write everything to the text `stream`; returns {table: rows}. `progress(n)` after each batch."""
-    tables = _tables()
-    counts = {table.name: _count(table, include_credentials) for table in tables}
+    tables = ordered_tables()
+    counts = {table.name: count_rows(table, include_credentials) for table in tables}
     header = {
         "format": FORMAT,
         "version": VERSION,
@@ -125,7 +125,7 @@ def export_data(stream, include_credentials=False, progress=None):
             if progress and written % BATCH == 0:
                 progress(BATCH)
         if written != counts[table.name]:
-            raise TransferError(_("The table %(table)s changed during the export; run it again.", table=table.name))
+            raise BackupError(_("The table %(table)s changed during the export; run it again.", table=table.name))
         if progress and written % BATCH:
             progress(written % BATCH)
     return counts
@@ -168,33 +168,33 @@ def _read_json(line, number):
     try:
         return json.loads(line)
     except ValueError:
-        raise TransferError(_("Line %(n)d is not valid JSON.", n=number)) from None
+        raise BackupError(_("Line %(n)d is not valid JSON.", n=number)) from None
 
 
 def read_header(stream):
     first = stream.readline()
     if not first:
-        raise TransferError(_("The file is empty."))
+        raise BackupError(_("The file is empty."))
     header = _read_json(first, 1)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise TransferError(_("This is not a Qabyldau export file."))
+        raise BackupError(_("This is not a Qabyldau export file."))
     if header.get("version") != VERSION:
-        raise TransferError(_("Export format version %(found)s is not supported (expected %(expected)d).",
+        raise BackupError(_("Export format version %(found)s is not supported (expected %(expected)d).",
                               found=header.get("version"), expected=VERSION))
     return header
 
 
 def _ensure_empty():
-    filled = [table.name for table in _tables()
+    filled = [table.name for table in ordered_tables()
               if db.session.scalar(sa.select(sa.func.count()).select_from(table)) > 0]
     if filled:
-        raise TransferError(_("The database is not empty (%(tables)s); restore only into a new, migrated database.",
+        raise BackupError(_("The database is not empty (%(tables)s); restore only into a new, migrated database.",
                               tables=", ".join(filled[:5])))
 
 
 def _reset_sequences():
     """PostgreSQL: explicit ids were inserted, so the id sequences must continue after them."""
-    for table in _tables():
+    for table in ordered_tables():
         if not _integer_key(table):
             continue
         column = next(iter(table.primary_key.columns))
@@ -209,17 +209,17 @@ def _reset_sequences():
 def import_data(stream, progress=None):
     """Restore a file written by export_data into the empty database; all or nothing.
 
-    Returns {table: rows}. Raises TransferError with a translated message; nothing is written then.
+    Returns {table: rows}. Raises BackupError with a translated message; nothing is written then.
     """
     header = read_header(stream)
     revision = schema_revision()
     if header.get("schema") != revision:
-        raise TransferError(_("The file was written with database schema %(found)s, this database has %(current)s.",
+        raise BackupError(_("The file was written with database schema %(found)s, this database has %(current)s.",
                               found=header.get("schema"), current=revision or "—"))
-    tables = {table.name: table for table in _tables()}
+    tables = {table.name: table for table in ordered_tables()}
     expected_order = [entry.get("name") for entry in header.get("tables", [])]
     if set(expected_order) != set(tables):
-        raise TransferError(_("The file's tables do not match this database's tables."))
+        raise BackupError(_("The file's tables do not match this database's tables."))
     counts = {}
     line_number = 1
     with write_transaction():
@@ -229,10 +229,10 @@ def import_data(stream, progress=None):
             section = _read_json(stream.readline(), line_number)
             table = tables.get(section.get("table")) if isinstance(section, dict) else None
             if table is None or section["table"] in counts:
-                raise TransferError(_("Line %(n)d: a table section was expected.", n=line_number))
+                raise BackupError(_("Line %(n)d: a table section was expected.", n=line_number))
             columns = section.get("columns")
             if columns != [c.name for c in table.columns]:
-                raise TransferError(_("The columns of table %(table)s do not match this database.", table=table.name))
+                raise BackupError(_("The columns of table %(table)s do not match this database.", table=table.name))
             decoders = [_decoder(table.c[name]) for name in columns]
             self_refs = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
             # Linking is an UPDATE: columns with an `onupdate` default (updated_at) keep the file's value.
@@ -243,13 +243,13 @@ def import_data(stream, progress=None):
                 line_number += 1
                 values = _read_json(stream.readline(), line_number)
                 if not isinstance(values, list) or len(values) != len(columns):
-                    raise TransferError(_("Line %(n)d: a row of %(count)d values was expected.",
+                    raise BackupError(_("Line %(n)d: a row of %(count)d values was expected.",
                                           n=line_number, count=len(columns)))
                 try:
                     row = {name: (decode(value) if decode and value is not None else value)
                            for name, decode, value in zip(columns, decoders, values)}
                 except (TypeError, ValueError):
-                    raise TransferError(_("Line %(n)d: a value of table %(table)s has the wrong type.",
+                    raise BackupError(_("Line %(n)d: a value of table %(table)s has the wrong type.",
                                           n=line_number, table=table.name)) from None
                 for name in self_refs:
                     # Rows may point at rows later in the file: link them once all are in.
@@ -270,7 +270,7 @@ def import_data(stream, progress=None):
                     db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("_pk")).values(values), updates)
             counts[table.name] = int(section.get("rows", 0))
         if stream.readline().strip():
-            raise TransferError(_("Line %(n)d: unexpected data after the last table.", n=line_number + 1))
+            raise BackupError(_("Line %(n)d: unexpected data after the last table.", n=line_number + 1))
         if is_postgresql():
             _reset_sequences()
     return counts
@@ -280,7 +280,7 @@ def _insert(table, rows, progress):
     try:
         db.session.execute(table.insert(), rows)
     except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
-        raise TransferError(_("Table %(table)s: the rows break a database rule (%(reason)s).",
+        raise BackupError(_("Table %(table)s: the rows break a database rule (%(reason)s).",
                               table=table.name, reason=str(exc.orig).splitlines()[0][:200])) from None
     if progress:
         progress(len(rows))
