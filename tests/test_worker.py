@@ -17,7 +17,7 @@ from flask_babel import force_locale
 
 from appeals.core import jobs, queue
 from appeals.core.jobs import Job
-from appeals.register import transfer
+from appeals.register import imports
 from appeals.register.models import Appeal
 from tests.fixtures_reports import make_appeals
 
@@ -160,11 +160,11 @@ def test_import_killed_mid_way_is_redone_after_a_restart_and_writes_all_rows_onc
     count = 4000
     lines = [f"15.01.2024 {8 + i % 9:02d}:{i % 60:02d};letter;Applicant {i};;;Қордай;statement;roads;Summary {i}"
              for i in range(count)]
-    rows = transfer.read_import_file("door.csv", "\n".join([HEADER, *lines]).encode())
+    rows = imports.read_import_file("door.csv", "\n".join([HEADER, *lines]).encode())
     app.config["IMPORT_INLINE_ROWS"] = 0
     first = Worker(app, real_queue, tmp_path).start()
     try:
-        job = transfer.start_import(reference.kordai, "door.csv", rows, users.clerk)
+        job = imports.start_import(reference.kordai, "door.csv", rows, users.clerk)
         _wait(db, job.id, lambda j: (j.params or {}).get("phase") == "saving", first, timeout=240)
         time.sleep(0.5)
         first.kill()
