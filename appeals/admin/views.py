@@ -11,7 +11,7 @@ from appeals.auth import services as accounts
 from appeals.auth.forms import UserForm
 from appeals.auth.models import User
 from appeals.auth.permissions import permission_required
-from appeals.core import submission
+from appeals.core import parsing, submission
 from appeals.core.audit import AuditRecord
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
@@ -97,11 +97,9 @@ def edit_user(user_id):
 
 
 def _parse_day(value, end=False):
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except (TypeError, ValueError):
-        return None
-    return datetime.combine(day, time.max if end else time.min)
+    # core.parsing's date rule; a malformed filter date filters nothing.
+    day = parsing.lenient(parsing.parse_date, value)
+    return None if day is None else datetime.combine(day, time.max if end else time.min)
 
 
 @bp.route("/audit")

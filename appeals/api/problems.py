@@ -1,7 +1,7 @@
 """RFC 9457 problem details for the API, with translated field-level messages."""
 from flask_babel import gettext as _
 
-from appeals.core.errors import problem
+from appeals.core.errors import KIND_STATUS, DomainError, problem
 
 
 class ApiError(Exception):
@@ -110,55 +110,8 @@ def validation_errors(exc, location):
     return result
 
 
-# Domain errors of the services: (class path, status). Classes are looked up lazily because the
-# services are written alongside the API; a service error carries a translated message and a field.
-DOMAIN_ERRORS = (
-    ("appeals.auth.services.AccountError", 422),
-    ("appeals.api.tokens.TokenError", 422),
-    ("appeals.schedules.sessions.ScheduleError", 422),
-    ("appeals.register.validation.AppealError", 422),
-    ("appeals.mandates.directives.DirectiveError", 422),
-    ("appeals.mandates.directives.MandateError", 422),
-)
-# Errors that mean "the object is not in a state that allows this" rather than "a field is wrong".
-CONFLICT_ERRORS = (
-    "appeals.register.services.TransitionError",
-    "appeals.schedules.sessions.ScheduleConflict",
-)
-
-
-def _is_instance(exc, dotted):
-    for cls in type(exc).__mro__:
-        if f"{cls.__module__}.{cls.__qualname__}" == dotted:
-            return True
-    return False
-
-
 def domain_error_to_api(exc):
-    """An ApiError for a service's rule error, or None when `exc` is not one."""
-    for dotted in CONFLICT_ERRORS:
-        if _is_instance(exc, dotted):
-            message = getattr(exc, "message", str(exc))
-            return ApiError(409, message)
-    for dotted, status in DOMAIN_ERRORS:
-        if _is_instance(exc, dotted):
-            message = getattr(exc, "message", None) or str(exc)
-            field = getattr(exc, "field", None)
-            conflicts = getattr(exc, "conflicts", None)
-            if conflicts:
-                # Collisions with other objects (a host's or a room's other session).
-                described = [getattr(c, "describe", lambda c=c: str(c))() for c in conflicts]
-                return ApiError(409, message, errors=[
-                    {"field": field or "", "location": "body", "message": str(text)} for text in described])
-            field_errors = getattr(exc, "errors", None)
-            if isinstance(field_errors, dict) and field_errors:
-                errors = [{"field": name or "", "location": "body", "message": str(text)}
-                          for name, texts in field_errors.items()
-                          for text in (texts if isinstance(texts, (list, tuple)) else [texts])]
-                return ApiError(status, message, errors=errors)
-            if field is None:
-                # Permissions are checked before a service is called, so a rule error without a
-                # field is about the object's state (already held, already closed...).
-                return ApiError(409, message)
-            return ApiError(status, message, errors=[{"field": field, "location": "body", "message": message}])
-    return None
+    """An ApiError for a service's rule error (any DomainError, by its kind), or None when `exc` is not one."""
+    if not isinstance(exc, DomainError):
+        return None
+    return ApiError(KIND_STATUS[exc.kind], exc.message, errors=exc.problem_errors() or None)

@@ -12,6 +12,7 @@ from appeals.api.models import ApiRateWindow
 from appeals.auth.models import ApiToken, User
 from appeals.core import audit
 from appeals.core.database import dialect_insert, separate_write, write_transaction
+from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.timeutil import utcnow
 from appeals.core.tokens import hash_token  # one digest for every server-issued secret
@@ -23,11 +24,8 @@ NAME_MAX = 100
 RATE_WINDOW_SECONDS = 60
 
 
-class TokenError(ValueError):
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
+class TokenError(DomainError):
+    """An API token cannot be created or used as asked."""
 
 
 class NotTheOwner(TokenError):

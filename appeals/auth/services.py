@@ -15,6 +15,7 @@ from appeals.auth import sessions, throttle
 from appeals.auth.models import ROLES, ApiToken, User, password_method
 from appeals.core import audit
 from appeals.core.database import write_transaction
+from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.text import clean_name
 from appeals.core.timeutil import utcnow
@@ -23,13 +24,8 @@ from appeals.reference.models import Office
 USER_AUDIT_FIELDS = ("username", "full_name", "email", "role", "is_active_account", "locale")
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A rule about accounts was broken; `field` names the form field to show it on."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
 
 
 class LoginThrottled(Exception):

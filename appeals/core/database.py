@@ -1,16 +1,44 @@
 """Engine behaviour per backend and the write-transaction helper every service uses."""
 import os
 import re
+import sqlite3
 import time
+import unicodedata
 import weakref
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
+from sqlalchemy.engine import Engine
 
 from appeals.core.extensions import db
+from appeals.core.privacy import redact_personal
+from appeals.core.search_fold import search_fold
 
 SQLITE_BUSY_TIMEOUT_MS = 30000
+# The SQL name of fold() on SQLite; PostgreSQL's lower() already folds Cyrillic under a UTF-8 ctype.
+FOLD_FUNCTION = "qb_fold"
+
+
+def fold(value: str | None) -> str:
+    """Text as search compares it: NFKC-normalised (one form for composed letters and ligatures) and
+    case-folded over all of Unicode, so «ЖОЛ» matches «жол» and «Әлия» matches «әлия».
+
+    The one definition of search folding: Python-side keyword handling and SQLite's qb_fold() both call it.
+    """
+    return unicodedata.normalize("NFKC", value or "").casefold()
+
+
+@event.listens_for(Engine, "connect")
+def _register_sqlite_functions(dbapi_connection, _record):
+    # SQLite's own lower() folds ASCII only. Registered for every engine (the app's, the migrations',
+    # a test's), once, here: two listeners with different folds made the result depend on import order.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
+        # How names are typed (core/search_fold.py); PostgreSQL has it from migration 0006.
+        dbapi_connection.create_function("qb_search_fold", 1, search_fold, deterministic=True)
+        # The free-text redaction masked roles search through (core/privacy.py).
+        dbapi_connection.create_function("qb_redact", 1, redact_personal, deterministic=True)
 
 
 def configure_engine(engine, ping_after_idle_seconds=1.0):
@@ -154,4 +182,5 @@ def dialect_insert():
     return postgresql.insert if is_postgresql() else sqlite.insert
 
 
-__all__ = ["configure_engine", "write_transaction", "separate_write", "is_postgresql", "is_sqlite", "dialect_insert", "sa"]
+__all__ = ["configure_engine", "write_transaction", "separate_write", "is_postgresql", "is_sqlite", "dialect_insert", "fold",
+           "FOLD_FUNCTION", "sa"]

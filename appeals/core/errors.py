@@ -1,5 +1,8 @@
-"""Friendly error pages in the user's language; JSON problem details for the API."""
+"""The domain error every service raises, friendly error pages in the user's language, and JSON
+problem details for the API."""
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Literal, Optional
 
 from flask import jsonify, render_template, request
 from flask_babel import get_locale
@@ -9,6 +12,48 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+ErrorKind = Literal["invalid", "conflict", "forbidden", "not_found"]
+# How each kind reaches an API client (api/problems.py maps by this, never by class name).
+KIND_STATUS: dict[str, int] = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404}
+
+
+class DomainError(ValueError):
+    """A rule of the domain was broken: what every service raises for bad input or a refused action.
+
+    `message`: translated, for the user; `errors`: {field: [translated messages]} (every problem at
+    once; empty when the rule is about the object as a whole); `kind`: invalid (a field is wrong),
+    conflict (the object's state does not allow it: already closed, changed meanwhile, booked),
+    forbidden (the actor may not), not_found. `field` is the first field, for one-field callers.
+    Pages map it to form errors (appeals.core.web.attach_errors), the API to problem+json.
+    """
+
+    kind: ErrorKind = "invalid"
+
+    def __init__(self, message: object = None, field: Optional[str] = None,
+                 errors: Optional[Mapping[str, object]] = None, kind: Optional[ErrorKind] = None):
+        normalised: dict[str, list[str]] = {}
+        for name, messages in (errors or {}).items():
+            texts = [messages] if isinstance(messages, str) or not isinstance(messages, Iterable) else messages
+            normalised.setdefault(name, []).extend(str(text) for text in texts)
+        if field and message is not None and field not in normalised:
+            normalised = {field: [str(message)], **normalised}
+        if message is None:
+            message = next(iter(normalised.values()))[0] if normalised else ""
+        super().__init__(str(message))
+        self.message = str(message)
+        self.errors = normalised
+        self.field = field or next(iter(normalised), None)
+        if kind is not None:
+            self.kind = kind
+        elif not normalised and type(self).kind == "invalid":
+            # Not about any field: about the object's state (already held, already closed...).
+            self.kind = "conflict"
+
+    def problem_errors(self) -> list[dict[str, str]]:
+        """The field errors as the API's problem+json lists them."""
+        return [{"field": name or "", "location": "body", "message": text}
+                for name, texts in self.errors.items() for text in texts]
 
 TITLES = {
     400: lambda: _("Bad request"),

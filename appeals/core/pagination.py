@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from appeals.core.extensions import db
+from appeals.core.parsing import lenient, parse_int
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -20,11 +21,9 @@ class Page:
 
 
 def _int_arg(args, name, default, low, high):
-    try:
-        value = int(args.get(name, default))
-    except (TypeError, ValueError):
-        return default
-    return max(low, min(high, value))
+    # A page number out of range is clamped, a malformed one ignored: paging never fails.
+    value = lenient(parse_int, args.get(name))
+    return default if value is None else max(low, min(high, value))
 
 
 def paginate(query, args, default_size=DEFAULT_PAGE_SIZE, max_size=MAX_PAGE_SIZE, scalars=True):

@@ -1,12 +1,14 @@
 """What every page shares: security headers, template helpers, the language switcher and safe redirects."""
-from typing import Optional
+from collections.abc import Mapping
+from typing import Any, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import request
+from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from appeals.core import labels
+from appeals.core.errors import DomainError
 from appeals.core.i18n import LANGUAGE_NAMES, current_language, fmt_date, fmt_datetime, fmt_number
 from appeals.core.submission import submission_field
 
@@ -191,3 +193,20 @@ def redirect_with_sealed_search(endpoint: str, form, user_id: int, **values):
     if q:
         args[SEARCH_ARG] = search_token(q, user_id)
     return redirect(url_for(endpoint, **values, **args), code=303)
+
+
+def attach_errors(form: Any, error: DomainError, field_map: Optional[Mapping[str, str]] = None,
+                  fallback: Optional[str] = None, unplaced: str = "flash") -> None:
+    """Show a DomainError on a WTForms form: each message on its field (`field_map` renames a service's
+    field to the form's), the rest flashed or, with unplaced="form", in form.form_errors."""
+    field_map = field_map or {}
+    errors = error.errors or {fallback or "": [error.message]}
+    for field, messages in errors.items():
+        target = getattr(form, field_map.get(field, field), None) if field else None
+        if target is not None and hasattr(target, "errors"):
+            # WTForms keeps errors as a tuple until validate() has run on the field.
+            target.errors = list(target.errors or []) + list(messages)
+        elif unplaced == "form":
+            form.form_errors.extend(messages)
+        else:
+            flash(" ".join(messages), "error")

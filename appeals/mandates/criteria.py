@@ -3,11 +3,12 @@ from datetime import datetime, time
 
 import sqlalchemy as sa
 
+from appeals.core.database import fold
 from appeals.core.extensions import db
 from appeals.mandates.models import (
     MandateAppeal,
 )
-from appeals.mandates.search import escape_like, fold, folded, split_keywords
+from appeals.mandates.search import escape_like, folded, split_keywords
 from appeals.register.districts import appeal_district_id, appeal_in_districts
 from appeals.register.models import Appeal
 from appeals.register.periods import received_between

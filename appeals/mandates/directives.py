@@ -2,13 +2,16 @@
 
 The input helpers here (date, whole number, id list, text) are shared with the mandate's own forms.
 """
-from datetime import date, datetime
+from datetime import date
+
+from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from appeals.core import audit
+from appeals.core import audit, parsing
 from appeals.core.database import write_transaction
+from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today
 from appeals.mandates.models import (
@@ -29,56 +32,52 @@ DIRECTIVE_FIELDS = (
 )
 
 
-class DirectiveError(ValueError):
+class DirectiveError(DomainError):
     """Bad directive input; `field` is the first bad field, `errors` maps every bad field to its message."""
 
-    def __init__(self, message, field=None, errors=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
-        self.errors = errors or ({field: self.message} if field else {})
+    def __init__(self, message=None, field=None, errors=None, kind=None):
+        super().__init__(message, field, errors, kind)
 
 
-class MandateError(ValueError):
-    """A mandate rule was broken; `field` names the form field to show it on."""
+class MandateError(DomainError):
+    """A mandate rule was broken; `field` names the form field to show it on.
+
+    `details`: {field: message} when several fields are wrong, or the numbers of the appeals that
+    block a flagging (then, as for a directive out of force or a withdrawn mandate, a conflict).
+    """
+
+    STATE_FIELDS = ("directive", "status", "note", "merge_into")
 
     def __init__(self, message, field=None, details=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
         self.details = details or []
+        errors = details if isinstance(details, dict) else None
+        blocked = field == "appeal_ids" and bool(details) and errors is None
+        super().__init__(message, field, errors, kind="conflict" if field in self.STATE_FIELDS or blocked else None)
 
 
-def date_field(value, field, errors):
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+def date_field(value: object, field: str, errors: dict[str, str]) -> Optional[date]:
+    """core.parsing's date rule; a bad date goes into `errors` and gives None."""
     try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        errors[field] = _("Enter a date as YYYY-MM-DD.")
+        return parsing.parse_date(value, field)
+    except parsing.ParseError as exc:
+        errors[field] = exc.message
         return None
 
 
-def int_field(value, field, errors):
-    if value in (None, ""):
-        return None
+def int_field(value: object, field: str, errors: dict[str, str]) -> Optional[int]:
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        errors[field] = _("Enter a whole number.")
+        return parsing.parse_int(value, field)
+    except parsing.ParseError as exc:
+        errors[field] = exc.message
         return None
 
 
-def id_list_field(value, field, errors, model):
+def id_list_field(value: object, field: str, errors: dict[str, str], model: type) -> list[int]:
     if not value:
         return []
     try:
-        ids = sorted({int(v) for v in value})
-    except (TypeError, ValueError):
+        ids = parsing.parse_ids(value if isinstance(value, (list, tuple, set)) else [value], field)
+    except parsing.ParseError:
         errors[field] = _("Unknown value selected.")
         return []
     found = set(db.session.scalars(sa.select(model.id).where(model.id.in_(ids))))
@@ -161,7 +160,8 @@ def update_directive(directive, data, actor):
         has_mandates = db.session.scalar(sa.select(sa.func.count(Mandate.id)).where(Mandate.directive_id == directive.id))
         if has_mandates and (clean["numbering"], clean["number_prefix"]) != (directive.numbering, directive.number_prefix):
             # Numbers already given must stay meaningful: the scheme is fixed once a mandate exists.
-            raise DirectiveError(_("The numbering cannot change once mandates are registered."), "numbering")
+            raise DirectiveError(_("The numbering cannot change once mandates are registered."), "numbering",
+                                 kind="conflict")
         before = audit.snapshot(directive, DIRECTIVE_FIELDS)
         for field, value in clean.items():
             setattr(directive, field, value)

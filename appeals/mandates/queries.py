@@ -1,11 +1,14 @@
 """Lists of mandates: the user's scope, filters, overdue ones, an appeal's mandates, a directive's progress."""
-from datetime import date
+from collections.abc import Mapping
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from appeals.auth.permissions import may_search_personal, visible_office_ids
+from appeals.core.database import fold
 from appeals.core.extensions import db
+from appeals.core.parsing import FieldErrors, parse_choice, parse_date, parse_flag, parse_id
 from appeals.core.timeutil import local_today
 from appeals.mandates.models import (
     MANDATE_STATUSES,
@@ -14,7 +17,7 @@ from appeals.mandates.models import (
     MandateAppeal,
 )
 from appeals.mandates.periods import counted, formed_from_appeals_received, registered_between
-from appeals.mandates.search import escape_like, fold, folded
+from appeals.mandates.search import escape_like, folded
 from appeals.register.districts import settlement_in_districts
 from appeals.register.models import Appeal
 from appeals.schedules.models import Host
@@ -39,32 +42,23 @@ def scope_mandates(query, user):
 
 MANDATE_FILTER_IDS = ("directive_id", "office_id", "district_id", "settlement_id", "category_id")
 MANDATE_FILTER_DAYS = ("date_from", "date_to", "received_from", "received_to")
-# Days outside these are no period a register holds: dropped, as any malformed filter value is.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+MANDATE_FILTER_STATUSES = (*MANDATE_STATUSES, "open", "counted")
 
 
-def parse_mandate_filters(args) -> dict:
-    """Query-string arguments of the mandates list (and its printed list) to typed filters."""
-    from appeals.register.validation import parse_date
-
-    def ident(name):
-        try:
-            return int(args.get(name) or 0) or None
-        except (TypeError, ValueError):
-            return None
-
-    def day(name):
-        value = parse_date(args.get(name)) if args.get(name) else None
-        return value if value is not None and FIRST_DAY <= value <= LAST_DAY else None
-
-    status = args.get("status") or ""
-    filters = {key: ident(key) for key in MANDATE_FILTER_IDS}
-    filters.update({key: day(key) for key in MANDATE_FILTER_DAYS})
+def parse_mandate_filters(args: Mapping[str, Any], errors: Optional[FieldErrors] = None) -> dict[str, Any]:
+    """Query-string arguments of the mandates list (and its printed list) to typed filters, by
+    core.parsing's rules. A bad value (a date outside 2000–2100, an id that is no number, an unknown
+    status) raises ParseError, or, with `errors` given, is collected there and that filter left out."""
+    collect = FieldErrors() if errors is None else errors
+    filters: dict[str, Any] = {key: collect(parse_id, args.get(key), key) for key in MANDATE_FILTER_IDS}
+    filters.update({key: collect(parse_date, args.get(key), key) for key in MANDATE_FILTER_DAYS})
     filters.update({
-        "q": (args.get("q") or "").strip()[:100],
-        "status": status if status in ("open", "counted") or status in MANDATE_STATUSES else "",
-        "overdue": args.get("overdue") == "1",
+        "q": str(args.get("q") or "").strip()[:100],
+        "status": collect(parse_choice, args.get("status"), MANDATE_FILTER_STATUSES, "status") or "",
+        "overdue": parse_flag(args.get("overdue")),
     })
+    if errors is None:
+        collect.raise_if_any()
     return filters
 
 

@@ -1,30 +1,10 @@
-"""Case-insensitive keyword search that also works for Kazakh and Russian letters on SQLite.
+"""Case-insensitive keyword search of directives that also works for Kazakh and Russian letters on SQLite.
 
-SQLite's lower() folds ASCII only, so «ЖОЛ» would not match «жол». Every SQLite connection gets
-a `qb_fold` function backed by Python's str.casefold; PostgreSQL's lower() already folds Cyrillic
-(under a UTF-8 ctype, as our databases are created).
+The folding itself (`fold`, SQLite's qb_fold) is defined once, in appeals.core.database.
 """
-import sqlite3
-
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
-FOLD_FUNCTION = "qb_fold"
-
-
-def fold(value):
-    return (value or "").casefold()
-
-
-def _register(dbapi_connection):
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
-
-
-@event.listens_for(Engine, "connect")
-def _on_connect(dbapi_connection, _record):
-    _register(dbapi_connection)
+from appeals.core.database import fold
 
 
 def folded(column, dialect_name):

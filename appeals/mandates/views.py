@@ -9,24 +9,25 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required, require
-from appeals.core import submission
+from appeals.core import parsing, submission
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
 from appeals.core.timeutil import local_today
-from appeals.core.web import safe_redirect_target
-from appeals.mandates import criteria, directives, flagging, lifecycle, queries
+from appeals.core.web import attach_errors, safe_redirect_target
+from appeals.mandates import (
+    criteria,
+    directives,
+    flagging,
+    lifecycle,
+    queries,
+    widgets,  # noqa: F401  (connects this domain's page blocks)
+)
 from appeals.mandates.forms import DirectiveForm, MandateForm, ProgressForm, UnflagForm
 from appeals.mandates.models import MANDATE_STATUSES, Directive, Mandate, MandateAppeal
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_TYPES, Appeal
 
 bp = Blueprint("mandates", __name__)
-
-
-@bp.app_template_global("mandates_for_appeal")
-def _mandates_for_appeal_global(appeal):
-    """For templates/mandates/_appeal_mandates.html, included on the appeal page."""
-    return queries.mandates_for_appeal(appeal)
 
 
 @bp.app_template_global("criterion_label")
@@ -39,13 +40,6 @@ def criterion_label(name):
         "min_signatories": _("Signatories"),
         "received_window": _("Date received"),
     }.get(name, name)
-
-
-def _int_arg(args, name):
-    try:
-        return int(args.get(name) or 0) or None
-    except ValueError:
-        return None
 
 
 def _reference_lists():
@@ -95,15 +89,7 @@ def _directive_form_data(form):
 
 def _attach_errors(form, error):
     """Show a service error on its form fields; errors without a field become a flash message."""
-    errors = getattr(error, "errors", None)
-    if not errors and isinstance(getattr(error, "details", None), dict):
-        errors = error.details
-    for field, message in (errors or {error.field: error.message}).items():
-        target = getattr(form, field or "", None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, message]
-        else:
-            flash(message, "error")
+    attach_errors(form, error)
 
 
 @bp.route("/directives/new", methods=["GET", "POST"])
@@ -202,16 +188,14 @@ def directive_detail(directive_id):
 CANDIDATE_FILTERS = ("q", "office_id", "district_id", "settlement_id", "category_id", "appeal_type", "all")
 
 
-def _candidate_filters(args):
-    filters = {
-        "q": (args.get("q") or "").strip()[:100],
-        "office_id": _int_arg(args, "office_id"),
-        "district_id": _int_arg(args, "district_id"),
-        "settlement_id": _int_arg(args, "settlement_id"),
-        "category_id": _int_arg(args, "category_id"),
-        "appeal_type": args.get("appeal_type") if args.get("appeal_type") in APPEAL_TYPES else None,
-        "all": args.get("all") == "1",
-    }
+def _candidate_filters(args, errors):
+    filters = {key: errors(parsing.parse_id, args.get(key), key)
+               for key in ("office_id", "district_id", "settlement_id", "category_id")}
+    filters.update(
+        q=(args.get("q") or "").strip()[:100],
+        appeal_type=errors(parsing.parse_choice, args.get("appeal_type"), APPEAL_TYPES, "appeal_type"),
+        all=parsing.parse_flag(args.get("all")),
+    )
     return filters
 
 
@@ -283,7 +267,10 @@ def _flagged(directive, mandate, ids, back):
 
 
 def _candidates_page(directive, mandate=None):
-    filters = _candidate_filters(request.args)
+    errors = parsing.FieldErrors()
+    filters = _candidate_filters(request.args, errors)
+    if errors:
+        flash(" ".join(message for messages in errors.errors.values() for message in messages), "error")
     query = criteria.candidate_query(directive, filters).options(
         selectinload(Appeal.settlement).selectinload(Settlement.district), selectinload(Appeal.office),
         selectinload(Appeal.category),
@@ -322,14 +309,13 @@ def merge(mandate_id):
 # --- Mandates --------------------------------------------------------------------------------
 
 
-def _mandate_filters(args):
-    return queries.parse_mandate_filters(args)
-
-
 @bp.route("/mandates")
 @permission_required("mandate.view")
 def list_mandates():
-    filters = _mandate_filters(request.args)
+    errors = parsing.FieldErrors()
+    filters = queries.parse_mandate_filters(request.args, errors)
+    if errors:
+        flash(" ".join(message for messages in errors.errors.values() for message in messages), "error")
     query = queries.build_mandate_query(filters, current_user).options(
         selectinload(Mandate.settlement), selectinload(Mandate.office), selectinload(Mandate.directive),
         selectinload(Mandate.links),

@@ -1,15 +1,14 @@
-"""Start-page blocks of this domain (see appeals.home.widgets)."""
+"""Blocks this domain contributes to other pages (see appeals.core.hooks)."""
 import sqlalchemy as sa
 
 from appeals.auth.permissions import can
 from appeals.core.extensions import db
-from appeals.home.widgets import home_widget
+from appeals.core import hooks
 
 OVERDUE_SHOWN = 8
 
 
-@home_widget("mandates/_home.html", order=40)
-def coordinator_mandates(user):
+def _coordinator_mandates_context(user):
     """Coordinators follow fulfilment: overdue mandates first, then how far each open directive got."""
     if not can(user, "mandate.edit"):
         return None
@@ -30,3 +29,19 @@ def coordinator_mandates(user):
         "overdue_count": overdue_count or 0,
         "directives": [(d, queries.directive_progress(d)) for d in directives],
     }
+
+
+@hooks.home_blocks.connect
+def coordinator_mandates(user):
+    context = _coordinator_mandates_context(user)
+    return None if context is None else hooks.Block("mandates/_home.html", context, order=40)
+
+
+@hooks.appeal_page_blocks.connect
+def appeal_mandates_box(appeal, user):
+    """The appeal page's box of the mandates the appeal is registered under."""
+    if not can(user, "mandate.view"):
+        return None
+    from appeals.mandates import queries
+
+    return hooks.Block("mandates/_appeal_mandates.html", {"mandate_links": queries.mandates_for_appeal(appeal)})

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from appeals.core import audit
 from appeals.core.database import write_transaction
+from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.uploads import SheetLimits, UploadError, quote, read_csv_rows
 from appeals.reference.models import OFFICE_KINDS, Category, District, Office, Region, Settlement
@@ -22,11 +23,8 @@ MAX_IMPORT_ROWS = 20000
 IMPORT_COLUMNS = ("district_code", "kato", "name_kk", "name_ru")
 
 
-class ReferenceError(ValueError):
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
+class ReferenceError(DomainError):
+    """A rule of the reference data (regions, settlements, offices, categories) was broken."""
 
 
 @dataclass

@@ -6,7 +6,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required
-from appeals.core import submission
+from appeals.core import parsing, submission
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
 from appeals.reference import services
@@ -127,10 +127,7 @@ def edit_district(district_id):
 @bp.route("/settlements")
 @permission_required("admin.reference")
 def settlements():
-    try:
-        district_id = int(request.args.get("district") or 0) or None
-    except ValueError:
-        district_id = None
+    district_id = parsing.lenient(parsing.parse_id, request.args.get("district"))
     search = (request.args.get("q") or "").strip()
     query = sa.select(Settlement).order_by(Settlement.district_id, Settlement.name_kk, Settlement.id)
     if district_id:
@@ -151,8 +148,9 @@ def settlements():
 def _settlement_form(settlement=None):
     form = SettlementForm(obj=settlement)
     form.district_id.choices = _choices(District, blank=False)
-    if settlement is None and request.method == "GET" and request.args.get("district", "").isdigit():
-        form.district_id.data = int(request.args["district"])
+    district_id = parsing.lenient(parsing.parse_id, request.args.get("district"))
+    if settlement is None and request.method == "GET" and district_id:
+        form.district_id.data = district_id
     return form
 
 

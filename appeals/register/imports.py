@@ -18,6 +18,7 @@ from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.jobs import JobFailed, JobResult, job_kind, start_job
 from appeals.core.labels import APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
+from appeals.core.parsing import lenient, parse_datetime
 from appeals.core.uploads import SheetLimits, UploadError, quote, read_csv_rows, read_xlsx_rows
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register.models import TEXT_MAX
@@ -163,7 +164,7 @@ class _Resolver:
         if host and data["host_id"] is None:
             errors.append(("host", _("Unknown host \u201c%(value)s\u201d.", value=quote(host))))
         if data["channel"] == "session":
-            received = parse_datetime(data["received_at"])
+            received = lenient(parse_datetime, data["received_at"])
             if received is not None:
                 sessions = db.session.scalars(
                     sa.select(ReceptionSession).where(

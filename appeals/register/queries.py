@@ -1,17 +1,17 @@
 """The register list: filters from the query string, the scoped and sorted select, the deadline watch."""
 import re
-import unicodedata
+from collections.abc import Mapping
+from typing import Any, Optional
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
 
 from appeals.auth.permissions import may_search_personal, scope_appeals
 from appeals.core.database import is_postgresql
 from appeals.core.extensions import db
-from appeals.core.privacy import redact_personal, redacted_sql
-from appeals.core.search_fold import search_fold, search_words
+from appeals.core.parsing import FieldErrors, parse_choice, parse_date, parse_flag, parse_id
+from appeals.core.privacy import redacted_sql
+from appeals.core.search_fold import search_words
 from appeals.core.timeutil import local_today
 from appeals.register.deadlines import due_soon_limit
 from appeals.register.districts import appeal_in_districts
@@ -23,7 +23,6 @@ from appeals.register.models import (
 )
 from appeals.register.periods import received_between
 from appeals.register.rules import RuleViolation, check_phone
-from appeals.register.validation import int_or_none, parse_date
 
 SORTS = {
     "-received": (Appeal.received_at.desc(), Appeal.id.desc()),
@@ -46,32 +45,32 @@ OPEN_CONDITION = sa.text("appeals.status IN ('registered', 'in_review', 'forward
 NUMBER_PATTERN = re.compile(r"^[A-Za-z]{2,10}-\d{4}-\d{1,6}$")
 
 
-def parse_list_filters(args):
-    """Query-string arguments to typed filters; unknown or malformed values are dropped, not errors."""
-    def ident(name):
-        value = int_or_none(args.get(name))
-        return value or None
+def parse_list_filters(args: Mapping[str, Any], errors: Optional[FieldErrors] = None) -> dict[str, Any]:
+    """Query-string arguments to typed filters (core.parsing's rules).
 
-    def choice(name, allowed):
-        value = (args.get(name) or "").strip()
-        return value if value in allowed else None
-
+    A malformed value (a date outside 2000–2100, an id that is not a number, an unknown status) is a
+    field error: raised as ParseError, or, when `errors` is given, collected there and that filter
+    left out, so the list page shows the message on its filter and the list without it.
+    """
+    collect = FieldErrors() if errors is None else errors
     filters = {
-        "office": ident("office"),
-        "date_from": parse_date(args.get("date_from")) if args.get("date_from") else None,
-        "date_to": parse_date(args.get("date_to")) if args.get("date_to") else None,
-        "status": choice("status", APPEAL_STATUSES + ("open",)),
-        "appeal_type": choice("appeal_type", APPEAL_TYPES),
-        "category": ident("category"),
-        "channel": choice("channel", CHANNELS),
-        "district": ident("district"),
-        "settlement": ident("settlement"),
-        "host": ident("host"),
-        "overdue": (args.get("overdue") or "") in ("1", "true", "on", "yes"),
-        "repeats": (args.get("repeats") or "") in ("1", "true", "on", "yes"),
-        "q": " ".join((args.get("q") or "").split())[:200],
-        "sort": choice("sort", tuple(SORTS)) or "-received",
+        "office": collect(parse_id, args.get("office"), "office"),
+        "date_from": collect(parse_date, args.get("date_from"), "date_from"),
+        "date_to": collect(parse_date, args.get("date_to"), "date_to"),
+        "status": collect(parse_choice, args.get("status"), APPEAL_STATUSES + ("open",), "status"),
+        "appeal_type": collect(parse_choice, args.get("appeal_type"), APPEAL_TYPES, "appeal_type"),
+        "category": collect(parse_id, args.get("category"), "category"),
+        "channel": collect(parse_choice, args.get("channel"), CHANNELS, "channel"),
+        "district": collect(parse_id, args.get("district"), "district"),
+        "settlement": collect(parse_id, args.get("settlement"), "settlement"),
+        "host": collect(parse_id, args.get("host"), "host"),
+        "overdue": parse_flag(args.get("overdue")),
+        "repeats": parse_flag(args.get("repeats")),
+        "q": " ".join(str(args.get("q") or "").split())[:200],
+        "sort": collect(parse_choice, args.get("sort"), tuple(SORTS), "sort") or "-received",
     }
+    if errors is None:
+        collect.raise_if_any()
     return filters
 
 
@@ -168,14 +167,3 @@ def deadline_watch(user, limit=10):
         .order_by(Appeal.due_date, Appeal.id).limit(limit)
     ).unique().all()
     return overdue, soon
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_functions(dbapi_connection, _record):
-    # SQLite's own lower() folds ASCII only; Kazakh and Russian names need full Unicode case folding.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        dbapi_connection.create_function(
-            "qb_fold", 1, lambda value: unicodedata.normalize("NFKC", value or "").casefold(), deterministic=True
-        )
-        dbapi_connection.create_function("qb_search_fold", 1, search_fold, deterministic=True)
-        dbapi_connection.create_function("qb_redact", 1, redact_personal, deterministic=True)

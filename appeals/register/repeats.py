@@ -11,13 +11,21 @@ from appeals.auth.permissions import scope_appeals
 from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
+from appeals.core.parsing import lenient, parse_datetime
 from appeals.core.search_fold import search_fold
 from appeals.core.timeutil import local_now, utcnow
 from appeals.register.models import (
     Appeal,
 )
-from appeals.register.rules import RuleViolation, check_phone
-from appeals.register.validation import FUTURE_TOLERANCE, int_or_none, parse_datetime, text_value
+from appeals.register.rules import (
+    RuleViolation,
+    check_phone,
+)
+from appeals.register.validation import (
+    FUTURE_TOLERANCE,
+    int_or_none,
+    text_value,
+)
 
 REPEAT_WINDOW_DAYS = 90
 SIMILARITY_THRESHOLD = 0.72
@@ -86,7 +94,7 @@ def find_possible_repeats(data, actor, limit=10):
     recorded in the audit trail (without the IIN or phone) and counts against
     REPEAT_CHECK_MATCHES_PER_HOUR; past it the check shows nothing and says so.
     """
-    received_at = parse_datetime(data.get("received_at")) or local_now()
+    received_at = lenient(parse_datetime, data.get("received_at")) or local_now()
     since = received_at - timedelta(days=REPEAT_WINDOW_DAYS)
     window = sa.and_(Appeal.received_at >= since, Appeal.received_at <= received_at + FUTURE_TOLERANCE)
     exclude = int_or_none(data.get("exclude_id"))

@@ -2,14 +2,16 @@
 
 The web form, the import, the CLI and the API all call `clean_appeal_data()`.
 """
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from appeals.auth.models import User
 from appeals.auth.permissions import can
+from appeals.core.errors import DomainError
 from appeals.core.extensions import db
+from appeals.core.parsing import ParseError, parse_datetime, parse_id
 from appeals.core.text import clean_name
 from appeals.core.timeutil import local_now, local_today
 from appeals.reference.models import Category, Office, Settlement
@@ -30,22 +32,24 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 EARLIEST_RECEIPT = datetime(2000, 1, 1)
 
 
-class AppealError(ValueError):
-    """A register rule was broken; `field` names the form field (or import column) to show it on."""
+class AppealError(DomainError):
+    """A register rule was broken; `field` names the form field (or import column) to show it on.
 
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
+    A refusal on the `status` field is about the appeal's state (closed, a move the workflow does
+    not allow, changed meanwhile): a conflict.
+    """
+
+    def __init__(self, message=None, field=None, errors=None, kind=None):
+        if kind is None and field == "status" and not errors:
+            kind = "conflict"
+        super().__init__(message, field, errors, kind)
 
 
 class AppealValidationError(AppealError):
     """Several fields are wrong at once: {field: [translated message, ...]}."""
 
     def __init__(self, errors):
-        self.errors = errors
-        field, messages = next(iter(errors.items()))
-        super().__init__(messages[0], field)
+        super().__init__(errors=errors)
 
 
 class ImportValidationError(AppealError):
@@ -87,15 +91,11 @@ def text_value(data, key):
 
 
 def int_or_none(value):
-    if value in (None, "", 0, "0"):
-        return None
-    if not isinstance(value, int):
-        try:
-            value = int(str(value).strip())
-        except ValueError:
-            return False
-    # PostgreSQL's integer: a larger id cannot exist and would fail inside the database driver.
-    return value if 0 < value <= 2**31 - 1 else False
+    """The id chosen in `value`: None when none was, False when it cannot be an id (core.parsing.parse_id)."""
+    try:
+        return parse_id(value)
+    except ParseError:
+        return False
 
 
 def _active_states(**references):
@@ -122,40 +122,6 @@ def _resolve_office(data):
     return None
 
 
-def parse_datetime(value):
-    if isinstance(value, datetime):
-        return value.replace(second=0, microsecond=0, tzinfo=None)
-    if isinstance(value, date):
-        return datetime.combine(value, time(9, 0))
-    text = str(value or "").strip()
-    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                    "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S"):
-        try:
-            return datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.combine(datetime.strptime(text, pattern).date(), time(9, 0))
-        except ValueError:
-            continue
-    return None
-
-
-def parse_date(value):
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip()
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
 def clean_appeal_data(data, actor, existing=None):
     """Check every field and return model values; AppealValidationError lists all problems at once."""
     errors = {}
@@ -174,13 +140,18 @@ def clean_appeal_data(data, actor, existing=None):
         office = existing.office
     values["office_id"] = office.id if office is not None else None
 
-    received_at = parse_datetime(data.get("received_at"))
-    if received_at is None:
-        fail("received_at", _("Enter the date and time the appeal was received."))
-    elif received_at > local_now() + FUTURE_TOLERANCE:
-        fail("received_at", _("The date received cannot be in the future."))
-    elif received_at < EARLIEST_RECEIPT:
-        fail("received_at", _("The date received is too far in the past."))
+    try:
+        received_at = parse_datetime(data.get("received_at"), "received_at")
+    except ParseError as exc:
+        received_at = None
+        fail("received_at", exc.message)
+    else:
+        if received_at is None:
+            fail("received_at", _("Enter the date and time the appeal was received."))
+        elif received_at > local_now() + FUTURE_TOLERANCE:
+            fail("received_at", _("The date received cannot be in the future."))
+        elif received_at < EARLIEST_RECEIPT:
+            fail("received_at", _("The date received is too far in the past."))
     values["received_at"] = received_at
 
     channel = text_value(data, "channel")

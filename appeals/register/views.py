@@ -28,16 +28,27 @@ from appeals.auth.permissions import (
     personal_view,
     require,
 )
-from appeals.core import submission
+from appeals.core import hooks, submission
 from appeals.core.audit import AuditRecord
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date
 from appeals.core.jobs import Job, queue_position
 from appeals.core.pagination import paginate
+from appeals.core.parsing import FieldErrors, ParseError, lenient, parse_datetime
 from appeals.core.timeutil import local_now, local_today
-from appeals.core.web import SEARCH_ARG, redirect_with_sealed_search, search_token, with_search_term
+from appeals.core.web import SEARCH_ARG, attach_errors, redirect_with_sealed_search, search_token, with_search_term
 from appeals.reference.models import Category, District, Office, Settlement
-from appeals.register import deadlines, exports, imports, personal_data, queries, repeats, validation, workflow
+from appeals.register import (
+    deadlines,
+    exports,
+    imports,
+    personal_data,
+    queries,
+    repeats,
+    validation,
+    widgets,  # noqa: F401  (connects this domain's page blocks)
+    workflow,
+)
 from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm
 from appeals.register.models import Appeal
 from appeals.schedules.models import Host, ReceptionSession
@@ -218,7 +229,7 @@ def _fill_received(form, when):
 def _check_backdated(form, data):
     """More than 30 days back needs the clerk's confirmation with a reason (a mistyped year opened
     a new series, overdue from birth). Returns the reason, or None after adding the question."""
-    received = validation.parse_datetime(data["received_at"])
+    received = lenient(parse_datetime, data["received_at"])
     if received is None or received.date() >= local_today() - timedelta(days=BACKDATE_DAYS):
         return ""
     reason = " ".join((form.backdate_reason.data or "").split())
@@ -232,14 +243,7 @@ def _check_backdated(form, data):
 
 
 def _attach_errors(form, exc):
-    errors = getattr(exc, "errors", None) or {exc.field or "summary": [exc.message]}
-    for field, messages in errors.items():
-        target = getattr(form, FORM_FIELD.get(field, field), None)
-        if target is None:
-            flash(" ".join(messages), "error")
-            continue
-        # WTForms keeps errors as a tuple until validate() has run on the field.
-        target.errors = list(target.errors or []) + list(messages)
+    attach_errors(form, exc, FORM_FIELD, fallback="summary")
 
 
 def _repeat_rows(check, data):
@@ -269,7 +273,7 @@ def new_appeal():
         if not form.office_id.data:
             default = workflow.default_office_id(current_user, _creatable_offices())
             form.office_id.data = str(default) if default else None
-        received = validation.parse_datetime(request.args.get("received_at"))
+        received = lenient(parse_datetime, request.args.get("received_at"))
         _fill_received(form, received or local_now().replace(second=0, microsecond=0))
         if not form.channel.data or form.channel.data not in {choice.value for choice in form.channel.choices}:
             form.channel.data = "session"
@@ -375,6 +379,8 @@ def _render_detail(appeal, reveal=False, errors=None, open_action=None, status=2
         open_action=open_action,
         form_values=request.form if request.method == "POST" else {},
         today=local_today(),
+        # Other modules' boxes (the appeal's mandates), contributed through appeals.core.hooks.
+        page_blocks=hooks.collect(hooks.appeal_page_blocks, appeal, user=current_user._get_current_object()),
     ), status
 
 
@@ -465,13 +471,20 @@ def _filter_choices():
     }
 
 
+def _filter_labels():
+    return {"office": _("Office"), "date_from": _("Received from"), "date_to": _("Received to"), "status": _("Status"),
+            "appeal_type": _("Type"), "category": _("Category"), "channel": _("Channel"), "district": _("District"),
+            "settlement": _("Settlement"), "host": _("Host"), "sort": _("Sort")}
+
+
 @bp.route("/appeals", methods=["GET", "POST"])
 @permission_required("appeal.view")
 def list_appeals():
     if request.method == "POST":
         # The filter form is posted so that a search by IIN, phone or name never reaches a URL.
         return redirect_with_sealed_search("register.list_appeals", request.form, current_user.id)
-    filters = queries.parse_list_filters(with_search_term(request.args, current_user.id))
+    errors = FieldErrors()
+    filters = queries.parse_list_filters(with_search_term(request.args, current_user.id), errors)
     query = queries.with_list_relations(queries.build_list_query(filters, current_user))
     page = paginate(query, request.args)
     items = list(dict.fromkeys(page.items))
@@ -488,13 +501,18 @@ def list_appeals():
         export_args[SEARCH_ARG] = search_token(filters["q"], current_user.id)
     return render_template("register/list.html", page=page, rows=rows, filters=filters, choices=_filter_choices(),
                            export_args=export_args,
-                           active_filters=any(filters[k] for k in queries.FILTER_KEYS if k != "sort"))
+                           active_filters=any(filters[k] for k in queries.FILTER_KEYS if k != "sort"),
+                           filter_errors=errors.errors, filter_labels=_filter_labels()), 400 if errors else 200
 
 
 @bp.route("/appeals/export")
 @permission_required("appeal.export")
 def export():
-    filters = queries.parse_list_filters(with_search_term(request.args, current_user.id))
+    try:
+        filters = queries.parse_list_filters(with_search_term(request.args, current_user.id))
+    except ParseError:
+        # The list shows which filter is wrong.
+        return redirect(url_for("register.list_appeals", **request.args.to_dict(flat=False)))
     query = queries.build_list_query(filters, current_user)
     stamp = local_now().strftime("%Y%m%d-%H%M")
     fmt = request.args.get("format", "csv")

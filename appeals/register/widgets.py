@@ -1,14 +1,19 @@
-"""Start-page blocks of this domain (see appeals.home.widgets)."""
-from appeals.home.widgets import home_widget
+"""Blocks this domain contributes to other pages (see appeals.core.hooks)."""
+from appeals.core import hooks
 from appeals.register import queries
 
 WATCH_LIMIT = 10
 
 
-@home_widget("register/_widget.html", order=10)
-def deadlines_block(user):
+def _deadlines_block_context(user):
     """Clerks and coordinators first see what is overdue or about to be, within what they may see."""
     if user.role not in ("clerk", "coordinator"):
         return None
     overdue, soon = queries.deadline_watch(user, limit=WATCH_LIMIT)
     return {"overdue": overdue, "soon": soon, "limit": WATCH_LIMIT}
+
+
+@hooks.home_blocks.connect
+def deadlines_block(user):
+    context = _deadlines_block_context(user)
+    return None if context is None else hooks.Block("register/_widget.html", context, order=10)

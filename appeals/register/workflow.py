@@ -12,6 +12,7 @@ from appeals.core import audit, outbox
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 from appeals.core.numbering import next_number
+from appeals.core.parsing import ParseError, parse_date
 from appeals.core.privacy import APPEAL_AUDIT_MASKS, mask_changes
 from appeals.core.timeutil import local_today, utcnow
 from appeals.reference.models import Office
@@ -22,7 +23,13 @@ from appeals.register.models import (
     Appeal,
     AppealExtension,
 )
-from appeals.register.validation import AppealError, AppealValidationError, clean_appeal_data, int_or_none, may_be_responsible, parse_date
+from appeals.register.validation import (
+    AppealError,
+    AppealValidationError,
+    clean_appeal_data,
+    int_or_none,
+    may_be_responsible,
+)
 
 REASON_MAX = 1000
 RECIPIENT_MAX = 300
@@ -123,7 +130,7 @@ def _lock(appeal):
 
 def _require(actor, action, appeal):
     if not can(actor, action, appeal):
-        raise AppealError(_("You are not allowed to change this appeal."), "status")
+        raise AppealError(_("You are not allowed to change this appeal."), "status", kind="forbidden")
 
 
 def default_office_id(actor, offices) -> int | None:
@@ -189,6 +196,16 @@ def update_appeal(appeal, data, actor, link_repeat_of=None):
     return appeal
 
 
+def _date_or_error(value, field, errors, default=None, required=False):
+    """The date in `value` (core.parsing's rule), `default` when empty; a bad one goes into `errors`."""
+    try:
+        day = parse_date(value, field, required=required)
+    except ParseError as exc:
+        errors.update(exc.errors)
+        return None
+    return default if day is None else day
+
+
 def allowed_transitions(appeal):
     return TRANSITIONS.get(appeal.status, ())
 
@@ -219,13 +236,13 @@ def transition(appeal, new_status, actor, **details):
         changes["responsible_id"] = responsible_id
     elif new_status == "answered":
         answer = (details.get("answer_text") or "").strip()
-        answered_at = parse_date(details.get("answered_at")) if details.get("answered_at") else today
+        answered_at = _date_or_error(details.get("answered_at"), "answered_at", errors, default=today)
         if not answer:
             errors["answer_text"] = [_("Write the answer given to the applicant.")]
         elif len(answer) > TEXT_MAX:
             errors["answer_text"] = [_("At most %(n)d characters.", n=TEXT_MAX)]
         if answered_at is None:
-            errors["answered_at"] = [_("Enter a valid date.")]
+            pass  # reported by _date_or_error
         elif answered_at > today:
             errors["answered_at"] = [_("The date cannot be in the future.")]
         elif answered_at < appeal.received_at.date():
@@ -267,13 +284,13 @@ def forward(appeal, recipient, date_value, actor):
         raise AppealError(_("This appeal can no longer be forwarded."), "status")
     errors = {}
     recipient = " ".join((recipient or "").split())
-    when = parse_date(date_value) if date_value else local_today()
+    when = _date_or_error(date_value, "date", errors, default=local_today())
     if not recipient:
         errors["recipient"] = [_("Name the body the appeal is forwarded to.")]
     elif len(recipient) > RECIPIENT_MAX:
         errors["recipient"] = [_("At most %(n)d characters.", n=RECIPIENT_MAX)]
     if when is None:
-        errors["date"] = [_("Enter a valid date.")]
+        pass  # reported by _date_or_error
     elif when > local_today():
         errors["date"] = [_("The date cannot be in the future.")]
     elif when < appeal.received_at.date():
@@ -300,10 +317,10 @@ def extend_deadline(appeal, new_due, reason, actor):
     if not appeal.is_open:
         raise AppealError(_("Only an open appeal can have its deadline extended."), "status")
     errors = {}
-    new_due = parse_date(new_due)
+    new_due = _date_or_error(new_due, "new_due", errors, required=True)
     reason = (reason or "").strip()
     if new_due is None:
-        errors["new_due"] = [_("Enter a valid date.")]
+        pass  # reported by _date_or_error
     elif new_due <= appeal.due_date:
         errors["new_due"] = [_("The new deadline must be later than the current one (%(date)s).",
                                date=appeal.due_date.strftime("%d.%m.%Y"))]

@@ -6,6 +6,8 @@ sessions), so "Print" gives exactly the rows the user was looking at, with the s
 import calendar as _calendar
 import datetime as dt
 from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,11 +16,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from appeals.auth.permissions import can, contacts_view, personal_data_mode, personal_view
-from appeals.core import labels
+from appeals.core import labels, parsing
+from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date, fmt_datetime, fmt_number
 from appeals.core.privacy import redact_personal
-from appeals.core.timeutil import last_full_days, local_now, local_today
+from appeals.core.timeutil import local_now, local_today
 from appeals.mandates.models import Mandate
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_STATUSES, OPEN_STATUSES, Appeal
@@ -28,11 +31,8 @@ from appeals.schedules.models import Host
 LANGS = ("kk", "ru", "en")
 
 
-class ReportError(ValueError):
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ReportError(DomainError):
+    """A report cannot be made as asked (too many rows, a bad parameter)."""
 
 
 def pick_lang(value):
@@ -60,29 +60,12 @@ def _base_doc(lang, title, user, **kwargs):
     )
 
 
-def parse_period(args):
-    """date_from/date_to (ISO or dd.mm.yyyy); the last 30 full days when absent; errors are explicit."""
-    from appeals.register.validation import parse_date
+def parse_period(args: Mapping[str, Any]) -> tuple[dt.date, dt.date]:
+    """date_from/date_to (core.parsing's period rule); the last 30 full days when absent.
 
-    today = local_today()
-    start_raw, end_raw = args.get("date_from"), args.get("date_to")
-    start = parse_date(start_raw) if start_raw else None
-    end = parse_date(end_raw) if end_raw else None
-    if start_raw and start is None:
-        raise ReportError(_("Enter the start date as dd.mm.yyyy."), "date_from")
-    if end_raw and end is None:
-        raise ReportError(_("Enter the end date as dd.mm.yyyy."), "date_to")
-    if start is None and end is None:
-        start, end = last_full_days(30)
-    elif start is None:
-        start = end - dt.timedelta(days=29)
-    elif end is None:
-        end = today
-    if end < start:
-        raise ReportError(_("The end of the period is before its start."), "date_to")
-    if (end - start).days > 3700:
-        raise ReportError(_("The period is too long (at most ten years)."), "date_to")
-    return start, end
+    A bad or out-of-range date, a reversed or a too long period raises ParseError on its field.
+    """
+    return parsing.parse_period(args.get("date_from"), args.get("date_to"))
 
 
 # --- 1. Appeal journal ----------------------------------------------------------------------

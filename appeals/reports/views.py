@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
+from appeals.core import parsing
 from appeals.core.extensions import db
 from appeals.core.jobs import Job, JobResult, job_kind, queue_position, result_bytes, start_job
 from appeals.core.timeutil import local_today
@@ -52,7 +53,10 @@ def _cache_dir():
 @bp.route("/reports/journal.pdf")
 @permission_required("report.journal")
 def journal_pdf():
-    filters = services.journal_filters(with_search_term(request.args, current_user.id))
+    try:
+        filters = services.journal_filters(with_search_term(request.args, current_user.id))
+    except parsing.ParseError as exc:
+        return _bad_request(exc)
     lang = _lang()
     count = services.count_journal(filters, current_user)
     limit = current_app.config.get("JOURNAL_MAX_ROWS", 20000)
@@ -137,14 +141,6 @@ def job_download(job_id):
 # --- 2. Mandates --------------------------------------------------------------------------------
 
 
-def _int_arg(name, args=None):
-    """An integer id from the query (or from `args`, a job's saved query); None if absent or not a number."""
-    try:
-        return int((request.args if args is None else args).get(name) or 0) or None
-    except (TypeError, ValueError):
-        return None
-
-
 def _mandate_filters(args):
     from appeals.mandates.queries import parse_mandate_filters
 
@@ -158,7 +154,10 @@ def mandates_pdf():
     if version == "internal":
         require("mandate.view_internal")
     group = request.args.get("group") if request.args.get("group") in ("settlement", "category") else "settlement"
-    filters = _mandate_filters(request.args)
+    try:
+        filters = _mandate_filters(request.args)
+    except parsing.ParseError as exc:
+        return _bad_request(exc)
     lang = _lang()
     if services.count_mandates(filters, current_user) > current_app.config.get("REPORT_BACKGROUND_MANDATES", 200):
         args = {**request.args.to_dict(), "version": version, "group": group}
@@ -175,16 +174,17 @@ def mandates_pdf():
 @bp.route("/reports/schedule.pdf")
 @permission_required("schedule.view")
 def schedule_pdf():
-    from appeals.register.validation import parse_date
-
     kind = request.args.get("period") if request.args.get("period") in ("week", "month") else "week"
-    anchor = parse_date(request.args.get("date")) if request.args.get("date") else local_today()
-    if anchor is None:
-        return _bad_request(services.ReportError(_("Enter the date as dd.mm.yyyy."), "date"))
+    try:
+        anchor = parsing.parse_date(request.args.get("date"), "date") or local_today()
+        office_id = parsing.parse_id(request.args.get("office"), "office")
+        host_id = parsing.parse_id(request.args.get("host"), "host")
+    except parsing.ParseError as exc:
+        return _bad_request(exc)
     start, end = services.period_for(kind, anchor)
-    office = db.session.get(Office, _int_arg("office")) if _int_arg("office") else None
-    host = db.session.get(Host, _int_arg("host")) if _int_arg("host") else None
-    if _int_arg("office") and office is None or _int_arg("host") and host is None:
+    office = db.session.get(Office, office_id) if office_id else None
+    host = db.session.get(Host, host_id) if host_id else None
+    if office_id and office is None or host_id and host is None:
         abort(404)
     if host is None and office is None and current_user.role == "host":
         from appeals.schedules.queries import host_for_user
@@ -216,7 +216,7 @@ def card_pdf(appeal_id):
 def summary_pdf():
     try:
         start, end = services.parse_period(request.args)
-    except services.ReportError as exc:
+    except parsing.ParseError as exc:
         return _bad_request(exc)
     doc = services.build_summary(current_user, _lang(), start, end)
     data = documents.render_simple("reports/pdf/summary.html", doc)
@@ -238,7 +238,7 @@ def dashboard():
     error = None
     try:
         start, end = services.parse_period(request.args)
-    except services.ReportError as exc:
+    except parsing.ParseError as exc:
         error = exc
         start, end = services.parse_period({})
     stats = statistics.dashboard(start, end, link=_dashboard_link)
@@ -252,28 +252,14 @@ def dashboard():
 def mandate_statistics():
     """The briefing's table: the same figures as the dashboard, per office and per district."""
     from appeals.core.timeutil import last_full_days
-    from appeals.mandates.queries import FIRST_DAY, LAST_DAY
-    from appeals.register.validation import parse_date
 
-    default_start, default_end = last_full_days(30)
-    start = parse_date(request.args.get("start")) if request.args.get("start") else None
-    end = parse_date(request.args.get("end")) if request.args.get("end") else None
     error = None
-    if (request.args.get("start") and start is None) or (request.args.get("end") and end is None):
-        error = _("Enter the dates as dd.mm.yyyy.")
-        start = end = None
-    start, end = start or default_start, end or default_end
-    if error:
-        start, end = default_start, default_end
-    elif not (FIRST_DAY <= start <= LAST_DAY and FIRST_DAY <= end <= LAST_DAY):
-        error = _("Enter dates between 2000 and 2100.")
-        start, end = default_start, default_end
-    elif end < start:
-        error = _("The end of the period is before its start.")
-        start, end = default_start, default_end
-    elif (end - start).days > 3660:
-        error = _("The period is too long: at most ten years.")
-        start, end = default_start, default_end
+    try:
+        start, end = parsing.parse_period(request.args.get("start"), request.args.get("end"),
+                                          start_field="start", end_field="end", default=lambda: last_full_days(30))
+    except parsing.ParseError as exc:
+        error = exc.message
+        start, end = last_full_days(30)
     stats = statistics.briefing(start, end)
     return render_template("mandates/statistics.html", stats=stats, start=start, end=end, error=error,
                            links=statistics.figure_links(start, end, _dashboard_link),

@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from appeals.auth.permissions import can
-from appeals.core import audit, outbox
+from appeals.core import audit, outbox, parsing
 from appeals.core.database import write_transaction
+from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today, utcnow
 from appeals.reference.models import Office
@@ -27,14 +28,19 @@ SESSION_AUDIT_FIELDS = ("office_id", "date", "start_time", "end_time", "room", "
 BLOCKING_STATUSES = ("draft", "approved", "held")
 
 
-class ScheduleError(ValueError):
-    """A schedule rule was broken; `field` names the form field, `conflicts` lists colliding sessions."""
+class ScheduleError(DomainError):
+    """A schedule rule was broken; `field` names the form field, `conflicts` lists colliding sessions
+    (then it is a conflict: the slot is taken by another session)."""
 
     def __init__(self, message, field=None, conflicts=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
         self.conflicts = conflicts or []
+        super().__init__(message, field, kind="conflict" if self.conflicts else None)
+
+    def problem_errors(self):
+        if not self.conflicts:
+            return super().problem_errors()
+        return [{"field": self.field or "", "location": "body", "message": str(conflict.describe())}
+                for conflict in self.conflicts]
 
 
 @dataclass
@@ -55,24 +61,13 @@ class Conflict:
                  room=self.session.room, office=self.session.office.code, when=when)
 
 
-def parse_session_date(value, field_name):
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ScheduleError(_("Enter a valid date."), field_name) from None
-    if not isinstance(value, dt.date):
-        raise ScheduleError(_("Enter a valid date."), field_name)
+def parse_session_date(value: object, field_name: str) -> dt.date:
+    """A session's date: core.parsing's date rule, within MIN_DATE … MAX_YEARS_AHEAD years from today."""
     latest = local_today().replace(year=local_today().year + MAX_YEARS_AHEAD)
-    if value < MIN_DATE or value > latest:
-        raise ScheduleError(
-            _("The date must be between %(first)s and %(last)s.",
-              first=MIN_DATE.strftime("%d.%m.%Y"), last=latest.strftime("%d.%m.%Y")),
-            field_name,
-        )
-    return value
+    try:
+        return parsing.parse_date(value, field_name, required=True, first=MIN_DATE, last=latest)
+    except parsing.ParseError as exc:
+        raise ScheduleError(exc.message, field_name) from None
 
 
 def _parse_time(value, field_name):
@@ -86,18 +81,12 @@ def _parse_time(value, field_name):
     return value.replace(second=0, microsecond=0, tzinfo=None)
 
 
-def _parse_int(value, field_name, minimum=0, maximum=MAX_VISITORS, required=False):
-    if value in (None, ""):
-        if required:
-            raise ScheduleError(_("This field is required."), field_name)
-        return None
+def _parse_int(value: object, field_name: str, minimum: int = 0, maximum: int = MAX_VISITORS,
+               required: bool = False) -> Optional[int]:
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ScheduleError(_("Enter a whole number."), field_name) from None
-    if number < minimum or number > maximum:
-        raise ScheduleError(_("Enter a number from %(low)d to %(high)d.", low=minimum, high=maximum), field_name)
-    return number
+        return parsing.parse_int(value, field_name, required=required, minimum=minimum, maximum=maximum)
+    except parsing.ParseError as exc:
+        raise ScheduleError(exc.message, field_name) from None
 
 
 def _load_office(office_id, actor):

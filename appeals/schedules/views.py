@@ -10,17 +10,18 @@ from wtforms import SelectChoice
 
 from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
-from appeals.core import submission
+from appeals.core import parsing, submission
 from appeals.core.extensions import db
 from appeals.core.i18n import current_language
 from appeals.core.labels import SESSION_STATUS_LABELS
 from appeals.core.timeutil import local_today
-from appeals.core.web import external_url, safe_redirect_target
+from appeals.core.web import attach_errors, external_url, safe_redirect_target
 from appeals.reference.models import Office
 from appeals.schedules import hosts as schedule_hosts
 from appeals.schedules import queries as schedule_queries
 from appeals.schedules import recurrence as schedule_recurrence
 from appeals.schedules import sessions as schedule_sessions
+from appeals.schedules import widgets  # noqa: F401  (connects this domain's page blocks)
 from appeals.schedules.feed import build_feed
 from appeals.schedules.forms import ActionForm, CancelForm, GenerateForm, HeldForm, HostForm, SessionForm
 from appeals.schedules.models import Host, ReceptionSession
@@ -49,27 +50,17 @@ def _host_choices(selected=()):
 
 
 def _arg_int(name):
-    try:
-        return int(request.args.get(name) or 0) or None
-    except ValueError:
-        return None
+    """An id to prefill or narrow by; a malformed one is simply not used (core.parsing's id rule)."""
+    return parsing.lenient(parsing.parse_id, request.args.get(name))
 
 
 def _arg_date(name, default):
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return default
+    """A date to prefill; a malformed or out-of-range one gives `default` (core.parsing's date rule)."""
+    return parsing.lenient(parsing.parse_date, request.args.get(name)) or default
 
 
 def _apply_error(form, exc):
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors"):
-        if not isinstance(target.errors, list):
-            target.errors = list(target.errors)
-        target.errors.append(exc.message)
-    else:
-        form.form_errors.append(exc.message)
+    attach_errors(form, exc, unplaced="form")
 
 
 def _may_touch(session):
@@ -155,15 +146,20 @@ def _shift(view, anchor, step):
 def calendar():
     view = request.args.get("view") if request.args.get("view") in VIEWS else "week"
     today = local_today()
-    anchor = _arg_date("date", today)
-    office_id, host_id = _arg_int("office"), _arg_int("host")
+    errors = parsing.FieldErrors()
+    anchor = errors(parsing.parse_date, request.args.get("date"), "date") or today
+    office_id = errors(parsing.parse_id, request.args.get("office"), "office")
+    host_id = errors(parsing.parse_id, request.args.get("host"), "host")
     status = request.args.get("status") if request.args.get("status") in SESSION_STATUS_LABELS else None
     start, end = _period(view, anchor)
     if view == "list":
-        start = _arg_date("from", today)
-        end = _arg_date("to", start + dt.timedelta(days=30))
+        start = errors(parsing.parse_date, request.args.get("from"), "from") or today
+        end = errors(parsing.parse_date, request.args.get("to"), "to") or start + dt.timedelta(days=30)
         if end < start:
             start, end = end, start
+    if errors:
+        # The calendar of the default period, with what was wrong on top.
+        flash(" ".join(message for messages in errors.errors.values() for message in messages), "error")
     filters = schedule_queries.SessionFilters(office_id=office_id, host_id=host_id, date_from=start, date_to=end,
                                       statuses=[status] if status else [])
     sessions = schedule_queries.list_sessions(filters, current_user)
@@ -186,7 +182,7 @@ def calendar():
         next_date=_shift(view, anchor, 1) if view != "list" else None,
         drafts=[s.id for s in sessions if s.status == "draft"], action_form=ActionForm(),
         holidays=schedule_recurrence.holiday_calendar({start.year, end.year}, current_language()),
-    )
+    ), 400 if errors else 200
 
 
 @bp.route("/schedule/my")

@@ -1,9 +1,10 @@
-"""Start-page blocks of this domain (see appeals.home.widgets)."""
+"""Blocks this domain contributes to other pages (see appeals.core.hooks)."""
 import datetime as dt
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from appeals.core import hooks
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today
 from appeals.home.widgets import home_widget  # noqa: F401
@@ -13,8 +14,7 @@ from appeals.schedules.models import ReceptionSession
 HOST_NEXT_SESSIONS = 5
 
 
-@home_widget("schedules/_widget.html", order=20)
-def reception_block(user):
+def _reception_block_context(user):
     today = local_today()
     if user.role == "host":
         host = schedule_queries.host_for_user(user)
@@ -43,3 +43,9 @@ def reception_block(user):
                 "horizon": horizon, "empty": _("No receptions today."), "link": "schedules.calendar",
                 "link_label": _("Reception schedule")}
     return None
+
+
+@hooks.home_blocks.connect
+def reception_block(user):
+    context = _reception_block_context(user)
+    return None if context is None else hooks.Block("schedules/_widget.html", context, order=20)

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from appeals.api.endpoints import current, get_or_404, page_of, require
-from appeals.api.problems import ApiError
+from appeals.api.problems import ApiError, domain_error_to_api
 from appeals.api.registry import endpoint
 from appeals.api.schemas import mandates as schemas
 from appeals.api.views import bp
@@ -32,28 +32,6 @@ def mandate_out(mandate):
     data["title"] = mandate_text(current(), mandate, mandate.title)
     data["description"] = mandate_text(current(), mandate, mandate.description)
     return data
-
-
-def _mandate_error(exc):
-    """MandateError → problem: several fields (422), a state conflict (409), or one field (422)."""
-    details = getattr(exc, "details", None)
-    if isinstance(details, dict) and details:
-        return ApiError(422, exc.message, errors=[
-            {"field": field, "location": "body", "message": str(message)} for field, message in details.items()])
-    # A directive no longer in force, a withdrawn mandate, appeals already flagged or withdrawn.
-    if exc.field in ("directive", "status", "note", "merge_into") or (exc.field == "appeal_ids" and details):
-        return ApiError(409, exc.message)
-    return ApiError(422, exc.message, errors=[{"field": exc.field or "", "location": "body", "message": exc.message}])
-
-
-def _directive_error(exc):
-    # The request's types are checked by the schema, so a numbering error is the "fixed once mandates
-    # exist" rule: a conflict with the directive's state.
-    if exc.field == "numbering" and list(exc.errors) == ["numbering"]:
-        return ApiError(409, exc.message)
-    errors = exc.errors or {exc.field: exc.message}
-    return ApiError(422, exc.message, errors=[
-        {"field": field or "", "location": "body", "message": str(message)} for field, message in errors.items()])
 
 
 def _mandate(mandate_id):
@@ -86,7 +64,7 @@ def create_directive(body):
     try:
         directive = directives.create_directive(body.model_dump(exclude_unset=True), current())
     except directives.DirectiveError as exc:
-        raise _directive_error(exc) from None
+        raise domain_error_to_api(exc) from None
     return directive_out(directive)
 
 
@@ -98,7 +76,7 @@ def update_directive(directive_id, body):
     try:
         directive = directives.update_directive(directive, body.model_dump(exclude_unset=True), current())
     except directives.DirectiveError as exc:
-        raise _directive_error(exc) from None
+        raise domain_error_to_api(exc) from None
     return directive_out(directive)
 
 
@@ -113,7 +91,7 @@ def flag_appeals(directive_id, body):
         mandates = flagging.flag_appeals(directive, body.appeal_ids, current(), override_reason=body.override_reason,
                                          merge_into=body.merge_into, as_one=body.as_one)
     except directives.MandateError as exc:
-        raise _mandate_error(exc) from None
+        raise domain_error_to_api(exc) from None
     ids = [mandate.id for mandate in mandates]
     db.session.expire_all()
     loaded = db.session.scalars(sa.select(Mandate).where(Mandate.id.in_(ids)).order_by(Mandate.seq)
@@ -149,7 +127,7 @@ def update_mandate(mandate_id, body):
     try:
         mandate = lifecycle.update_mandate(mandate, body.model_dump(exclude_unset=True), current())
     except directives.MandateError as exc:
-        raise _mandate_error(exc) from None
+        raise domain_error_to_api(exc) from None
     return mandate_out(mandate)
 
 
@@ -161,9 +139,9 @@ def add_progress(mandate_id, body):
     try:
         lifecycle.add_progress_note(mandate, body.noted_on, body.note, body.progress_percent, current())
     except directives.MandateError as exc:
-        if isinstance(exc.details, dict) and "percent" in exc.details:
-            exc.details["progress_percent"] = exc.details.pop("percent")
-        raise _mandate_error(exc) from None
+        if "percent" in exc.errors:
+            exc.errors["progress_percent"] = exc.errors.pop("percent")
+        raise domain_error_to_api(exc) from None
     db.session.expire_all()
     return mandate_out(db.session.get(Mandate, mandate_id))
 

@@ -45,14 +45,6 @@ def _service_data(body, **extra):
     return data
 
 
-def _state_conflict(exc):
-    """A rule error about the appeal's status (closed, wrong workflow move) is a conflict, not bad input."""
-    if isinstance(exc, validation.AppealError) and not isinstance(exc, validation.AppealValidationError) \
-            and exc.field == "status":
-        return ApiError(409, exc.message)
-    return domain_error_to_api(exc)
-
-
 @endpoint(bp, "GET", "/appeals", summary="List appeals (the register)", tag="Appeals", query=schemas.AppealQuery,
           response=schemas.AppealPage, permission="appeal.view")
 def list_appeals(query):
@@ -98,7 +90,7 @@ def update_appeal(appeal_id, body):
     try:
         appeal = workflow.update_appeal(appeal, _service_data(body), current(), link_repeat_of=body.repeat_of_id)
     except validation.AppealError as exc:
-        raise _state_conflict(exc) from None
+        raise domain_error_to_api(exc) from None
     return appeal_out(appeal, current())
 
 
@@ -112,7 +104,7 @@ def transition_appeal(appeal_id, body):
     try:
         appeal = workflow.transition(appeal, body.status, current(), **details)
     except validation.AppealError as exc:
-        raise _state_conflict(exc) from None
+        raise domain_error_to_api(exc) from None
     return appeal_out(appeal, current())
 
 
@@ -127,5 +119,5 @@ def extend_appeal(appeal_id, body):
     except validation.AppealError as exc:
         if isinstance(exc, validation.AppealValidationError) and "new_due" in exc.errors:
             exc.errors["new_due_date"] = exc.errors.pop("new_due")
-        raise _state_conflict(exc) from None
+        raise domain_error_to_api(exc) from None
     return appeal_out(db.session.get(Appeal, appeal_id), current())

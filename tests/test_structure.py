@@ -1,0 +1,67 @@
+"""The layout's rules, checked on the source: core imports no domain, the domains depend in one
+direction, SQLite functions are registered in one place, and search folds text one way."""
+import ast
+import pathlib
+
+import pytest
+import sqlalchemy as sa
+
+from appeals.core.database import fold
+
+APPEALS = pathlib.Path(__file__).resolve().parent.parent / "appeals"
+# Each package may import only the packages listed after it (and itself); core imports none of them.
+DOMAIN_ORDER = ("reference", "schedules", "register", "mandates")
+ON_TOP = ("reports", "api")
+
+
+def _imports(path):
+    """Every appeals.<package> a module imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "appeals" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def _modules(package):
+    return sorted((APPEALS / package).rglob("*.py"))
+
+
+def test_core_imports_no_domain():
+    domains = {*DOMAIN_ORDER, *ON_TOP, "auth", "admin", "maintenance", "home", "demo"}
+    offenders = {str(path.relative_to(APPEALS)): sorted(_imports(path) & domains) for path in _modules("core")}
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+@pytest.mark.parametrize("package", DOMAIN_ORDER)
+def test_a_domain_imports_neither_a_later_domain_nor_reports_nor_api(package):
+    later = set(DOMAIN_ORDER[DOMAIN_ORDER.index(package) + 1:]) | set(ON_TOP)
+    offenders = {str(path.relative_to(APPEALS)): sorted(_imports(path) & later) for path in _modules(package)}
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_sqlite_functions_are_registered_in_core_database_only():
+    registering = sorted(str(path.relative_to(APPEALS)) for path in APPEALS.rglob("*.py")
+                         if "create_function(" in path.read_text(encoding="utf-8"))
+    assert registering == ["core/database.py"]
+
+
+def test_fold_normalises_and_case_folds_kazakh_and_russian():
+    assert fold("ЖОЛ Әлия ҚҰРЫЛЫС") == "жол әлия құрылыс"
+    # NFKC: a ligature and full-width letters are the plain letters a clerk types.
+    assert fold("ﬁ ＡＢＣ") == "fi abc"
+    assert fold(None) == ""
+
+
+def test_the_database_folds_as_python_does(db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("qb_fold is SQLite's; PostgreSQL folds with lower()")
+    text = "ЖОЛ Әлия ﬁ ＡＢＣ Straße"
+    assert db.session.scalar(sa.select(sa.func.qb_fold(text))) == fold(text)
