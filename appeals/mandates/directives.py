@@ -52,7 +52,8 @@ class MandateError(DomainError):
         self.details = details or []
         errors = details if isinstance(details, dict) else None
         blocked = field == "appeal_ids" and bool(details) and errors is None
-        super().__init__(message, field, errors, kind="conflict" if field in self.STATE_FIELDS or blocked else None)
+        state = field in self.STATE_FIELDS and errors is None
+        super().__init__(message, field, errors, kind="conflict" if state or blocked else None)
 
 
 def date_field(value: object, field: str, errors: dict[str, str]) -> Optional[date]:
