@@ -369,3 +369,31 @@ def test_api_refuses_other_offices_objects(app, samples, client):
 def test_a_revoked_or_wrong_token_is_401(app, samples, client):
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer qab_not-a-real-token"}).status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {samples.api_tokens['viewer']}"}).status_code == 200
+
+
+@pytest.mark.parametrize("kind, url", [
+    ("import_appeals", "/appeals/import?job={id}"),
+    ("journal_pdf", "/reports/jobs/{id}"),
+    ("journal_pdf", "/reports/jobs/{id}/download"),
+])
+def test_a_job_is_seen_by_its_owner_only_on_every_page(app, client, login, users, kind, url):
+    """One rule (permissions: job.view) for the import's page and the documents' pages: not even a
+    coordinator reads a clerk's job, whose result was made for the clerk's scope and masking."""
+    from appeals.core.database import write_transaction
+    from appeals.core.extensions import db
+    from appeals.core.jobs import Job, JobResultData
+
+    with app.app_context():
+        with write_transaction():
+            job = Job(kind=kind, user_id=users.clerk.id, status="done", progress=1, total=1, result_path="db",
+                      result_name="journal.pdf", params={"office": "KRD", "filename": "a.csv", "phase": "done",
+                                                         "imported": 0, "first": "", "last": ""})
+            db.session.add(job)
+            db.session.flush()
+            db.session.add(JobResultData(job_id=job.id, data=b"%PDF-1.4\n%%EOF\n"))
+        job_id = job.id
+    login(users.coordinator)
+    assert client.get(url.format(id=job_id)).status_code == 404
+    client.post("/logout")
+    login(users.clerk)
+    assert client.get(url.format(id=job_id)).status_code == 200

@@ -2,6 +2,7 @@
 direction, SQLite functions are registered in one place, and search folds text one way."""
 import ast
 import pathlib
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -65,3 +66,29 @@ def test_the_database_folds_as_python_does(db):
         pytest.skip("qb_fold is SQLite's; PostgreSQL folds with lower()")
     text = "ЖОЛ Әлия ﬁ ＡＢＣ Straße"
     assert db.session.scalar(sa.select(sa.func.qb_fold(text))) == fold(text)
+
+
+# Who may see or do what is answered by appeals/auth/permissions.py alone: a role compared anywhere
+# else is a second copy of a rule.
+ROLE_COMPARISON = re.compile(
+    r"""\.role\s*(==|!=|\bin\b|\bnot\s+in\b)|\.role\.in_\(|\brole\s*(==|!=)\s*['"]|['"]\s*(==|!=)\s*[\w.]*\.role\b""")
+
+
+def test_no_role_is_compared_outside_auth():
+    offenders = []
+    for path in sorted([*APPEALS.rglob("*.py"), *(APPEALS.parent / "templates").rglob("*.html")]):
+        relative = str(path.relative_to(APPEALS if path.suffix == ".py" else APPEALS.parent))
+        if relative.startswith("auth/"):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if ROLE_COMPARISON.search(line):
+                offenders.append(f"{relative}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_the_role_check_finds_what_it_looks_for():
+    """The pattern above is not hollow: each way of comparing a role is caught."""
+    for line in ('if user.role == "clerk":', "if current_user.role in ('clerk',):", 'User.role.in_(("a",))',
+                 "{% if current_user.role == 'host' %}", 'if user.role != "host"', 'if "host" == user.role:'):
+        assert ROLE_COMPARISON.search(line), line
+    assert not ROLE_COMPARISON.search("labels.ROLE_LABELS[user.role]")

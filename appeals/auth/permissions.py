@@ -47,6 +47,16 @@ ACTIONS = {
     "stats.view": {"admin", "coordinator", "viewer"},
     "report.journal": {"coordinator", "clerk", "viewer"},
     "api.use": {"admin", "coordinator", "clerk", "host", "viewer"},
+    # May be named responsible for an appeal (of an office: object rule).
+    "appeal.responsible": {"coordinator", "clerk"},
+    # Filter the register by host (a host sees only the appeals they received anyway).
+    "appeal.filter_by_host": {"coordinator", "clerk", "viewer"},
+    # Plan sessions at an office (object rule: a clerk only at their own offices).
+    "schedule.plan": {"admin", "coordinator", "clerk"},
+    # Sees only the mandates formed from appeals they received themselves.
+    "mandate.view_received": {"host"},
+    # A background job (an import, a document): object rule, its owner only.
+    "job.view": {"admin", "coordinator", "clerk", "host", "viewer"},
 }
 
 
@@ -101,6 +111,11 @@ def _mandate_visible(user, mandate):
     return False
 
 
+def _works_at(user, office):
+    offices = own_offices_only(user)
+    return offices is None or office.id in offices
+
+
 _OBJECT_RULES = {
     "appeal.view": _appeal_visible,
     "appeal.view_personal": lambda user, appeal: _appeal_writable(user, appeal),
@@ -115,6 +130,11 @@ _OBJECT_RULES = {
     "schedule.edit": _session_editable,
     "schedule.mark_held": _session_mark_held,
     "mandate.view": _mandate_visible,
+    "appeal.responsible": lambda user, office: office is not None and _works_at(user, office),
+    "schedule.plan": _works_at,
+    # One rule for every page that shows a job (the import's page, the documents'): what a job
+    # produced was made for its owner's role and scope, so nobody else reads it, not even a coordinator.
+    "job.view": lambda user, job: job.user_id == user.id,
 }
 
 
@@ -327,3 +347,46 @@ def mandate_text(user, mandate, value):
         return value or ""
     hide = [term for link in mandate.active_links for term in personal_view(link.appeal, user)._hide]
     return redact_personal(value, hide)
+
+
+# --- Scopes the domains ask for (they compare no role themselves) -----------------------------------
+
+def own_offices_only(user):
+    """The offices a clerk works at, to which lists and forms that offer offices are narrowed;
+    None (every office) for the other roles."""
+    return set(user.office_ids) if user.role == "clerk" else None
+
+
+def schedule_home_scope(user):
+    """Which receptions the start page shows: "own" (a host's), "offices" (a clerk's offices today),
+    "region" (a coordinator's: today's everywhere, and the drafts awaiting approval), or None."""
+    return {"host": "own", "clerk": "offices", "coordinator": "region"}.get(user.role)
+
+
+def users_who_may(action):
+    """A select() of the active accounts whose role may perform `action` (object rules aside)."""
+    import sqlalchemy as sa
+
+    from appeals.auth.models import User
+
+    return sa.select(User).where(User.role.in_(sorted(ACTIONS[action])), User.is_active_account.is_(True))
+
+
+def scope_mandates(query, user):
+    """Narrow a select() of Mandate to what `user` may see (the same answer as can('mandate.view'))."""
+    import sqlalchemy as sa
+
+    from appeals.mandates.models import Mandate, MandateAppeal
+    from appeals.register.models import Appeal
+    from appeals.schedules.models import Host
+
+    if can(user, "mandate.view_received"):
+        received = sa.select(MandateAppeal.mandate_id).join(Appeal, Appeal.id == MandateAppeal.appeal_id).where(
+            MandateAppeal.removed_at.is_(None),
+            Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)),
+        )
+        return query.where(Mandate.id.in_(received))
+    offices = visible_office_ids(user)
+    if offices is None:
+        return query
+    return query.where(Mandate.office_id.in_(offices or {-1}))

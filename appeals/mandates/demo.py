@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from appeals.auth.permissions import users_who_may
 from appeals.auth.models import User
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
@@ -124,7 +125,7 @@ def _follow_up(mandate, status, appeal_day, coordinator, rng, today):
 
 def load():
     rng = random.Random(365)
-    coordinator = db.session.scalar(sa.select(User).where(User.role == "coordinator").order_by(User.id))
+    coordinator = db.session.scalar(users_who_may("mandate.flag").order_by(User.id))
     first, last = demo_period()
     today = local_today()
     directive = directives.create_directive({

@@ -5,7 +5,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from appeals.auth.permissions import may_search_personal, visible_office_ids
+from appeals.auth.permissions import may_search_personal, scope_mandates
 from appeals.core.database import fold
 from appeals.core.extensions import db
 from appeals.core.parsing import FieldErrors, parse_choice, parse_date, parse_flag, parse_id
@@ -19,26 +19,6 @@ from appeals.mandates.models import (
 from appeals.mandates.periods import counted, formed_from_appeals_received, registered_between
 from appeals.mandates.search import escape_like, folded
 from appeals.register.districts import settlement_in_districts
-from appeals.register.models import Appeal
-from appeals.schedules.models import Host
-
-
-def _host_mandates(user):
-    return sa.select(MandateAppeal.mandate_id).join(Appeal, Appeal.id == MandateAppeal.appeal_id).where(
-        MandateAppeal.removed_at.is_(None),
-        Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)),
-    )
-
-
-def scope_mandates(query, user):
-    """Narrow a select() of Mandate to what `user` may see (same answer as can('mandate.view'))."""
-    if user.role == "host":
-        return query.where(Mandate.id.in_(_host_mandates(user)))
-    offices = visible_office_ids(user)
-    if offices is None:
-        return query
-    return query.where(Mandate.office_id.in_(offices or {-1}))
-
 
 MANDATE_FILTER_IDS = ("directive_id", "office_id", "district_id", "settlement_id", "category_id")
 MANDATE_FILTER_DAYS = ("date_from", "date_to", "received_from", "received_to")

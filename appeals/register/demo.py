@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from appeals.auth.models import User
+from appeals.auth.permissions import own_offices_only, users_who_may
 from appeals.core.audit import AuditRecord
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
@@ -98,8 +98,10 @@ def load(count=DEMO_APPEALS, seed=20240601):
     by_district = defaultdict(list)
     for settlement in settlements:
         by_district[settlement.district_id].append(settlement)
-    clerks = db.session.scalars(sa.select(User).where(User.role == "clerk")).all()
-    coordinator = db.session.scalar(sa.select(User).where(User.role == "coordinator"))
+    # The office staff (clerks) register; the coordinator answers for the region.
+    clerks = [user for user in db.session.scalars(users_who_may("appeal.create")).all()
+              if own_offices_only(user) is not None]
+    coordinator = db.session.scalar(users_who_may("mandate.flag"))
     sessions = db.session.scalars(
         sa.select(ReceptionSession).options(selectinload(ReceptionSession.hosts))
         .where(ReceptionSession.status == "held", ReceptionSession.date >= start, ReceptionSession.date <= end)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from appeals.auth.models import User
-from appeals.auth.permissions import can
+from appeals.auth.permissions import can, users_who_may
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.parsing import ParseError, parse_datetime, parse_id
@@ -277,14 +277,11 @@ def clean_appeal_data(data, actor, existing=None):
 def may_be_responsible(user, office):
     if not user.is_active:
         return False
-    if user.role == "coordinator":
-        return True
-    return user.role == "clerk" and office is not None and office.id in user.office_ids
+    return can(user, "appeal.responsible", office)
 
 
 def responsible_choices(office):
     users = db.session.scalars(
-        sa.select(User).where(User.role.in_(("clerk", "coordinator")), User.is_active_account.is_(True))
-        .order_by(User.full_name, User.username)
+        users_who_may("appeal.responsible").order_by(User.full_name, User.username)
     ).all()
     return [user for user in users if may_be_responsible(user, office)]

@@ -23,6 +23,7 @@ from wtforms import SelectChoice
 from appeals.auth.permissions import (
     PERSONAL_ON_REQUEST,
     can,
+    own_offices_only,
     permission_required,
     personal_data_mode,
     personal_view,
@@ -91,9 +92,8 @@ def _creatable_offices():
 
 def _visible_offices():
     offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
-    if current_user.role in ("clerk",):
-        return [office for office in offices if office.id in current_user.office_ids]
-    return offices
+    own = own_offices_only(current_user)
+    return offices if own is None else [office for office in offices if office.id in own]
 
 
 def _settlements():
@@ -467,7 +467,7 @@ def _filter_choices():
         "settlements": _settlements(),
         "categories": _categories(),
         "hosts": db.session.scalars(sa.select(Host).order_by(Host.full_name)).all()
-        if current_user.role != "host" else [],
+        if can(current_user, "appeal.filter_by_host") else [],
     }
 
 
@@ -556,7 +556,7 @@ def import_appeals():
     job_id = request.args.get("job", type=int)
     if job_id:
         job = db.session.get(Job, job_id)
-        if job is None or job.kind != "import_appeals" or (job.user_id != current_user.id and current_user.role != "coordinator"):
+        if job is None or job.kind != "import_appeals" or not can(current_user, "job.view", job):
             abort(404)
         return render_template("register/import_job.html", job=job, position=queue_position(job))
 

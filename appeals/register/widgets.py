@@ -1,4 +1,5 @@
 """Blocks this domain contributes to other pages (see appeals.core.hooks)."""
+from appeals.auth.permissions import can
 from appeals.core import hooks
 from appeals.register import queries
 
@@ -7,7 +8,7 @@ WATCH_LIMIT = 10
 
 def _deadlines_block_context(user):
     """Clerks and coordinators first see what is overdue or about to be, within what they may see."""
-    if user.role not in ("clerk", "coordinator"):
+    if not can(user, "appeal.edit"):
         return None
     overdue, soon = queries.deadline_watch(user, limit=WATCH_LIMIT)
     return {"overdue": overdue, "soon": soon, "limit": WATCH_LIMIT}

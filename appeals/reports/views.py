@@ -108,7 +108,7 @@ def _start_job(kind, params):
 
 def _own_job(job_id):
     job = db.session.get(Job, job_id) or abort(404)
-    if job.user_id != current_user.id:
+    if not can(current_user, "job.view", job):
         abort(404)  # another user's document: do not even confirm it exists
     return job
 
@@ -186,7 +186,7 @@ def schedule_pdf():
     host = db.session.get(Host, host_id) if host_id else None
     if office_id and office is None or host_id and host is None:
         abort(404)
-    if host is None and office is None and current_user.role == "host":
+    if host is None and office is None and can(current_user, "schedule.own"):
         from appeals.schedules.queries import host_for_user
 
         host = host_for_user(current_user)

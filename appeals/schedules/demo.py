@@ -9,6 +9,7 @@ import random
 
 import sqlalchemy as sa
 
+from appeals.auth.permissions import users_who_may
 from appeals.auth.models import User
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today, utcnow
@@ -104,7 +105,7 @@ def _session(host, day, slot_room, status, coordinator, rng, **extra):
 
 def load():
     rng = random.Random(309)
-    coordinator = db.session.scalar(sa.select(User).where(User.role == "coordinator").order_by(User.id))
+    coordinator = db.session.scalar(users_who_may("mandate.flag").order_by(User.id))
     offices = {o.code: o for o in db.session.scalars(sa.select(Office))}
     hosts = _hosts(coordinator, offices)
     slots = _slot_of(hosts)

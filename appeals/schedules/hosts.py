@@ -40,7 +40,7 @@ def _clean_host_data(data, host=None):
     user_id = data.get("user_id") or None
     if user_id is not None:
         user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
-        if user is None or user.role != "host":
+        if user is None or not can(user, "schedule.own"):
             raise ScheduleError(_("Link only an account with the role Host."), "user_id")
         taken = db.session.scalar(sa.select(Host.id).where(Host.user_id == user.id,
                                                            Host.id != (host.id if host else -1)))

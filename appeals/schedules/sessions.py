@@ -96,7 +96,7 @@ def _load_office(office_id, actor):
         office = None
     if office is None or not office.is_active:
         raise ScheduleError(_("Choose an existing office."), "office_id")
-    if actor is not None and actor.role == "clerk" and office.id not in actor.office_ids:
+    if actor is not None and not can(actor, "schedule.plan", office):
         raise ScheduleError(_("You can plan sessions only for your own offices."), "office_id")
     return office
 

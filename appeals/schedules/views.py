@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from appeals.auth.models import User
-from appeals.auth.permissions import can, permission_required, require
+from appeals.auth.permissions import can, own_offices_only, permission_required, require, users_who_may
 from appeals.core import parsing, submission
 from appeals.core.extensions import db
 from appeals.core.i18n import current_language
@@ -37,8 +37,9 @@ def _active_offices():
 
 def _office_choices(user, blank=None):
     offices = _active_offices()
-    if user.role == "clerk":
-        offices = [o for o in offices if o.id in user.office_ids]
+    own = own_offices_only(user)
+    if own is not None:
+        offices = [o for o in offices if o.id in own]
     choices = [SelectChoice(o.id, f"{o.code} — {o.name}") for o in offices]
     return ([SelectChoice(None, blank)] if blank else []) + choices
 
@@ -67,7 +68,7 @@ def _may_touch(session):
     """Editors of the session; the clerk of its office also reaches the form to learn why it is locked."""
     if can(current_user, "schedule.edit", session):
         return True
-    return current_user.role == "clerk" and session.office_id in current_user.office_ids
+    return session.office_id in (own_offices_only(current_user) or ())
 
 
 def _get_session(session_id):
@@ -215,7 +216,7 @@ def new_session():
     conflicts = []
     if request.method == "GET":
         form.office_id.data = _arg_int("office") or (
-            next(iter(sorted(current_user.office_ids)), None) if current_user.role == "clerk" else None)
+            next(iter(sorted(own_offices_only(current_user) or ())), None))
         form.date.data = _arg_date("date", None)
     if form.validate_on_submit():
         try:
@@ -377,7 +378,7 @@ def _host_user_choices(host=None):
     linked = set(db.session.scalars(sa.select(Host.user_id).where(Host.user_id.is_not(None))))
     if host is not None and host.user_id:
         linked.discard(host.user_id)
-    users = db.session.scalars(sa.select(User).where(User.role == "host").order_by(User.username)).all()
+    users = db.session.scalars(users_who_may("schedule.own").order_by(User.username)).all()
     return [SelectChoice(None, "—")] + [
         SelectChoice(u.id, f"{u.username} — {u.full_name}" if u.full_name else u.username)
         for u in users if u.id not in linked

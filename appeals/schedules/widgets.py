@@ -4,6 +4,7 @@ import datetime as dt
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from appeals.auth.permissions import schedule_home_scope
 from appeals.core import hooks
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today
@@ -16,7 +17,8 @@ HOST_NEXT_SESSIONS = 5
 
 def _reception_block_context(user):
     today = local_today()
-    if user.role == "host":
+    scope = schedule_home_scope(user)
+    if scope == "own":
         host = schedule_queries.host_for_user(user)
         if host is None:
             return None
@@ -25,14 +27,14 @@ def _reception_block_context(user):
         return {"title": _("My receptions: today and next"), "sessions": sessions, "today": today,
                 "empty": _("No upcoming sessions."), "link": "schedules.my_schedule",
                 "link_label": _("My schedule"), "awaiting": 0}
-    if user.role == "clerk":
+    if scope == "offices":
         sessions = [s for s in schedule_queries.list_sessions(
             schedule_queries.SessionFilters(date_from=today, date_to=today, statuses=["approved", "held"]), user)
             if s.office_id in user.office_ids]
         return {"title": _("Today's receptions at your offices"), "sessions": sessions, "today": today,
                 "empty": _("No receptions today."), "link": "schedules.calendar",
                 "link_label": _("Reception schedule"), "awaiting": 0}
-    if user.role == "coordinator":
+    if scope == "region":
         horizon = dt.timedelta(days=60)
         awaiting = db.session.scalar(sa.select(sa.func.count(ReceptionSession.id)).where(
             ReceptionSession.status == "draft", ReceptionSession.date >= today,
