@@ -294,15 +294,22 @@ def test_home_block_for_coordinator_only(client, db, users, setup, login, app):
 
 
 def test_appeal_snippet_links_back(app, db, users, setup, login):
+    """The mandates box reaches the appeal page through the appeal_page_blocks signal (core/hooks)."""
     from flask import render_template
     from flask_login import login_user
 
+    from appeals.core import hooks
+
+    def box(appeal, user):
+        blocks = hooks.collect(hooks.appeal_page_blocks, appeal, user=user)
+        return "".join(render_template(b.template, appeal=appeal, block=b.context) for b in blocks)
+
     with app.test_request_context():
         login_user(users.coordinator)
-        html = render_template("mandates/_appeal_mandates.html", appeal=setup.appeals[0])
+        html = box(setup.appeals[0], users.coordinator)
         assert setup.mandate.number in html and f"/mandates/{setup.mandate.id}" in html
-        html = render_template("mandates/_appeal_mandates.html", appeal=setup.appeals[1])
-        assert setup.mandate.number not in html
+        html = box(setup.appeals[1], users.coordinator)
+        assert "appeal-mandates" in html and setup.mandate.number not in html
 
 
 def test_appeal_page_shows_its_mandate(client, users, setup, login):
