@@ -104,7 +104,8 @@ REGISTER_FILTERS = [
 def test_register_list_shows_a_bad_filter_as_a_field_error(client, login, users, name, value):
     login(users.coordinator)
     response = client.get("/appeals", query_string={name: value})
-    assert response.status_code == 400
+    # The list without that filter, and the message on top.
+    assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert f'data-field="{name}"' in html
     if value in ("0001-01-01", "9999-12-31"):
@@ -127,9 +128,9 @@ PAGES = [
     ("/reports/journal.pdf", {"date_from": "0001-01-01"}, "clerk", 302),
     ("/reports/mandates.pdf", {"date_to": "9999-12-31"}, "coordinator", 302),
     ("/reports/schedule.pdf", {"date": "9999-12-31"}, "coordinator", 302),
-    ("/schedule/calendar", {"date": "9999-12-31"}, "coordinator", 400),
-    ("/schedule/calendar", {"date": "0001-01-01", "view": "month"}, "clerk", 400),
-    ("/schedule/calendar", {"view": "list", "from": "2000-01-01", "to": "9999-12-31"}, "coordinator", 400),
+    ("/schedule/calendar", {"date": "9999-12-31"}, "coordinator", 200),
+    ("/schedule/calendar", {"date": "0001-01-01", "view": "month"}, "clerk", 200),
+    ("/schedule/calendar", {"view": "list", "from": "2000-01-01", "to": "9999-12-31"}, "coordinator", 200),
     ("/mandates/statistics", {"start": "0001-01-01", "end": "9999-12-31"}, "coordinator", 200),
     ("/mandates", {"directive_id": "abc", "status": "lost"}, "coordinator", 200),
 ]

@@ -502,7 +502,7 @@ def list_appeals():
     return render_template("register/list.html", page=page, rows=rows, filters=filters, choices=_filter_choices(),
                            export_args=export_args,
                            active_filters=any(filters[k] for k in queries.FILTER_KEYS if k != "sort"),
-                           filter_errors=errors.errors, filter_labels=_filter_labels()), 400 if errors else 200
+                           filter_errors=errors.errors, filter_labels=_filter_labels())
 
 
 @bp.route("/appeals/export")

@@ -183,7 +183,7 @@ def calendar():
         next_date=_shift(view, anchor, 1) if view != "list" else None,
         drafts=[s.id for s in sessions if s.status == "draft"], action_form=ActionForm(),
         holidays=schedule_recurrence.holiday_calendar({start.year, end.year}, current_language()),
-    ), 400 if errors else 200
+    )
 
 
 @bp.route("/schedule/my")
