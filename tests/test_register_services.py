@@ -413,11 +413,15 @@ def test_search_by_iin_and_phone_only_for_roles_that_see_them(reg_appeal, users,
     assert _numbers(db, {"q": VALID_IIN}, users.viewer) == []
 
 
-def test_parse_list_filters_drops_bad_values():
+def test_parse_list_filters_reports_and_drops_bad_values(app_ctx):
+    from appeals.core.parsing import FieldErrors
+
+    errors = FieldErrors()
     filters = queries.parse_list_filters({"office": "x", "date_from": "2021-13-01", "status": "lost", "overdue": "1",
-                                           "sort": "DROP TABLE", "q": "  Ахмет   Қордай "})
+                                           "sort": "DROP TABLE", "q": "  Ахмет   Қордай "}, errors)
     assert filters["office"] is None and filters["date_from"] is None and filters["status"] is None
     assert filters["overdue"] is True and filters["sort"] == "-received" and filters["q"] == "Ахмет Қордай"
+    assert set(errors.errors) == {"office", "date_from", "status", "sort"}
 
 
 def test_deadline_state_and_home_watch(reg_appeal, users, db):
