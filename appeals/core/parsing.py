@@ -88,16 +88,18 @@ def parse_datetime(value: object, field: Optional[str] = None, *, required: bool
         moment = dt.datetime.combine(value, default_time)
     else:
         text = str(value).strip()
-        moment = None
+        found: Optional[dt.datetime] = None
         for pattern in DATETIME_FORMATS:
             try:
-                moment = dt.datetime.strptime(text, pattern)
+                found = dt.datetime.strptime(text, pattern)
                 break
             except ValueError:
                 continue
-        if moment is None:
-            day = parse_date(text, field)
-            moment = dt.datetime.combine(day, default_time)
+        if found is None:
+            day = parse_date(text, field, required=True)
+            assert day is not None  # required: a date or ParseError
+            found = dt.datetime.combine(day, default_time)
+        moment = found
     _in_range(moment.date(), field, FIRST_DATE, LAST_DATE)
     return moment
 
@@ -173,16 +175,23 @@ def parse_period(start_value: object, end_value: object, *, start_field: str = "
     only the start (running to today); neither (`default()`, else the last 30 full days)."""
 
     collect = FieldErrors()
-    start = collect(parse_date, start_value, start_field)
-    end = collect(parse_date, end_value, end_field)
+    given_start = collect(parse_date, start_value, start_field)
+    given_end = collect(parse_date, end_value, end_field)
     collect.raise_if_any()
     today = today or local_today()
-    if start is None and end is None:
+    start: dt.date
+    end: dt.date
+    if given_start is None and given_end is None:
         start, end = (default or (lambda: last_full_days(30)))()
-    elif start is None:
+    elif given_start is None:
+        assert given_end is not None
+        end = given_end
         start = max(FIRST_DATE, end - dt.timedelta(days=29))
-    elif end is None:
+    elif given_end is None:
+        start = given_start
         end = max(start, min(today, LAST_DATE))
+    else:
+        start, end = given_start, given_end
     if end < start:
         raise ParseError(_("The end of the period is before its start."), end_field)
     if (end - start).days > max_days:

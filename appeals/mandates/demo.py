@@ -10,8 +10,8 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from appeals.auth.permissions import users_who_may
 from appeals.auth.models import User
+from appeals.auth.permissions import users_who_may
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_to_utc, local_today

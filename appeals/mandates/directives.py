@@ -3,8 +3,7 @@
 The input helpers here (date, whole number, id list, text) are shared with the mandate's own forms.
 """
 from datetime import date
-
-from typing import Optional
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -73,7 +72,7 @@ def int_field(value: object, field: str, errors: dict[str, str]) -> Optional[int
         return None
 
 
-def id_list_field(value: object, field: str, errors: dict[str, str], model: type) -> list[int]:
+def id_list_field(value: object, field: str, errors: dict[str, str], model: Any) -> list[int]:
     if not value:
         return []
     try:

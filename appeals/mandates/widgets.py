@@ -2,8 +2,8 @@
 import sqlalchemy as sa
 
 from appeals.auth.permissions import can
-from appeals.core.extensions import db
 from appeals.core import hooks
+from appeals.core.extensions import db
 
 OVERDUE_SHOWN = 8
 

@@ -22,7 +22,7 @@ from appeals.core.parsing import lenient, parse_datetime
 from appeals.core.uploads import SheetLimits, UploadError, quote, read_csv_rows, read_xlsx_rows
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register.models import TEXT_MAX
-from appeals.register.validation import AppealError, AppealValidationError, ImportValidationError, clean_appeal_data, parse_datetime
+from appeals.register.validation import AppealError, AppealValidationError, ImportValidationError, clean_appeal_data
 from appeals.register.workflow import insert_appeal
 from appeals.schedules.models import Host, ReceptionSession
 

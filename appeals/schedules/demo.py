@@ -9,8 +9,8 @@ import random
 
 import sqlalchemy as sa
 
-from appeals.auth.permissions import users_who_may
 from appeals.auth.models import User
+from appeals.auth.permissions import users_who_may
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today, utcnow
 from appeals.demo import DEMO_SESSIONS_HELD, demo_period

@@ -65,9 +65,11 @@ def parse_session_date(value: object, field_name: str) -> dt.date:
     """A session's date: core.parsing's date rule, within MIN_DATE … MAX_YEARS_AHEAD years from today."""
     latest = local_today().replace(year=local_today().year + MAX_YEARS_AHEAD)
     try:
-        return parsing.parse_date(value, field_name, required=True, first=MIN_DATE, last=latest)
+        day = parsing.parse_date(value, field_name, required=True, first=MIN_DATE, last=latest)
     except parsing.ParseError as exc:
         raise ScheduleError(exc.message, field_name) from None
+    assert day is not None  # required: a date or an error
+    return day
 
 
 def _parse_time(value, field_name):
