@@ -8,7 +8,6 @@ from appeals.auth.permissions import schedule_home_scope
 from appeals.core import hooks
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today
-from appeals.home.widgets import home_widget  # noqa: F401
 from appeals.schedules import queries as schedule_queries
 from appeals.schedules.models import ReceptionSession
 
