@@ -187,7 +187,7 @@ def test_each_figure_opens_its_list_for_the_same_period(app, db, client, login, 
                                                         make_directive):
     from urllib.parse import parse_qs, urlparse
 
-    march, _april = _replay_month(db, users, reference, make_appeal, make_directive)
+    _replay_month(db, users, reference, make_appeal, make_directive)
     login(users.coordinator)
     html = client.get("/reports", query_string={"date_from": "2025-04-01", "date_to": "2025-04-30"}).get_data(
         as_text=True)
@@ -221,3 +221,14 @@ def test_each_figure_opens_its_list_for_the_same_period(app, db, client, login, 
     assert len(march_mandates) == 3
     assert all(number in listed for number in march_mandates)
     assert not any(number in listed for number in counted - march_mandates)
+
+
+def test_extreme_period_dates_are_refused_not_500(client, login, users, reference):
+    login(users.coordinator)
+    for url in ("/mandates?date_to=9999-12-31&received_from=0001-01-01",
+                "/reports/mandates.pdf?date_to=9999-12-31"):
+        assert client.get(url).status_code == 200, url
+    page = client.get("/mandates/statistics?start=2026-03-01&end=9999-12-31&lang=en")
+    assert page.status_code == 200 and "Enter dates between 2000 and 2100." in page.get_data(as_text=True)
+    page = client.get("/mandates/statistics?start=someday&lang=en")
+    assert page.status_code == 200 and "Enter the dates as dd.mm.yyyy." in page.get_data(as_text=True)

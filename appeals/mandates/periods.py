@@ -6,7 +6,6 @@ registered it (its created_at, stored in UTC, compared with the branch's local d
 (a mandate merged from several appeals is still one mandate). A withdrawn mandate counts in neither.
 """
 from datetime import date, datetime, time, timedelta
-from typing import Optional
 
 import sqlalchemy as sa
 
@@ -26,7 +25,7 @@ def _local_day_start_utc(day: date) -> datetime:
     return local_to_utc(datetime.combine(day, time.min))
 
 
-def registered_between(start: Optional[date], end: Optional[date]) -> sa.ColumnElement[bool]:
+def registered_between(start: date | None, end: date | None) -> sa.ColumnElement[bool]:
     """Mandates registered (created) between two local dates, inclusive; either may be open."""
     conditions = []
     if start is not None:
@@ -40,7 +39,7 @@ def standing_links() -> sa.ColumnElement[bool]:
     return MandateAppeal.removed_at.is_(None)
 
 
-def formed_from_appeals_received(start: Optional[date], end: Optional[date]) -> sa.ColumnElement[bool]:
+def formed_from_appeals_received(start: date | None, end: date | None) -> sa.ColumnElement[bool]:
     """Mandates with a standing link to an appeal received in the period."""
     return Mandate.id.in_(
         sa.select(MandateAppeal.mandate_id).join(Appeal, Appeal.id == MandateAppeal.appeal_id)

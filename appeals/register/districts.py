@@ -5,7 +5,7 @@ the regional office registers appeals from every district. An appeal without a s
 (anonymous ones may have none) is in no district; statistics count such appeals in a row of their own.
 """
 from collections.abc import Iterable
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,7 +14,7 @@ from appeals.reference.models import Settlement
 from appeals.register.models import Appeal
 
 
-def appeal_district_id(appeal: Appeal) -> Optional[int]:
+def appeal_district_id(appeal: Appeal) -> int | None:
     """The district of one loaded appeal (None: no settlement stated)."""
     return appeal.settlement.district_id if appeal.settlement is not None else None
 

@@ -4,7 +4,6 @@
 The register's date filter, the directive criteria and every statistic use this one rule.
 """
 from datetime import date, datetime, time, timedelta
-from typing import Optional
 
 import sqlalchemy as sa
 
@@ -15,7 +14,7 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
 
-def received_between(start: Optional[date], end: Optional[date]) -> sa.ColumnElement[bool]:
+def received_between(start: date | None, end: date | None) -> sa.ColumnElement[bool]:
     """Appeals received from `start` to `end` (either may be open)."""
     conditions = []
     if start is not None:

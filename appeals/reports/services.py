@@ -240,10 +240,15 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
             if office:
                 filter_lines.append((_("Office"), office.localized_name(lang)))
         if filters.get("date_from") or filters.get("date_to"):
-            filter_lines.append((_("Period"), f"{fmt_date(filters.get('date_from'), 'short')} — {fmt_date(filters.get('date_to'), 'short')}"))
+            filter_lines.append((_("Mandates registered in the period"), f"{fmt_date(filters.get('date_from'), 'short') or '…'} — "
+                                                                         f"{fmt_date(filters.get('date_to'), 'short') or '…'}"))
+        if filters.get("received_from") or filters.get("received_to"):
+            filter_lines.append((_("Appeals received"), f"{fmt_date(filters.get('received_from'), 'short') or '…'} — "
+                                                        f"{fmt_date(filters.get('received_to'), 'short') or '…'}"))
         if filters.get("status"):
-            filter_lines.append((_("Status"), _("Open") if filters["status"] == "open"
-                                 else _label(labels.MANDATE_STATUS_LABELS, filters["status"])))
+            status = filters["status"]
+            filter_lines.append((_("Status"), _("Open") if status == "open" else _("All but withdrawn")
+                                 if status == "counted" else _label(labels.MANDATE_STATUS_LABELS, status)))
         title = _("List of mandates (internal, with contacts)") if internal else _("List of mandates")
         doc = _base_doc(
             lang, title, user, subtitle=_("Grouped by category") if group == "category" else _("Grouped by settlement"),

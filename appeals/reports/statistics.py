@@ -20,8 +20,9 @@ The district of an appeal is its settlement's district (appeals.register.distric
 settlement make a row of their own. Every figure's drill-down link carries the period.
 """
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -73,7 +74,7 @@ def _no_link(*_args: Any, **_kwargs: Any) -> str:
 # --- The appeal-based figures, in total and per office or district -----------------------------
 
 
-def _appeal_measures(start: dt.date, end: dt.date, key: Optional[str] = None) -> dict[Any, dict[str, Any]]:
+def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None) -> dict[Any, dict[str, Any]]:
     """{group: figures} for appeals received in [start, end]; key None (totals), "office_id" or "district_id".
 
     Two plain joins rather than one outer join to a subquery of every link: PostgreSQL then walks the
@@ -115,7 +116,7 @@ def _empty() -> dict[str, Any]:
     return {**{name: 0 for name in APPEAL_MEASURES}, "fulfilled_share": 0.0}
 
 
-def mandates_registered_in_period(start: dt.date, end: dt.date) -> dict[Optional[str], int]:
+def mandates_registered_in_period(start: dt.date, end: dt.date) -> dict[str | None, int]:
     """{status: count} of mandates registered on the period's days (withdrawn ones not counted)."""
     rows = db.session.execute(
         sa.select(Mandate.status, sa.func.count()).where(registered_between(start, end), counted())
@@ -124,13 +125,13 @@ def mandates_registered_in_period(start: dt.date, end: dt.date) -> dict[Optional
     return dict(rows)
 
 
-def overdue_appeals(today: Optional[dt.date] = None) -> int:
+def overdue_appeals(today: dt.date | None = None) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Appeal)
         .where(Appeal.status.in_(OPEN_STATUSES), Appeal.due_date < (today or local_today()))) or 0
 
 
-def figures(start: dt.date, end: dt.date, registered_by_status: Optional[dict] = None) -> dict[str, Any]:
+def figures(start: dt.date, end: dt.date, registered_by_status: dict | None = None) -> dict[str, Any]:
     """Every figure of [start, end] (dates, inclusive) under its name (see the module's docstring)."""
     result = dict(next(iter(_appeal_measures(start, end).values()), _empty()))
     if registered_by_status is None:
@@ -214,14 +215,14 @@ def _as_date(value: Any) -> dt.date:
     return value
 
 
-def _office_label(office: Office, lang: Optional[str]) -> str:
+def _office_label(office: Office, lang: str | None) -> str:
     # Territorial offices are named after their district; code + district reads at a glance.
     if office.kind == "territorial" and office.district is not None:
         return f"{office.code} · {office.district.localized_name(lang)}"
     return f"{office.code} · {office.localized_name(lang)}"
 
 
-def district_bars(start: dt.date, end: dt.date, lang: Optional[str] = None, link: Link = _no_link) -> list[Bar]:
+def district_bars(start: dt.date, end: dt.date, lang: str | None = None, link: Link = _no_link) -> list[Bar]:
     """Appeals per district (the appeal's district). Appeals without a settlement make a last bar of their
     own, without a link (the register has no filter for them), so the bars add up to the appeals received."""
     counts = dict(_counts(APPEAL_DISTRICT, start, end, district=True))
@@ -236,7 +237,7 @@ def district_bars(start: dt.date, end: dt.date, lang: Optional[str] = None, link
     return bars
 
 
-def dashboard(start: dt.date, end: dt.date, lang: Optional[str] = None, link: Optional[Link] = None) -> dict[str, Any]:
+def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link | None = None) -> dict[str, Any]:
     """The figures of [start, end] with the dashboard's bars. `link(kind, **args)` builds the URL behind one."""
     link = link or _no_link
     period = {"date_from": start.isoformat(), "date_to": end.isoformat()}
