@@ -127,18 +127,7 @@ def per_query(db, figures, today, periods):
     import datetime as dt
 
     for name, days in periods.items():
-        start = today - dt.timedelta(days=days - 1)
-        parts = {
-            "appeal measures": lambda: figures._appeal_measures(start, today),
-            "registered by status": lambda: figures.mandates_registered_in_period(start, today),
-            "overdue": figures.overdue_appeals,
-            "sessions held": lambda: figures.sessions_held_count(start, today),
-            "weeks": lambda: figures._counts(figures._week_expr(), start, today),
-            "categories": lambda: figures._counts(figures.Appeal.category_id, start, today),
-            "channels": lambda: figures._counts(figures.Appeal.channel, start, today),
-            "offices": lambda: figures._counts(figures.Appeal.office_id, start, today),
-            "districts": lambda: figures.district_bars(start, today),
-        }
+        parts = per_query_parts(figures, today - dt.timedelta(days=days - 1), today)
         for part, run in parts.items():
             best = float("inf")
             for _ in range(3):
@@ -147,6 +136,20 @@ def per_query(db, figures, today, periods):
                 best = min(best, (time.perf_counter() - t) * 1000)
                 db.session.rollback()
             print(f"  {name:8} {part:22} {best:7.0f} ms")
+
+
+def per_query_parts(figures, start, today):
+    return {
+        "appeal measures": lambda: figures._appeal_measures(start, today),
+        "registered by status": lambda: figures.mandates_registered_in_period(start, today),
+        "overdue": figures.overdue_appeals,
+        "sessions held": lambda: figures.sessions_held_count(start, today),
+        "weeks": lambda: figures._counts(figures._week_expr(), start, today),
+        "categories": lambda: figures._counts(figures.Appeal.category_id, start, today),
+        "channels": lambda: figures._counts(figures.Appeal.channel, start, today),
+        "offices": lambda: figures._counts(figures.Appeal.office_id, start, today),
+        "districts": lambda: figures.district_bars(start, today),
+    }
 
 
 def main():

@@ -200,11 +200,11 @@ def _week_expr() -> Any:
     return sa.func.date(Appeal.received_at, "-6 days", "weekday 1")
 
 
-def _counts(column: Any, start: dt.date, end: dt.date, district: bool = False) -> list:
+def _counts(column: Any, start: dt.date, end: dt.date, district: bool = False) -> list[Any]:
     query = sa.select(column, sa.func.count()).select_from(Appeal)
     if district:
         query = with_appeal_district(query)
-    return db.session.execute(query.where(received_between(start, end)).group_by(column)).all()
+    return list(db.session.execute(query.where(received_between(start, end)).group_by(column)).all())
 
 
 def _as_date(value: Any) -> dt.date:
