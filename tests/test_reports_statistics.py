@@ -225,9 +225,9 @@ def test_each_figure_opens_its_list_for_the_same_period(app, db, client, login, 
 
 def test_extreme_period_dates_are_refused_not_500(client, login, users, reference):
     login(users.coordinator)
-    for url in ("/mandates?date_to=9999-12-31&received_from=0001-01-01",
-                "/reports/mandates.pdf?date_to=9999-12-31"):
-        assert client.get(url).status_code == 200, url
+    assert client.get("/mandates?date_to=9999-12-31&received_from=0001-01-01").status_code == 200
+    # The printed list refuses the bad filter with a message on the page it came from (core.parsing).
+    assert client.get("/reports/mandates.pdf?date_to=9999-12-31").status_code == 302
     page = client.get("/mandates/statistics?start=2026-03-01&end=9999-12-31&lang=en")
     assert page.status_code == 200 and "Enter dates between 2000 and 2100." in page.get_data(as_text=True)
     page = client.get("/mandates/statistics?start=someday&lang=en")
