@@ -245,7 +245,7 @@ def check_register(db, office_id, numbers):
                             {"o": office_id}).all()
     engine.dispose()
     by_year = {}
-    for number, year, seq in rows:
+    for _number, year, seq in rows:
         by_year.setdefault(year, []).append(seq)
     gaps = sum(max(seqs) - len(set(seqs)) for seqs in by_year.values())
     db_numbers = [row[0] for row in rows]
@@ -280,7 +280,7 @@ def bench(backend, clients, duration, per_client, worker_class, workers, threads
         for t in threads_:
             t.join(timeout=max(1, stop_at - time.monotonic()) + 120)
         elapsed = time.monotonic() - started
-        latencies = sorted(l for t in threads_ for l in t.latencies)
+        latencies = sorted(latency for t in threads_ for latency in t.latencies)
         numbers = [n for t in threads_ for n in t.numbers]
         cpu_use = cpu.stop(len(numbers))
         cpu_use["calibration_ms"] = [calibration_before, calibration_ms()]

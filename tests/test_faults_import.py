@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import TEST_DATABASE_URL
-
 # The import runs in a process of its own, on the real clock: so does the test.
 pytestmark = pytest.mark.real_clock
 

@@ -233,7 +233,7 @@ def test_unflag_with_reason_withdraws_empty_mandate_and_number_not_reused(db, us
     flagging.unflag(a, "Қате белгіленді", users.coordinator)
     db.session.expire_all()
     joint = db.session.get(Mandate, joint.id)
-    assert joint.status == "registered" and [l.appeal_id for l in joint.active_links] == [b.id]
+    assert joint.status == "registered" and [link.appeal_id for link in joint.active_links] == [b.id]
     removed = db.session.scalar(sa.select(MandateAppeal).where(MandateAppeal.appeal_id == a.id))
     assert removed.removed_reason == "Қате белгіленді" and removed.removed_by_id == users.coordinator.id
     flagging.unflag(joint.active_links[0], "Өтініш беруші бас тартты", users.coordinator)

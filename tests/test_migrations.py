@@ -22,7 +22,6 @@ def test_upgrade_matches_models(app):
 
 def test_migrations_are_at_head(app):
     from alembic.script import ScriptDirectory
-    from flask_migrate import Migrate
 
     with app.app_context():
         config = app.extensions["migrate"].migrate.get_config()

@@ -20,7 +20,7 @@ def test_dashboard_figures_link_to_filtered_lists(client, login, users, referenc
     assert tiles["appeals_received"] == "40"  # appeals received in March
     links = _links(html)
     category = reference.categories[0]
-    wanted = [l for l in links if urlparse(l).path == "/appeals" and parse_qs(urlparse(l).query).get("category")
+    wanted = [link for link in links if urlparse(link).path == "/appeals" and parse_qs(urlparse(link).query).get("category")
               == [str(category.id)]]
     assert wanted, "each category bar opens the register filtered by that category"
     query = parse_qs(urlparse(wanted[0]).query)
@@ -29,10 +29,10 @@ def test_dashboard_figures_link_to_filtered_lists(client, login, users, referenc
     bars = {parse_qs(urlparse(href.replace("&amp;", "&")).query).get("category", [""])[0]: label
             for href, label in re.findall(r'<a href="([^"]+)" aria-label="([^"]+)">', html)}
     assert count > 0 and bars[str(category.id)] == f"{category.name_kk}: {count}"
-    assert any(parse_qs(urlparse(l).query).get("channel") == ["phone"] for l in links)
-    assert any(parse_qs(urlparse(l).query).get("overdue") == ["1"] for l in links)
-    assert any(urlparse(l).path.startswith("/schedule/calendar") for l in links)
-    assert any(l.startswith("/reports/summary.pdf") and "date_from=2026-03-01" in l for l in links)
+    assert any(parse_qs(urlparse(link).query).get("channel") == ["phone"] for link in links)
+    assert any(parse_qs(urlparse(link).query).get("overdue") == ["1"] for link in links)
+    assert any(urlparse(link).path.startswith("/schedule/calendar") for link in links)
+    assert any(link.startswith("/reports/summary.pdf") and "date_from=2026-03-01" in link for link in links)
 
 
 def test_dashboard_counts_by_week_and_channel(app_ctx, reference, report_data):
@@ -102,7 +102,7 @@ def test_district_bar_opens_the_register_with_the_same_appeals(client, login, us
     # Appeals without a settlement have a bar without a link, and the note under the chart says why.
     assert "<title>Елді мекен көрсетілмеген</title>" in html and "Елді мекен көрсетілмеген: 3" not in html
     assert "Елді мекені жоқ өтініштер" in html
-    url = next(l for l in _links(html) if parse_qs(urlparse(l).query).get("district") == [str(merke.id)])
+    url = next(link for link in _links(html) if parse_qs(urlparse(link).query).get("district") == [str(merke.id)])
     query = parse_qs(urlparse(url).query)
     assert urlparse(url).path == "/appeals" and query["date_from"] == ["2026-03-01"]
     register = client.get(url + "&size=100").get_data(as_text=True)

@@ -8,7 +8,6 @@ office, so the Kordai clerk meets them as another office's data: object-level re
 are part of the matrix.
 """
 import datetime as dt
-import re
 
 import pytest
 

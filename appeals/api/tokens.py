@@ -108,9 +108,9 @@ def revoke_token(token: ApiToken, actor: Optional[User] = None) -> ApiToken:
 
 
 def tokens_of(user: User) -> list[ApiToken]:
-    return db.session.scalars(
+    return list(db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
-    ).all()
+    ))
 
 
 def find_active_token(secret):

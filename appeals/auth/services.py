@@ -227,10 +227,11 @@ def revoke_user_credentials(user: User, reason: str) -> int:
         sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
     )
-    if result.rowcount:
-        audit.record("api_tokens_revoked", user, changes={"tokens": [result.rowcount, 0], "reason": [None, reason]},
+    revoked = result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult
+    if revoked:
+        audit.record("api_tokens_revoked", user, changes={"tokens": [revoked, 0], "reason": [None, reason]},
                      label=user.username)
-    return result.rowcount or 0
+    return revoked
 
 
 def set_password(user, password, actor=None):

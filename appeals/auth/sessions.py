@@ -99,7 +99,7 @@ def revoke_user_sessions(user: User) -> int:
         sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
         .values(revoked_at=_now())
     )
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult
 
 
 def purge_expired_sessions(now: Optional[datetime] = None) -> int:
@@ -115,4 +115,4 @@ def purge_expired_sessions(now: Optional[datetime] = None) -> int:
                 UserSession.created_at < now - _lifetime(),
             ))
         )
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult

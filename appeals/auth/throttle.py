@@ -212,4 +212,4 @@ def purge_expired_throttles(now: Optional[datetime] = None) -> int:
                 sa.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < cutoff),
             )
         )
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult

@@ -65,7 +65,7 @@ def purge_idempotency_keys(now: datetime | None = None) -> int:
     """Delete keys older than IDEMPOTENCY_KEEP_DAYS, in a transaction of its own; returns how many."""
     cutoff = (now or utcnow()) - timedelta(days=_keep_days())
     with write_transaction():
-        return db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount
+        return db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult
 
 
 def add_key_in_transaction(user_id: int, key: str, method: str, path: str, request_hash: str) -> IdempotencyKey:

@@ -410,7 +410,7 @@ def purge_results(now: Optional[datetime] = None) -> int:
         Job.result_path != "", Job.finished_at < cutoff)).all()
     db.session.rollback()
     folder = _result_folder()
-    for job_id, path in expired:
+    for _job_id, path in expired:
         if path != "db" and folder is not None:
             (folder / Path(path).name).unlink(missing_ok=True)
     if expired:

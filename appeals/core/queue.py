@@ -47,7 +47,7 @@ def init_queue(app: Flask) -> None:
 def task_app() -> Flask:
     """The app a task runs in: the caller's (immediate mode) or the one that configured the queue."""
     if has_app_context():
-        return current_app._get_current_object()
+        return current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy at run time
     if _app is None:
         raise RuntimeError("the queue has not been configured (appeals.create_app calls init_queue)")
     return _app

@@ -19,7 +19,7 @@ def hash_token(secret: str) -> str:
 def _fernet(secret: str, purpose: str):
     from cryptography.fernet import Fernet
 
-    key = hmac.new(current_app.config["SECRET_KEY"].encode("utf-8"), f"{purpose}\0{secret}".encode("utf-8"),
+    key = hmac.new(current_app.config["SECRET_KEY"].encode("utf-8"), f"{purpose}\0{secret}".encode(),
                    hashlib.sha256).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 

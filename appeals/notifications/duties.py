@@ -95,7 +95,7 @@ def _previous_working_day(day: date) -> date:
 
 
 def _active_users() -> list[User]:
-    return db.session.scalars(sa.select(User).where(User.is_active_account.is_(True)).order_by(User.id)).all()
+    return list(db.session.scalars(sa.select(User).where(User.is_active_account.is_(True)).order_by(User.id)))
 
 
 def _coordinators_of(office_id: Optional[int], users: list[User]) -> list[User]:
@@ -146,7 +146,7 @@ def morning_notices(today: date) -> dict:
     first_day = _back_working_days(today, forward_days)
     after_last = add_working_days(first_day, 1)
     forward: dict[int, list[dict]] = {}
-    for appeal_id, number, received_at, responsible_id, created_by_id in db.session.execute(
+    for appeal_id, number, _received_at, responsible_id, created_by_id in db.session.execute(
             sa.select(Appeal.id, Appeal.number, Appeal.received_at, Appeal.responsible_id, Appeal.created_by_id)
             .where(Appeal.status == "registered", Appeal.received_at >= datetime.combine(first_day, time()),
                    Appeal.received_at < datetime.combine(after_last, time()))

@@ -27,7 +27,7 @@ def preferences(user) -> dict:
 
 def save_preferences(user, form: Mapping) -> dict:
     """Channels (email, sms, inapp: checkboxes), delivery ("immediate" or "digest") and the SMS phone."""
-    values = {channel: form.get(channel) in ("1", "on", "true", "y") for channel in ("email", "sms", "inapp")}
+    values: dict[str, object] = {channel: form.get(channel) in ("1", "on", "true", "y") for channel in ("email", "sms", "inapp")}
     delivery = form.get("delivery", "immediate")
     if delivery not in ("immediate", "digest"):
         raise PreferenceError(_("Choose immediate notices or a daily digest."), "delivery")
@@ -52,6 +52,6 @@ def save_preferences(user, form: Mapping) -> dict:
 
 def mark_read(user) -> int:
     with write_transaction():
-        return db.session.execute(sa.update(Notice).where(
+        return db.session.execute(sa.update(Notice).where(  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult
             Notice.user_id == user.id, Notice.channel == "inapp", Notice.read_at.is_(None)).values(read_at=utcnow())
         ).rowcount

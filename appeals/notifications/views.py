@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required
-from appeals.core.extensions import db
 from appeals.core.outbox import Notice, render_notice, unread_count
 from appeals.core.pagination import paginate
 from appeals.notifications import services

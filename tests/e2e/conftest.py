@@ -39,6 +39,14 @@ def _clean_tables():
     yield
 
 
+def server_today():
+    """Today at the branch, as the server sees it (Asia/Almaty), not the machine's UTC date."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(os.environ.get("QABYLDAU_TIMEZONE", "Asia/Almaty"))).date()
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

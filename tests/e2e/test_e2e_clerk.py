@@ -2,7 +2,7 @@
 import re
 from datetime import date
 
-from tests.e2e.conftest import pdf_text
+from tests.e2e.conftest import pdf_text, server_today
 
 SESSION_LABEL = re.compile(r"(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2})–\d{2}:\d{2} · (\w+) · ")
 
@@ -22,9 +22,9 @@ def _choose_past_session(page, office_code):
         match = SESSION_LABEL.match(_selected_text(page, "#session_id"))
         if match and match.group(6) == office_code:
             day, month, year, hour, minute = (int(g) for g in match.groups()[:5])
-            if date(year, month, day) < date.today():
+            if date(year, month, day) < server_today():
                 return date(year, month, day), hour, minute
-    raise AssertionError("no earlier reception session of %s in the list" % office_code)
+    raise AssertionError(f"no earlier reception session of {office_code} in the list")
 
 
 def _assert_received_from_session(page, when, hour, minute):

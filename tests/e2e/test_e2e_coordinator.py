@@ -2,12 +2,12 @@
 import re
 from datetime import date, timedelta
 
-from tests.e2e.conftest import pdf_text
+from tests.e2e.conftest import pdf_text, server_today
 
 
 def test_coordinator_approves_a_week_of_draft_sessions(page):
     page.login("coordinator")
-    today = date.today()
+    today = server_today()
     # The drafts prepared by the offices, in list form, to find the week they are in.
     page.goto(f"/schedule/calendar?view=list&status=draft&from={today}&to={today + timedelta(days=90)}")
     checkboxes = page.locator("input[type=checkbox][name=ids]")
