@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: audit run test test-clock test-e2e install install-dev migrate demo translations clean
+.PHONY: audit run lint test test-clock test-e2e install install-dev migrate demo translations clean
 
 # Running the app: its libraries only, no browser, no test tools.
 $(STAMP): requirements.txt
@@ -42,7 +42,12 @@ run: demo
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install-dev
+# Lint (ruff) and types (mypy over appeals/), both configured in pyproject.toml.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(PYTEST) tests $(PYTEST_ARGS)
 
 # The register, mandates, reports and API tests again with the clock at the edges of the local
