@@ -1,6 +1,6 @@
 """Configuration read from the environment (12-factor), with safe development defaults."""
-import math
 import json
+import math
 import os
 import secrets
 from collections import Counter

@@ -98,7 +98,6 @@ def huge_shared_string_xlsx(chars):
 
 def many_rows_xlsx(rows):
     """`rows` rows of one repeated shared string each (the finding: 300,000 rows in 45 KB)."""
-    header = [("s", i) for i in range(len(HEADER))]
 
     def sheet(member):
         member.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'

@@ -49,7 +49,7 @@ def purge_finished_job_inputs() -> int:
     """Forget the input of jobs that ended (an import's rows: citizens' names, IINs, letters): a
     finished job is never run again, and its page needs only its params."""
     with write_transaction():
-        return db.session.execute(sa.update(jobs.Job).where(jobs.Job.status.in_(("done", "failed")),
+        return db.session.execute(sa.update(jobs.Job).where(jobs.Job.status.in_(("done", "failed")),  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
                                                             jobs.Job.input.is_not(None))
                                   .values(input=None)).rowcount
 

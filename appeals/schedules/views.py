@@ -87,8 +87,8 @@ def public_schedule():
     office_id = _arg_int("office")
     sessions = schedule_queries.public_sessions(office_id=office_id)
     days = {}
-    for session in sessions:
-        days.setdefault(session.date, []).append(session)
+    for reception in sessions:  # not `session`: that is Flask's, imported above
+        days.setdefault(reception.date, []).append(reception)
     return render_template("schedules/public.html", days=days, offices=_active_offices(), office_id=office_id,
                            today=local_today())
 
@@ -165,8 +165,8 @@ def calendar():
                                       statuses=[status] if status else [])
     sessions = schedule_queries.list_sessions(filters, current_user)
     by_day = {}
-    for session in sessions:
-        by_day.setdefault(session.date, []).append(session)
+    for reception in sessions:
+        by_day.setdefault(reception.date, []).append(reception)
     weeks = []
     if view in ("week", "month"):
         first = start - dt.timedelta(days=start.weekday())
