@@ -72,7 +72,7 @@ def test_clean_name_strips_control_and_format_characters():
 
 def test_names_are_cleaned_when_saved(db, users, reg_appeal, reference):
     from appeals.auth import services as auth_services
-    from appeals.schedules import services as schedule_services
+    from appeals.schedules import hosts as schedule_hosts
 
     user = auth_services.create_user("crlf", "correct-horse-battery", "clerk", [reference.kordai.code],
                                      full_name="Айгүл\r} @page { x: 1 }\u202e")
@@ -80,7 +80,7 @@ def test_names_are_cleaned_when_saved(db, users, reg_appeal, reference):
     auth_services.update_user(user, role="clerk", office_codes=[reference.kordai.code], full_name="Жаңа\x1bат",
                               email="", locale=None, is_active=True, actor=users.admin)
     assert user.full_name == "Жаңа ат"
-    host = schedule_services.create_host({"full_name": "Хост\x07\u200bАты", "kind": "candidate"}, users.admin)
+    host = schedule_hosts.create_host({"full_name": "Хост\x07\u200bАты", "kind": "candidate"}, users.admin)
     assert host.full_name == "Хост Аты"
     appeal = reg_appeal(applicant_name="Серікова\x01 Айгүл\u202e")
     assert appeal.applicant_name == "Серікова Айгүл"

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 import sqlalchemy as sa
 
 from appeals.core.tokens import hash_token
-from appeals.schedules import services as schedule_services
+from appeals.schedules import hosts as schedule_hosts
 from appeals.schedules.models import Host
 from tests.fixtures_register import VALID_IIN
 
@@ -94,4 +94,4 @@ def test_migration_hashes_existing_feed_tokens(app, db, hosts):
         with Operations.context(context):
             module.upgrade()
     db.session.expire_all()
-    assert schedule_services.host_by_feed_token("old-clear-secret").id == hosts.aliya.id
+    assert schedule_hosts.host_by_feed_token("old-clear-secret").id == hosts.aliya.id
