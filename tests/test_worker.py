@@ -212,3 +212,84 @@ def test_a_worker_delivers_a_committed_notice_through_the_queue(app, db, users, 
     notice = db.session.scalars(sa.select(outbox.Notice)).one()
     db.session.refresh(notice)
     assert (notice.status, notice.attempts) == ("sent", 1)
+
+
+def _serve(app, settings, tmp_path, name, **extra):
+    """An app server (`flask run`) with an instance folder of its own, on a free port."""
+    from tests.test_notifications import _free_port
+
+    port = _free_port()
+    env = {**os.environ, **settings, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "QABYLDAU_INSTANCE": str(tmp_path / f"instance-{name}"),
+           "SECRET_KEY": "worker-test-secret-key-0123456789abcdef", "REPORT_BACKGROUND_ROWS": "2",
+           **{key: str(value) for key, value in extra.items()}}
+    log = tmp_path / f"server-{name}.log"
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)], cwd=ROOT,
+                               env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    return process, f"http://127.0.0.1:{port}", log
+
+
+def _wait_up(url, process, log, timeout=60):
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-2000:]
+        try:
+            requests.get(f"{url}/login", timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError(log.read_text()[-2000:])
+
+
+@pytest.mark.parametrize("real_queue", ["redis-queue"], indirect=True)
+@pytest.mark.parametrize("store", ["database", "shared-folder"])
+def test_a_document_made_by_a_worker_downloads_through_another_app_server(app, db, reference, users, real_queue,
+                                                                         tmp_path, store):
+    import re
+
+    import requests
+
+    from tests.conftest import PASSWORD
+
+    make_appeals(reference, 5)
+    result_store = "database" if store == "database" else str(tmp_path / "shared-results")
+    servers = [_serve(app, real_queue, tmp_path, name, RESULT_STORE=result_store) for name in ("a", "b")]
+    worker = Worker(app, real_queue, tmp_path, RESULT_STORE=result_store).start()
+    try:
+        for process, url, log in servers:
+            _wait_up(url, process, log)
+        (_, first, _), (_, second, _) = servers
+        browser = requests.Session()
+        form = browser.get(f"{first}/login").text
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+        fields.update(username=users.clerk.username, password=PASSWORD)
+        assert browser.post(f"{first}/login", data=fields, allow_redirects=False).status_code == 302
+
+        started = browser.get(f"{first}/reports/journal.pdf?lang=en", allow_redirects=False)
+        assert started.status_code == 302 and "/reports/jobs/" in started.headers["Location"]
+        job_path = urlsplit_path(started.headers["Location"])
+        deadline = time.monotonic() + 120
+        while (status := browser.get(f"{second}{job_path}?format=json").json())["status"] != "done":
+            assert status["status"] != "failed" and time.monotonic() < deadline, (status, worker.output())
+            time.sleep(0.3)
+        download = browser.get(f"{second}{status['download']}")
+    finally:
+        worker.stop()
+        for process, _url, _log in servers:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    assert download.headers["Content-Type"] == "application/pdf"
+    # Neither app server's own folder holds the document: it lives in the one store.
+    for name in ("a", "b"):
+        assert not list((tmp_path / f"instance-{name}").rglob("job-*")), name
+    if store == "shared-folder":
+        assert len(list((tmp_path / "shared-results").glob("job-*.bin"))) == 1
+
+
+def urlsplit_path(location):
+    from urllib.parse import urlsplit
+
+    return urlsplit(location).path
