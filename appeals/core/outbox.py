@@ -290,6 +290,9 @@ def deliver_due(now: Optional[datetime] = None, batch: int = 200) -> dict:
     counts = {"sent": 0, "retry": 0, "failed": 0}
     mailer: Optional[Mailer] = None
     sms: Optional[SmsAdapter] = None
+    # Sent notices are recorded a few at a time: one short write instead of one per message (a crash
+    # in between sends those few again: at least once, never lost).
+    sent: list[int] = []
     try:
         while True:
             moment = now or utcnow()
@@ -314,8 +317,10 @@ def deliver_due(now: Optional[datetime] = None, batch: int = 200) -> dict:
                     else:
                         sms = sms or sms_adapter(_setting("SMS_URL"))
                         sms.send(user["phone"], content["subject"])
-                    _finish(row.id, "sent", "")
+                    sent.append(row.id)
                     counts["sent"] += 1
+                    if len(sent) >= SENT_WRITE_EVERY:
+                        _record_sent(sent)
                 except DeliveryError as error:
                     if row.attempts >= int(current_app.config.get("NOTIFY_MAX_ATTEMPTS", 12)):
                         _finish(row.id, "failed", str(error))
@@ -327,11 +332,26 @@ def deliver_due(now: Optional[datetime] = None, batch: int = 200) -> dict:
                     current_app.logger.exception("notice %s could not be delivered", row.id)
                     _retry(row.id, type(error).__name__, moment + _retry_delay(row.attempts))
                     counts["retry"] += 1
+            _record_sent(sent)
     finally:
+        _record_sent(sent)
         if mailer is not None:
             mailer.close()
         if sms is not None:
             sms.close()
+
+
+SENT_WRITE_EVERY = 25
+
+
+def _record_sent(ids: list[int]) -> None:
+    if not ids:
+        return
+    table = Notice.__table__
+    with separate_write() as connection:
+        connection.execute(sa.update(table).where(table.c.id.in_(ids)).values(status="sent", result="",
+                                                                               sent_at=utcnow()))
+    ids.clear()
 
 
 def _setting(name: str) -> str:
