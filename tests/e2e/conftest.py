@@ -119,6 +119,10 @@ def live_server(tmp_path_factory):
             [str(BIN / "gunicorn"), "--preload", "-w", "3", "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
             cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
+    # Background documents and notices are made by a queue worker beside the server, as `make run` does.
+    with open(root / "worker.log", "w") as worker_log:
+        worker = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker"], cwd=PROJECT_DIR, env=env,
+                                  stdout=worker_log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", env, process, log_path)
     try:
         deadline = time.monotonic() + 60
@@ -136,6 +140,11 @@ def live_server(tmp_path_factory):
             time.sleep(0.2)
         yield server
     finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
         process.terminate()
         try:
             process.wait(timeout=10)
