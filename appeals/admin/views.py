@@ -11,7 +11,7 @@ from appeals.auth import services as accounts
 from appeals.auth.forms import UserForm
 from appeals.auth.models import User
 from appeals.auth.permissions import permission_required
-from appeals.core import parsing, submission
+from appeals.core import audit_labels, parsing, submission
 from appeals.core.audit import AuditRecord
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
@@ -122,4 +122,21 @@ def audit_log():
     page = paginate(query, request.args)
     actions = db.session.scalars(sa.select(AuditRecord.action).distinct().order_by(AuditRecord.action)).all()
     object_types = db.session.scalars(sa.select(AuditRecord.object_type).distinct().order_by(AuditRecord.object_type)).all()
-    return render_template("admin/audit.html", page=page, filters=filters, actions=actions, object_types=object_types)
+    return render_template("admin/audit.html", page=page, filters=filters, actions=actions, object_types=object_types,
+                           names=accounts.display_names(entry.username for entry in page.items),
+                           object_url=_audit_object_url, audit_labels=audit_labels)
+
+
+# Where an audited object's own page is: the trail links to it.
+AUDIT_OBJECT_PAGES = {
+    "appeals": ("register.appeal_detail", "appeal_id"), "users": ("admin.edit_user", "user_id"),
+    "reception_sessions": ("schedules.session_detail", "session_id"), "hosts": ("schedules.edit_host", "host_id"),
+    "directives": ("mandates.directive_detail", "directive_id"), "mandates": ("mandates.mandate_detail", "mandate_id"),
+}
+
+
+def _audit_object_url(entry):
+    page = AUDIT_OBJECT_PAGES.get(entry.object_type)
+    if page is None or not str(entry.object_id or "").isdigit():
+        return None
+    return url_for(page[0], **{page[1]: int(entry.object_id)})

@@ -265,3 +265,12 @@ def list_users(role=None, active=None):
     if active is not None:
         query = query.where(User.is_active_account.is_(active))
     return db.session.scalars(query).all()
+
+
+def display_names(usernames) -> dict:
+    """People's names for logins recorded in the audit trail and the appeal history: {login: name}."""
+    wanted = [name for name in set(usernames) if name]
+    if not wanted:
+        return {}
+    return {user.username: user.display_name
+            for user in db.session.scalars(sa.select(User).where(User.username.in_(wanted)))}

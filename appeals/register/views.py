@@ -29,6 +29,7 @@ from appeals.auth.permissions import (
     personal_view,
     require,
 )
+from appeals.auth.services import display_names
 from appeals.core import hooks, submission
 from appeals.core.audit import AuditRecord
 from appeals.core.extensions import db
@@ -360,11 +361,12 @@ def _render_detail(appeal, reveal=False, errors=None, open_action=None, status=2
     applicant = personal_data.reveal_personal_data(appeal, current_user) if reveal else personal_view(appeal, current_user)
     appeal = db.session.get(Appeal, appeal.id)
     responsible = validation.responsible_choices(appeal.office) if can(current_user, "appeal.transition", appeal) else []
+    timeline = _timeline(appeal)
     return render_template(
         "register/detail.html",
         appeal=appeal,
         applicant=applicant,
-        timeline=_timeline(appeal),
+        timeline=timeline, timeline_names=display_names(record.username for record in timeline),
         timeline_labels=TIMELINE_LABELS,
         field_labels=FIELD_LABELS,
         allowed=workflow.allowed_transitions(appeal),
