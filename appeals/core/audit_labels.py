@@ -14,6 +14,8 @@ ACTIONS = {
     "updated": _l("Appeal details corrected"), "status_changed": _l("Appeal status changed"),
     "forwarded": _l("Appeal forwarded to a competent body"), "deadline_extended": _l("Deadline extended"),
     "personal_data_viewed": _l("Personal data viewed"),
+    "repeat_check_matched": _l("Repeat check found an earlier appeal"),
+    "mandate_contacts_printed": _l("Mandate contact list printed"),
     "user_created": _l("Account created"), "user_updated": _l("Account changed"),
     "login": _l("Logged in"), "login_failed": _l("Failed login"), "password_changed": _l("Password changed"),
     "password_check_failed": _l("Wrong current password"), "api_tokens_revoked": _l("API tokens revoked"),
