@@ -9,8 +9,8 @@ commit queues a delivery task; `flask --app wsgi worker` processes deliver them.
 notices per second (first commit to last arrival) and the time from commit to arrival, p50 and p95.
 """
 import argparse
-import re
 import os
+import re
 import statistics
 import subprocess
 import sys
