@@ -69,7 +69,7 @@ audit: install-dev
 # Extract new strings and merge them into the kk/ru/en catalogs (then translate; `make install` compiles them).
 translations: install
 	$(BIN)/pybabel --quiet extract -F appeals/translations/babel.cfg -k _l -k lazy_gettext -o appeals/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel --quiet update -i appeals/translations/messages.pot -d appeals/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel --quiet update -i appeals/translations/messages.pot -d appeals/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 clean:
 	rm -rf $(VENV) .pytest_cache

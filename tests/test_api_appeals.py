@@ -1,11 +1,13 @@
 """Appeals API: list with the register's filters, read with masking, register (idempotent), correct, workflow."""
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
 from appeals.register.models import Appeal
 from tests.fixtures_api import assert_problem
+from tests.fixtures_register import VALID_IIN
 
 
 def _body(reg_data, **overrides):
@@ -209,3 +211,27 @@ def test_forward_and_extend(api_as, users, reg_appeal):
                    422, "new_due_date")
     forwarded = api.post(f"/appeals/{appeal.id}/transitions", {"status": "forwarded", "recipient": "Әкімдік"})
     assert forwarded.get_json()["forwarded_to"] == "Әкімдік"
+
+
+def test_personal_search_terms_travel_in_the_body_never_in_the_url(api_as, users, reg_appeal, reg_data):
+    """Issue 13, finding 13: URLs reach access logs, so an IIN, a phone or an e-mail is searched by POST."""
+    wanted = reg_appeal(summary="Су құбыры", iin=VALID_IIN, phone="+7 701 234 56 78")
+    reg_appeal(summary="Жол жөндеу", phone="+7 701 000 11 22")
+    assert wanted.iin == VALID_IIN and wanted.phone
+    clerk = api_as(users.clerk)
+    for term in (wanted.iin, wanted.phone, "8 (701) 234-56-78", "aliya@example.kz"):
+        body = assert_problem(clerk.get("/appeals?" + urlencode({"q": term})), 422, "q")
+        assert "/appeals/search" in body["detail"]
+    found = clerk.post("/appeals/search", {"q": wanted.iin})
+    assert found.status_code == 200, found.get_data(as_text=True)
+    assert [item["number"] for item in found.get_json()["items"]] == [wanted.number]
+    # The same filters, flags, sorts and pages as the query string.
+    paged = clerk.post("/appeals/search", {"sort": "received", "size": 1, "overdue": False}).get_json()
+    assert len(paged["items"]) == 1 and paged["has_next"] is True
+    assert_problem(clerk.post("/appeals/search", {"status": "lost"}), 422, "status")
+    assert_problem(clerk.post("/appeals/search", {"colour": "red"}), 422, "colour")
+    # Masked roles find nothing by the IIN in the body either (finding 3's rule is the list's own).
+    assert api_as(users.viewer).post("/appeals/search", {"q": wanted.iin}).get_json()["items"] == []
+    # Words and numbers still work in the query string.
+    assert [item["number"] for item in clerk.get("/appeals?" + urlencode({"q": wanted.number})).get_json()["items"]] \
+        == [wanted.number]

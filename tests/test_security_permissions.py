@@ -142,6 +142,7 @@ EXPECTED = {
         "noted_on": dt.date.today().isoformat(), "note": "Жоба сметасы дайын", "percent": 20}),
     "api.statistics": E({"admin", "coordinator", "viewer"}, api=True),
     "api.list_appeals": E({"coordinator", "clerk", "host", "viewer"}, api=True),
+    "api.search_appeals": E({"coordinator", "clerk", "host", "viewer"}, api=True, data=lambda s: {"q": "су"}),
     "api.get_appeal": E({"coordinator", "viewer"}, api=True),
     "api.create_appeal": E({"coordinator", "clerk"}, api=True),
     "api.update_appeal": E({"coordinator"}, api=True),

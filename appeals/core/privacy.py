@@ -62,6 +62,14 @@ def redacted_sql(column, dialect_name: str):
     return sa.func.qb_redact(column)
 
 
+def looks_personal(text: str | None) -> bool:
+    """Whether `text` holds something redact_personal() would hide: an e-mail address, an IIN- or phone-like run."""
+    if not text:
+        return False
+    return bool(_EMAIL.search(text)) or any(sum(c.isdigit() for c in match.group()) >= 10
+                                            for match in _DIGIT_RUN.finditer(text))
+
+
 def redact_personal(text: str | None, known: Iterable[str] = ()) -> str:
     """Free text with e-mail addresses and IIN- or phone-like digit runs hidden.
 

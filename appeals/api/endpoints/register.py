@@ -9,6 +9,7 @@ from appeals.api.schemas import register as schemas
 from appeals.api.views import bp
 from appeals.auth.permissions import can, personal_view
 from appeals.core.extensions import db
+from appeals.core.privacy import looks_personal
 from appeals.reference.models import Office
 from appeals.register import personal_data, queries, validation, workflow
 from appeals.register.models import Appeal
@@ -48,10 +49,26 @@ def _service_data(body, **extra):
 @endpoint(bp, "GET", "/appeals", summary="List appeals (the register)", tag="Appeals", query=schemas.AppealQuery,
           response=schemas.AppealPage, permission="appeal.view")
 def list_appeals(query):
-    """The register's filters and sort orders; each role sees what it sees on the register page."""
-    filters = queries.parse_list_filters({key: value for key, value in request.args.items()
-                                           if key not in ("page", "size")})
-    select = queries.with_list_relations(queries.build_list_query(filters, current()))
+    """The register's filters and sort orders; each role sees what it sees on the register page.
+    Search for an IIN, a phone or an e-mail address with POST /appeals/search: URLs end up in logs."""
+    if looks_personal(query.q):
+        message = _("An IIN, a phone number or an e-mail address is not sent in a URL: "
+                    "search with POST /api/v1/appeals/search and the filters in the body.")
+        raise ApiError(422, message, errors=[{"field": "q", "location": "query", "message": message}])
+    return _appeal_page({key: value for key, value in request.args.items() if key not in ("page", "size")}, query)
+
+
+@endpoint(bp, "POST", "/appeals/search", summary="Search appeals (filters in the body)", tag="Appeals",
+          body=schemas.AppealSearch, response=schemas.AppealPage, permission="appeal.view")
+def search_appeals(body):
+    """The same filters, sorts and pages as GET /appeals, sent as JSON so that the search term stays out of URLs."""
+    args = {key: ("1" if value is True else str(value))
+            for key, value in body.model_dump(exclude_none=True, exclude={"page", "size"}).items() if value is not False}
+    return _appeal_page(args, body)
+
+
+def _appeal_page(args, query):
+    select = queries.with_list_relations(queries.build_list_query(queries.parse_list_filters(args), current()))
     result = page_of(select, query)
     result["items"] = [appeal_out(appeal, current()) for appeal in result["items"]]
     return result

@@ -84,8 +84,16 @@ class AppealQuery(PageQuery):
     repeats: bool = False
     q: Optional[Annotated[Text, Field(max_length=200)]] = Field(None, description="Number, name, words of the text, "
                                                                                "IIN or phone for those who may see personal data; "
-                                                                               "the number and words of the summary for the others.")
+                                                                               "the number and words of the summary for the others. "
+                                                                               "In the query string an IIN-, phone- or e-mail-like "
+                                                                               "term is refused (422): send it in the body of "
+                                                                               "POST /appeals/search.")
     sort: Literal[APPEAL_SORTS] = "-received"
+
+
+class AppealSearch(AppealQuery):
+    """The register's filters as a JSON body (POST /appeals/search): what a client searches for, an IIN
+    or a phone above all, then never stands in a URL, which proxies and servers write to their logs."""
 
 
 class AppealReadQuery(QueryModel):
