@@ -126,6 +126,9 @@ def test_api_masks_free_text_and_search(planted, users, api_as):
     assert _leaks(json.dumps(body, ensure_ascii=False)) == [] and LETTER_WORD in body["text"]
     assert SUMMARY_WORD in body["summary"] and body["answer_text"].startswith("Жауап")
     for q in (VALID_IIN, "Айгүл", LETTER_WORD):
+        # An IIN is searched in the body (POST /appeals/search), never in the URL; masked roles find nothing.
+        assert viewer.post("/appeals/search", {"q": q}).get_json()["items"] == [], q
+    for q in ("Айгүл", LETTER_WORD):
         assert viewer.get(f"/appeals?q={q}").get_json()["items"] == [], q
     assert [item["id"] for item in viewer.get(f"/appeals?q={SUMMARY_WORD}").get_json()["items"]] == [planted.id]
 

@@ -32,3 +32,18 @@ def test_every_menu_page_works_for(role, page):
                 visited.add(target)
     assert not csp_violations, csp_violations
     assert not failed_requests, failed_requests
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_menu_page_fits_a_phone_for(role, page):
+    """At 390×844 no page of the role's menu, the start page included, is wider than the screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.login(role)
+    menu = ["/"] + [a.get_attribute("href") for a in page.locator("nav.mainnav a").all()]
+    too_wide = {}
+    for href in menu:
+        assert page.goto(href).status == 200, href
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide[href] = width
+    assert not too_wide, f"{role}: pages wider than a 390 px phone: {too_wide}"
