@@ -47,3 +47,11 @@ def test_every_menu_page_fits_a_phone_for(role, page):
         if width > 390:
             too_wide[href] = width
     assert not too_wide, f"{role}: pages wider than a 390 px phone: {too_wide}"
+
+
+def test_the_bell_is_readable_on_the_top_bar(page):
+    """The notifications link stands out from the blue bar it sits on (it was blue on blue)."""
+    page.login("clerk")
+    text, bar = page.evaluate("""() => [getComputedStyle(document.querySelector('a.bell')).color,
+                                         getComputedStyle(document.querySelector('.topbar')).backgroundColor]""")
+    assert text == "rgb(255, 255, 255)" and bar != text, (text, bar)
