@@ -143,13 +143,7 @@ def register_failure(client: Client) -> None:
     keys = [client.address_key, client.device_key if trusted else client.user_key]
     rows = _rows(keys)
     for key in keys:
-        row = rows.get(key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0, first_failure_at=now)
-            db.session.add(row)
-        elif not _fresh(row, now):
-            row.failures, row.first_failure_at, row.locked_until = 0, now, None
-        row.failures += 1
+        row = _counted(rows.get(key), key, now)
         row.first_failure_at = row.first_failure_at or now
         if key.startswith("addr:"):
             delay = _delay_for(row.failures)
@@ -157,6 +151,17 @@ def register_failure(client: Client) -> None:
         elif row.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
             # Locks the account for unknown browsers, or ends the trust in this device cookie.
             row.locked_until = now + _window()
+
+
+def _counted(row: LoginThrottle | None, key: str, now: datetime) -> LoginThrottle:
+    """The throttle row of `key` with one more failure; a new window once the last one is over."""
+    if row is None:
+        row = LoginThrottle(key=key, failures=0, first_failure_at=now)
+        db.session.add(row)
+    elif not _fresh(row, now):
+        row.failures, row.first_failure_at, row.locked_until = 0, now, None
+    row.failures += 1
+    return row
 
 
 def register_success(client: Client) -> None:
@@ -181,13 +186,7 @@ def key_wait_seconds(key: str) -> int:
 def register_key_failure(key: str) -> None:
     """A wrong answer: after LOGIN_MAX_FAILURES of them the check is locked for LOGIN_LOCK_SECONDS."""
     now = _now()
-    row = db.session.get(LoginThrottle, key)
-    if row is None:
-        row = LoginThrottle(key=key, failures=0, first_failure_at=now)
-        db.session.add(row)
-    elif not _fresh(row, now):
-        row.failures, row.first_failure_at, row.locked_until = 0, now, None
-    row.failures += 1
+    row = _counted(db.session.get(LoginThrottle, key), key, now)
     if row.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
         row.locked_until = now + _window()
 
