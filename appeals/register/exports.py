@@ -1,6 +1,10 @@
 """Export of the register list to CSV and XLSX, with personal data as the user may see it."""
+from __future__ import annotations
+
 import csv
 import io
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -17,20 +21,23 @@ from appeals.core.spreadsheets import csv_row, xlsx_row
 from appeals.register.models import Appeal
 from appeals.register.queries import with_list_relations
 
+if TYPE_CHECKING:
+    from appeals.auth.models import User
+
 EXPORT_MAX_ROWS = 100000
 
 
-def _export_header():
+def _export_header() -> list[str]:
     return [
         _("Number"), _("Received"), _("Office"), _("Channel"), _("Applicant"), _("IIN"), _("Phone"),
         _("Settlement"), _("Type"), _("Category"), _("Summary"), _("Status"), _("Due date"), _("Repeat of"),
     ]
 
 
-def _export_rows(query, user):
+def _export_rows(query: sa.Select, user: User) -> Iterator[list[Any]]:
     mode = personal_data_mode(user)
     statement = with_list_relations(query).limit(EXPORT_MAX_ROWS).execution_options(yield_per=500)
-    repeat_numbers = {}
+    repeat_numbers: dict[int, str] = {}
     for appeal in db.session.scalars(statement):
         view = personal_view(appeal, user, mode=mode)
         name, iin, phone = view.name, view.iin, view.phone
@@ -50,7 +57,7 @@ def _export_rows(query, user):
         ]
 
 
-def export_csv(query, user):
+def export_csv(query: sa.Select, user: User) -> Iterator[str]:
     """CSV lines (UTF-8 with BOM so that Excel opens Cyrillic correctly), streamed."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
@@ -63,7 +70,7 @@ def export_csv(query, user):
         yield buffer.getvalue()
 
 
-def export_xlsx(query, user):
+def export_xlsx(query: sa.Select, user: User) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -2,6 +2,10 @@
 
 (What each role sees is answered by appeals.auth.permissions: personal_data_mode, personal_view.)
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from appeals.auth.permissions import may_reveal_personal, personal_view
 from appeals.core import audit
 from appeals.core.database import write_transaction
@@ -10,8 +14,12 @@ from appeals.register.models import (
     Appeal,
 )
 
+if TYPE_CHECKING:
+    from appeals.auth.models import User
+    from appeals.auth.permissions import PersonalView
 
-def reveal_personal_data(appeal, user):
+
+def reveal_personal_data(appeal: Appeal, user: User) -> PersonalView:
     """A coordinator's audited look at one applicant's details: writes the audit record, returns the view.
 
     Anyone else gets what permissions.personal_view gives them (the office's clerks see everything

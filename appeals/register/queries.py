@@ -1,7 +1,9 @@
 """The register list: filters from the query string, the scoped and sorted select, the deadline watch."""
+from __future__ import annotations
+
 import re
-from collections.abc import Mapping
-from typing import Any, Optional
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -23,6 +25,9 @@ from appeals.register.models import (
 )
 from appeals.register.periods import received_between
 from appeals.register.rules import RuleViolation, check_phone
+
+if TYPE_CHECKING:
+    from appeals.auth.models import User
 
 SORTS = {
     "-received": (Appeal.received_at.desc(), Appeal.id.desc()),
@@ -74,14 +79,14 @@ def parse_list_filters(args: Mapping[str, Any], errors: Optional[FieldErrors] = 
     return filters
 
 
-def _search_condition(q, user):
+def _search_condition(q: str, user: User) -> sa.ColumnElement[bool]:
     """Number, IIN, phone, and words of the name, summary and text.
 
     Roles that may not see personal data search the number and the summary's words only: their
     search must not tell them whose appeal it is or what the letter says (issue 13, finding 3), so a
     query with an IIN-, phone- or e-mail-like part finds by number alone.
     """
-    conditions = []
+    conditions: list[sa.ColumnElement[bool]] = []
     if NUMBER_PATTERN.match(q):
         conditions.append(Appeal.number == q.upper())
     digits = re.sub(r"\D", "", q)
@@ -101,7 +106,7 @@ def _search_condition(q, user):
         if is_postgresql():
             tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), " & ".join(f"{word}:*" for word in words))
             # The indexed document finds the candidates; masked roles then need the words in the summary.
-            match = sa.literal_column(FTS_DOCUMENT).op("@@")(tsquery)
+            match: sa.ColumnElement[bool] = sa.literal_column(FTS_DOCUMENT).op("@@")(tsquery)
             if not personal:
                 # ... in the summary as they may read it (an e-mail address there must not match a name).
                 summary = sa.func.to_tsvector(sa.literal_column("'simple'"),
@@ -117,7 +122,7 @@ def _search_condition(q, user):
     return sa.or_(*conditions) if conditions else sa.false()
 
 
-def build_list_query(filters, user):
+def build_list_query(filters: Mapping[str, Any], user: User) -> sa.Select:
     """A select() of the appeals `user` may see, narrowed by `filters` (see parse_list_filters) and sorted."""
     query = scope_appeals(sa.select(Appeal), user)
     f = {key: filters.get(key) for key in FILTER_KEYS}
@@ -150,14 +155,14 @@ def build_list_query(filters, user):
     return query.order_by(*SORTS.get(f["sort"] or "-received", SORTS["-received"]))
 
 
-def with_list_relations(query):
+def with_list_relations(query: sa.Select) -> sa.Select:
     return query.options(
         joinedload(Appeal.office), joinedload(Appeal.settlement), joinedload(Appeal.category),
         joinedload(Appeal.host),
     )
 
 
-def deadline_watch(user, limit=10):
+def deadline_watch(user: User, limit: int = 10) -> tuple[Sequence[Appeal], Sequence[Appeal]]:
     """Open appeals in the user's scope that are overdue, and those due within the next few working days."""
     today = local_today()
     base = with_list_relations(scope_appeals(sa.select(Appeal), user)).where(OPEN_CONDITION)

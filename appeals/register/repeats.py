@@ -1,8 +1,12 @@
 """Possible repeats: earlier appeals of the same person, or about the same thing in the same settlement."""
+from __future__ import annotations
+
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,14 +33,16 @@ from appeals.register.validation import (
 
 REPEAT_WINDOW_DAYS = 90
 SIMILARITY_THRESHOLD = 0.72
+if TYPE_CHECKING:
+    from appeals.auth.models import User
 
 
-def _normalise_text(value):
+def _normalise_text(value: str | None) -> str:
     # Folded as the register search folds: «Нұрлан» and «Нурлан» are the same word here too.
     return " ".join(re.findall(r"\w+", search_fold(value)))
 
 
-def text_similarity(a, b):
+def text_similarity(a: str | None, b: str | None) -> float:
     a, b = _normalise_text(a), _normalise_text(b)
     if not a or not b:
         return 0.0
@@ -59,12 +65,12 @@ class RepeatCheck:
     elsewhere: bool = False
     limited: bool = False
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.appeals or self.elsewhere or self.limited)
 
 
-def _identity_conditions(data):
-    identity = []
+def _identity_conditions(data: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
+    identity: list[sa.ColumnElement[bool]] = []
     iin = "".join(text_value(data, "iin").split())
     if iin:
         identity.append(Appeal.iin == iin)
@@ -77,7 +83,7 @@ def _identity_conditions(data):
     return identity
 
 
-def _matching_lookups_last_hour(actor):
+def _matching_lookups_last_hour(actor: User) -> int:
     since = utcnow() - timedelta(hours=1)
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(audit.AuditRecord)
@@ -86,7 +92,7 @@ def _matching_lookups_last_hour(actor):
     ) or 0
 
 
-def find_possible_repeats(data, actor, limit=10):
+def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10) -> RepeatCheck:
     """Earlier appeals (last 90 days) of the same person (IIN, phone) or about the same thing in the same settlement.
 
     The check looks at the actor's own scope only (issue 13, finding 9): a match by IIN or phone in an
@@ -98,7 +104,7 @@ def find_possible_repeats(data, actor, limit=10):
     since = received_at - timedelta(days=REPEAT_WINDOW_DAYS)
     window = sa.and_(Appeal.received_at >= since, Appeal.received_at <= received_at + FUTURE_TOLERANCE)
     exclude = int_or_none(data.get("exclude_id"))
-    found = {}
+    found: dict[int, Appeal] = {}
     elsewhere = False
 
     identity = _identity_conditions(data)
@@ -134,7 +140,7 @@ def find_possible_repeats(data, actor, limit=10):
     return RepeatCheck(sorted(found.values(), key=lambda a: a.received_at, reverse=True)[:limit], elsewhere=elsewhere)
 
 
-def is_same_person(appeal: Appeal, data: dict) -> bool:
+def is_same_person(appeal: Appeal, data: Mapping[str, Any]) -> bool:
     """Whether a possible repeat has the new appeal's IIN or phone (not only a similar summary):
     only then does the form suggest linking it as a repeat."""
     iin = "".join(text_value(data, "iin").split())

@@ -2,8 +2,11 @@
 
 They need no database, so the web form, the import, the API and the demo share them.
 """
+from __future__ import annotations
+
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 import holidays
 import phonenumbers
@@ -19,12 +22,12 @@ IIN_CENTURIES = {"1": 1800, "2": 1800, "3": 1900, "4": 1900, "5": 2000, "6": 200
 class RuleViolation(ValueError):
     """`code` says which rule failed; callers turn it into a translated message."""
 
-    def __init__(self, code):
+    def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
 
 
-def iin_check_digit(first_eleven):
+def iin_check_digit(first_eleven: str) -> int | None:
     """The 12th digit of an IIN: weighted sum mod 11, a second pass with shifted weights when it gives 10.
 
     Returns None when both passes give 10: such a number is never issued.
@@ -36,7 +39,7 @@ def iin_check_digit(first_eleven):
     return None if control == 10 else control
 
 
-def iin_birth_date(iin):
+def iin_birth_date(iin: str) -> date | None:
     century = IIN_CENTURIES.get(iin[6])
     if century is None:
         return None
@@ -46,7 +49,7 @@ def iin_birth_date(iin):
         return None
 
 
-def check_iin(value, today=None):
+def check_iin(value: str | None, today: date | None = None) -> str:
     """The IIN without spaces, or RuleViolation('iin_format' | 'iin_date' | 'iin_checksum')."""
     iin = "".join((value or "").split())
     if len(iin) != 12 or not iin.isdigit():
@@ -59,7 +62,7 @@ def check_iin(value, today=None):
     return iin
 
 
-def make_iin(born, sex="m", serial=1):
+def make_iin(born: date, sex: str = "m", serial: int = 1) -> str:
     """A structurally valid IIN for `born` (demo data and tests); tries serials until the check digit exists."""
     century_digit = {1800: (1, 2), 1900: (3, 4), 2000: (5, 6)}[born.year // 100 * 100]
     seventh = century_digit[0 if sex == "m" else 1]
@@ -71,7 +74,7 @@ def make_iin(born, sex="m", serial=1):
     raise ValueError("no valid IIN for this date")
 
 
-def check_phone(value):
+def check_phone(value: str | None) -> str:
     """E.164 form of a phone number written the Kazakh way (8 701 ..., +7 701 ..., 701 ...)."""
     raw = (value or "").strip()
     if not raw:
@@ -90,16 +93,16 @@ def check_phone(value):
 
 
 @lru_cache(maxsize=32)
-def _calendar(first_year, last_year):
+def _calendar(first_year: int, last_year: int) -> Any:
     return holidays.KZ(years=range(first_year, last_year + 1))
 
 
-def is_working_day(day):
+def is_working_day(day: date) -> bool:
     """Kazakhstan's working days: weekends and public holidays off, transferred days applied both ways."""
     return _calendar(day.year - 1, day.year + 1).is_working_day(day)
 
 
-def add_working_days(start, working_days):
+def add_working_days(start: date, working_days: int) -> date:
     """The date `working_days` working days after `start` (the day of `start` itself is not counted).
 
     A period in days begins on the day after the event that starts it (APPK art. 76 counts the
@@ -114,7 +117,7 @@ def add_working_days(start, working_days):
     return day
 
 
-def working_days_between(start, end):
+def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (negative when `end` is earlier)."""
     if end == start:
         return 0
