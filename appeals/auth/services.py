@@ -1,8 +1,12 @@
 """Accounts: authentication with throttling, user administration, session validity."""
+from __future__ import annotations
+
 import functools
 import re
 import secrets
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, request, session
@@ -21,6 +25,10 @@ from appeals.core.text import clean_name
 from appeals.core.timeutil import utcnow
 from appeals.reference.models import Office
 
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
+    from flask_login import LoginManager
+
 USER_AUDIT_FIELDS = ("username", "full_name", "email", "role", "is_active_account", "locale")
 
 
@@ -29,19 +37,19 @@ class AccountError(DomainError):
 
 
 class LoginThrottled(Exception):
-    def __init__(self, seconds):
+    def __init__(self, seconds: int) -> None:
         super().__init__(seconds)
         self.seconds = seconds
 
 
-def init_login_manager(login_manager):
+def init_login_manager(login_manager: LoginManager) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
     @login_manager.unauthorized_handler
-    def unauthorized():
+    def unauthorized() -> ResponseReturnValue:
         # A client of the API (it sends a token) that reaches a cookie page under /api/ gets
         # problem+json, not the HTML login form.
         if request.blueprint == "api" and "Authorization" in request.headers:
@@ -53,7 +61,7 @@ def init_login_manager(login_manager):
         return redirect(login_url(login_manager.login_view, next_url=request.url))
 
     @login_manager.user_loader
-    def load_user(user_id):
+    def load_user(user_id: str) -> User | None:
         # "id:version": changing a password or deactivating an account ends its other sessions.
         try:
             raw_id, raw_version = user_id.split(":", 1)
@@ -82,7 +90,7 @@ def _stripped(password: str) -> str:
     return password.lower().strip("".join(chr(c) for c in range(32, 127) if not chr(c).isalpha()))
 
 
-def validate_password(password, username=None):
+def validate_password(password: str, username: str | None = None) -> None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password or "") < minimum:
         raise AccountError(_("The password must be at least %(n)d characters long.", n=minimum), "password")
@@ -100,7 +108,7 @@ class WrongCurrentPassword(AccountError):
     pass
 
 
-def change_own_password(user, current_password, new_password):
+def change_own_password(user: User, current_password: str | None, new_password: str) -> User:
     """The user's own change: the current password first, its guesses throttled like logins.
 
     Whoever holds a stolen session cookie could otherwise guess the current password here without
@@ -124,7 +132,8 @@ def change_own_password(user, current_password, new_password):
     return set_password(user, new_password, actor=user)
 
 
-def authenticate(username, password, address, device_cookie=None):
+def authenticate(username: str | None, password: str | None, address: str | None,
+                 device_cookie: str | None = None) -> User | None:
     """The active user with these credentials, or None. Raises LoginThrottled while the client must wait.
 
     The caller learns nothing about which part was wrong: unknown user, wrong password and a
@@ -152,28 +161,29 @@ def authenticate(username, password, address, device_cookie=None):
 
 
 @functools.cache
-def _dummy_hash(method):
+def _dummy_hash(method: str) -> str:
     # Hashed with the configured method, so an unknown username costs what a real check costs.
     return generate_password_hash(secrets.token_hex(16), method=method)
 
 
-def _offices_by_code(codes):
+def _offices_by_code(codes: Iterable[str]) -> list[Office]:
     codes = [c.strip().upper() for c in codes if c and c.strip()]
     offices = db.session.scalars(sa.select(Office).where(Office.code.in_(codes))).all() if codes else []
     missing = set(codes) - {o.code for o in offices}
     if missing:
         raise AccountError(_("Unknown office: %(codes)s", codes=", ".join(sorted(missing))), "offices")
-    return offices
+    return cast("list[Office]", offices)  # scalars().all() gives a list
 
 
-def _check_role_offices(role, offices):
+def _check_role_offices(role: str, offices: Sequence[Office]) -> None:
     if role not in ROLES:
         raise AccountError(_("Unknown role: %(role)s", role=role), "role")
     if role == "clerk" and not offices:
         raise AccountError(_("A reception clerk must belong to at least one office."), "offices")
 
 
-def create_user(username, password, role, office_codes=(), full_name="", email="", locale=None, actor=None):
+def create_user(username: str, password: str, role: str, office_codes: Iterable[str] = (), full_name: str = "",
+                email: str = "", locale: str | None = None, actor: User | None = None) -> User:
     username = (username or "").strip()
     if not username or len(username) > 64 or not all(ch.isalnum() or ch in "._-" for ch in username):
         raise AccountError(_("A username may contain letters, digits, dots, dashes and underscores."), "username")
@@ -194,7 +204,8 @@ def create_user(username, password, role, office_codes=(), full_name="", email="
     return user
 
 
-def update_user(user, *, role, office_codes, full_name, email, locale, is_active, actor=None):
+def update_user(user: User, *, role: str, office_codes: Iterable[str], full_name: str, email: str | None,
+                locale: str | None, is_active: bool, actor: User | None = None) -> User:
     with write_transaction():
         user = db.session.merge(user)
         before = audit.snapshot(user, USER_AUDIT_FIELDS)
@@ -234,7 +245,7 @@ def revoke_user_credentials(user: User, reason: str) -> int:
     return revoked
 
 
-def set_password(user, password, actor=None):
+def set_password(user: User, password: str, actor: User | None = None) -> User:
     validate_password(password, user.username)
     with write_transaction():
         user = db.session.merge(user)
@@ -247,18 +258,18 @@ def set_password(user, password, actor=None):
     return user
 
 
-def set_locale(user, locale):
+def set_locale(user: User, locale: str | None) -> User:
     with write_transaction():
         user = db.session.merge(user)
         user.locale = locale
     return user
 
 
-def find_user(username):
+def find_user(username: str | None) -> User | None:
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == (username or "").strip().lower()))
 
 
-def list_users(role=None, active=None):
+def list_users(role: str | None = None, active: bool | None = None) -> Sequence[User]:
     query = sa.select(User).order_by(User.username)
     if role:
         query = query.where(User.role == role)
@@ -267,7 +278,7 @@ def list_users(role=None, active=None):
     return db.session.scalars(query).all()
 
 
-def display_names(usernames) -> dict:
+def display_names(usernames: Iterable[str | None]) -> dict[str, str]:
     """People's names for logins recorded in the audit trail and the appeal history: {login: name}."""
     wanted = [name for name in set(usernames) if name]
     if not wanted:

@@ -5,6 +5,8 @@ recovery codes, shown once and stored as SHA-256 (they are 80 random bits each, 
 cannot be reversed by guessing). A code is accepted once: the last accepted time step is kept.
 Wrong codes are throttled like passwords (appeals/auth/throttle.py).
 """
+from __future__ import annotations
+
 import hashlib
 import secrets
 import time
@@ -30,7 +32,7 @@ VALID_WINDOW = 1
 
 
 class TotpThrottled(Exception):
-    def __init__(self, seconds: int):
+    def __init__(self, seconds: int) -> None:
         super().__init__(seconds)
         self.seconds = seconds
 

@@ -1,6 +1,8 @@
 """Staff members' notification settings and inbox (the rules; views stay thin)."""
+from __future__ import annotations
+
 import re
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -11,21 +13,24 @@ from appeals.core.extensions import db
 from appeals.core.outbox import Notice, NotificationPreference
 from appeals.core.timeutil import utcnow
 
+if TYPE_CHECKING:
+    from appeals.auth.models import User
+
 PHONE_RE = re.compile(r"^\+?[0-9]{10,15}$")
 
 
 class PreferenceError(ValueError):
-    def __init__(self, message, field=None):
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
 
 
-def preferences(user) -> dict:
+def preferences(user: User) -> dict:
     return outbox.preferences(user.id)
 
 
-def save_preferences(user, form: Mapping) -> dict:
+def save_preferences(user: User, form: Mapping) -> dict:
     """Channels (email, sms, inapp: checkboxes), delivery ("immediate" or "digest") and the SMS phone."""
     values: dict[str, object] = {channel: form.get(channel) in ("1", "on", "true", "y") for channel in ("email", "sms", "inapp")}
     delivery = form.get("delivery", "immediate")
@@ -50,7 +55,7 @@ def save_preferences(user, form: Mapping) -> dict:
     return values
 
 
-def mark_read(user) -> int:
+def mark_read(user: User) -> int:
     with write_transaction():
         return db.session.execute(sa.update(Notice).where(  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult
             Notice.user_id == user.id, Notice.channel == "inapp", Notice.read_at.is_(None)).values(read_at=utcnow())

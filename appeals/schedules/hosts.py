@@ -1,5 +1,9 @@
 """Hosts (deputies, candidates, office members) and their private calendar-feed tokens."""
+from __future__ import annotations
+
 import secrets
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -19,7 +23,7 @@ from appeals.schedules.sessions import ScheduleError
 HOST_AUDIT_FIELDS = ("full_name", "position", "kind", "office_id", "user_id", "is_active")
 
 
-def _clean_host_data(data, host=None):
+def _clean_host_data(data: dict[str, Any], host: Host | None = None) -> dict[str, Any]:
     full_name = clean_name(data.get("full_name"))
     if not full_name:
         raise ScheduleError(_("Enter the full name."), "full_name")
@@ -51,7 +55,7 @@ def _clean_host_data(data, host=None):
             "user_id": user_id, "is_active": bool(data.get("is_active", True))}
 
 
-def create_host(data, actor):
+def create_host(data: dict[str, Any], actor: User) -> Host:
     if not can(actor, "host.manage"):
         raise ScheduleError(_("You may not manage hosts."), None)
     with write_transaction():
@@ -63,7 +67,7 @@ def create_host(data, actor):
     return host
 
 
-def update_host(host, data, actor):
+def update_host(host: Host, data: dict[str, Any], actor: User) -> Host:
     if not can(actor, "host.manage"):
         raise ScheduleError(_("You may not manage hosts."), None)
     with write_transaction():
@@ -78,12 +82,12 @@ def update_host(host, data, actor):
     return host
 
 
-def may_manage_feed(user, host):
+def may_manage_feed(user: User | None, host: Host) -> bool:
     """Coordinators manage every host's feed; a host may renew or revoke their own."""
     return can(user, "host.manage") or (can(user, "schedule.own") and host.user_id == user.id)
 
 
-def regenerate_feed_token(host, actor):
+def regenerate_feed_token(host: Host, actor: User) -> tuple[Host, str]:
     """A new secret feed URL; the old one stops working at once. Returns (host, secret).
 
     Only the secret's digest is stored (like API tokens): the secret is shown to the user once."""
@@ -99,7 +103,7 @@ def regenerate_feed_token(host, actor):
     return host, secret
 
 
-def revoke_feed_token(host, actor):
+def revoke_feed_token(host: Host, actor: User) -> Host:
     if not may_manage_feed(actor, host):
         raise ScheduleError(_("You may not manage this calendar feed."), None)
     with write_transaction():
@@ -109,7 +113,7 @@ def revoke_feed_token(host, actor):
     return host
 
 
-def host_by_feed_token(token):
+def host_by_feed_token(token: str | None) -> Host | None:
     if not token or len(token) > 64:
         return None
     digest = hash_token(token)
@@ -119,7 +123,7 @@ def host_by_feed_token(token):
     return host
 
 
-def list_hosts(active=None, office_id=None):
+def list_hosts(active: bool | None = None, office_id: int | None = None) -> Sequence[Host]:
     query = sa.select(Host).options(selectinload(Host.office), selectinload(Host.user)).order_by(Host.full_name)
     if active is not None:
         query = query.where(Host.is_active.is_(active))

@@ -1,7 +1,10 @@
 """Reading the schedule: filtered lists in the user's scope, the public schedule, a host's own sessions."""
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -10,6 +13,9 @@ from appeals.auth.permissions import scope_sessions
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_now, local_today
 from appeals.schedules.models import Host, ReceptionSession, session_hosts
+
+if TYPE_CHECKING:
+    from appeals.auth.models import User
 
 
 @dataclass
@@ -21,12 +27,12 @@ class SessionFilters:
     statuses: list = field(default_factory=list)
 
 
-def session_visible(session, user):
+def session_visible(session: ReceptionSession, user: User | None) -> bool:
     query = scope_sessions(sa.select(ReceptionSession.id).where(ReceptionSession.id == session.id), user)
     return db.session.scalar(query) is not None
 
 
-def sessions_query(filters, user):
+def sessions_query(filters: SessionFilters | dict[str, Any], user: User | None) -> sa.Select:
     if isinstance(filters, dict):
         filters = SessionFilters(**filters)
     query = sa.select(ReceptionSession).options(
@@ -47,12 +53,12 @@ def sessions_query(filters, user):
                           ReceptionSession.id)
 
 
-def list_sessions(filters, user):
+def list_sessions(filters: SessionFilters | dict[str, Any], user: User | None) -> Sequence[ReceptionSession]:
     """Sessions matching `filters` (SessionFilters or dict) that `user` may see; None = the public."""
     return db.session.scalars(sessions_query(filters, user)).all()
 
 
-def public_sessions(office_id=None, days=60):
+def public_sessions(office_id: int | None = None, days: int = 60) -> Sequence[ReceptionSession]:
     """Approved sessions from now on, for the page citizens open without logging in."""
     now = local_now()
     query = sessions_query(SessionFilters(office_id=office_id, date_from=now.date(),
@@ -61,13 +67,13 @@ def public_sessions(office_id=None, days=60):
     return db.session.scalars(query).all()
 
 
-def host_for_user(user):
+def host_for_user(user: User | None) -> Host | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return db.session.scalar(sa.select(Host).where(Host.user_id == user.id))
 
 
-def host_sessions(host, upcoming=True, limit=None):
+def host_sessions(host: Host, upcoming: bool = True, limit: int | None = None) -> Sequence[ReceptionSession]:
     """A host's sessions: upcoming first (today on), or the past ones newest first."""
     query = sa.select(ReceptionSession).options(selectinload(ReceptionSession.office),
                                                 selectinload(ReceptionSession.hosts)).where(

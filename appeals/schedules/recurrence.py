@@ -1,7 +1,10 @@
 """Sessions generated from a recurrence pattern (every given weekday), skipping Kazakhstan's public holidays."""
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import holidays
 from flask_babel import gettext as _
@@ -20,6 +23,9 @@ from appeals.schedules.sessions import (
     raise_conflicts,
     session_label,
 )
+
+if TYPE_CHECKING:
+    from appeals.auth.models import User
 
 # A single generation request may not flood the calendar (one year of every working day).
 MAX_GENERATED = 260
@@ -42,7 +48,7 @@ class RecurrencePattern:
     skip_holidays: bool = True
 
 
-def holiday_calendar(years, language=None):
+def holiday_calendar(years: Iterable[int], language: str | None = None) -> holidays.HolidayBase:
     """Kazakhstan's public holidays, including the observed (moved) days off.
 
     The package names them in Kazakh or English only; Russian pages get the Kazakh names.
@@ -51,7 +57,7 @@ def holiday_calendar(years, language=None):
     return holidays.country_holidays("KZ", years=sorted(set(years)), language=language)
 
 
-def pattern_dates(pattern):
+def pattern_dates(pattern: RecurrencePattern) -> tuple[list[dt.date], list[tuple[dt.date, Any]]]:
     """The dates a recurrence pattern produces, and the holidays it skipped as (date, name)."""
     first = parse_session_date(pattern.date_from, "date_from")
     last = parse_session_date(pattern.date_to, "date_to")
@@ -76,7 +82,8 @@ def pattern_dates(pattern):
     return dates, skipped
 
 
-def generate_sessions(pattern, actor, dry_run=False):
+def generate_sessions(pattern: RecurrencePattern | dict[str, Any], actor: User,
+                      dry_run: bool = False) -> tuple[list[ReceptionSession], list[tuple[dt.date, Any]]]:
     """Create draft sessions from a RecurrencePattern (or a dict of its fields).
 
     All or nothing: when any generated session collides, nothing is saved and the error lists

@@ -1,4 +1,8 @@
 """Counts of held reception sessions for the statistics and the summaries."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -8,7 +12,7 @@ from appeals.reference.models import Office
 from appeals.schedules.models import ReceptionSession
 
 
-def sessions_held_count(start, end, office_ids=None):
+def sessions_held_count(start: dt.date, end: dt.date, office_ids: Iterable[int] | None = None) -> int:
     """Sessions held between `start` and `end` (inclusive dates), optionally only at some offices."""
     query = sa.select(sa.func.count(ReceptionSession.id)).where(
         ReceptionSession.status == "held", ReceptionSession.date >= start, ReceptionSession.date <= end)
@@ -24,7 +28,7 @@ class OfficeCount:
     visitors: int
 
 
-def sessions_held_by_office(start, end):
+def sessions_held_by_office(start: dt.date, end: dt.date) -> list[OfficeCount]:
     """Held sessions and visitors per office in the period; every office is listed, zeros included."""
     rows = db.session.execute(
         sa.select(ReceptionSession.office_id, sa.func.count(ReceptionSession.id),

@@ -2,9 +2,12 @@
 
 Every write is one transaction with its audit record.
 """
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -19,6 +22,9 @@ from appeals.core.timeutil import local_today, utcnow
 from appeals.reference.models import Office
 from appeals.schedules.models import Host, ReceptionSession, session_hosts
 
+if TYPE_CHECKING:
+    from appeals.auth.models import User
+
 # Before this date the branch kept no electronic schedule; later than MAX_YEARS_AHEAD is a typo.
 MIN_DATE = dt.date(2015, 1, 1)
 MAX_YEARS_AHEAD = 2
@@ -32,11 +38,11 @@ class ScheduleError(DomainError):
     """A schedule rule was broken; `field` names the form field, `conflicts` lists colliding sessions
     (then it is a conflict: the slot is taken by another session)."""
 
-    def __init__(self, message, field=None, conflicts=None):
+    def __init__(self, message: str, field: str | None = None, conflicts: list[Conflict] | None = None) -> None:
         self.conflicts = conflicts or []
         super().__init__(message, field, kind="conflict" if self.conflicts else None)
 
-    def problem_errors(self):
+    def problem_errors(self) -> list[dict[str, Any]]:
         if not self.conflicts:
             return super().problem_errors()
         return [{"field": self.field or "", "location": "body", "message": str(conflict.describe())}
@@ -52,7 +58,7 @@ class Conflict:
     host: Optional[Host] = None
     proposed_date: Optional[dt.date] = None
 
-    def describe(self):
+    def describe(self) -> str:
         when = f"{self.session.date:%d.%m.%Y} {self.session.start_time:%H:%M}–{self.session.end_time:%H:%M}"
         if self.kind == "host":
             return _("%(host)s already has a session at %(office)s on %(when)s.",
@@ -72,7 +78,7 @@ def parse_session_date(value: object, field_name: str) -> dt.date:
     return day
 
 
-def _parse_time(value, field_name):
+def _parse_time(value: object, field_name: str) -> dt.time:
     if isinstance(value, str):
         try:
             value = dt.time.fromisoformat(value.strip())
@@ -91,7 +97,7 @@ def _parse_int(value: object, field_name: str, minimum: int = 0, maximum: int = 
         raise ScheduleError(exc.message, field_name) from None
 
 
-def _load_office(office_id, actor):
+def _load_office(office_id: Any, actor: User | None) -> Office:
     try:
         office = db.session.get(Office, int(office_id)) if office_id not in (None, "") else None
     except (TypeError, ValueError):
@@ -103,7 +109,7 @@ def _load_office(office_id, actor):
     return office
 
 
-def _load_hosts(host_ids):
+def _load_hosts(host_ids: Iterable[Any] | None) -> Sequence[Host]:
     try:
         ids = sorted({int(i) for i in (host_ids or [])})
     except (TypeError, ValueError):
@@ -118,7 +124,7 @@ def _load_hosts(host_ids):
     return hosts
 
 
-def clean_session_data(data, actor):
+def clean_session_data(data: dict[str, Any], actor: User | None) -> dict[str, Any]:
     """Validate a session's fields; returns a dict of model values plus the host objects."""
     office = _load_office(data.get("office_id"), actor)
     date = parse_session_date(data.get("date"), "date")
@@ -140,11 +146,13 @@ def clean_session_data(data, actor):
     }
 
 
-def _room_key(room):
+def _room_key(room: str | None) -> str:
     return " ".join((room or "").lower().split())
 
 
-def find_conflicts(office_id, date, start_time, end_time, host_ids=(), room="", exclude_id=None):
+def find_conflicts(office_id: int, date: dt.date, start_time: dt.time, end_time: dt.time,
+                   host_ids: Iterable[int] | None = (), room: str | None = "",
+                   exclude_id: int | None = None) -> list[Conflict]:
     """Sessions that overlap the slot and share a host, or the same room of the same office.
 
     Intervals are half-open: a session ending at 11:00 and one starting at 11:00 do not collide.
@@ -179,27 +187,27 @@ def find_conflicts(office_id, date, start_time, end_time, host_ids=(), room="", 
     return conflicts
 
 
-def raise_conflicts(conflicts):
+def raise_conflicts(conflicts: list[Conflict]) -> None:
     if conflicts:
         raise ScheduleError(
             _("The session collides with other sessions; nothing was saved."), "start_time", conflicts=conflicts
         )
 
 
-def lock_office(office):
+def lock_office(office: Office) -> None:
     # Serialises room bookings of one office on PostgreSQL; a no-op on SQLite.
     db.session.execute(sa.select(Office.id).where(Office.id == office.id).with_for_update())
 
 
-def session_label(session):
+def session_label(session: ReceptionSession) -> str:
     return f"{session.office.code} {session.date:%Y-%m-%d} {session.start_time:%H:%M}"
 
 
-def _host_ids_of(session):
+def _host_ids_of(session: ReceptionSession) -> list[int]:
     return sorted(host.id for host in session.hosts)
 
 
-def _tell_hosts(session, template):
+def _tell_hosts(session: ReceptionSession, template: str) -> None:
     """Hosts plan their days by the schedule: each one with an account is told of a change to theirs."""
     params = {"session_id": session.id, "date": session.date.isoformat(),
               "start": session.start_time.strftime("%H:%M"), "end": session.end_time.strftime("%H:%M"),
@@ -209,7 +217,7 @@ def _tell_hosts(session, template):
             outbox.notify(host.user_id, template, params)
 
 
-def create_session(data, actor):
+def create_session(data: dict[str, Any], actor: User) -> ReceptionSession:
     """A new draft session. `data`: office_id, host_ids, date, start_time, end_time, room, capacity, topic."""
     if not can(actor, "schedule.edit"):
         raise ScheduleError(_("You may not plan reception sessions."), None)
@@ -229,7 +237,7 @@ def create_session(data, actor):
     return session
 
 
-def require_editable(session, actor):
+def require_editable(session: ReceptionSession, actor: User) -> None:
     if session.status in ("held", "cancelled"):
         raise ScheduleError(_("A held or cancelled session can no longer be changed."), None)
     if not can(actor, "schedule.edit", session):
@@ -238,7 +246,7 @@ def require_editable(session, actor):
         raise ScheduleError(_("You may not change this session."), None)
 
 
-def update_session(session, data, actor):
+def update_session(session: ReceptionSession, data: dict[str, Any], actor: User) -> ReceptionSession:
     """Change a session's slot, place or hosts; approved sessions only by a coordinator, always audited."""
     with write_transaction():
         session = db.session.merge(session)
@@ -264,7 +272,7 @@ def update_session(session, data, actor):
     return session
 
 
-def approve_sessions(ids, actor):
+def approve_sessions(ids: Iterable[Any] | None, actor: User) -> int:
     """Approve drafts (one or a whole week at once). Already approved ones are left as they are.
 
     Returns the number of sessions approved now. All or nothing: one bad id approves none.
@@ -301,7 +309,7 @@ def approve_sessions(ids, actor):
     return approved
 
 
-def mark_held(session, visitors, actor):
+def mark_held(session: ReceptionSession, visitors: object, actor: User) -> ReceptionSession:
     """Record that an approved session took place, with the number of citizens received."""
     with write_transaction():
         session = db.session.merge(session)
@@ -319,7 +327,7 @@ def mark_held(session, visitors, actor):
     return session
 
 
-def cancel_session(session, reason, actor):
+def cancel_session(session: ReceptionSession, reason: str | None, actor: User) -> ReceptionSession:
     reason = (reason or "").strip()
     with write_transaction():
         session = db.session.merge(session)
