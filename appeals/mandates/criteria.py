@@ -1,5 +1,9 @@
 """Which appeals a directive's criteria select: per appeal (matches, unmet criteria) and as SQL (candidates)."""
-from datetime import datetime, time
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -13,10 +17,13 @@ from appeals.register.districts import appeal_district_id, appeal_in_districts
 from appeals.register.models import Appeal
 from appeals.register.periods import received_between
 
+if TYPE_CHECKING:
+    from appeals.mandates.models import Directive
 
-def _criteria_results(directive, appeal):
+
+def _criteria_results(directive: Directive, appeal: Appeal) -> dict[str, bool]:
     """{criterion: True/False} for every criterion the directive sets."""
-    results = {}
+    results: dict[str, bool] = {}
     if directive.appeal_types:
         results["appeal_types"] = appeal.appeal_type in directive.appeal_types
     if directive.category_ids:
@@ -39,34 +46,34 @@ def _criteria_results(directive, appeal):
     return results
 
 
-def matches(directive, appeal):
+def matches(directive: Directive, appeal: Appeal) -> list[str]:
     """Names of the directive's criteria the appeal meets."""
     return [name for name, ok in _criteria_results(directive, appeal).items() if ok]
 
 
-def unmet_criteria(directive, appeal):
+def unmet_criteria(directive: Directive, appeal: Appeal) -> list[str]:
     """Names of the directive's criteria the appeal does not meet (empty: it qualifies)."""
     return [name for name, ok in _criteria_results(directive, appeal).items() if not ok]
 
 
-def matched_keywords(directive, appeal):
+def matched_keywords(directive: Directive, appeal: Appeal) -> list[str]:
     haystack = fold(f"{appeal.summary} {appeal.text}")
     return [word for word in split_keywords(directive.keywords) if word in haystack]
 
 
-def day_start(day):
+def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
 
-def criteria_conditions(directive):
+def criteria_conditions(directive: Directive) -> list[Any]:
     """SQL conditions on Appeal equivalent to matches() being complete."""
-    conditions = []
+    conditions: list[Any] = []
     if directive.appeal_types:
         conditions.append(Appeal.appeal_type.in_(directive.appeal_types))
     if directive.category_ids:
         conditions.append(Appeal.category_id.in_(directive.category_ids))
     if directive.settlement_ids or directive.district_ids:
-        place = []
+        place: list[Any] = []
         if directive.settlement_ids:
             place.append(Appeal.settlement_id.in_(directive.settlement_ids))
         if directive.district_ids:
@@ -84,13 +91,13 @@ def criteria_conditions(directive):
     return conditions
 
 
-def _flagged_under(directive_id):
+def _flagged_under(directive_id: int) -> sa.Select:
     return sa.select(MandateAppeal.appeal_id).where(
         MandateAppeal.directive_id == directive_id, MandateAppeal.removed_at.is_(None)
     )
 
 
-def candidate_query(directive, filters=None):
+def candidate_query(directive: Directive, filters: Mapping[str, Any] | None = None) -> sa.Select:
     """Appeals not yet flagged under the directive, meeting its criteria (unless filters['all']).
 
     filters: q (number or words of the summary), office_id, settlement_id, district_id,

@@ -2,15 +2,18 @@
 
 The input helpers here (date, whole number, id list, text) are shared with the mandate's own forms.
 """
+from __future__ import annotations
+
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from appeals.core import audit, parsing
 from appeals.core.database import write_transaction
-from appeals.core.errors import DomainError
+from appeals.core.errors import DomainError, ErrorKind
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today
 from appeals.mandates.models import (
@@ -21,6 +24,9 @@ from appeals.mandates.models import (
 from appeals.mandates.search import split_keywords
 from appeals.reference.models import Category, District, Settlement
 from appeals.register.models import APPEAL_TYPES
+
+if TYPE_CHECKING:
+    from appeals.auth.models import User
 
 # Criteria names, in the order the interface lists them.
 CRITERIA = ("appeal_types", "categories", "place", "keywords", "min_signatories", "received_window")
@@ -34,7 +40,8 @@ DIRECTIVE_FIELDS = (
 class DirectiveError(DomainError):
     """Bad directive input; `field` is the first bad field, `errors` maps every bad field to its message."""
 
-    def __init__(self, message=None, field=None, errors=None, kind=None):
+    def __init__(self, message: object = None, field: str | None = None, errors: dict[str, str] | None = None,
+                 kind: ErrorKind | None = None) -> None:
         super().__init__(message, field, errors, kind)
 
 
@@ -47,7 +54,7 @@ class MandateError(DomainError):
 
     STATE_FIELDS = ("directive", "status", "note", "merge_into")
 
-    def __init__(self, message, field=None, details=None):
+    def __init__(self, message: object, field: str | None = None, details: Any = None) -> None:
         self.details = details or []
         errors = details if isinstance(details, dict) else None
         blocked = field == "appeal_ids" and bool(details) and errors is None
@@ -86,7 +93,7 @@ def id_list_field(value: object, field: str, errors: dict[str, str], model: Any)
     return ids
 
 
-def text_field(value, limit, field, errors, required=False):
+def text_field(value: Any, limit: int, field: str, errors: dict[str, str], required: bool = False) -> str:
     text = (value or "").strip()
     if required and not text:
         errors[field] = _("This field is required.")
@@ -95,10 +102,10 @@ def text_field(value, limit, field, errors, required=False):
     return text
 
 
-def _clean_directive(data):
+def _clean_directive(data: Mapping[str, Any]) -> dict[str, Any]:
     """Validate every field at once so the form shows all mistakes together."""
-    errors = {}
-    clean = {
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {
         "issuer": text_field(data.get("issuer") or _("Central office"), 300, "issuer", errors),
         "number": text_field(data.get("number"), 50, "number", errors, required=True),
         "title": text_field(data.get("title"), 500, "title", errors, required=True),
@@ -143,7 +150,7 @@ def _clean_directive(data):
     return clean
 
 
-def create_directive(data, actor):
+def create_directive(data: Mapping[str, Any], actor: User | None) -> Directive:
     clean = _clean_directive(data)
     with write_transaction():
         directive = Directive(**clean, created_by_id=getattr(actor, "id", None))
@@ -153,7 +160,7 @@ def create_directive(data, actor):
     return directive
 
 
-def update_directive(directive, data, actor):
+def update_directive(directive: Directive, data: Mapping[str, Any], actor: User | None) -> Directive:
     clean = _clean_directive({**audit.snapshot(directive, DIRECTIVE_FIELDS), **data})
     with write_transaction():
         directive = db.session.get(Directive, directive.id)
@@ -171,6 +178,6 @@ def update_directive(directive, data, actor):
     return directive
 
 
-def directive_is_open(directive, today=None):
+def directive_is_open(directive: Directive, today: date | None = None) -> bool:
     today = today or local_today()
     return directive.valid_to is None or directive.valid_to >= today

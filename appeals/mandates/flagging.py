@@ -3,6 +3,11 @@
 Flagging an appeal never touches the appeal's own workflow (status, deadlines): a mandate is a
 separate promise with its own life. Every write is one transaction with its audit records.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -23,11 +28,14 @@ from appeals.mandates.models import (
 )
 from appeals.register.models import Appeal
 
+if TYPE_CHECKING:
+    from appeals.auth.models import User
+
 MAX_BULK = 1000
 REASON_MAX = 1000
 
 
-def _mandate_number(directive):
+def _mandate_number(directive: Directive) -> tuple[int, str]:
     if directive.numbering == "year":
         year = local_today().year
         seq = next_number(f"mandate:{directive.number_prefix}", year)
@@ -36,7 +44,7 @@ def _mandate_number(directive):
     return seq, f"{directive.number_prefix}-{directive.id}-{seq:04d}"
 
 
-def _new_mandate(directive, appeal, actor):
+def _new_mandate(directive: Directive, appeal: Appeal, actor: User | None) -> Mandate:
     seq, number = _mandate_number(directive)
     mandate = Mandate(
         directive_id=directive.id,
@@ -56,7 +64,9 @@ def _new_mandate(directive, appeal, actor):
     return mandate
 
 
-def flag_appeals(directive, appeal_ids, actor, override_reason=None, merge_into=None, as_one=False):
+def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: User | None,
+                 override_reason: str | None = None, merge_into: Mandate | int | None = None,
+                 as_one: bool = False) -> list[Mandate]:
     """Register appeals as mandates under the directive; returns the mandates created or extended.
 
     One mandate per appeal by default; `as_one` joins them in one new mandate; `merge_into` adds
@@ -122,7 +132,7 @@ def flag_appeals(directive, appeal_ids, actor, override_reason=None, merge_into=
                     "override_reason", [a.number for a in off_criteria],
                 )
             now = utcnow()
-            touched = []
+            touched: list[Mandate] = []
             for appeal in ordered:
                 if target is not None:
                     mandate = target
@@ -142,7 +152,7 @@ def flag_appeals(directive, appeal_ids, actor, override_reason=None, merge_into=
                     override_reason=reason if unmet[appeal.id] else "",
                 )
                 db.session.add(link)
-                changes = {"appeal": appeal.number, "directive": directive.number}
+                changes: dict[str, Any] = {"appeal": appeal.number, "directive": directive.number}
                 if unmet[appeal.id]:
                     changes.update(override_reason=reason, unmet=unmet[appeal.id])
                 action = "mandate.flag_override" if unmet[appeal.id] else "mandate.flag"
@@ -155,14 +165,14 @@ def flag_appeals(directive, appeal_ids, actor, override_reason=None, merge_into=
     return touched
 
 
-def find_active_link(appeal, directive=None):
+def find_active_link(appeal: Appeal, directive: Directive | None = None) -> Sequence[MandateAppeal]:
     query = sa.select(MandateAppeal).where(MandateAppeal.appeal_id == appeal.id, MandateAppeal.removed_at.is_(None))
     if directive is not None:
         query = query.where(MandateAppeal.directive_id == directive.id)
     return db.session.scalars(query).all()
 
 
-def unflag(link_or_appeal, reason, actor):
+def unflag(link_or_appeal: MandateAppeal | Appeal, reason: str | None, actor: User | None) -> MandateAppeal:
     """Take an appeal out of its mandate. The link stays, marked removed; numbers are never reused.
 
     A mandate left without appeals becomes "withdrawn" with the same reason.

@@ -1,4 +1,10 @@
 """A mandate's life after flagging: edits, status moves and progress notes."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
 from flask_babel import gettext as _
 
 from appeals.core import audit
@@ -14,6 +20,9 @@ from appeals.mandates.models import (
 )
 from appeals.reference.models import Settlement
 
+if TYPE_CHECKING:
+    from appeals.auth.models import User
+
 MANDATE_FIELDS = ("title", "description", "settlement_id", "responsible", "target_date", "status", "progress_percent")
 FINAL_STATUSES = ("fulfilled", "partially_fulfilled", "not_fulfilled")
 # Where a mandate may go from each status by an edit; "withdrawn" only comes from unflagging.
@@ -27,9 +36,9 @@ TRANSITIONS = {
 }
 
 
-def _clean_mandate(mandate, data):
-    errors = {}
-    clean = {}
+def _clean_mandate(mandate: Mandate, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
     if "title" in data:
         clean["title"] = text_field(data["title"], 500, "title", errors, required=True)
     if "description" in data:
@@ -60,25 +69,25 @@ def _clean_mandate(mandate, data):
     return clean, errors
 
 
-def status_label(status):
+def status_label(status: str) -> str:
     from appeals.core.labels import MANDATE_STATUS_LABELS
 
     return str(MANDATE_STATUS_LABELS.get(status, status))
 
 
-def _apply_status_rules(mandate):
+def _apply_status_rules(mandate: Mandate) -> None:
     if mandate.status == "fulfilled":
         mandate.progress_percent = 100
     elif mandate.status == "registered" and mandate.progress_percent > 0:
         mandate.status = "in_progress"
 
 
-def update_mandate(mandate, data, actor):
+def update_mandate(mandate: Mandate, data: Mapping[str, Any], actor: User | None) -> Mandate:
     with write_transaction():
         return apply_mandate_update(db.session.get(Mandate, mandate.id), data, actor)
 
 
-def apply_mandate_update(mandate, data, actor):
+def apply_mandate_update(mandate: Mandate, data: Mapping[str, Any], actor: User | None) -> Mandate:
     """update_mandate's rules inside the caller's open write transaction (batch jobs, the demo)."""
     if mandate.status == "withdrawn":
         raise MandateError(_("A withdrawn mandate cannot be changed."), "status")
@@ -96,8 +105,8 @@ def apply_mandate_update(mandate, data, actor):
     return mandate
 
 
-def _clean_note(noted_on, note, percent):
-    errors = {}
+def _clean_note(noted_on: Any, note: Any, percent: Any) -> tuple[date | None, str, int | None]:
+    errors: dict[str, str] = {}
     noted_on = date_field(noted_on, "noted_on", errors) or (None if errors else local_today())
     note = text_field(note, 5000, "note", errors, required=True)
     percent = int_field(percent, "percent", errors)
@@ -111,14 +120,16 @@ def _clean_note(noted_on, note, percent):
     return noted_on, note, percent
 
 
-def add_progress_note(mandate, noted_on, note, percent, actor):
+def add_progress_note(mandate: Mandate, noted_on: Any, note: Any, percent: Any,
+                      actor: User | None) -> MandateProgressNote:
     """A dated report on the mandate; a percentage also moves the mandate's progress."""
     _clean_note(noted_on, note, percent)
     with write_transaction():
         return record_progress_note(db.session.get(Mandate, mandate.id), noted_on, note, percent, actor)
 
 
-def record_progress_note(mandate, noted_on, note, percent, actor):
+def record_progress_note(mandate: Mandate, noted_on: Any, note: Any, percent: Any,
+                         actor: User | None) -> MandateProgressNote:
     """add_progress_note's rules inside the caller's open write transaction (batch jobs, the demo)."""
     noted_on, note, percent = _clean_note(noted_on, note, percent)
     if mandate.status == "withdrawn":
@@ -128,7 +139,7 @@ def record_progress_note(mandate, noted_on, note, percent, actor):
         user_id=getattr(actor, "id", None), created_at=utcnow(),
     )
     db.session.add(entry)
-    changes = {"noted_on": noted_on, "note": note}
+    changes: dict[str, Any] = {"noted_on": noted_on, "note": note}
     if percent is not None and percent != mandate.progress_percent:
         changes["progress_percent"] = [mandate.progress_percent, percent]
         mandate.progress_percent = percent

@@ -1,6 +1,9 @@
 """Lists of mandates: the user's scope, filters, overdue ones, an appeal's mandates, a directive's progress."""
-from collections.abc import Mapping
-from typing import Any, Optional
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -19,6 +22,11 @@ from appeals.mandates.models import (
 from appeals.mandates.periods import counted, formed_from_appeals_received, registered_between
 from appeals.mandates.search import escape_like, folded
 from appeals.register.districts import settlement_in_districts
+
+if TYPE_CHECKING:
+    from appeals.auth.models import User
+    from appeals.mandates.models import Directive
+    from appeals.register.models import Appeal
 
 MANDATE_FILTER_IDS = ("directive_id", "office_id", "district_id", "settlement_id", "category_id")
 MANDATE_FILTER_DAYS = ("date_from", "date_to", "received_from", "received_to")
@@ -42,7 +50,7 @@ def parse_mandate_filters(args: Mapping[str, Any], errors: Optional[FieldErrors]
     return filters
 
 
-def build_mandate_query(filters, user):
+def build_mandate_query(filters: Mapping[str, Any] | None, user: User) -> sa.Select:
     """Mandates visible to `user`, filtered by directive_id, office_id, settlement_id, district_id,
     status ('open': registered or in progress; 'counted': all but withdrawn), overdue, q (number or
     title), date_from/date_to (registered on those days), received_from/received_to (formed from
@@ -80,16 +88,16 @@ def build_mandate_query(filters, user):
     return query.order_by(Mandate.directive_id.desc(), Mandate.seq.desc())
 
 
-def overdue_condition(today=None):
+def overdue_condition(today: date | None = None) -> sa.ColumnElement[bool]:
     return sa.and_(Mandate.status.in_(OPEN_MANDATE_STATUSES), Mandate.target_date < (today or local_today()))
 
 
-def is_overdue(mandate, today=None):
+def is_overdue(mandate: Mandate, today: date | None = None) -> bool:
     return (mandate.status in OPEN_MANDATE_STATUSES and mandate.target_date is not None
             and mandate.target_date < (today or local_today()))
 
 
-def mandates_for_appeal(appeal):
+def mandates_for_appeal(appeal: Appeal) -> Sequence[MandateAppeal]:
     """Active links of the appeal to mandates (with mandate and directive), for the appeal page."""
     return db.session.scalars(
         sa.select(MandateAppeal)
@@ -99,7 +107,7 @@ def mandates_for_appeal(appeal):
     ).all()
 
 
-def directive_progress(directive):
+def directive_progress(directive: Directive) -> dict[str, Any]:
     """Counts of the directive's mandates by status and the number of flagged appeals."""
     rows = db.session.execute(
         sa.select(Mandate.status, sa.func.count(Mandate.id)).where(Mandate.directive_id == directive.id)

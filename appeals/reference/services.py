@@ -2,8 +2,12 @@
 
 Every save validates plain dicts, writes in one transaction and leaves a before/after audit record.
 """
+from __future__ import annotations
+
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
 
 import phonenumbers
 import sqlalchemy as sa
@@ -15,6 +19,9 @@ from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.uploads import SheetLimits, UploadError, quote, read_csv_rows
 from appeals.reference.models import OFFICE_KINDS, Category, District, Office, Region, Settlement
+
+if TYPE_CHECKING:
+    from appeals.auth.models import User
 
 CODE_RE = re.compile(r"^[A-Z0-9_-]{2,10}$")
 CATEGORY_CODE_RE = re.compile(r"^[a-z0-9_-]{2,40}$")
@@ -41,7 +48,7 @@ class ImportResult:
     unchanged: int = 0
 
 
-def _text(data, name, max_length, required=True):
+def _text(data: Mapping[str, Any], name: str, max_length: int, required: bool = True) -> str:
     value = " ".join(str(data.get(name) or "").split())
     if required and not value:
         raise ReferenceError(_("This field is required."), name)
@@ -50,7 +57,7 @@ def _text(data, name, max_length, required=True):
     return value
 
 
-def _code(data, name="code", pattern=CODE_RE, upper=True):
+def _code(data: Mapping[str, Any], name: str = "code", pattern: re.Pattern[str] = CODE_RE, upper: bool = True) -> str:
     value = (data.get(name) or "").strip()
     value = value.upper() if upper else value.lower()
     if not pattern.match(value):
@@ -60,7 +67,7 @@ def _code(data, name="code", pattern=CODE_RE, upper=True):
     return value
 
 
-def _ref(model, value, name, message):
+def _ref(model: Any, value: Any, name: str, message: str) -> Any:
     try:
         obj = db.session.get(model, int(value)) if value not in (None, "") else None
     except (TypeError, ValueError):
@@ -70,7 +77,7 @@ def _ref(model, value, name, message):
     return obj
 
 
-def _unique(model, column, value, current, name):
+def _unique(model: Any, column: Any, value: Any, current: Any, name: str) -> None:
     query = sa.select(model.id).where(column == value)
     if current is not None and current.id is not None:
         query = query.where(model.id != current.id)
@@ -78,7 +85,7 @@ def _unique(model, column, value, current, name):
         raise ReferenceError(_("This code is already in use."), name)
 
 
-def _save(obj, values, fields, actor, kind):
+def _save(obj: Any, values: Mapping[str, Any], fields: tuple[str, ...], actor: User | None, kind: str) -> Any:
     """Apply values to a new or existing object and audit the difference."""
     is_new = obj.id is None
     before = {} if is_new else audit.snapshot(obj, fields)
@@ -101,7 +108,7 @@ OFFICE_FIELDS = ("code", "name_kk", "name_ru", "kind", "parent_id", "district_id
 CATEGORY_FIELDS = ("code", "name_kk", "name_ru", "name_en", "sort_order", "is_active")
 
 
-def save_region(data, actor, region=None):
+def save_region(data: Mapping[str, Any], actor: User | None, region: Region | None = None) -> Region:
     with write_transaction():
         region = db.session.merge(region) if region is not None else Region()
         code = _code(data)
@@ -110,7 +117,7 @@ def save_region(data, actor, region=None):
         return _save(region, values, REGION_FIELDS, actor, "region")
 
 
-def save_district(data, actor, district=None):
+def save_district(data: Mapping[str, Any], actor: User | None, district: District | None = None) -> District:
     with write_transaction():
         district = db.session.merge(district) if district is not None else District()
         region = _ref(Region, data.get("region_id"), "region_id", _("Choose an existing region."))
@@ -121,7 +128,7 @@ def save_district(data, actor, district=None):
         return _save(district, values, DISTRICT_FIELDS, actor, "district")
 
 
-def _kato(data):
+def _kato(data: Mapping[str, Any]) -> str | None:
     value = (data.get("kato") or "").strip().upper()
     if not value:
         return None
@@ -130,7 +137,8 @@ def _kato(data):
     return value
 
 
-def save_settlement(data, actor, settlement=None):
+def save_settlement(data: Mapping[str, Any], actor: User | None,
+                    settlement: Settlement | None = None) -> Settlement:
     with write_transaction():
         settlement = db.session.merge(settlement) if settlement is not None else Settlement()
         district = _ref(District, data.get("district_id"), "district_id", _("Choose an existing district."))
@@ -142,7 +150,7 @@ def save_settlement(data, actor, settlement=None):
         return _save(settlement, values, SETTLEMENT_FIELDS, actor, "settlement")
 
 
-def normalize_phone(value, name="phone"):
+def normalize_phone(value: str | None, name: str = "phone") -> str:
     value = (value or "").strip()
     if not value:
         return ""
@@ -155,7 +163,7 @@ def normalize_phone(value, name="phone"):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def save_office(data, actor, office=None):
+def save_office(data: Mapping[str, Any], actor: User | None, office: Office | None = None) -> Office:
     with write_transaction():
         office = db.session.merge(office) if office is not None else Office()
         code = _code(data)
@@ -187,7 +195,7 @@ def save_office(data, actor, office=None):
         return _save(office, values, OFFICE_FIELDS, actor, "office")
 
 
-def save_category(data, actor, category=None):
+def save_category(data: Mapping[str, Any], actor: User | None, category: Category | None = None) -> Category:
     with write_transaction():
         category = db.session.merge(category) if category is not None else Category()
         code = _code(data, pattern=CATEGORY_CODE_RE, upper=False)
@@ -205,7 +213,7 @@ def save_category(data, actor, category=None):
 # --- settlements CSV import ---------------------------------------------------------------------
 
 
-def import_settlements(raw, actor):
+def import_settlements(raw: bytes | IO[bytes], actor: User | None) -> ImportResult:
     """Create or update settlements from CSV columns district_code, kato, name_kk, name_ru.
 
     A row with a known KATO code updates that settlement; a row without one updates the settlement
@@ -229,7 +237,7 @@ def import_settlements(raw, actor):
         districts = {d.code.upper(): d for d in db.session.scalars(sa.select(District))}
         by_kato = {s.kato: s for s in db.session.scalars(sa.select(Settlement).where(Settlement.kato.is_not(None)))}
         by_name = {(s.district_id, s.name_ru.lower()): s for s in db.session.scalars(sa.select(Settlement))}
-        seen_kato = {}
+        seen_kato: dict[str, int] = {}
         for line, row in rows[1:]:
             cells = {column: (row[i] if i < len(row) else "") for column, i in index.items()}
             district = districts.get(cells["district_code"].upper())

@@ -3,11 +3,13 @@
 Lists come from the domain services (the register's filters, the mandates' query, the schedule's
 sessions), so "Print" gives exactly the rows the user was looking at, with the same permissions.
 """
+from __future__ import annotations
+
 import calendar as _calendar
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,6 +30,9 @@ from appeals.register.models import APPEAL_STATUSES, OPEN_STATUSES, Appeal
 from appeals.reports.documents import PrintedDocument
 from appeals.schedules.models import Host
 
+if TYPE_CHECKING:
+    from appeals.auth.models import User
+
 LANGS = ("kk", "ru", "en")
 
 
@@ -35,25 +40,26 @@ class ReportError(DomainError):
     """A report cannot be made as asked (too many rows, a bad parameter)."""
 
 
-def pick_lang(value):
+def pick_lang(value: str | None) -> str:
     return value if value in LANGS else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def org_name(lang):
+def org_name(lang: str) -> str:
     office = db.session.scalar(sa.select(Office).where(Office.kind == "regional").order_by(Office.id).limit(1))
     return office.localized_name(lang) if office else "Qabyldau"
 
 
-def _label(mapping, value):
+def _label(mapping: Mapping[Any, Any], value: str | None) -> str:
     label = mapping.get(value)
     return str(label) if label is not None else (value or "")
 
 
-def _user_name(user):
+def _user_name(user: User) -> str:
     return getattr(user, "display_name", None) or user.username
 
 
-def _base_doc(lang, title, user, **kwargs):
+def _base_doc(lang: str, title: str, user: User, **kwargs: Any) -> Any:
+    # Any: the builders add their own attributes (groups, days, card, ...) to the PrintedDocument.
     return PrintedDocument(
         lang=lang, title=title, org=org_name(lang), generated_by=_user_name(user),
         generated_at=fmt_datetime(local_now()), **kwargs,
@@ -71,7 +77,7 @@ def parse_period(args: Mapping[str, Any]) -> tuple[dt.date, dt.date]:
 # --- 1. Appeal journal ----------------------------------------------------------------------
 
 
-def journal_filters(args):
+def journal_filters(args: Mapping[str, Any]) -> dict[str, Any]:
     """The register's filters for the journal. A paper registration journal runs in number order,
     so that is the default here (the list page's newest-first is an option: sort=-received)."""
     from appeals.register.queries import parse_list_filters
@@ -82,7 +88,7 @@ def journal_filters(args):
     return filters
 
 
-def journal_query(filters, user):
+def journal_query(filters: Mapping[str, Any], user: User) -> sa.Select:
     from appeals.register.queries import build_list_query
 
     return build_list_query(filters, user).options(
@@ -91,15 +97,15 @@ def journal_query(filters, user):
     )
 
 
-def count_journal(filters, user):
+def count_journal(filters: Mapping[str, Any], user: User) -> int:
     from appeals.register.queries import build_list_query
 
     query = build_list_query(filters, user).order_by(None)
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
 
 
-def _filter_lines(filters, lang):
-    lines = []
+def _filter_lines(filters: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = []
     lookups = (("office", Office, _("Office")), ("category", Category, _("Category")),
                ("district", District, _("District")), ("settlement", Settlement, _("Settlement")))
     if filters.get("date_from") or filters.get("date_to"):
@@ -131,14 +137,14 @@ def _filter_lines(filters, lang):
     return lines
 
 
-def build_journal(filters, user, lang):
+def build_journal(filters: Mapping[str, Any], user: User, lang: str | None) -> PrintedDocument:
     """The journal document for the register's `filters` as `user` sees them (masking included)."""
     lang = pick_lang(lang)
     mode = personal_data_mode(user)
     with force_locale(lang):
         appeals = db.session.scalars(journal_query(filters, user)).unique().all()
-        statuses = {}
-        rows = []
+        statuses: dict[str, int] = {}
+        rows: list[dict[str, str]] = []
         for index, appeal in enumerate(appeals, start=1):
             view = personal_view(appeal, user, mode=mode)
             name = view.name
@@ -175,19 +181,20 @@ def build_journal(filters, user, lang):
 # --- 2. Mandate list ------------------------------------------------------------------------
 
 
-def mandates_query(filters, user):
+def mandates_query(filters: Mapping[str, Any], user: User) -> sa.Select:
     """The mandates list's query: same filters (the period included) and scope."""
     from appeals.mandates.queries import build_mandate_query
 
     return build_mandate_query(filters, user)
 
 
-def count_mandates(filters, user):
+def count_mandates(filters: Mapping[str, Any], user: User) -> int:
     query = mandates_query(filters, user).order_by(None)
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
 
 
-def build_mandates(filters, user, lang, version="public", group="settlement"):
+def build_mandates(filters: Mapping[str, Any], user: User, lang: str | None, version: str = "public",
+                  group: str = "settlement") -> PrintedDocument:
     """The mandate list. The public version prints each mandate's title only (its personal data
     hidden): nothing of the appeals' letters or applicants goes into a public document until the
     mandates have a reviewed public text of their own. The internal version lists each mandate's
@@ -200,11 +207,12 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
             selectinload(Mandate.settlement).selectinload(Settlement.district), selectinload(Mandate.category),
             selectinload(Mandate.office), selectinload(Mandate.directive), selectinload(Mandate.links),
         )
-        mandates = db.session.scalars(query).all()
+        # .all() gives a list (typed Sequence); the rows are sorted in place below.
+        mandates = cast("list[Mandate]", db.session.scalars(query).all())
         mandates.sort(key=lambda m: (m.directive_id, m.seq))
-        groups = OrderedDict()
+        groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
 
-        def group_key(m):
+        def group_key(m: Mandate) -> str:
             if group == "category":
                 return m.category.localized_name(lang) if m.category else _("No category")
             if m.settlement:
@@ -212,7 +220,7 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
             return _("No settlement")
 
         for mandate in sorted(mandates, key=lambda m: group_key(m)):
-            row = {
+            row: dict[str, Any] = {
                 "number": mandate.number,
                 "title": mandate.title if internal else redact_personal(mandate.title),
                 "description": mandate.description if internal else "",
@@ -227,7 +235,7 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
                     view = contacts_view(appeal, user)
                     row["appeals"].append({"number": appeal.number, "name": view.name, "phone": view.phone})
             groups.setdefault(group_key(mandate), []).append(row)
-        filter_lines = []
+        filter_lines: list[tuple[str, str]] = []
         directive = None
         if filters.get("directive_id"):
             from appeals.mandates.models import Directive
@@ -262,7 +270,7 @@ def build_mandates(filters, user, lang, version="public", group="settlement"):
     return doc
 
 
-def _record_contacts_printed(user, numbers, filters):
+def _record_contacts_printed(user: User, numbers: list[str], filters: Mapping[str, Any]) -> None:
     """Who printed which applicants' contacts: every internal list leaves an audit record."""
     from appeals.core import audit
     from appeals.core.database import write_transaction
@@ -277,7 +285,7 @@ def _record_contacts_printed(user, numbers, filters):
 # --- 3. Reception schedule --------------------------------------------------------------------
 
 
-def period_for(kind, anchor):
+def period_for(kind: str, anchor: dt.date) -> tuple[dt.date, dt.date]:
     if kind == "month":
         start = anchor.replace(day=1)
         return start, anchor.replace(day=_calendar.monthrange(anchor.year, anchor.month)[1])
@@ -285,7 +293,8 @@ def period_for(kind, anchor):
     return start, start + dt.timedelta(days=6)
 
 
-def build_schedule(user, lang, start, end, office=None, host=None):
+def build_schedule(user: User, lang: str | None, start: dt.date, end: dt.date, office: Office | None = None,
+                   host: Host | None = None) -> PrintedDocument:
     from appeals.schedules.queries import SessionFilters, list_sessions
 
     lang = pick_lang(lang)
@@ -294,7 +303,7 @@ def build_schedule(user, lang, start, end, office=None, host=None):
         sessions = list_sessions(SessionFilters(office_id=office.id if office else None,
                                                 host_id=host.id if host else None,
                                                 date_from=start, date_to=end, statuses=statuses), user)
-        days = OrderedDict()
+        days: OrderedDict[dt.date, list[dict[str, Any]]] = OrderedDict()
         for session in sessions:
             days.setdefault(session.date, []).append({
                 "time": f"{session.start_time:%H:%M}–{session.end_time:%H:%M}",
@@ -319,7 +328,7 @@ def build_schedule(user, lang, start, end, office=None, host=None):
 # --- 4. Registration card -------------------------------------------------------------------
 
 
-def build_card(appeal, user, lang):
+def build_card(appeal: Appeal, user: User, lang: str | None) -> PrintedDocument:
     lang = pick_lang(lang)
     with force_locale(lang):
         personal = can(user, "appeal.view_personal", appeal)
@@ -353,7 +362,7 @@ def build_card(appeal, user, lang):
 # --- 5. Summary and dashboard -----------------------------------------------------------------
 
 
-def build_summary(user, lang, start, end):
+def build_summary(user: User, lang: str | None, start: dt.date, end: dt.date) -> PrintedDocument:
     """The printed summary: every figure of the period under its name, rows per office and district."""
     from appeals.reports import statistics
 
