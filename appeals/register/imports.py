@@ -3,8 +3,12 @@
 An import is checked row by row first; only a file without errors is registered, in one
 transaction, so a bad file leaves the register exactly as it was.
 """
+from __future__ import annotations
+
 import io
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -25,6 +29,10 @@ from appeals.register.models import TEXT_MAX
 from appeals.register.validation import AppealError, AppealValidationError, ImportValidationError, clean_appeal_data
 from appeals.register.workflow import insert_appeal
 from appeals.schedules.models import Host, ReceptionSession
+
+if TYPE_CHECKING:
+    from appeals.core.jobs import Job, JobHandle
+    from appeals.register.models import Appeal
 
 # Import columns: code (header in the template), label, required.
 IMPORT_COLUMNS = (
@@ -51,13 +59,13 @@ PROGRESS_EVERY = 100
 FIELD_TO_COLUMN = {"settlement_id": "settlement", "category_id": "category", "host_id": "host", "session_id": "channel"}
 
 
-def _fold(value):
+def _fold(value: object) -> str:
     return " ".join(str(value or "").split()).casefold()
 
 
-def _label_lookup(labels):
+def _label_lookup(labels: Mapping[str, Any]) -> dict[str, str]:
     """{folded code or label in any UI language: code}, so a sheet may say "phone", "Телефон" or "Телефон"."""
-    lookup = {}
+    lookup: dict[str, str] = {}
     for code, label in labels.items():
         lookup[_fold(code)] = code
         for language in current_app.config["LANGUAGES"]:
@@ -66,8 +74,8 @@ def _label_lookup(labels):
     return lookup
 
 
-def _header_lookup():
-    lookup = {}
+def _header_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
     for code, label, _required in IMPORT_COLUMNS:
         lookup[_fold(code)] = code
         for language in current_app.config["LANGUAGES"]:
@@ -76,11 +84,11 @@ def _header_lookup():
     return lookup
 
 
-def _limits():
+def _limits() -> SheetLimits:
     return SheetLimits(max_rows=IMPORT_MAX_ROWS, max_cell_chars=TEXT_MAX)
 
 
-def read_import_file(filename, content):
+def read_import_file(filename: str | None, content: bytes | IO[bytes]) -> list[tuple[int, dict[str, Any]]]:
     """Rows of a CSV or XLSX file as [(row number, {column code: value})]; AppealError for unreadable files.
 
     content: the file's bytes or a binary file object (an upload's stream), read within the bounds
@@ -105,7 +113,7 @@ def read_import_file(filename, content):
         raise AppealError(
             _("The first row must name the columns; missing: %(columns)s. Download the template to see them.",
               columns=", ".join(missing)), "file")
-    rows = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     for number, raw in raw_rows[1:]:
         values = {code: raw[i] if i < len(raw) else "" for i, code in enumerate(header) if code}
         if any(v not in ("", None) for v in values.values()):
@@ -118,28 +126,28 @@ def read_import_file(filename, content):
 class _Resolver:
     """Names in a sheet → ids, loaded once per import."""
 
-    def __init__(self, office):
+    def __init__(self, office: Office) -> None:
         self.office = office
         self.channels = _label_lookup(CHANNEL_LABELS)
         self.kinds = _label_lookup(APPLICANT_KIND_LABELS)
         self.types = _label_lookup(APPEAL_TYPE_LABELS)
-        self.settlements = {}
+        self.settlements: dict[str, int | None] = {}
         for settlement in db.session.scalars(sa.select(Settlement).where(Settlement.is_active.is_(True))):
             for key in (settlement.name_kk, settlement.name_ru, settlement.kato):
                 if key:
                     # A name shared by two settlements is ambiguous: only its KATO code identifies it.
                     folded = _fold(key)
                     self.settlements[folded] = None if folded in self.settlements and key != settlement.kato else settlement.id
-        self.categories = {}
+        self.categories: dict[str, int] = {}
         for category in db.session.scalars(sa.select(Category).where(Category.is_active.is_(True))):
             for key in (category.code, category.name_kk, category.name_ru, category.name_en):
                 if key:
                     self.categories[_fold(key)] = category.id
         self.hosts = {_fold(host.full_name): host.id for host in db.session.scalars(sa.select(Host))}
 
-    def row_data(self, values):
-        data = {"office": self.office}
-        errors = []
+    def row_data(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        data: dict[str, Any] = {"office": self.office}
+        errors: list[tuple[str, str]] = []
         data["received_at"] = values.get("received_at")
         for key, lookup in (("channel", self.channels), ("applicant_kind", self.kinds), ("appeal_type", self.types)):
             raw = values.get(key, "")
@@ -181,7 +189,8 @@ class _Resolver:
         return data, errors
 
 
-def import_rows(rows, office, actor, job=None):
+def import_rows(rows: Iterable[Any], office: Office | str | None, actor: User | None,
+                job: JobHandle | None = None) -> list[Appeal]:
     """Validate every row, then register all of them in one transaction; ImportValidationError lists bad rows.
 
     rows: [(row number, {column code: value})] as read_import_file returns, or plain dicts.
@@ -197,9 +206,9 @@ def import_rows(rows, office, actor, job=None):
     if job is not None:
         job.progress(0, len(rows), phase="validating")
 
-    resolver = _Resolver(office)
-    cleaned = []
-    row_errors = []
+    resolver = _Resolver(cast(Office, office))
+    cleaned: list[dict[str, Any]] = []
+    row_errors: list[tuple[int, str, object]] = []
     for index, (row_number, values) in enumerate(rows, start=1):
         data, errors = resolver.row_data(values)
         for column, message in errors:
@@ -224,7 +233,7 @@ def import_rows(rows, office, actor, job=None):
     # SQLite has one writer: while this transaction holds the lock, progress cannot be written elsewhere.
     live_progress = job is not None and is_postgresql()
     with write_transaction():
-        imported = []
+        imported: list[Appeal] = []
         for index, values in enumerate(cleaned, start=1):
             imported.append(insert_appeal(values, actor, audit_action="imported"))
             if live_progress and index % PROGRESS_EVERY == 0:
@@ -241,7 +250,7 @@ REJECTED = {"phase": "rejected", "errors": [], "error_count": 0}
 ROW_ERRORS_SHOWN = 500
 
 
-def start_import(office, filename, rows, user):
+def start_import(office: Office, filename: str, rows: list[tuple[int, dict[str, Any]]], user: User) -> Job:
     """Run the import of `rows` (read_import_file) into `office` as a job of `user`; returns the Job.
 
     All rows or none are registered; the job records which rows to correct, or the numbers given.
@@ -259,7 +268,7 @@ def start_import(office, filename, rows, user):
 @job_kind("import_appeals", redo_safe=True, error_message=_l("The import failed unexpectedly; nothing was imported."),
           error_params=REJECTED, interrupted_message=_l("The import was interrupted; nothing was imported. "
                                                         "Please upload the file again."))
-def _import_work(job):
+def _import_work(job: JobHandle) -> JobResult:
     rows = [(number, values) for number, values in job.input["rows"]]
     try:
         imported = import_rows(rows, job.input["office"], db.session.get(User, job.user_id), job=job)
@@ -271,12 +280,12 @@ def _import_work(job):
     return JobResult(params=_import_outcome(imported))
 
 
-def _import_outcome(imported):
+def _import_outcome(imported: list[Appeal]) -> dict[str, Any]:
     return {"phase": "done", "imported": len(imported), "first": imported[0].number if imported else "",
             "last": imported[-1].number if imported else ""}
 
 
-def import_template_xlsx():
+def import_template_xlsx() -> bytes:
     """An empty sheet with the column codes, an example row and a second sheet explaining each column."""
     from openpyxl import Workbook
     from openpyxl.styles import Font

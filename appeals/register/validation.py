@@ -2,14 +2,18 @@
 
 The web form, the import, the CLI and the API all call `clean_appeal_data()`.
 """
+from __future__ import annotations
+
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from appeals.auth.models import User
 from appeals.auth.permissions import can, users_who_may
-from appeals.core.errors import DomainError
+from appeals.core.errors import DomainError, ErrorKind
 from appeals.core.extensions import db
 from appeals.core.parsing import ParseError, parse_datetime, parse_id
 from appeals.core.text import clean_name
@@ -25,6 +29,9 @@ from appeals.register.models import (
 from appeals.register.rules import RuleViolation, check_iin, check_phone
 from appeals.schedules.models import Host, ReceptionSession
 
+if TYPE_CHECKING:
+    from appeals.register.models import Appeal
+
 NAME_MAX = 200
 ADDRESS_MAX = 300
 # A clock on a clerk's computer may run a little ahead of the server's.
@@ -39,7 +46,8 @@ class AppealError(DomainError):
     not allow, changed meanwhile): a conflict.
     """
 
-    def __init__(self, message=None, field=None, errors=None, kind=None):
+    def __init__(self, message: object = None, field: str | None = None, errors: Mapping[str, object] | None = None,
+                 kind: ErrorKind | None = None) -> None:
         if kind is None and field == "status" and not errors:
             kind = "conflict"
         super().__init__(message, field, errors, kind)
@@ -48,19 +56,19 @@ class AppealError(DomainError):
 class AppealValidationError(AppealError):
     """Several fields are wrong at once: {field: [translated message, ...]}."""
 
-    def __init__(self, errors):
+    def __init__(self, errors: Mapping[str, object]) -> None:
         super().__init__(errors=errors)
 
 
 class ImportValidationError(AppealError):
     """Rows of an import file that cannot be registered: [(row number, column, message)]."""
 
-    def __init__(self, row_errors, message=None):
+    def __init__(self, row_errors: list[tuple[int, str, object]], message: object = None) -> None:
         self.row_errors = row_errors
         super().__init__(message or _("The file has %(n)d errors; nothing was imported.", n=len(row_errors)), "file")
 
 
-def validate_iin(value):
+def validate_iin(value: str | None) -> str:
     """The normalised IIN, or AppealError on the `iin` field."""
     try:
         return check_iin(value, today=local_today())
@@ -73,7 +81,7 @@ def validate_iin(value):
         raise AppealError(messages[exc.code], "iin") from exc
 
 
-def normalize_phone(value):
+def normalize_phone(value: str | None) -> str:
     """The phone in E.164 (+77011234567), or AppealError on the `phone` field."""
     try:
         return check_phone(value)
@@ -85,12 +93,12 @@ def normalize_phone(value):
         raise AppealError(message, "phone") from exc
 
 
-def text_value(data, key):
+def text_value(data: Mapping[str, Any], key: str) -> str:
     value = data.get(key)
     return "" if value is None else str(value).strip()
 
 
-def int_or_none(value):
+def int_or_none(value: object) -> int | Literal[False] | None:
     """The id chosen in `value`: None when none was, False when it cannot be an id (core.parsing.parse_id)."""
     try:
         return parse_id(value)
@@ -98,19 +106,19 @@ def int_or_none(value):
         return False
 
 
-def _active_states(**references):
+def _active_states(**references: tuple[Any, int | None]) -> dict[str, bool | None]:
     """{name: True (active), False (retired) or None (no such row)} for each name=(model, id)."""
     columns = {
         name: sa.select(model.is_active).where(model.id == ident).scalar_subquery().label(name)
         for name, (model, ident) in references.items() if ident
     }
-    states = dict.fromkeys(references)
+    states: dict[str, bool | None] = dict.fromkeys(references)
     if columns:
         states.update(db.session.execute(sa.select(*columns.values())).one()._asdict())
     return states
 
 
-def _resolve_office(data):
+def _resolve_office(data: Mapping[str, Any]) -> Office | None:
     office = data.get("office")
     if isinstance(office, Office):
         return office
@@ -122,14 +130,14 @@ def _resolve_office(data):
     return None
 
 
-def clean_appeal_data(data, actor, existing=None):
+def clean_appeal_data(data: Mapping[str, Any], actor: User | None, existing: Appeal | None = None) -> dict[str, Any]:
     """Check every field and return model values; AppealValidationError lists all problems at once."""
-    errors = {}
+    errors: dict[str, list[str]] = {}
 
-    def fail(field, message):
+    def fail(field: str, message: object) -> None:
         errors.setdefault(field, []).append(str(message))
 
-    values = {}
+    values: dict[str, Any] = {}
     if existing is None:
         office = _resolve_office(data)
         if office is None or not office.is_active:
@@ -274,13 +282,13 @@ def clean_appeal_data(data, actor, existing=None):
     return values
 
 
-def may_be_responsible(user, office):
+def may_be_responsible(user: User, office: Office | None) -> bool:
     if not user.is_active:
         return False
     return can(user, "appeal.responsible", office)
 
 
-def responsible_choices(office):
+def responsible_choices(office: Office | None) -> list[User]:
     users = db.session.scalars(
         users_who_may("appeal.responsible").order_by(User.full_name, User.username)
     ).all()

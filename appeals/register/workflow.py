@@ -3,6 +3,12 @@
 Every write runs inside `write_transaction()`: the appeal, its number and its audit record are
 stored together or not at all.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -49,11 +55,12 @@ EDITABLE_FIELDS = (
 AUDIT_FIELDS = ("number", "office_id", *EDITABLE_FIELDS, "status", "due_date")
 
 
-def format_number(office_code, year, seq):
+def format_number(office_code: str, year: int, seq: int) -> str:
     return f"{office_code}-{year}-{seq:05d}"
 
 
-def register_appeal(data, actor, link_repeat_of=None, backdate_reason=None):
+def register_appeal(data: Mapping[str, Any], actor: User | None, link_repeat_of: Appeal | int | str | None = None,
+                    backdate_reason: str | None = None) -> Appeal:
     """Register one appeal: validate, take the next gapless number, store, audit — one transaction.
 
     backdate_reason: why a long-past received date is right (the form asks for it beyond 30
@@ -66,7 +73,7 @@ def register_appeal(data, actor, link_repeat_of=None, backdate_reason=None):
     return appeal
 
 
-def _repeat_id(link_repeat_of, actor):
+def _repeat_id(link_repeat_of: Appeal | int | str | None, actor: User | None) -> int | None:
     """The earlier appeal to link as repeated: only one the actor may see (the same answer as for none)."""
     if link_repeat_of in (None, "", 0):
         return None
@@ -77,7 +84,8 @@ def _repeat_id(link_repeat_of, actor):
     return repeat_id
 
 
-def insert_appeal(values, actor, repeat_of_id=None, audit_action="created", backdate_reason=None):
+def insert_appeal(values: dict[str, Any], actor: User | None, repeat_of_id: int | None = None, audit_action: str = "created",
+                  backdate_reason: str | None = None) -> Appeal:
     office = db.session.get(Office, values["office_id"])
     year = values["received_at"].year
     due = compute_due_date(values["received_at"].date())
@@ -104,23 +112,23 @@ def insert_appeal(values, actor, repeat_of_id=None, audit_action="created", back
     return appeal
 
 
-def _tell_responsible(appeal, actor, previous_id):
+def _tell_responsible(appeal: Appeal, actor: User | None, previous_id: int | None) -> None:
     """A clerk made responsible for an appeal (by someone else) is told, in the same transaction."""
     if appeal.responsible_id and appeal.responsible_id != previous_id and appeal.responsible_id != getattr(actor, "id", None):
         outbox.notify(appeal.responsible_id, "appeal_assigned",
                       {"appeal_id": appeal.id, "number": appeal.number, "due_date": appeal.due_date.isoformat()})
 
 
-def _audit_values(appeal):
+def _audit_values(appeal: Appeal) -> dict[str, Any]:
     return audit.snapshot(appeal, AUDIT_FIELDS)
 
 
-def _audit_safe(changes):
+def _audit_safe(changes: dict[str, Any]) -> dict[str, Any]:
     # Personal data stays out of the audit trail's values: the trail is read more widely than the register.
     return mask_changes(changes, APPEAL_AUDIT_MASKS)
 
 
-def _lock(appeal):
+def _lock(appeal: Appeal) -> Appeal:
     """Re-read the appeal under a row lock so two clerks' changes cannot interleave."""
     statement = sa.select(Appeal).where(Appeal.id == appeal.id).execution_options(populate_existing=True)
     if is_postgresql():
@@ -128,12 +136,12 @@ def _lock(appeal):
     return db.session.scalars(statement).one()
 
 
-def _require(actor, action, appeal):
+def _require(actor: User | None, action: str, appeal: Appeal) -> None:
     if not can(actor, action, appeal):
         raise AppealError(_("You are not allowed to change this appeal."), "status", kind="forbidden")
 
 
-def default_office_id(actor, offices) -> int | None:
+def default_office_id(actor: User | None, offices: Iterable[Office]) -> int | None:
     """The office a new appeal form starts with: the one the user registered for last, else their
     regional office, else the first of theirs (never simply the first by code)."""
     ids = [office.id for office in offices]
@@ -150,7 +158,7 @@ def default_office_id(actor, offices) -> int | None:
     return (regional or ids)[0]
 
 
-def _corrected_office(appeal, data, actor):
+def _corrected_office(appeal: Appeal, data: Mapping[str, Any], actor: User | None) -> Office | None:
     """The office a coordinator corrects the appeal to, or None when the office stays."""
     office_id = int_or_none(data.get("office_id"))
     if not office_id or office_id == appeal.office_id:
@@ -164,7 +172,8 @@ def _corrected_office(appeal, data, actor):
     return office
 
 
-def update_appeal(appeal, data, actor, link_repeat_of=None):
+def update_appeal(appeal: Appeal, data: Mapping[str, Any], actor: User | None,
+                  link_repeat_of: Appeal | int | str | None = None) -> Appeal:
     """Correct an appeal's details. The number never changes; the office only by a coordinator
     before the first status change (the audit trail keeps the old one)."""
     _require(actor, "appeal.edit", appeal)
@@ -196,7 +205,8 @@ def update_appeal(appeal, data, actor, link_repeat_of=None):
     return appeal
 
 
-def _date_or_error(value, field, errors, default=None, required=False):
+def _date_or_error(value: object, field: str, errors: dict[str, Any], default: date | None = None,
+                   required: bool = False) -> date | None:
     """The date in `value` (core.parsing's rule), `default` when empty; a bad one goes into `errors`."""
     try:
         day = parse_date(value, field, required=required)
@@ -206,11 +216,11 @@ def _date_or_error(value, field, errors, default=None, required=False):
     return default if day is None else day
 
 
-def allowed_transitions(appeal):
+def allowed_transitions(appeal: Appeal) -> tuple[str, ...]:
     return TRANSITIONS.get(appeal.status, ())
 
 
-def transition(appeal, new_status, actor, **details):
+def transition(appeal: Appeal, new_status: str, actor: User | None, **details: Any) -> Appeal:
     """Move an appeal along the workflow. details: responsible_id, answer_text, answered_at, reason, recipient, date."""
     _require(actor, "appeal.transition", appeal)
     if new_status not in APPEAL_STATUSES or new_status not in allowed_transitions(appeal):
@@ -225,8 +235,8 @@ def transition(appeal, new_status, actor, **details):
     if new_status == "forwarded":
         return forward(appeal, details.get("recipient"), details.get("date"), actor)
 
-    changes = {}
-    errors = {}
+    changes: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
     today = local_today()
     if new_status == "in_review":
         responsible_id = int_or_none(details.get("responsible_id")) or getattr(actor, "id", None)
@@ -270,19 +280,19 @@ def transition(appeal, new_status, actor, **details):
         for field, value in changes.items():
             setattr(appeal, field, value)
         appeal.status = new_status
-        recorded = {"status": [old_status, new_status]}
+        recorded: dict[str, Any] = {"status": [old_status, new_status]}
         recorded.update({k: [None, v] for k, v in changes.items() if k != "closed_at"})
         audit.record("status_changed", appeal, changes=_audit_safe(recorded), user=actor)
         _tell_responsible(appeal, actor, old_responsible)
     return appeal
 
 
-def forward(appeal, recipient, date_value, actor):
+def forward(appeal: Appeal, recipient: str | None, date_value: object, actor: User | None) -> Appeal:
     """Send the appeal to the competent body (APPK: within 3 working days of receipt)."""
     _require(actor, "appeal.transition", appeal)
     if "forwarded" not in allowed_transitions(appeal):
         raise AppealError(_("This appeal can no longer be forwarded."), "status")
-    errors = {}
+    errors: dict[str, Any] = {}
     recipient = " ".join((recipient or "").split())
     when = _date_or_error(date_value, "date", errors, default=local_today())
     if not recipient:
@@ -311,12 +321,12 @@ def forward(appeal, recipient, date_value, actor):
     return appeal
 
 
-def extend_deadline(appeal, new_due, reason, actor):
+def extend_deadline(appeal: Appeal, new_due: object, reason: str | None, actor: User | None) -> AppealExtension:
     """Extend the deadline by a reasoned decision; the total extension is limited (APPK: two months)."""
     _require(actor, "appeal.extend", appeal)
     if not appeal.is_open:
         raise AppealError(_("Only an open appeal can have its deadline extended."), "status")
-    errors = {}
+    errors: dict[str, Any] = {}
     new_due = _date_or_error(new_due, "new_due", errors, required=True)
     reason = (reason or "").strip()
     if new_due is None:
