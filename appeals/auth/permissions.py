@@ -3,12 +3,20 @@
 Views, the API, PDF documents and the CLI all ask `can()` or use `require()`; query helpers
 here narrow lists to what a role may see, so a list and a direct URL give the same answer.
 """
+from __future__ import annotations
+
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
+from typing import TYPE_CHECKING, Any
 
 from flask import abort
 from flask_login import current_user
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from flask import Flask
 
 from appeals.core.privacy import mask_address, mask_iin, mask_name, mask_phone, redact_personal
 
@@ -60,13 +68,13 @@ ACTIONS = {
 }
 
 
-def _office_ok(user, office_id):
+def _office_ok(user: Any, office_id: int | None) -> bool:
     if user.role in REGION_WIDE:
         return True
     return office_id in user.office_ids
 
 
-def _appeal_visible(user, appeal):
+def _appeal_visible(user: Any, appeal: Any) -> bool:
     if user.role in REGION_WIDE:
         return True
     if user.role == "clerk":
@@ -76,20 +84,20 @@ def _appeal_visible(user, appeal):
     return False
 
 
-def _appeal_writable(user, appeal):
+def _appeal_writable(user: Any, appeal: Any) -> bool:
     if user.role == "coordinator":
         return True
     return user.role == "clerk" and appeal.office_id in user.office_ids
 
 
-def _session_editable(user, session):
+def _session_editable(user: Any, session: Any) -> bool:
     # Approved sessions change only by a coordinator; clerks prepare drafts for their office.
     if user.role in ("coordinator", "admin"):
         return user.role == "coordinator" or session.status == "draft"
     return user.role == "clerk" and session.status == "draft" and session.office_id in user.office_ids
 
 
-def _session_mark_held(user, session):
+def _session_mark_held(user: Any, session: Any) -> bool:
     if user.role == "coordinator":
         return True
     if user.role == "clerk":
@@ -99,7 +107,7 @@ def _session_mark_held(user, session):
     return False
 
 
-def _mandate_visible(user, mandate):
+def _mandate_visible(user: Any, mandate: Any) -> bool:
     if user.role in REGION_WIDE or user.role == "admin":
         return True
     if user.role == "clerk":
@@ -111,7 +119,7 @@ def _mandate_visible(user, mandate):
     return False
 
 
-def _works_at(user, office):
+def _works_at(user: Any, office: Any) -> bool:
     offices = own_offices_only(user)
     return offices is None or office.id in offices
 
@@ -138,7 +146,7 @@ _OBJECT_RULES = {
 }
 
 
-def can(user, action, obj=None):
+def can(user: Any, action: str, obj: Any = None) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     roles = ACTIONS.get(action)
@@ -152,23 +160,23 @@ def can(user, action, obj=None):
     return bool(rule(user, obj))
 
 
-def totp_required(user, roles) -> bool:
+def totp_required(user: Any, roles: Iterable[str]) -> bool:
     """Whether `user`'s role must sign in with a second factor (the REQUIRE_TOTP_ROLES setting)."""
     return getattr(user, "role", None) in set(roles or ())
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     """Templates ask `can(action, obj)` of the signed-in user, never compare roles themselves."""
 
     @app.context_processor
-    def permission_helpers():
+    def permission_helpers() -> dict[str, Any]:
         return {
             "can": lambda action, obj=None: can(current_user, action, obj),
             "mandate_text": lambda mandate, value: mandate_text(current_user, mandate, value),
         }
 
 
-def require(action, obj=None):
+def require(action: str, obj: Any = None) -> None:
     """Abort with 403 (or send to login) unless the current user may perform `action`."""
     if not current_user.is_authenticated:
         from appeals.core.extensions import login_manager
@@ -178,10 +186,10 @@ def require(action, obj=None):
         abort(403)
 
 
-def permission_required(action):
+def permission_required(action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """View decorator for role-level checks; object-level checks call require() with the object."""
 
-    def decorator(view):
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args, **kwargs):
             require(action)
@@ -192,14 +200,14 @@ def permission_required(action):
     return decorator
 
 
-def visible_office_ids(user):
+def visible_office_ids(user: Any) -> set[int] | None:
     """None means the whole region; otherwise the set of office ids the user works for."""
     if user.role in REGION_WIDE or user.role == "admin":
         return None
     return user.office_ids
 
 
-def scope_sessions(query, user):
+def scope_sessions(query: sa.Select, user: Any) -> sa.Select:
     """Narrow a select() of ReceptionSession to what `user` may see.
 
     Drafts are internal: coordinators (who approve them) and admins (who may edit them) see every
@@ -226,7 +234,7 @@ def scope_sessions(query, user):
     return query.where(sa.false())
 
 
-def scope_appeals(query, user):
+def scope_appeals(query: sa.Select, user: Any) -> sa.Select:
     """Narrow a select() of Appeal to what `user` may see."""
     import sqlalchemy as sa
 
@@ -239,7 +247,7 @@ def scope_appeals(query, user):
         return query.where(Appeal.office_id.in_(user.office_ids or {-1}))
     if user.role == "host":
         return query.where(Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)))
-    return query.where(False)
+    return query.where(sa.false())
 
 
 # --- Personal data: the one policy -------------------------------------------------------------
@@ -270,12 +278,12 @@ class PersonalView:
     can_reveal: bool
     _hide: tuple = ()
 
-    def text(self, value):
+    def text(self, value: str | None) -> str:
         """A free-text field (the letter, the answer, the summary) with personal data hidden if masked."""
         return (value or "") if not self.masked else redact_personal(value, self._hide)
 
 
-def personal_data_mode(user, appeal=None):
+def personal_data_mode(user: Any, appeal: Any = None) -> str:
     """'full', 'on_request' or 'masked' for `user` (and `appeal`: clerks see their own offices' in full)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return PERSONAL_MASKED
@@ -286,26 +294,26 @@ def personal_data_mode(user, appeal=None):
     return PERSONAL_MASKED
 
 
-def may_reveal_personal(user, appeal):
+def may_reveal_personal(user: Any, appeal: Any) -> bool:
     return personal_data_mode(user, appeal) == PERSONAL_ON_REQUEST and bool(appeal.iin or appeal.phone or appeal.address)
 
 
-def may_search_personal(user):
+def may_search_personal(user: Any) -> bool:
     """IIN, phone, name and free-text search: only for roles that may see personal data."""
     return can(user, "appeal.view_personal")
 
 
-def _sees_name(user):
+def _sees_name(user: Any) -> bool:
     return user is not None and getattr(user, "role", None) in ("coordinator", "host")
 
 
-def _address_parts(address):
+def _address_parts(address: str | None) -> tuple[str, ...]:
     # A letter quotes the address in pieces ("Абай көшесі 12", "пәтер 7"): hide each piece.
     address = address or ""
     return (address, *(part for part in re.split(r"[,;\n]", address) if len(part.strip()) >= 4))
 
 
-def personal_view(appeal, user, revealed=False, mode=None):
+def personal_view(appeal: Any, user: Any, revealed: bool = False, mode: str | None = None) -> PersonalView:
     """What `user` reads of the applicant. `revealed` only counts for a coordinator's audited reveal
     (register.personal_data.reveal_personal_data writes that audit record); this function writes nothing."""
     mode = mode or personal_data_mode(user, appeal)
@@ -325,19 +333,19 @@ def personal_view(appeal, user, revealed=False, mode=None):
     )
 
 
-def personal_row(appeal, user, mode=None):
+def personal_row(appeal: Any, user: Any, mode: str | None = None) -> tuple[str, str, str]:
     """Name, IIN and phone for a list, export or PDF row (lists never reveal: coordinators get them masked)."""
     view = personal_view(appeal, user, mode=mode)
     return view.name, view.iin, view.phone
 
 
-def contacts_view(appeal, user):
+def contacts_view(appeal: Any, user: Any) -> PersonalView:
     """The internal mandate list with contact details: coordinators call the applicants, so they get
     the name and phone in full (the report audits every print); anyone else what personal_view gives."""
     return personal_view(appeal, user, revealed=can(user, "mandate.view_internal"))
 
 
-def mandate_text(user, mandate, value):
+def mandate_text(user: Any, mandate: Any, value: str | None) -> str:
     """A mandate's title or description, which start as copies of its appeal's summary and letter:
     in full for coordinators and the mandate's office's clerks, IIN-, phone- and e-mail-like text
     hidden for everyone else."""
@@ -351,19 +359,19 @@ def mandate_text(user, mandate, value):
 
 # --- Scopes the domains ask for (they compare no role themselves) -----------------------------------
 
-def own_offices_only(user):
+def own_offices_only(user: Any) -> set[int] | None:
     """The offices a clerk works at, to which lists and forms that offer offices are narrowed;
     None (every office) for the other roles."""
     return set(user.office_ids) if user.role == "clerk" else None
 
 
-def schedule_home_scope(user):
+def schedule_home_scope(user: Any) -> str | None:
     """Which receptions the start page shows: "own" (a host's), "offices" (a clerk's offices today),
     "region" (a coordinator's: today's everywhere, and the drafts awaiting approval), or None."""
     return {"host": "own", "clerk": "offices", "coordinator": "region"}.get(user.role)
 
 
-def users_who_may(action):
+def users_who_may(action: str) -> sa.Select:
     """A select() of the active accounts whose role may perform `action` (object rules aside)."""
     import sqlalchemy as sa
 
@@ -372,7 +380,7 @@ def users_who_may(action):
     return sa.select(User).where(User.role.in_(sorted(ACTIONS[action])), User.is_active_account.is_(True))
 
 
-def scope_mandates(query, user):
+def scope_mandates(query: sa.Select, user: Any) -> sa.Select:
     """Narrow a select() of Mandate to what `user` may see (the same answer as can('mandate.view'))."""
     import sqlalchemy as sa
 

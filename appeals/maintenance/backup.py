@@ -12,11 +12,16 @@ how a backup is verified. Restore goes into an empty, migrated database in one t
 
 Credentials (password hashes, API-token hashes, calendar-feed secrets) are left out unless asked.
 """
+from __future__ import annotations
+
 import base64
 import datetime as dt
 import gzip
 import io
 import json
+import os
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO, TextIO
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -38,16 +43,16 @@ CREDENTIAL_TABLES = ("api_tokens", "api_rate_windows", "user_sessions", "totp_re
 
 
 class BackupError(ValueError):
-    def __init__(self, message):
+    def __init__(self, message: object) -> None:
         super().__init__(str(message))
         self.message = str(message)
 
 
-def _dump(value):
+def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _encode(value):
+def _encode(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -56,33 +61,33 @@ def _encode(value):
     return value
 
 
-def ordered_tables():
+def ordered_tables() -> list[sa.Table]:
     return list(db.metadata.sorted_tables)
 
 
-def _order_columns(table):
+def _order_columns(table: sa.Table) -> list[Any]:
     return [table.c[column.name] for column in table.primary_key.columns]
 
 
-def _integer_key(table):
+def _integer_key(table: sa.Table) -> bool:
     columns = list(table.primary_key.columns)
     return len(columns) == 1 and isinstance(columns[0].type, sa.Integer)
 
 
-def schema_revision():
+def schema_revision() -> str:
     from alembic.migration import MigrationContext
 
     heads = MigrationContext.configure(db.session.connection()).get_current_heads()
     return ",".join(sorted(heads))
 
 
-def _rows(table, include_credentials):
+def _rows(table: sa.Table, include_credentials: bool) -> Iterator[Any]:
     if table.name in CREDENTIAL_TABLES and not include_credentials:
         return
     columns = [column.name for column in table.columns]
     select = sa.select(table).order_by(*_order_columns(table))
     result = db.session.execute(select.execution_options(yield_per=BATCH))
-    rows = (tuple(row) for row in result)
+    rows: Iterator[tuple[Any, ...]] = (tuple(row) for row in result)
     if not _integer_key(table):
         # Text keys sort differently under PostgreSQL collations; Python's order is the same everywhere.
         key_positions = [columns.index(column.name) for column in table.primary_key.columns]
@@ -97,13 +102,14 @@ def _rows(table, include_credentials):
         yield values
 
 
-def count_rows(table, include_credentials):
+def count_rows(table: sa.Table, include_credentials: bool) -> int:
     if table.name in CREDENTIAL_TABLES and not include_credentials:
         return 0
     return db.session.scalar(sa.select(sa.func.count()).select_from(table))
 
 
-def export_data(stream, include_credentials=False, progress=None):
+def export_data(stream: TextIO, include_credentials: bool = False,
+                progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Write everything to the text `stream`; returns {table: rows}. `progress(n)` after each batch."""
     tables = ordered_tables()
     counts = {table.name: count_rows(table, include_credentials) for table in tables}
@@ -134,7 +140,7 @@ def export_data(stream, include_credentials=False, progress=None):
 # --- Restore ------------------------------------------------------------------------------------
 
 
-def _decoder(column):
+def _decoder(column: sa.Column) -> Callable[[Any], Any] | None:
     kind = column.type
     if isinstance(kind, sa.DateTime):
         return dt.datetime.fromisoformat
@@ -155,8 +161,8 @@ def _decoder(column):
     return None
 
 
-def _expect(python_type):
-    def check(value):
+def _expect(python_type: type) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
         if type(value) is not python_type:  # noqa: E721 - bool must not pass for int
             raise ValueError(f"expected {python_type.__name__}")
         return value
@@ -164,14 +170,14 @@ def _expect(python_type):
     return check
 
 
-def _read_json(line, number):
+def _read_json(line: str, number: int) -> Any:
     try:
         return json.loads(line)
     except ValueError:
         raise BackupError(_("Line %(n)d is not valid JSON.", n=number)) from None
 
 
-def read_header(stream):
+def read_header(stream: TextIO) -> dict[str, Any]:
     first = stream.readline()
     if not first:
         raise BackupError(_("The file is empty."))
@@ -184,7 +190,7 @@ def read_header(stream):
     return header
 
 
-def _ensure_empty():
+def _ensure_empty() -> None:
     filled = [table.name for table in ordered_tables()
               if db.session.scalar(sa.select(sa.func.count()).select_from(table)) > 0]
     if filled:
@@ -192,7 +198,7 @@ def _ensure_empty():
                               tables=", ".join(filled[:5])))
 
 
-def _reset_sequences():
+def _reset_sequences() -> None:
     """PostgreSQL: explicit ids were inserted, so the id sequences must continue after them."""
     for table in ordered_tables():
         if not _integer_key(table):
@@ -206,7 +212,7 @@ def _reset_sequences():
         ), {"table": table.name, "column": column.name})
 
 
-def import_data(stream, progress=None):
+def import_data(stream: TextIO, progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Restore a file written by export_data into the empty database; all or nothing.
 
     Returns {table: rows}. Raises BackupError with a translated message; nothing is written then.
@@ -276,7 +282,7 @@ def import_data(stream, progress=None):
     return counts
 
 
-def _insert(table, rows, progress):
+def _insert(table: sa.Table, rows: list[dict[str, Any]], progress: Callable[[int], None] | None) -> None:
     try:
         db.session.execute(table.insert(), rows)
     except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
@@ -289,7 +295,7 @@ def _insert(table, rows, progress):
 # --- Files ----------------------------------------------------------------------------------------
 
 
-def open_for_writing(path):
+def open_for_writing(path: str | os.PathLike[str]) -> tuple[TextIO, BinaryIO | None]:
     """A text stream to `path`; `.gz` files are compressed without a timestamp, so they stay reproducible."""
     if str(path).endswith(".gz"):
         raw = open(path, "wb")  # noqa: SIM115 - closed by the caller through the wrapper
@@ -298,7 +304,7 @@ def open_for_writing(path):
     return open(path, "w", encoding="utf-8", newline="\n"), None  # noqa: SIM115
 
 
-def open_for_reading(path):
+def open_for_reading(path: str | os.PathLike[str]) -> TextIO:
     if str(path).endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="\n")
     return open(path, encoding="utf-8", newline="\n")  # noqa: SIM115
