@@ -3,6 +3,7 @@ import functools
 import logging
 import os
 import stat
+import uuid
 from pathlib import Path
 
 from flask import Flask
@@ -67,7 +68,9 @@ def _ensure_instance_folder(app):
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         _restrict(path)
-        probe = path / ".write-test"
+        # A probe of this process's own: a web server and its workers start together on one folder,
+        # and a shared name let one process delete the probe another was still checking.
+        probe = path / f".write-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:

@@ -93,6 +93,7 @@ def test_statistics(api_as, users, reg_appeal, reference):
     assert stats["totals"]["appeals_received"] == 1 and stats["totals"]["mandates_registered"] == 0
     assert [row["office_code"] for row in stats["offices"]] == ["KRD"]
     assert api.get("/statistics").status_code == 200
-    assert_problem(api.get("/statistics?start=2026-05-01&end=2026-04-01"), 422, "start")
+    assert_problem(api.get("/statistics?start=2026-05-01&end=2026-04-01"), 422, "end")  # core.parsing: the end is wrong
+    assert_problem(api.get("/statistics?start=2000-01-01&end=2026-04-01"), 422, "end")  # over ten years
     assert_problem(api.get("/statistics?start=someday"), 422, "start")
     assert_problem(api_as(users.clerk).get("/statistics"), 403)

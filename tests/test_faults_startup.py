@@ -18,7 +18,7 @@ def test_full_disk_is_a_clear_start_up_error(tmp_path, monkeypatch):
     real_write_text = Path.write_text
 
     def no_space(self, *args, **kwargs):
-        if self.name == ".write-test":
+        if self.name.startswith(".write-test"):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
         return real_write_text(self, *args, **kwargs)
 
@@ -79,3 +79,25 @@ def test_a_real_full_disk_is_reported_at_start_up(tmp_path):
         assert "is not writable: No space left on device" in result.stderr
     finally:
         subprocess.run(["umount", str(mount_point)], capture_output=True)
+
+
+def test_processes_starting_together_on_one_instance_folder_all_start(tmp_path, monkeypatch):
+    """A web server and its workers start at once on one folder. Here a second start-up runs while the
+    first one's probe is on disk, as it does when two processes interleave: both must start (a shared
+    probe name let the second delete the file the first was about to remove)."""
+    import appeals
+
+    monkeypatch.setattr(appeals.Config, "INSTANCE_PATH", str(tmp_path / "instance"))
+    real_write_text = Path.write_text
+    interleaved = []
+
+    def write_then_let_another_start(self, *args, **kwargs):
+        result = real_write_text(self, *args, **kwargs)
+        if self.name.startswith(".write-test") and not interleaved:
+            interleaved.append(self.name)
+            create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+        return result
+
+    monkeypatch.setattr(Path, "write_text", write_then_let_another_start)
+    create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    assert interleaved and not list((tmp_path / "instance").glob(".write-test*"))

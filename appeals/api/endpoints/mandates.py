@@ -1,15 +1,15 @@
 """Directives, mandates (flag appeals, read, update, progress) and the statistics."""
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from appeals.api.endpoints import current, get_or_404, page_of, require
-from appeals.api.problems import ApiError, domain_error_to_api
+from appeals.api.problems import domain_error_to_api
 from appeals.api.registry import endpoint
 from appeals.api.schemas import mandates as schemas
 from appeals.api.views import bp
 from appeals.auth.permissions import mandate_text
 from appeals.core.extensions import db
+from appeals.core.parsing import parse_period
 from appeals.core.timeutil import local_today
 from appeals.mandates import directives, flagging, lifecycle, queries
 from appeals.mandates.models import Directive, Mandate
@@ -153,14 +153,11 @@ def add_progress(mandate_id, body):
           query=schemas.StatisticsQuery, response=schemas.StatisticsOut, permission="stats.view")
 def statistics(query):
     """Every figure of the period (appeals.reports.statistics), per office and per district of the appeal."""
-    end = query.end or local_today()
-    start = query.start or end.replace(day=1)
-    if start > end:
-        raise ApiError(422, _("The start of the period is after its end."),
-                       errors=[{"field": "start", "location": "query", "message": _("The start of the period is after its end.")}])
-    if (end - start).days > 3660:
-        raise ApiError(422, _("The period is longer than ten years."),
-                       errors=[{"field": "end", "location": "query", "message": _("The period is longer than ten years.")}])
+    # The one period rule (core.parsing); the API's default is the month so far, or the month of `end`.
+    today = local_today()
+    start, end = parse_period(query.start or (query.end.replace(day=1) if query.end else None), query.end,
+                              start_field="start", end_field="end", today=today,
+                              default=lambda: (today.replace(day=1), today))
     result = figures.briefing(start, end)
     return {
         "start": start, "end": end, "totals": result["totals"],
