@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from appeals.core.audit import AuditRecord
+from appeals.core.errors import DomainError
 from appeals.reference import services
 from appeals.reference.models import Category, Office, Settlement
 
@@ -133,16 +134,17 @@ def test_import_is_all_or_nothing_with_row_errors(app_ctx, users, reference):
             "MRK,,,Без названия\n")
     with pytest.raises(services.ImportErrors) as error:
         services.import_settlements(text.encode(), users.admin)
-    lines = [line for line, _message in error.value.errors]
+    assert isinstance(error.value, DomainError) and error.value.kind == "invalid"  # the one domain error
+    lines = [line for line, _message in error.value.row_errors]
     assert lines == [3, 4, 5, 6]
-    assert "XXX" in error.value.errors[0][1]
+    assert "XXX" in error.value.row_errors[0][1]
     assert db.session.scalar(sa.select(sa.func.count(Settlement.id))) == before
 
 
 def test_import_missing_columns(app_ctx, users, reference):
     with pytest.raises(services.ImportErrors) as error:
         services.import_settlements("name;district\nА;B\n".encode(), users.admin)
-    assert "district_code" in error.value.errors[0][1]
+    assert "district_code" in error.value.row_errors[0][1]
     with pytest.raises(services.ImportErrors):
         services.import_settlements(b"", users.admin)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 import phonenumbers
@@ -34,11 +34,13 @@ class ReferenceError(DomainError):
     """A rule of the reference data (regions, settlements, offices, categories) was broken."""
 
 
-@dataclass
-class ImportErrors(Exception):
-    """The file was refused as a whole; `errors` are (line number, message) pairs."""
+class ImportErrors(ReferenceError):
+    """The file was refused as a whole; `row_errors` are (line number, message) pairs, as the register
+    import's ImportValidationError has them."""
 
-    errors: list = field(default_factory=list)
+    def __init__(self, row_errors: list[tuple[int, str]]) -> None:
+        self.row_errors = list(row_errors)
+        super().__init__(_("The file has %(n)d errors; nothing was imported.", n=len(self.row_errors)), "file")
 
 
 @dataclass

@@ -186,7 +186,7 @@ def import_settlements():
         try:
             created = submission.create_once(current_user, imported)
         except services.ImportErrors as exc:
-            errors = exc.errors
+            errors = exc.row_errors
         else:
             return submission.finish(created)
     return render_template("reference/import.html", form=form, errors=errors, columns=services.IMPORT_COLUMNS)
