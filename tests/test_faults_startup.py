@@ -82,12 +82,15 @@ def test_a_real_full_disk_is_reported_at_start_up(tmp_path):
 
 
 def test_processes_starting_together_on_one_instance_folder_all_start(tmp_path, monkeypatch):
-    """A web server and its workers start at once on one folder. Here a second start-up runs while the
-    first one's probe is on disk, as it does when two processes interleave: both must start (a shared
-    probe name let the second delete the file the first was about to remove)."""
+    """A web server and its workers start at once on one folder. Here a second start-up's folder check
+    runs while the first one's probe is on disk, as when two processes interleave: both must pass (a
+    shared probe name let the second delete the file the first was about to remove). The check is
+    called directly: a whole second app would re-point the process's task queue."""
+    from types import SimpleNamespace
+
     import appeals
 
-    monkeypatch.setattr(appeals.Config, "INSTANCE_PATH", str(tmp_path / "instance"))
+    folder = SimpleNamespace(instance_path=str(tmp_path / "instance"))
     real_write_text = Path.write_text
     interleaved = []
 
@@ -95,9 +98,9 @@ def test_processes_starting_together_on_one_instance_folder_all_start(tmp_path, 
         result = real_write_text(self, *args, **kwargs)
         if self.name.startswith(".write-test") and not interleaved:
             interleaved.append(self.name)
-            create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+            appeals._ensure_instance_folder(folder)
         return result
 
     monkeypatch.setattr(Path, "write_text", write_then_let_another_start)
-    create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    appeals._ensure_instance_folder(folder)
     assert interleaved and not list((tmp_path / "instance").glob(".write-test*"))
