@@ -32,14 +32,20 @@ def create_user_command(username, role, offices, full_name):
     click.echo(f"Created user {user.username} ({user.role})")
 
 
-@click.command("set-password")
-@click.argument("username")
-def set_password_command(username):
-    """Set a user's password (e.g. after restoring a backup made without credentials)."""
+def _existing_user(username):
+    """The account named `username`, or the command ends with an error (exit status 2)."""
     user = services.find_user(username)
     if user is None:
         click.echo(f"Error: no user {username!r}", err=True)
         sys.exit(2)
+    return user
+
+
+@click.command("set-password")
+@click.argument("username")
+def set_password_command(username):
+    """Set a user's password (e.g. after restoring a backup made without credentials)."""
+    user = _existing_user(username)
     try:
         services.set_password(user, _read_password())
     except services.AccountError as exc:
@@ -54,10 +60,7 @@ def reset_totp_command(username):
     """Remove USERNAME's two-factor authentication (phone and recovery codes lost); audited."""
     from appeals.auth import totp
 
-    user = services.find_user(username)
-    if user is None:
-        click.echo(f"Error: no user {username!r}", err=True)
-        sys.exit(2)
+    user = _existing_user(username)
     totp.reset(user)
     click.echo(f"Two-factor authentication of {user.username} removed; they set it up again at the next login.")
 

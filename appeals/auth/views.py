@@ -92,18 +92,25 @@ def login_totp():
     form = TotpForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            accepted = totp.verify(user, form.code.data)
-        except totp.TotpThrottled as locked:
-            minutes = max(1, (locked.seconds + 59) // 60)
-            form.code.errors.append(_("Too many wrong codes. Try again in %(minutes)d min.", minutes=minutes))
-            status = 429
-        else:
-            if accepted:
-                return _complete_login(user, next_url)
-            form.code.errors.append(_("The code is wrong or has already been used."))
-            status = 422
+        accepted, status = _checked_code(form, lambda code: totp.verify(user, code))
+        if accepted:
+            return _complete_login(user, next_url)
     return render_template("auth/login_totp.html", form=form), status
+
+
+def _checked_code(form, check):
+    """`check(code)` for the form's TOTP or recovery code, with the form's error and the status to
+    answer when it fails: 429 while wrong codes are throttled, 422 for a wrong or used code."""
+    try:
+        result = check(form.code.data)
+    except totp.TotpThrottled as locked:
+        minutes = max(1, (locked.seconds + 59) // 60)
+        form.code.errors.append(_("Too many wrong codes. Try again in %(minutes)d min.", minutes=minutes))
+        return None, 429
+    if not result:
+        form.code.errors.append(_("The code is wrong or has already been used."))
+        return result, 422
+    return result, 200
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])
@@ -117,18 +124,9 @@ def totp_setup():
         totp.begin_enrolment(user)
         db.session.refresh(user)
         if form.validate_on_submit():
-            try:
-                recovery_codes = totp.confirm_enrolment(user, form.code.data)
-            except totp.TotpThrottled as locked:
-                minutes = max(1, (locked.seconds + 59) // 60)
-                form.code.errors.append(_("Too many wrong codes. Try again in %(minutes)d min.", minutes=minutes))
-                status = 429
-            else:
-                if recovery_codes is None:
-                    form.code.errors.append(_("The code is wrong or has already been used."))
-                    status = 422
-                else:
-                    db.session.refresh(user)
+            recovery_codes, status = _checked_code(form, lambda code: totp.confirm_enrolment(user, code))
+            if recovery_codes:
+                db.session.refresh(user)
     uri = totp.provisioning_uri(user) if not user.has_totp else None
     return render_template(
         "auth/totp_setup.html", form=form, user=user, recovery_codes=recovery_codes,
