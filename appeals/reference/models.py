@@ -16,6 +16,7 @@ class Region(LocalizedNameMixin, db.Model):
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
     name_kk: Mapped[str] = mapped_column(sa.String(200))
     name_ru: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[Optional[str]] = mapped_column(sa.String(200))
 
     districts: Mapped[list["District"]] = relationship(back_populates="region", order_by="District.name_kk")
 
@@ -30,6 +31,7 @@ class District(LocalizedNameMixin, db.Model):
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
     name_kk: Mapped[str] = mapped_column(sa.String(200))
     name_ru: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[Optional[str]] = mapped_column(sa.String(200))
 
     region: Mapped[Region] = relationship(back_populates="districts")
     settlements: Mapped[list["Settlement"]] = relationship(back_populates="district")
@@ -46,6 +48,7 @@ class Settlement(LocalizedNameMixin, db.Model):
     kato: Mapped[Optional[str]] = mapped_column(sa.String(12), unique=True)
     name_kk: Mapped[str] = mapped_column(sa.String(200))
     name_ru: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[Optional[str]] = mapped_column(sa.String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
 
     district: Mapped[District] = relationship(back_populates="settlements")
@@ -60,6 +63,7 @@ class Office(LocalizedNameMixin, db.Model):
     code: Mapped[str] = mapped_column(sa.String(10), unique=True)
     name_kk: Mapped[str] = mapped_column(sa.String(200))
     name_ru: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[Optional[str]] = mapped_column(sa.String(200))
     kind: Mapped[str] = enum_column(OFFICE_KINDS, "office_kind")
     parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("offices.id"))
     district_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("districts.id"))
@@ -82,6 +86,7 @@ class Category(LocalizedNameMixin, db.Model):
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name_kk: Mapped[str] = mapped_column(sa.String(200))
     name_ru: Mapped[str] = mapped_column(sa.String(200))
+    # Older than the other name_en columns: NOT NULL, "" when not given (read as missing).
     name_en: Mapped[str] = mapped_column(sa.String(200), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)

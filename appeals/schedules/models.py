@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from appeals.auth.models import User
 from appeals.core.extensions import db
-from appeals.core.models_base import TimestampMixin, enum_column
+from appeals.core.models_base import TimestampMixin, enum_column, pick_localized
 from appeals.reference.models import Office
 
 HOST_KINDS = ("candidate", "office_member", "deputy", "other")
@@ -25,7 +25,11 @@ class Host(TimestampMixin, db.Model):
     __tablename__ = "hosts"
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(sa.String(200))
+    # The position in Kazakh (the form's first field), with Russian and English optional; shown
+    # through localized_position() under the reference names' fallback rule.
     position: Mapped[str] = mapped_column(sa.String(300), default="")
+    position_ru: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    position_en: Mapped[Optional[str]] = mapped_column(sa.String(300))
     kind: Mapped[str] = enum_column(HOST_KINDS, "host_kind")
     office_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("offices.id"), index=True)
     user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), unique=True)
@@ -36,6 +40,9 @@ class Host(TimestampMixin, db.Model):
 
     office: Mapped[Optional[Office]] = relationship()
     user: Mapped[Optional[User]] = relationship()
+
+    def localized_position(self, locale: Optional[str] = None) -> str:
+        return pick_localized({"kk": self.position, "ru": self.position_ru, "en": self.position_en}, locale)
 
     def __repr__(self):
         return f"<Host {self.full_name}>"
