@@ -31,16 +31,41 @@ def test_register_search_by_iin_never_puts_it_in_a_url(app, client, login, users
     assert found.number in csv_text and other.number not in csv_text
 
 
+# The Kazakh (default UI language) end of "... Type the search again."
+AGAIN = "Іздеуді қайта теріңіз"
+
+
 def test_a_sealed_search_is_worthless_to_another_user(app, client, login, users, reg_appeal, make_user, reference):
     reg_appeal(iin=VALID_IIN)
-    other = reg_appeal(applicant_name="Басқа Адам")
+    reg_appeal(applicant_name="Басқа Адам")
     login(users.clerk)
     location = client.post("/appeals", data={"q": VALID_IIN}).headers["Location"]
     colleague = make_user("clerk2", "clerk", offices=[reference.kordai])
     second = login(colleague, test_client=app.test_client())
     html = second.get(location).get_data(as_text=True)
-    # The token does not open for them: the list is shown unfiltered, the term nowhere.
-    assert other.number in html and VALID_IIN not in html
+    # The token does not open for them: the term is nowhere, and the page says the search did not open.
+    assert VALID_IIN not in html
+    assert 'data-field="q"' in html and AGAIN in html
+
+
+def test_an_expired_sealed_search_says_so_and_exports_nothing_unfiltered(app, client, login, users, reg_appeal,
+                                                                       _clock):
+    found = reg_appeal(iin=VALID_IIN)
+    other = reg_appeal(applicant_name="Басқа Адам")
+    login(users.clerk)
+    location = client.post("/appeals", data={"q": VALID_IIN}).headers["Location"]
+    fresh = client.get(location).get_data(as_text=True)
+    assert found.number in fresh and other.number not in fresh and 'data-field="q"' not in fresh
+    _clock.shift(app.config["SEARCH_TOKEN_SECONDS"] + 60)
+    login(users.clerk)  # the session itself has idled out too
+    html = client.get(location).get_data(as_text=True)
+    assert 'data-field="q"' in html and AGAIN in html
+    # The export of an expired search is refused (back to the list with the message), not the whole register.
+    export = client.get(location.replace("/appeals?", "/appeals/export?format=csv&", 1))
+    assert export.status_code == 302 and "/appeals/export" not in export.headers["Location"]
+    journal = client.get(location.replace("/appeals?", "/reports/journal.pdf?", 1))
+    assert journal.status_code == 302 and b"%PDF" not in journal.data
+    assert AGAIN in client.get(journal.headers["Location"]).get_data(as_text=True)
 
 
 def test_feed_tokens_are_stored_as_digests_and_shown_once(app, client, login, users, hosts, db):

@@ -171,16 +171,34 @@ def search_term(token: Optional[str], user_id: Optional[int]) -> Optional[str]:
                   max_age=int(current_app.config.get("SEARCH_TOKEN_SECONDS", 8 * 3600)))
 
 
+# Set by with_search_term when a link's sealed search no longer opens (expired, or another user's).
+SEARCH_EXPIRED_ARG = "_search_expired"
+
+
 def with_search_term(args, user_id: Optional[int]):
-    """A copy of `args` (query-string arguments) in which a sealed search is back as `q`."""
+    """A copy of `args` (query-string arguments) in which a sealed search is back as `q`.
+
+    A sealed search that does not open is not silently dropped (that would show or export the whole
+    unfiltered list as if it were the search's result): `SEARCH_EXPIRED_ARG` is set instead, and the
+    filter parser reports `search_expired_error()` on the search field."""
     from werkzeug.datastructures import MultiDict
 
     values = MultiDict(args)
     token = values.pop(SEARCH_ARG, None)
+    values.pop(SEARCH_EXPIRED_ARG, None)
     term = search_term(token, user_id)
     if term:
         values["q"] = term
+    elif token:
+        values[SEARCH_EXPIRED_ARG] = "1"
     return values
+
+
+def search_expired_error() -> dict[str, list[str]]:
+    """The field error for a search link that no longer opens."""
+    from flask_babel import gettext as _
+
+    return {"q": [_("The search in this link has expired or was made by another user. Type the search again.")]}
 
 
 def redirect_with_sealed_search(endpoint: str, form, user_id: int, **values):

@@ -15,6 +15,7 @@ from appeals.core.parsing import FieldErrors, parse_choice, parse_date, parse_fl
 from appeals.core.privacy import redacted_sql
 from appeals.core.search_fold import search_words
 from appeals.core.timeutil import local_today
+from appeals.core.web import SEARCH_EXPIRED_ARG, search_expired_error
 from appeals.register.deadlines import due_soon_limit
 from appeals.register.districts import appeal_in_districts
 from appeals.register.models import (
@@ -74,6 +75,9 @@ def parse_list_filters(args: Mapping[str, Any], errors: Optional[FieldErrors] = 
         "q": " ".join(str(args.get("q") or "").split())[:200],
         "sort": collect(parse_choice, args.get("sort"), tuple(SORTS), "sort") or "-received",
     }
+    if args.get(SEARCH_EXPIRED_ARG):
+        # An old link's sealed search: say so, rather than list (or export) everything as its result.
+        collect.add(search_expired_error())
     if errors is None:
         collect.raise_if_any()
     return filters

@@ -476,7 +476,7 @@ def _filter_choices():
 def _filter_labels():
     return {"office": _("Office"), "date_from": _("Received from"), "date_to": _("Received to"), "status": _("Status"),
             "appeal_type": _("Type"), "category": _("Category"), "channel": _("Channel"), "district": _("District"),
-            "settlement": _("Settlement"), "host": _("Host"), "sort": _("Sort")}
+            "settlement": _("Settlement"), "host": _("Host"), "sort": _("Sort"), "q": _("Search")}
 
 
 @bp.route("/appeals", methods=["GET", "POST"])
