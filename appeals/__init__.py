@@ -134,6 +134,9 @@ def _register_blueprints(app):
     for blueprint in (home_bp, auth_bp, admin_bp, schedules_bp, register_bp, mandates_bp, reports_bp, notifications_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from appeals.api.pages import bp as token_pages_bp
+
+    app.register_blueprint(token_pages_bp, url_prefix="/account")
     from appeals.reference.views import bp as reference_bp
 
     app.register_blueprint(reference_bp)

@@ -112,9 +112,9 @@ def test_docs_page_lists_every_endpoint(client):
 
 def test_token_pages_create_once_and_revoke(app_ctx, client, users, login):
     login(users.clerk)
-    page = client.get("/api/v1/tokens?lang=en")
+    page = client.get("/account/tokens?lang=en")
     assert page.status_code == 200 and "No tokens yet." in page.get_data(as_text=True)
-    created = client.post("/api/v1/tokens?lang=en", data={"name": "field team"})
+    created = client.post("/account/tokens?lang=en", data={"name": "field team"})
     text = created.get_data(as_text=True)
     assert created.status_code == 200 and "will not be shown again" in text
     token = app_ctx.extensions["sqlalchemy"].session.scalar(sa.select(ApiToken))
@@ -122,14 +122,14 @@ def test_token_pages_create_once_and_revoke(app_ctx, client, users, login):
     assert secret.startswith(token.prefix)
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     # Listed later without the secret.
-    assert secret not in client.get("/api/v1/tokens").get_data(as_text=True)
-    assert client.post(f"/api/v1/tokens/{token.id}/revoke").status_code == 302
+    assert secret not in client.get("/account/tokens").get_data(as_text=True)
+    assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 302
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
 
 
 def test_token_name_too_long_is_a_form_error(client, users, login):
     login(users.clerk)
-    response = client.post("/api/v1/tokens?lang=en", data={"name": "x" * 101})
+    response = client.post("/account/tokens?lang=en", data={"name": "x" * 101})
     assert response.status_code == 422 and "At most 100 characters." in response.get_data(as_text=True)
 
 
@@ -138,14 +138,14 @@ def test_only_admin_manages_other_users_tokens(app_ctx, client, users, login, ma
 
     token, _secret = tokens.create_token(users.clerk, "x")
     login(users.other_clerk)
-    assert client.get("/api/v1/tokens?user=clerk").status_code == 403
-    assert client.post(f"/api/v1/tokens/{token.id}/revoke").status_code == 403
-    assert client.post("/api/v1/tokens/999999/revoke").status_code == 404
+    assert client.get("/account/tokens?user=clerk").status_code == 403
+    assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 403
+    assert client.post("/account/tokens/999999/revoke").status_code == 404
     admin_client = app_ctx.test_client()
     login(users.admin, test_client=admin_client)
-    assert "clerk" in admin_client.get("/api/v1/tokens?user=clerk").get_data(as_text=True)
-    assert admin_client.post("/api/v1/tokens", data={"user": "clerk", "name": "by admin"}).status_code == 403
-    assert admin_client.post(f"/api/v1/tokens/{token.id}/revoke").status_code == 302
+    assert "clerk" in admin_client.get("/account/tokens?user=clerk").get_data(as_text=True)
+    assert admin_client.post("/account/tokens", data={"user": "clerk", "name": "by admin"}).status_code == 403
+    assert admin_client.post(f"/account/tokens/{token.id}/revoke").status_code == 302
     db = app_ctx.extensions["sqlalchemy"]
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).revoked_at is not None
@@ -153,7 +153,7 @@ def test_only_admin_manages_other_users_tokens(app_ctx, client, users, login, ma
 
 
 def test_token_pages_need_login(client):
-    assert client.get("/api/v1/tokens").status_code == 302
+    assert client.get("/account/tokens").status_code == 302
 
 
 def test_create_token_cli_prints_a_working_token(app, runner, users, client):

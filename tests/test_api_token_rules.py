@@ -16,10 +16,10 @@ def _bearer(secret):
 
 def test_an_admin_cannot_mint_a_token_for_a_clerk_through_the_pages(app_ctx, client, users, login, db):
     login(users.admin)
-    refused = client.post("/api/v1/tokens?lang=en", data={"user": "clerk", "name": "act as clerk"})
+    refused = client.post("/account/tokens?lang=en", data={"user": "clerk", "name": "act as clerk"})
     assert refused.status_code == 403
     assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
-    page = client.get("/api/v1/tokens?user=clerk&lang=en").get_data(as_text=True)
+    page = client.get("/account/tokens?user=clerk&lang=en").get_data(as_text=True)
     assert "Only the account's owner can create its tokens" in page and 'name="name"' not in page
 
 
@@ -35,8 +35,8 @@ def test_an_admin_lists_and_revokes_a_clerks_token(app_ctx, client, users, login
 
     token, secret = tokens.create_token(users.clerk, "field team", actor=users.clerk)
     login(users.admin)
-    assert token.prefix in client.get("/api/v1/tokens?user=clerk").get_data(as_text=True)
-    assert client.post(f"/api/v1/tokens/{token.id}/revoke").status_code == 302
+    assert token.prefix in client.get("/account/tokens?user=clerk").get_data(as_text=True)
+    assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 302
     assert db.session.get(ApiToken, token.id).revoked_reason == "admin"
     assert_problem(client.get("/api/v1/me", headers=_bearer(secret)), 401)
 
@@ -58,9 +58,9 @@ def test_tokens_expire_by_default_and_at_most_after_the_maximum(app, app_ctx, cl
     with pytest.raises(tokens.TokenError):
         tokens.create_token(users.clerk, "forever", days=app.config["API_TOKEN_MAX_DAYS"] + 1)
     login(users.clerk)
-    too_long = client.post("/api/v1/tokens?lang=en", data={"name": "x", "days": "9999"})
+    too_long = client.post("/account/tokens?lang=en", data={"name": "x", "days": "9999"})
     assert too_long.status_code == 422 and "Enter a number of days from 1 to 365." in too_long.get_data(as_text=True)
-    not_a_number = client.post("/api/v1/tokens?lang=en", data={"name": "x", "days": "soon"})
+    not_a_number = client.post("/account/tokens?lang=en", data={"name": "x", "days": "soon"})
     assert not_a_number.status_code == 422 and "Enter a whole number." in not_a_number.get_data(as_text=True)
 
 
@@ -81,16 +81,16 @@ def test_an_account_holds_at_most_the_cap_of_active_tokens(app, app_ctx, client,
     cap = app.config["API_TOKENS_PER_USER"]
     made = [tokens.create_token(users.clerk, f"t{n}")[0] for n in range(cap)]
     login(users.clerk)
-    refused = client.post("/api/v1/tokens?lang=en", data={"name": "one more"})
+    refused = client.post("/account/tokens?lang=en", data={"name": "one more"})
     assert refused.status_code == 422 and f"at most {cap} active tokens" in refused.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == cap
     # Expired and revoked tokens do not count.
     tokens.revoke_token(made[0], actor=users.clerk)
     db.session.execute(sa.update(ApiToken).where(ApiToken.id == made[1].id).values(expires_at=made[1].created_at))
     db.session.commit()
-    assert client.post("/api/v1/tokens?lang=en", data={"name": "replacement"}).status_code == 200
-    assert client.post("/api/v1/tokens?lang=en", data={"name": "and another"}).status_code == 200
-    assert client.post("/api/v1/tokens?lang=en", data={"name": "too many"}).status_code == 422
+    assert client.post("/account/tokens?lang=en", data={"name": "replacement"}).status_code == 200
+    assert client.post("/account/tokens?lang=en", data={"name": "and another"}).status_code == 200
+    assert client.post("/account/tokens?lang=en", data={"name": "too many"}).status_code == 422
 
 
 def test_a_password_change_revokes_the_accounts_tokens(app_ctx, client, users):
@@ -120,7 +120,7 @@ def test_a_bearer_token_on_a_cookie_page_gets_problem_json_not_the_login_form(ap
     from appeals.api import tokens
 
     secret = tokens.create_token(users.clerk, "x")[1]
-    body = assert_problem(client.get("/api/v1/tokens?lang=en", headers=_bearer(secret)), 401)
+    body = assert_problem(client.get("/account/tokens?lang=en", headers=_bearer(secret)), 401)
     assert "browser login" in body["detail"]
     # A browser without a token still gets the login form.
-    assert "/login" in client.get("/api/v1/tokens", headers={"Accept": "text/html"}).headers["Location"]
+    assert "/login" in client.get("/account/tokens", headers={"Accept": "text/html"}).headers["Location"]

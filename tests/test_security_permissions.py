@@ -112,9 +112,13 @@ EXPECTED = {
     # API (Bearer tokens)
     "api.docs": E(PUBLIC),
     "api.openapi": E(PUBLIC),
-    "api.tokens": E(USER),
-    # A web page under /api/v1: the sample token is the viewer's; an admin may revoke anyone's.
-    "api.revoke_token": E({"admin", "viewer"}),
+    # The token pages (cookie login): the sample token is the viewer's; an admin may revoke anyone's.
+    "tokens.page": E(USER),
+    "tokens.revoke": E({"admin", "viewer"}),
+    # One's own tokens through the API: another account's token is 404 to everyone else.
+    "api.list_tokens": E(ALL, api=True),
+    "api.create_token": E(ALL, api=True),
+    "api.revoke_token": E({"viewer"}, api=True),
     "api.me": E(ALL, api=True),
     "api.list_offices": E(ALL, api=True),
     "api.get_office": E(ALL, api=True),

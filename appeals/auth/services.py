@@ -50,9 +50,9 @@ def init_login_manager(login_manager: LoginManager) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized() -> ResponseReturnValue:
-        # A client of the API (it sends a token) that reaches a cookie page under /api/ gets
-        # problem+json, not the HTML login form.
-        if request.blueprint == "api" and "Authorization" in request.headers:
+        # A client of the API (it sends a token) that reaches a cookie page (a PDF under /reports,
+        # say) gets problem+json, not the HTML login form: a program cannot follow a login page.
+        if request.blueprint == "api" or request.headers.get("Authorization", "")[:7].lower() == "bearer ":
             from appeals.core.errors import problem
 
             return problem(401, _("This page needs a browser login; API tokens work on the API's endpoints only."),

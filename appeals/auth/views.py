@@ -143,7 +143,7 @@ _ENROLMENT_OPEN = {"auth.totp_setup", "auth.logout", "auth.set_language", "stati
 @bp.before_app_request
 def _require_enrolment():
     """REQUIRE_TOTP_ROLES: such a user works only after setting up two-factor authentication."""
-    if request.blueprint == "api" and request.endpoint not in ("api.tokens", "api.revoke_token"):
+    if request.blueprint == "api":
         return None  # the JSON API authenticates with tokens, never the cookie
     if request.endpoint in _ENROLMENT_OPEN or not current_user.is_authenticated:
         return None
