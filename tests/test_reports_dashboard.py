@@ -135,7 +135,7 @@ def test_bar_labels_fit_their_column_in_kazakh_and_russian():
     from appeals.reports.statistics import Bar
 
     font = ImageFont.truetype(str(Path(charts.__file__).parent / "fonts" / "DejaVuSans.ttf"), 13)
-    labels = [name for _code, kk, ru, _places in demo.DISTRICTS for name in (kk, ru)]
+    labels = [name for _code, kk, ru, en, _places in demo.DISTRICTS for name in (kk, ru, en)]
     labels += ["Коммуналдық қызметтер", "«Есіктен есікке» аралау", "RIM · Жамбыл облыстық филиалы",
                "Жилищно-коммунальное хозяйство"]
     svg = str(charts.bar_chart([Bar(label, 1, "") for label in labels], "t"))

@@ -53,6 +53,7 @@ EXPECTED = {
     "reference.edit_region": E({"admin"}),
     "reference.edit_settlement": E({"admin"}),
     "reference.import_settlements": E({"admin"}),
+    "reference.export_settlements": E({"admin"}),
     "reference.new_category": E({"admin"}),
     "reference.new_district": E({"admin"}),
     "reference.new_office": E({"admin"}),

@@ -60,6 +60,7 @@ FIELDS = {
     "offices": _l("Offices"), "locale": _l("Language"), "is_active_account": _l("Active"), "is_active": _l("Active"),
     "date": _l("Date"), "start_time": _l("Start"), "end_time": _l("End"), "room": _l("Room"), "hosts": _l("Hosts"),
     "code": _l("Code"), "name_kk": _l("Name (Kazakh)"), "name_ru": _l("Name (Russian)"), "name_en": _l("Name (English)"),
+    "position": _l("Position in Kazakh"), "position_ru": _l("Position in Russian"), "position_en": _l("Position in English"),
     "kind": _l("Kind"), "appeal": _l("Appeal"), "directive": _l("Directive"), "fields": _l("Fields"),
 }
 # Fields whose values are codes of an enum: shown by the enum's name.

@@ -27,6 +27,8 @@ class RegionForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=10)])
     name_kk = _name(_l("Name in Kazakh"))
     name_ru = _name(_l("Name in Russian"))
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)],
+                          description=_l("Optional; without it the English pages show the Russian name."))
     submit = SubmitField(_l("Save"))
 
 
@@ -35,6 +37,8 @@ class DistrictForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=10)])
     name_kk = _name(_l("Name in Kazakh"))
     name_ru = _name(_l("Name in Russian"))
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)],
+                          description=_l("Optional; without it the English pages show the Russian name."))
     submit = SubmitField(_l("Save"))
 
 
@@ -43,6 +47,8 @@ class SettlementForm(FlaskForm):
     kato = StringField(_l("KATO code"), validators=[Optional(), Length(max=12)])
     name_kk = _name(_l("Name in Kazakh"))
     name_ru = _name(_l("Name in Russian"))
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)],
+                          description=_l("Optional; without it the English pages show the Russian name."))
     is_active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 
@@ -51,6 +57,8 @@ class OfficeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=10)])
     name_kk = _name(_l("Name in Kazakh"))
     name_ru = _name(_l("Name in Russian"))
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)],
+                          description=_l("Optional; without it the English pages show the Russian name."))
     kind = SelectField(_l("Kind"), choices=lambda: [SelectChoice(code, label) for code, label in OFFICE_KIND_LABELS.items()])
     parent_id = SelectField(_l("Parent office"), coerce=_optional_int)
     district_id = SelectField(_l("District"), coerce=_optional_int)
@@ -64,7 +72,8 @@ class CategoryForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     name_kk = _name(_l("Name in Kazakh"))
     name_ru = _name(_l("Name in Russian"))
-    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)])
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)],
+                          description=_l("Optional; without it the English pages show the Russian name."))
     sort_order = IntegerField(_l("Order"), default=0, validators=[Optional()])
     is_active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))

@@ -28,6 +28,9 @@ CATEGORY_CODE_RE = re.compile(r"^[a-z0-9_-]{2,40}$")
 KATO_RE = re.compile(r"^[0-9A-Z]{6,12}$")
 MAX_IMPORT_ROWS = 20000
 IMPORT_COLUMNS = ("district_code", "kato", "name_kk", "name_ru")
+# Optional in an import (a file without it leaves English names as they are); always in an export.
+IMPORT_OPTIONAL_COLUMNS = ("name_en",)
+EXPORT_COLUMNS = IMPORT_COLUMNS + IMPORT_OPTIONAL_COLUMNS
 
 
 class ReferenceError(DomainError):
@@ -57,6 +60,13 @@ def _text(data: Mapping[str, Any], name: str, max_length: int, required: bool = 
     if len(value) > max_length:
         raise ReferenceError(_("At most %(n)d characters.", n=max_length), name)
     return value
+
+
+def _names(data: Mapping[str, Any]) -> dict[str, str | None]:
+    """The three names of a reference row: Kazakh and Russian required, English optional (None when
+    not given, so the fallback rule of core.models_base shows the Russian one)."""
+    return {"name_kk": _text(data, "name_kk", 200), "name_ru": _text(data, "name_ru", 200),
+            "name_en": _text(data, "name_en", 200, required=False) or None}
 
 
 def _code(data: Mapping[str, Any], name: str = "code", pattern: re.Pattern[str] = CODE_RE, upper: bool = True) -> str:
@@ -103,10 +113,10 @@ def _save(obj: Any, values: Mapping[str, Any], fields: tuple[str, ...], actor: U
     return obj
 
 
-REGION_FIELDS = ("code", "name_kk", "name_ru")
-DISTRICT_FIELDS = ("region_id", "code", "name_kk", "name_ru")
-SETTLEMENT_FIELDS = ("district_id", "kato", "name_kk", "name_ru", "is_active")
-OFFICE_FIELDS = ("code", "name_kk", "name_ru", "kind", "parent_id", "district_id", "address", "phone", "is_active")
+REGION_FIELDS = ("code", "name_kk", "name_ru", "name_en")
+DISTRICT_FIELDS = ("region_id", "code", "name_kk", "name_ru", "name_en")
+SETTLEMENT_FIELDS = ("district_id", "kato", "name_kk", "name_ru", "name_en", "is_active")
+OFFICE_FIELDS = ("code", "name_kk", "name_ru", "name_en", "kind", "parent_id", "district_id", "address", "phone", "is_active")
 CATEGORY_FIELDS = ("code", "name_kk", "name_ru", "name_en", "sort_order", "is_active")
 
 
@@ -115,7 +125,7 @@ def save_region(data: Mapping[str, Any], actor: User | None, region: Region | No
         region = db.session.merge(region) if region is not None else Region()
         code = _code(data)
         _unique(Region, Region.code, code, region, "code")
-        values = {"code": code, "name_kk": _text(data, "name_kk", 200), "name_ru": _text(data, "name_ru", 200)}
+        values = {"code": code, **_names(data)}
         return _save(region, values, REGION_FIELDS, actor, "region")
 
 
@@ -125,8 +135,7 @@ def save_district(data: Mapping[str, Any], actor: User | None, district: Distric
         region = _ref(Region, data.get("region_id"), "region_id", _("Choose an existing region."))
         code = _code(data)
         _unique(District, District.code, code, district, "code")
-        values = {"region_id": region.id, "code": code, "name_kk": _text(data, "name_kk", 200),
-                  "name_ru": _text(data, "name_ru", 200)}
+        values = {"region_id": region.id, "code": code, **_names(data)}
         return _save(district, values, DISTRICT_FIELDS, actor, "district")
 
 
@@ -147,8 +156,8 @@ def save_settlement(data: Mapping[str, Any], actor: User | None,
         kato = _kato(data)
         if kato:
             _unique(Settlement, Settlement.kato, kato, settlement, "kato")
-        values = {"district_id": district.id, "kato": kato, "name_kk": _text(data, "name_kk", 200),
-                  "name_ru": _text(data, "name_ru", 200), "is_active": bool(data.get("is_active", True))}
+        values = {"district_id": district.id, "kato": kato, **_names(data),
+                  "is_active": bool(data.get("is_active", True))}
         return _save(settlement, values, SETTLEMENT_FIELDS, actor, "settlement")
 
 
@@ -189,8 +198,7 @@ def save_office(data: Mapping[str, Any], actor: User | None, office: Office | No
         if data.get("district_id") not in (None, ""):
             district_id = _ref(District, data.get("district_id"), "district_id", _("Choose an existing district.")).id
         values = {
-            "code": code, "name_kk": _text(data, "name_kk", 200), "name_ru": _text(data, "name_ru", 200),
-            "kind": kind, "parent_id": parent_id, "district_id": district_id,
+            "code": code, **_names(data), "kind": kind, "parent_id": parent_id, "district_id": district_id,
             "address": _text(data, "address", 300, required=False), "phone": normalize_phone(data.get("phone")),
             "is_active": bool(data.get("is_active", True)),
         }
@@ -206,9 +214,10 @@ def save_category(data: Mapping[str, Any], actor: User | None, category: Categor
             sort_order = int(data.get("sort_order") or 0)
         except (TypeError, ValueError):
             raise ReferenceError(_("Enter a whole number."), "sort_order") from None
-        values = {"code": code, "name_kk": _text(data, "name_kk", 200), "name_ru": _text(data, "name_ru", 200),
-                  "name_en": _text(data, "name_en", 200, required=False), "sort_order": sort_order,
+        # Category.name_en predates the others and is NOT NULL: "" reads as missing too.
+        values = {"code": code, **_names(data), "sort_order": sort_order,
                   "is_active": bool(data.get("is_active", True))}
+        values["name_en"] = values["name_en"] or ""
         return _save(category, values, CATEGORY_FIELDS, actor, "category")
 
 
@@ -216,7 +225,8 @@ def save_category(data: Mapping[str, Any], actor: User | None, category: Categor
 
 
 def import_settlements(raw: bytes | IO[bytes], actor: User | None) -> ImportResult:
-    """Create or update settlements from CSV columns district_code, kato, name_kk, name_ru.
+    """Create or update settlements from CSV columns district_code, kato, name_kk, name_ru and,
+    optionally, name_en (an empty cell clears the English name; a file without the column keeps it).
 
     A row with a known KATO code updates that settlement; a row without one updates the settlement
     of the same district and Russian name, or creates it. All or nothing: any bad row refuses the file.
@@ -233,7 +243,8 @@ def import_settlements(raw: bytes | IO[bytes], actor: User | None) -> ImportResu
     if missing:
         raise ImportErrors([(1, _("Missing columns: %(columns)s. Expected: %(expected)s.",
                                   columns=", ".join(missing), expected=", ".join(IMPORT_COLUMNS)))])
-    index = {column: header.index(column) for column in IMPORT_COLUMNS}
+    index = {column: header.index(column) for column in IMPORT_COLUMNS + IMPORT_OPTIONAL_COLUMNS
+             if column in header}
     result, errors = ImportResult(), []
     with write_transaction():
         districts = {d.code.upper(): d for d in db.session.scalars(sa.select(District))}
@@ -249,6 +260,7 @@ def import_settlements(raw: bytes | IO[bytes], actor: User | None) -> ImportResu
             try:
                 kato = _kato(cells)
                 name_kk, name_ru = _text(cells, "name_kk", 200), _text(cells, "name_ru", 200)
+                name_en = _text(cells, "name_en", 200, required=False) or None
             except ReferenceError as exc:
                 errors.append((line, f"{exc.field}: {exc.message}"))
                 continue
@@ -263,6 +275,8 @@ def import_settlements(raw: bytes | IO[bytes], actor: User | None) -> ImportResu
                 if settlement is not None and kato and settlement.kato and settlement.kato != kato:
                     settlement = None
             values = {"district_id": district.id, "name_kk": name_kk, "name_ru": name_ru}
+            if "name_en" in index:
+                values["name_en"] = name_en
             if kato:
                 values["kato"] = kato
             if settlement is None:
@@ -281,3 +295,17 @@ def import_settlements(raw: bytes | IO[bytes], actor: User | None) -> ImportResu
         audit.record("settlements_imported", object_type="settlements", label=f"{result.created}+{result.updated}",
                      changes={"created": [None, result.created], "updated": [None, result.updated]}, user=actor)
     return result
+
+
+def export_settlements(district_id: int | None = None) -> list[list[str]]:
+    """Settlements as rows of EXPORT_COLUMNS (header first), in the import's format, so that an
+    exported file edited and imported again updates the same settlements."""
+    query = (sa.select(Settlement, District.code).join(District, Settlement.district_id == District.id)
+             .order_by(District.code, Settlement.name_kk, Settlement.id))
+    if district_id:
+        query = query.where(Settlement.district_id == district_id)
+    rows = [list(EXPORT_COLUMNS)]
+    for settlement, district_code in db.session.execute(query):
+        rows.append([district_code, settlement.kato or "", settlement.name_kk, settlement.name_ru,
+                     settlement.name_en or ""])
+    return rows

@@ -1,6 +1,9 @@
 """Reference data administration pages (administrators only)."""
+import csv
+import io
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -9,6 +12,7 @@ from appeals.auth.permissions import permission_required
 from appeals.core import parsing, submission
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
+from appeals.core.spreadsheets import csv_row
 from appeals.reference import services
 from appeals.reference.forms import CategoryForm, DistrictForm, ImportForm, OfficeForm, RegionForm, SettlementForm
 from appeals.reference.models import Category, District, Office, Region, Settlement
@@ -137,7 +141,8 @@ def settlements():
         variants = {search, search.lower(), search.capitalize(), search.upper()}
         conditions = [Settlement.kato.like(f"{search}%")]
         for variant in variants:
-            conditions += [Settlement.name_kk.like(f"%{variant}%"), Settlement.name_ru.like(f"%{variant}%")]
+            conditions += [Settlement.name_kk.like(f"%{variant}%"), Settlement.name_ru.like(f"%{variant}%"),
+                           Settlement.name_en.like(f"%{variant}%")]
         query = query.where(sa.or_(*conditions))
     page = paginate(query, request.args)
     districts = db.session.scalars(sa.select(District).order_by(District.code)).all()
@@ -168,6 +173,19 @@ def edit_settlement(settlement_id):
                  "reference.settlements")
 
 
+@bp.route("/settlements/export.csv")
+@permission_required("admin.reference")
+def export_settlements():
+    """The settlements in the import's CSV format (UTF-8 with BOM, so spreadsheets read Kazakh letters)."""
+    district_id = parsing.lenient(parsing.parse_id, request.args.get("district"))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in services.export_settlements(district_id):
+        writer.writerow(csv_row(row))
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="settlements.csv"'})
+
+
 @bp.route("/settlements/import", methods=["GET", "POST"])
 @permission_required("admin.reference")
 def import_settlements():
@@ -189,7 +207,8 @@ def import_settlements():
             errors = exc.row_errors
         else:
             return submission.finish(created)
-    return render_template("reference/import.html", form=form, errors=errors, columns=services.IMPORT_COLUMNS)
+    return render_template("reference/import.html", form=form, errors=errors, columns=services.IMPORT_COLUMNS,
+                           optional_columns=services.IMPORT_OPTIONAL_COLUMNS)
 
 
 # --- categories ----------------------------------------------------------------------------------

@@ -133,11 +133,13 @@ class _Resolver:
         self.types = _label_lookup(APPEAL_TYPE_LABELS)
         self.settlements: dict[str, int | None] = {}
         for settlement in db.session.scalars(sa.select(Settlement).where(Settlement.is_active.is_(True))):
-            for key in (settlement.name_kk, settlement.name_ru, settlement.kato):
+            for key in (settlement.name_kk, settlement.name_ru, settlement.name_en, settlement.kato):
                 if key:
                     # A name shared by two settlements is ambiguous: only its KATO code identifies it.
+                    # (One settlement's own names may coincide: «Тараз» in Kazakh and Russian.)
                     folded = _fold(key)
-                    self.settlements[folded] = None if folded in self.settlements and key != settlement.kato else settlement.id
+                    taken = self.settlements.get(folded, settlement.id)
+                    self.settlements[folded] = None if taken != settlement.id and key != settlement.kato else settlement.id
         self.categories: dict[str, int] = {}
         for category in db.session.scalars(sa.select(Category).where(Category.is_active.is_(True))):
             for key in (category.code, category.name_kk, category.name_ru, category.name_en):

@@ -307,12 +307,12 @@ def build_schedule(user: User, lang: str | None, start: dt.date, end: dt.date, o
         for session in sessions:
             days.setdefault(session.date, []).append({
                 "time": f"{session.start_time:%H:%M}–{session.end_time:%H:%M}",
-                "hosts": [f"{h.full_name}" + (f", {h.position}" if h.position else "") for h in session.hosts],
+                "hosts": [f"{h.full_name}" + (f", {h.localized_position(lang)}" if h.localized_position(lang) else "") for h in session.hosts],
                 "office": session.office.localized_name(lang), "address": session.office.address,
                 "room": session.room, "topic": session.topic,
             })
         if host:
-            title, subtitle = _("Reception schedule of %(name)s", name=host.full_name), host.position
+            title, subtitle = _("Reception schedule of %(name)s", name=host.full_name), host.localized_position(lang)
         else:
             title = _("Schedule of citizens' receptions")
             subtitle = office.localized_name(lang) if office else org_name(lang)

@@ -53,6 +53,20 @@ HOSTS = [
     ("SHU", "Рахымжанов Ақылбек Дәулетұлы", "Аумақтық филиал төрағасы", "office_member"),
     ("TRS", "Сәрсенбаев Нұржан Ботабайұлы", "Аудандық мәслихат депутаттығына кандидат", "candidate"),
 ]
+# The positions above in Russian and English, as the admin's host form keeps them.
+POSITIONS = {
+    "Облыстық филиал төрағасының орынбасары": ("Заместитель председателя областного филиала", "Deputy chair of the regional branch"),
+    "Облыстық мәслихат депутаты": ("Депутат областного маслихата", "Member of the regional maslikhat"),
+    CANDIDATE: ("Кандидат в депутаты областного маслихата", "Candidate for the regional maslikhat"),
+    "Қоғамдық қабылдау бөлмесінің жетекшісі": ("Руководитель общественной приёмной", "Head of the public reception office"),
+    "Тараз қалалық мәслихатының депутаты": ("Депутат Таразского городского маслихата", "Member of the Taraz city maslikhat"),
+    "Қалалық мәслихат депутаттығына кандидат": ("Кандидат в депутаты городского маслихата", "Candidate for the city maslikhat"),
+    "Аумақтық филиал мүшесі": ("Член территориального филиала", "Member of the territorial office"),
+    "Аудандық мәслихат депутаттығына кандидат": ("Кандидат в депутаты районного маслихата", "Candidate for the district maslikhat"),
+    "Аумақтық филиал хатшысы": ("Секретарь территориального филиала", "Secretary of the territorial office"),
+    "Аудандық мәслихат депутаты": ("Депутат районного маслихата", "Member of the district maslikhat"),
+    "Аумақтық филиал төрағасы": ("Председатель территориального филиала", "Chair of the territorial office"),
+}
 TOPICS = [
     "", "", "Ауыл жолдары мен көшелерді жарықтандыру", "Ауыз су және газдандыру мәселелері",
     "Әлеуметтік қолдау және жұмыспен қамту", "Жастар мен көпбалалы отбасылар", "Жер телімдері және тұрғын үй",
@@ -74,7 +88,8 @@ def _hosts(coordinator, offices):
     hosts = []
     for index, (code, name, position, kind) in enumerate(HOSTS):
         hosts.append(schedule_hosts.create_host({
-            "full_name": name, "position": position, "kind": kind, "office_id": offices[code].id,
+            "full_name": name, "position": position, "position_ru": POSITIONS[position][0],
+            "position_en": POSITIONS[position][1], "kind": kind, "office_id": offices[code].id,
             "user_id": demo_user.id if index == 0 and demo_user else None,
         }, coordinator))
     if demo_user:

@@ -74,7 +74,9 @@ class CancelForm(FlaskForm):
 
 class HostForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    position = StringField(_l("Position"), validators=[Optional(), Length(max=300)])
+    position = StringField(_l("Position in Kazakh"), validators=[Optional(), Length(max=300)])
+    position_ru = StringField(_l("Position in Russian"), validators=[Optional(), Length(max=300)])
+    position_en = StringField(_l("Position in English"), validators=[Optional(), Length(max=300)])
     kind = SelectField(_l("Kind"), choices=lambda: [SelectChoice(code, label) for code, label in HOST_KIND_LABELS.items()])
     office_id = SelectField(_l("Office"), coerce=_optional_int, validators=[Optional()])
     user_id = SelectField(_l("User account"), coerce=_optional_int, validators=[Optional()])
@@ -83,7 +85,8 @@ class HostForm(FlaskForm):
 
     def service_data(self):
         return {name: getattr(self, name).data for name in
-                ("full_name", "position", "kind", "office_id", "user_id", "is_active")}
+                ("full_name", "position", "position_ru", "position_en", "kind", "office_id", "user_id",
+                 "is_active")}
 
 
 class ActionForm(FlaskForm):

@@ -20,7 +20,7 @@ from appeals.reference.models import Office
 from appeals.schedules.models import HOST_KINDS, Host
 from appeals.schedules.sessions import ScheduleError
 
-HOST_AUDIT_FIELDS = ("full_name", "position", "kind", "office_id", "user_id", "is_active")
+HOST_AUDIT_FIELDS = ("full_name", "position", "position_ru", "position_en", "kind", "office_id", "user_id", "is_active")
 
 
 def _clean_host_data(data: dict[str, Any], host: Host | None = None) -> dict[str, Any]:
@@ -29,9 +29,13 @@ def _clean_host_data(data: dict[str, Any], host: Host | None = None) -> dict[str
         raise ScheduleError(_("Enter the full name."), "full_name")
     if len(full_name) > 200:
         raise ScheduleError(_("At most %(n)d characters.", n=200), "full_name")
-    position = (data.get("position") or "").strip()
-    if len(position) > 300:
-        raise ScheduleError(_("At most %(n)d characters.", n=300), "position")
+    positions = {}
+    for name in ("position", "position_ru", "position_en"):
+        value = " ".join(str(data.get(name) or "").split())
+        if len(value) > 300:
+            raise ScheduleError(_("At most %(n)d characters.", n=300), name)
+        positions[name] = value
+    position = positions["position"]
     kind = data.get("kind") or ""
     if kind not in HOST_KINDS:
         raise ScheduleError(_("Choose the kind of host."), "kind")
@@ -51,7 +55,8 @@ def _clean_host_data(data: dict[str, Any], host: Host | None = None) -> dict[str
         if taken:
             raise ScheduleError(_("This account is already linked to another host."), "user_id")
         user_id = user.id
-    return {"full_name": full_name, "position": position, "kind": kind, "office_id": office_id,
+    return {"full_name": full_name, "position": position, "position_ru": positions["position_ru"] or None,
+            "position_en": positions["position_en"] or None, "kind": kind, "office_id": office_id,
             "user_id": user_id, "is_active": bool(data.get("is_active", True))}
 
 

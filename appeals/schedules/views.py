@@ -46,7 +46,7 @@ def _office_choices(user, blank=None):
 
 def _host_choices(selected=()):
     hosts = schedule_hosts.list_hosts()
-    return [SelectChoice(h.id, f"{h.full_name}" + (f" ({h.position})" if h.position else "")) for h in hosts
+    return [SelectChoice(h.id, f"{h.full_name}" + (f" ({h.localized_position()})" if h.localized_position() else "")) for h in hosts
             if h.is_active or h.id in selected]
 
 
