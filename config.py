@@ -133,6 +133,12 @@ class Config:
     JOB_RESULT_HOURS = float(os.environ.get("JOB_RESULT_HOURS", 24))
     # Where finished jobs' files live: "database", or a folder every app server shares.
     RESULT_STORE = os.environ.get("RESULT_STORE", "database")
+    # Uploaded files (appeals/core/storage.py): the largest file, the largest picture before it is
+    # decoded, the longest side a kept picture is scaled down to, the most pages of a PDF.
+    UPLOAD_MAX_FILE_BYTES = int(os.environ.get("UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024))
+    UPLOAD_MAX_IMAGE_PIXELS = int(os.environ.get("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000))
+    UPLOAD_IMAGE_MAX_SIDE = int(os.environ.get("UPLOAD_IMAGE_MAX_SIDE", 4096))
+    UPLOAD_MAX_PDF_PAGES = int(os.environ.get("UPLOAD_MAX_PDF_PAGES", 300))
 
     # Notifications (appeals/core/outbox.py): smtp://user:pass@host:587 (STARTTLS) or smtps://host:465.
     MAIL_URL = os.environ.get("MAIL_URL") or None

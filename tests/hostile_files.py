@@ -140,3 +140,101 @@ def large_csv(target_bytes, cell_chars=2000):
         lines.append(line)
         size += len(line.encode()) + 1
     return "\n".join(lines).encode()
+
+
+# --- Uploaded pictures and documents (appeals/core/storage.py) -----------------------------------
+
+# 43°14'N 76°53'E (Almaty), as a phone writes it: what must never leave the citizen's photo.
+GPS = {1: "N", 2: (43.0, 14.0, 30.0), 3: "E", 4: (76.0, 53.0, 10.0)}
+
+
+def photo_with_gps(fmt="JPEG", size=(60, 40), orientation=6, comment=b"Camera serial 12345"):
+    """A photo as a phone saves it: EXIF with GPS, camera make, an orientation tag (6: turn 90°
+    clockwise to view), and for JPEG a comment; the left half red, the right half blue."""
+    from PIL import Image
+
+    image = Image.new("RGB", size, (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, size[0] // 2, size[1]))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"          # Make
+    exif[0x0110] = "Phone 15 Pro"        # Model
+    exif[0x0112] = orientation           # Orientation
+    exif[0x8825] = GPS                   # GPSInfo
+    out = io.BytesIO()
+    extra = {"exif": exif.tobytes()}
+    if fmt == "JPEG":
+        extra["comment"] = comment
+    if fmt == "WEBP":
+        extra["xmp"] = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><exif:GPSLatitude>43,14.5N</exif:GPSLatitude></x:xmpmeta>'
+    image.save(out, fmt, **extra)
+    return out.getvalue()
+
+
+def png_with_text_chunks():
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Comment", "home: Abai street 10, Taraz")
+    info.add_itxt("XML:com.adobe.xmp", "<exif:GPSLatitude>43,14.5N</exif:GPSLatitude>")
+    out = io.BytesIO()
+    Image.new("RGBA", (20, 20), (10, 200, 10, 128)).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def png_bomb(side=30000):
+    """A PNG of a few kilobytes that declares side × side pixels (900 megapixels, ~2.7 GB decoded)."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\x00" * side
+    body = b"".join(compressor.compress(row) for _ in range(64)) + compressor.flush()
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def truncated_jpeg():
+    data = photo_with_gps(size=(400, 300))
+    return data[: len(data) // 2]
+
+
+def jpeg_with_html_tail():
+    """A valid JPEG with an HTML page appended (a polyglot a browser might sniff as a page)."""
+    return photo_with_gps() + b"<html><script>alert(document.cookie)</script></html>"
+
+
+def gif_image():
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (5, 5)).save(out, "GIF")
+    return out.getvalue()
+
+
+SVG_WITH_SCRIPT = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+HTML_NAMED_PDF = b"<html><body>%PDF-1.7 not really</body></html>"
+WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+
+
+def simple_pdf(pages=1, javascript=None, embedded=False, password=None):
+    """A PDF of blank pages; with an OpenAction script, an embedded file or a password if asked."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if javascript:
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
+            NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject(javascript)})
+    if embedded:
+        writer.add_attachment("invoice.exe", WINDOWS_EXE)
+    if password:
+        writer.encrypt(password)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -1,4 +1,5 @@
 """export-data / import-data: every table, deterministic file, lossless round trip, all-or-nothing restore."""
+import base64
 import datetime as dt
 import io
 import json
@@ -109,6 +110,10 @@ def full_database(app_ctx, reference, users):
                                phone="+77011234567"),
         DutyRun(duty="morning", day=dt.date(2026, 3, 2), ran_at=dt.datetime(2026, 3, 2, 4, 0)),
     ])
+    from appeals.core import storage
+
+    storage.put(b"%PDF-1.7\x00\xff a scanned letter", "application/pdf", created_at=dt.datetime(2026, 3, 2, 10, 25))
+    storage.put(bytes(range(256)) * 50, "image/png", created_at=dt.datetime(2026, 3, 2, 10, 26))
     audit.record("appeal_created", first, changes={"summary": [None, first.summary]}, user=users.clerk)
     session.commit()
     return users
@@ -150,6 +155,40 @@ def test_round_trip_is_byte_identical(full_database):
             break
         _wipe()
         _import(first)
+
+
+def test_kept_files_in_a_folder_travel_in_the_backup_byte_for_byte(app, app_ctx, reference, monkeypatch, tmp_path):
+    from appeals.core import storage
+    from appeals.core.database import write_transaction
+
+    monkeypatch.setitem(app.config, "RESULT_STORE", str(tmp_path / "one"))
+    photo = bytes(range(256)) * 4000
+    with write_transaction():
+        key = storage.put(photo, "image/jpeg")
+    first = _export()
+    assert storage.info(key).location == "folder"
+    _wipe()
+    # Restored on another machine with another folder: the bytes come from the file, not the old folder.
+    monkeypatch.setitem(app.config, "RESULT_STORE", str(tmp_path / "two"))
+    _import(first)
+    assert storage.get(key) == photo and (tmp_path / "two" / "files" / key[:2] / key).read_bytes() == photo
+    assert _export() == first
+
+
+def test_a_kept_file_that_does_not_match_its_digest_restores_nothing(full_database):
+    from appeals.core import storage
+
+    text = _export()
+    lines = text.splitlines()
+    position = next(i for i, line in enumerate(lines) if '"table":"stored_files"' in line) + 1
+    row = json.loads(lines[position])
+    row[json.loads(lines[position - 1])["columns"].index("data")] = base64.b64encode(b"swapped").decode()
+    lines[position] = json.dumps(row, ensure_ascii=False)
+    _wipe()
+    with pytest.raises(Exception, match="digest"):
+        _import("\n".join(lines) + "\n")
+    _db.session.rollback()
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(storage.StoredFile)) == 0
 
 
 def test_restored_data_keeps_values_and_ids_continue(app_ctx, full_database):

@@ -12,7 +12,7 @@ from typing import Optional
 import sqlalchemy as sa
 from flask import current_app
 
-from appeals.core import jobs
+from appeals.core import jobs, storage
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.idempotency import purge_idempotency_keys
@@ -55,9 +55,11 @@ def purge_finished_job_inputs() -> int:
 
 
 def purge_expired(now: Optional[datetime] = None) -> dict:
-    """Every purge at once: finished jobs' inputs and files, cached chunks, idempotency keys; returns the counts."""
+    """Every purge at once: finished jobs' inputs and files, cached chunks, idempotency keys, stored files
+    no row names; returns the counts."""
     counts = {"job_inputs": purge_finished_job_inputs(), "job_results": jobs.purge_results(now),
-              "document_cache": purge_document_cache(now), "idempotency_keys": purge_idempotency_keys(now)}
+              "document_cache": purge_document_cache(now), "idempotency_keys": purge_idempotency_keys(now),
+              "orphan_files": storage.purge_orphans()}
     if any(counts.values()):
         log.info("purged expired data: %s", counts)
     return counts

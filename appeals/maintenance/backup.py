@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -26,6 +27,7 @@ from typing import Any, BinaryIO, TextIO
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from appeals.core import storage
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
 
@@ -85,6 +87,9 @@ def _rows(table: sa.Table, include_credentials: bool) -> Iterator[Any]:
     if table.name in CREDENTIAL_TABLES and not include_credentials:
         return
     columns = [column.name for column in table.columns]
+    if table.name == storage.StoredFile.__tablename__:
+        yield from _stored_file_rows(table, columns)
+        return
     select = sa.select(table).order_by(*_order_columns(table))
     result = db.session.execute(select.execution_options(yield_per=BATCH))
     rows: Iterator[tuple[Any, ...]] = (tuple(row) for row in result)
@@ -100,6 +105,21 @@ def _rows(table: sa.Table, include_credentials: bool) -> Iterator[Any]:
         for position, value in masked.items():
             values[position] = value
         yield values
+
+
+def _stored_file_rows(table: sa.Table, columns: list[str]) -> Iterator[Any]:
+    """Kept files with their bytes, wherever RESULT_STORE put them (a folder's too), one at a time:
+    a backup holds every attachment and answer letter, and memory holds one file."""
+    keys = sorted(db.session.scalars(sa.select(table.c.key)))
+    others = [table.c[name] for name in columns if name != "data"]
+    for key in keys:
+        row = db.session.execute(sa.select(*others).where(table.c.key == key)).one()
+        data = storage.get(key)
+        if data is None:
+            raise BackupError(_("The kept file %(key)s is missing from the store; nothing was exported.", key=key))
+        values = dict(zip([column.name for column in others], row))
+        values["data"] = data
+        yield [_encode(values[name]) for name in columns]
 
 
 def count_rows(table: sa.Table, include_credentials: bool) -> int:
@@ -263,6 +283,9 @@ def import_data(stream: TextIO, progress: Callable[[int], None] | None = None) -
                         kept = {f"_keep_{c}": row[c] for c in keep_on_update}
                         deferred.append({"_pk": row["id"], "_value": row[name], "_column": name, **kept})
                         row[name] = None
+                if table.name == storage.StoredFile.__tablename__:
+                    _restore_stored_file(row, line_number)
+                    continue
                 batch.append(row)
                 if len(batch) >= BATCH:
                     _insert(table, batch, progress)
@@ -280,6 +303,21 @@ def import_data(stream: TextIO, progress: Callable[[int], None] | None = None) -
         if is_postgresql():
             _reset_sequences()
     return counts
+
+
+def _restore_stored_file(row: dict[str, Any], line_number: int) -> None:
+    """A kept file goes into this installation's store (RESULT_STORE), checked against its digest."""
+    data = row.get("data")
+    if not isinstance(data, bytes) or hashlib.sha256(data).hexdigest() != row["sha256"] \
+            or len(data) != row["size"]:
+        raise BackupError(_("Line %(n)d: the kept file does not match its recorded digest.", n=line_number))
+    if not storage.is_key(row["key"]):
+        raise BackupError(_("Line %(n)d: a value of table %(table)s has the wrong type.", n=line_number,
+                            table=storage.StoredFile.__tablename__))
+    try:
+        storage.put(data, row["content_type"], key=row["key"], created_at=row["created_at"])
+    except sa.exc.IntegrityError:
+        raise BackupError(_("Line %(n)d: the kept file is in the file twice.", n=line_number)) from None
 
 
 def _insert(table: sa.Table, rows: list[dict[str, Any]], progress: Callable[[int], None] | None) -> None:
