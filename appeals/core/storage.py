@@ -410,7 +410,8 @@ def _write_file(path: Path, data: bytes) -> None:
 
 def info(key: str) -> Optional[StoredFile]:
     """The file's row (type, size, digest, where it lives), without its bytes; None when unknown."""
-    return db.session.get(StoredFile, key)
+    return db.session.scalars(sa.select(StoredFile).where(StoredFile.key == key)
+                              .execution_options(populate_existing=True)).first()
 
 
 def get(key: str) -> Optional[bytes]:
