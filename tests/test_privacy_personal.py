@@ -209,15 +209,27 @@ def planted_mandate(planted, make_directive, users):
     return directive, mandate
 
 
-def test_public_mandate_list_prints_titles_only(planted_mandate, users, login, client):
+def test_public_mandate_list_prints_the_reviewed_public_text_only(planted_mandate, users, login, client):
+    from appeals.mandates import publication
+
     directive, mandate = planted_mandate
     login(users.viewer)
-    for group in ("settlement", "category"):
-        data = client.get("/reports/mandates.pdf", query_string={"directive_id": directive.id, "group": group})
+
+    def printed(group):
+        data = client.get("/reports/mandates.pdf", query_string={"directive_id": directive.id, "group": group,
+                                                                 "lang": "en"})
         assert data.status_code == 200
-        text = "\n".join(pdf_pages_text(data.data))
-        assert mandate.number in text and SUMMARY_WORD in text
-        assert _leaks(text, letter=True) == []
+        return "\n".join(pdf_pages_text(data.data))
+
+    for group in ("settlement", "category"):
+        text = printed(group)
+        assert mandate.number in text and "Public text under review" in text
+        assert SUMMARY_WORD not in text and _leaks(text, letter=True) == []
+    publication.save_public_text(mandate, {"public_title": "Көшелерді жарықтандыру",
+                                           "public_description": "Бағандар орнату"}, users.coordinator, publish=True)
+    text = printed("settlement")
+    assert "Көшелерді жарықтандыру" in text and "Бағандар орнату" in text
+    assert "Public text under review" not in text and _leaks(text, letter=True) == []
     assert client.get("/reports/mandates.pdf", query_string={"version": "internal"}).status_code == 403
 
 

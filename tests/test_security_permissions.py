@@ -99,6 +99,8 @@ EXPECTED = {
     "mandates.merge": E({"coordinator"}),
     "mandates.unflag": E({"coordinator"}, data=lambda s: {"link_id": s.mandate.links[0].id}),
     "mandates.add_progress": E({"coordinator"}),
+    "mandates.public_text": E({"coordinator"}),
+    "mandates.unpublish": E({"coordinator"}),
     "reports.mandate_statistics": E({"admin", "coordinator", "viewer"}),
     # Printed documents
     "reports.dashboard": E({"admin", "coordinator", "viewer"}),

@@ -52,6 +52,10 @@ ACTIONS = {
     "mandate.flag": {"coordinator"},
     "mandate.edit": {"coordinator"},
     "mandate.view_internal": {"coordinator"},
+    # Approve a mandate's public text for the public pages (appeals/mandates/publication.py).
+    "mandate.publish": {"coordinator"},
+    # Post a progress update: a coordinator, or the mandate's responsible person of any role (object rule).
+    "mandate.progress": {"admin", "coordinator", "clerk", "host", "viewer"},
     "stats.view": {"admin", "coordinator", "viewer"},
     "report.journal": {"coordinator", "clerk", "viewer"},
     "api.use": {"admin", "coordinator", "clerk", "host", "viewer"},
@@ -107,8 +111,12 @@ def _session_mark_held(user: Any, session: Any) -> bool:
     return False
 
 
+def _is_responsible(user: Any, mandate: Any) -> bool:
+    return mandate.responsible_user_id is not None and mandate.responsible_user_id == user.id
+
+
 def _mandate_visible(user: Any, mandate: Any) -> bool:
-    if user.role in REGION_WIDE or user.role == "admin":
+    if user.role in REGION_WIDE or user.role == "admin" or _is_responsible(user, mandate):
         return True
     if user.role == "clerk":
         return mandate.office_id in user.office_ids
@@ -138,6 +146,8 @@ _OBJECT_RULES = {
     "schedule.edit": _session_editable,
     "schedule.mark_held": _session_mark_held,
     "mandate.view": _mandate_visible,
+    "mandate.progress": lambda user, mandate: (
+        mandate.status != "withdrawn" and (user.role == "coordinator" or _is_responsible(user, mandate))),
     "appeal.responsible": lambda user, office: office is not None and _works_at(user, office),
     "schedule.plan": _works_at,
     # One rule for every page that shows a job (the import's page, the documents'): what a job
@@ -388,13 +398,14 @@ def scope_mandates(query: sa.Select, user: Any) -> sa.Select:
     from appeals.register.models import Appeal
     from appeals.schedules.models import Host
 
+    responsible = Mandate.responsible_user_id == user.id
     if can(user, "mandate.view_received"):
         received = sa.select(MandateAppeal.mandate_id).join(Appeal, Appeal.id == MandateAppeal.appeal_id).where(
             MandateAppeal.removed_at.is_(None),
             Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)),
         )
-        return query.where(Mandate.id.in_(received))
+        return query.where(sa.or_(Mandate.id.in_(received), responsible))
     offices = visible_office_ids(user)
     if offices is None:
         return query
-    return query.where(Mandate.office_id.in_(offices or {-1}))
+    return query.where(sa.or_(Mandate.office_id.in_(offices or {-1}), responsible))

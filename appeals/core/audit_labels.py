@@ -32,6 +32,9 @@ ACTIONS = {
     "mandate.flag_override": _l("Appeal registered as a mandate outside the criteria"),
     "mandate.unflag": _l("Appeal removed from a mandate"), "mandate.update": _l("Mandate changed"),
     "mandate.withdraw": _l("Mandate withdrawn"), "mandate.progress": _l("Mandate progress noted"),
+    "mandate.public_text": _l("Mandate's public text changed"),
+    "mandate.published": _l("Mandate's public text approved and published"),
+    "mandate.unpublished": _l("Mandate taken off the public pages"),
     "office_created": _l("Office created"), "office_updated": _l("Office changed"),
     "region_created": _l("Region created"), "region_updated": _l("Region changed"),
     "district_created": _l("District created"), "district_updated": _l("District changed"),
@@ -62,12 +65,16 @@ FIELDS = {
     "code": _l("Code"), "name_kk": _l("Name (Kazakh)"), "name_ru": _l("Name (Russian)"), "name_en": _l("Name (English)"),
     "position": _l("Position in Kazakh"), "position_ru": _l("Position in Russian"), "position_en": _l("Position in English"),
     "kind": _l("Kind"), "appeal": _l("Appeal"), "directive": _l("Directive"), "fields": _l("Fields"),
+    "public_title": _l("Public title"), "public_description": _l("Public description"),
+    "public_state": _l("Public text"), "responsible_user_id": _l("Responsible person"),
+    "responsible": _l("Responsible body"),
 }
 # Fields whose values are codes of an enum: shown by the enum's name.
 VALUE_LABELS = {
     "role": labels.ROLE_LABELS, "status": {**labels.SESSION_STATUS_LABELS, **labels.APPEAL_STATUS_LABELS},
     "channel": labels.CHANNEL_LABELS, "appeal_type": labels.APPEAL_TYPE_LABELS,
     "applicant_kind": labels.APPLICANT_KIND_LABELS, "kind": {**labels.OFFICE_KIND_LABELS, **labels.HOST_KIND_LABELS},
+    "public_state": {"draft": _l("Draft, not public"), "published": _l("Published")},
 }
 
 

@@ -88,6 +88,60 @@ def redact_personal(text: str | None, known: Iterable[str] = ()) -> str:
     return text
 
 
+# Address-like fragments: a street with a house number, a house or flat number ("ул. Абая, д. 12,
+# кв. 5", "Абай көшесі 12-үй, 7-пәтер", "12 Abay street, apt 3"). A street or district on its own
+# stays: a public mandate is often about one ("Абай көшесіне жарық"); the number is what points at
+# a home. Hiding a little too much is the safe error here as well.
+_STREET_BEFORE = (r"(?:ул|улица|пр|пр-т|просп|проспект|мкр|микрорайон|пер|переулок|б-р|бульвар|ш/а|"
+                  r"шағын\s+аудан(?:ы)?|street|st|avenue|ave|road|rd)\.?")
+_STREET_AFTER = r"(?:көшесі|көш\.|даңғылы|даң\.|тұйығы|шағын\s+ауданы|ықшамауданы|street|st\.|avenue|ave\.|road)"
+_HOUSE_NO = r"№?\s*\d+[\w/\-]*"
+_FLAT = r"(?:кв|квартира|пәтер|apt|apartment|flat|үй|дом|д|house)\.?"
+_ADDRESS = re.compile(
+    r"(?:"
+    rf"(?<!\w){_STREET_BEFORE}\s+[\w«»\"'\-]+(?:\s+[\w«»\"'\-]+)?,?\s*(?:{_FLAT}\s*)?{_HOUSE_NO}"
+    rf"|[\w«»\"'\-]+\s+{_STREET_AFTER},?\s*(?:{_FLAT}\s*)?{_HOUSE_NO}(?:\s*[-–]?\s*(?:үй|пәтер))?"
+    rf"|\d+[\w/]*\s+[\w«»\"'\-]+\s+{_STREET_AFTER}"
+    rf"|(?<!\w){_FLAT}\s*{_HOUSE_NO}"
+    rf"|(?<!\w)\d+[\w/]*\s*[-–]\s*(?:үй|пәтер)(?!\w)"
+    r")",
+    re.IGNORECASE | re.UNICODE,
+)
+
+
+def looks_like_address(text: str | None) -> bool:
+    """Whether `text` holds a street with a house number, or a house or flat number."""
+    return bool(text) and bool(_ADDRESS.search(text or ""))
+
+
+def redact_for_public(text: str | None, known: Iterable[str] = ()) -> str:
+    """A draft of a public text from an internal one (a mandate's appeal summary): e-mail
+    addresses, IIN- and phone-like runs, address-like fragments and the `known` values (the
+    applicants' names and addresses) replaced by HIDDEN, for a reviewer to rewrite before publishing."""
+    text = redact_personal(text, known)
+    text = _ADDRESS.sub(HIDDEN, text)
+    # "***, ***" and the like read as one gap.
+    return re.sub(r"\*\*\*(?:[\s,;]*\*\*\*)+", HIDDEN, text)
+
+
+def public_text_problems(text: str | None, known: Iterable[str] = ()) -> list[str]:
+    """What in `text` must not be published: codes "personal" (IIN-, phone-, e-mail-like),
+    "address" (address-like), "hidden" (a HIDDEN mark left from a draft), "known" (one of the
+    `known` values: an applicant's name, IIN, phone or address)."""
+    text = text or ""
+    problems = []
+    if looks_personal(text):
+        problems.append("personal")
+    if looks_like_address(text):
+        problems.append("address")
+    if HIDDEN in text:
+        problems.append("hidden")
+    folded = text.casefold()
+    if any(term and len(term.strip()) >= 3 and term.strip().casefold() in folded for term in known):
+        problems.append("known")
+    return problems
+
+
 def hide(value):
     """A "changed" marker: the value is gone, that there was one stays visible."""
     return HIDDEN if value not in (None, "") else value

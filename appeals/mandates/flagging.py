@@ -26,6 +26,7 @@ from appeals.mandates.models import (
     Mandate,
     MandateAppeal,
 )
+from appeals.mandates.publication import draft_public_title
 from appeals.register.models import Appeal
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def _new_mandate(directive: Directive, appeal: Appeal, actor: User | None) -> Ma
         number=number,
         seq=seq,
         title=appeal.summary[:500],
+        public_title=draft_public_title(appeal),
         description=appeal.text or "",
         office_id=appeal.office_id,
         settlement_id=appeal.settlement_id,

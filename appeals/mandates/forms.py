@@ -55,7 +55,8 @@ class MandateForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     settlement_id = SelectField(_l("Settlement"), coerce=str, choices=[], validate_choice=False)
-    responsible = StringField(_l("Responsible person or body"), validators=[Optional(), Length(max=300)])
+    responsible = StringField(_l("Responsible body"), validators=[Optional(), Length(max=300)])
+    responsible_user_id = SelectField(_l("Responsible person"), coerce=str, choices=[], validate_choice=False)
     target_date = DateField(_l("Target date"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=[])
     progress_percent = IntegerField(_l("Progress, %"), validators=[Optional(), NumberRange(0, 100)])
@@ -63,6 +64,13 @@ class MandateForm(FlaskForm):
 
     def set_status_choices(self, current, allowed):
         self.status.choices = [SelectChoice(s, MANDATE_STATUS_LABELS[s]) for s in [current, *sorted(allowed)]]
+
+
+class PublicTextForm(FlaskForm):
+    public_title = StringField(_l("Public title"), validators=[DataRequired(), Length(max=500)])
+    public_description = TextAreaField(_l("Public description"), validators=[Optional(), Length(max=5000)])
+    save = SubmitField(_l("Save draft"))
+    publish = SubmitField(_l("Approve and publish"))
 
 
 class ProgressForm(FlaskForm):

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask_babel import gettext as _
 
+from appeals.auth.models import User
 from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
@@ -20,10 +21,8 @@ from appeals.mandates.models import (
 )
 from appeals.reference.models import Settlement
 
-if TYPE_CHECKING:
-    from appeals.auth.models import User
-
-MANDATE_FIELDS = ("title", "description", "settlement_id", "responsible", "target_date", "status", "progress_percent")
+MANDATE_FIELDS = ("title", "description", "settlement_id", "responsible", "responsible_user_id", "target_date", "status",
+                  "progress_percent")
 FINAL_STATUSES = ("fulfilled", "partially_fulfilled", "not_fulfilled")
 # Where a mandate may go from each status by an edit; "withdrawn" only comes from unflagging.
 TRANSITIONS = {
@@ -45,6 +44,13 @@ def _clean_mandate(mandate: Mandate, data: Mapping[str, Any]) -> tuple[dict[str,
         clean["description"] = text_field(data["description"], 20000, "description", errors)
     if "responsible" in data:
         clean["responsible"] = text_field(data["responsible"], 300, "responsible", errors)
+    if "responsible_user_id" in data:
+        value = int_field(data["responsible_user_id"], "responsible_user_id", errors)
+        if value is not None and value != mandate.responsible_user_id:
+            person = db.session.get(User, value)
+            if person is None or not person.is_active:
+                errors["responsible_user_id"] = _("Unknown value selected.")
+        clean["responsible_user_id"] = value
     if "target_date" in data:
         clean["target_date"] = date_field(data["target_date"], "target_date", errors)
     if "settlement_id" in data:

@@ -14,6 +14,9 @@ from appeals.register.models import Appeal
 MANDATE_STATUSES = ("registered", "in_progress", "fulfilled", "partially_fulfilled", "not_fulfilled", "withdrawn")
 OPEN_MANDATE_STATUSES = ("registered", "in_progress")
 NUMBERING_SCOPES = ("directive", "year")
+# A mandate's public text: written (pre-filled) as a draft, on public pages only once a coordinator
+# approved it; any later edit takes it back to draft until approved again.
+PUBLIC_STATES = ("draft", "published")
 
 
 class Directive(TimestampMixin, db.Model):
@@ -68,6 +71,8 @@ class Mandate(TimestampMixin, db.Model):
         sa.Index("ix_mandates_settlement", "settlement_id"),
         # "Mandates registered in the period" (reports.statistics); migration 0007.
         sa.Index("ix_mandates_created", "created_at", postgresql_include=["status"]),
+        # The public pages read published mandates only.
+        sa.Index("ix_mandates_public", "public_state", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,22 +84,38 @@ class Mandate(TimestampMixin, db.Model):
     office_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("offices.id"))
     settlement_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("settlements.id"))
     category_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("categories.id"))
+    # The responsible body or organisation (free text, shown in public) ...
     responsible: Mapped[str] = mapped_column(sa.String(300), default="")
+    # ... and the responsible person, a user of any role, who reports the progress.
+    responsible_user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), index=True)
     target_date: Mapped[Optional[date]] = mapped_column()
     status: Mapped[str] = enum_column(MANDATE_STATUSES, "mandate_status", default="registered")
     progress_percent: Mapped[int] = mapped_column(default=0)
     withdrawn_reason: Mapped[str] = mapped_column(sa.String(1000), default="")
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    # The reviewed public text: nothing else of a mandate's appeals reaches a public page or document.
+    public_title: Mapped[str] = mapped_column(sa.String(500), default="")
+    public_description: Mapped[str] = mapped_column(sa.Text, default="")
+    public_state: Mapped[str] = enum_column(PUBLIC_STATES, "mandate_public_state", default="draft")
+    public_approved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    public_approved_at: Mapped[Optional[datetime]] = mapped_column()
 
     directive: Mapped[Directive] = relationship(back_populates="mandates")
     office: Mapped[Optional[Office]] = relationship()
     settlement: Mapped[Optional[Settlement]] = relationship()
     category: Mapped[Optional[Category]] = relationship()
-    created_by: Mapped[Optional[User]] = relationship()
+    created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])
+    responsible_user: Mapped[Optional[User]] = relationship(foreign_keys=[responsible_user_id])
+    public_approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[public_approved_by_id])
     links: Mapped[list["MandateAppeal"]] = relationship(back_populates="mandate", order_by="MandateAppeal.id")
     notes: Mapped[list["MandateProgressNote"]] = relationship(
         back_populates="mandate", order_by="MandateProgressNote.noted_on"
     )
+
+    @property
+    def is_published(self) -> bool:
+        """On the public pages: its public text approved, and not withdrawn."""
+        return self.public_state == "published" and self.status != "withdrawn"
 
     @property
     def active_links(self):

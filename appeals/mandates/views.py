@@ -19,10 +19,11 @@ from appeals.mandates import (
     directives,
     flagging,
     lifecycle,
+    publication,
     queries,
     widgets,  # noqa: F401  (connects this domain's page blocks)
 )
-from appeals.mandates.forms import DirectiveForm, MandateForm, ProgressForm, UnflagForm
+from appeals.mandates.forms import DirectiveForm, MandateForm, ProgressForm, PublicTextForm, UnflagForm
 from appeals.mandates.models import MANDATE_STATUSES, Directive, Mandate, MandateAppeal
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.models import APPEAL_TYPES, Appeal
@@ -348,6 +349,14 @@ def _settlement_choices():
     return [SelectChoice("", "—")] + [SelectChoice(str(s.id), f"{s.name} ({s.district.name})") for s in lists["settlements"]]
 
 
+def _responsible_user_choices(current_id):
+    from appeals.auth.models import User
+
+    people = db.session.scalars(sa.select(User).where(sa.or_(User.is_active_account.is_(True), User.id == current_id))
+                                .order_by(User.full_name, User.username)).all()
+    return [SelectChoice("", "—")] + [SelectChoice(str(u.id), f"{u.display_name} ({u.username})") for u in people]
+
+
 @bp.route("/mandates/<int:mandate_id>/edit", methods=["GET", "POST"])
 @permission_required("mandate.edit")
 def edit_mandate(mandate_id):
@@ -357,9 +366,11 @@ def edit_mandate(mandate_id):
         return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
     form = MandateForm(obj=mandate)
     form.settlement_id.choices = _settlement_choices()
+    form.responsible_user_id.choices = _responsible_user_choices(mandate.responsible_user_id)
     form.set_status_choices(mandate.status, lifecycle.TRANSITIONS[mandate.status])
     if request.method == "GET":
         form.settlement_id.data = str(mandate.settlement_id or "")
+        form.responsible_user_id.data = str(mandate.responsible_user_id or "")
     if form.validate_on_submit():
         data = {name: getattr(form, name).data for name in lifecycle.MANDATE_FIELDS}
         try:
@@ -370,6 +381,41 @@ def edit_mandate(mandate_id):
             flash(_("Mandate %(number)s saved.", number=mandate.number), "success")
             return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
     return render_template("mandates/mandate_form.html", form=form, mandate=mandate)
+
+
+@bp.route("/mandates/<int:mandate_id>/public", methods=["GET", "POST"])
+@permission_required("mandate.edit")
+def public_text(mandate_id):
+    """The mandate's public text: a coordinator edits the draft and approves it for the public pages."""
+    mandate = _get_mandate(mandate_id)
+    if mandate.status == "withdrawn":
+        flash(_("A withdrawn mandate cannot be changed."), "error")
+        return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
+    form = PublicTextForm(obj=mandate)
+    if form.validate_on_submit():
+        publish = bool(form.publish.data)
+        if publish:
+            require("mandate.publish", mandate)
+        try:
+            publication.save_public_text(mandate, {name: getattr(form, name).data for name in publication.PUBLIC_FIELDS},
+                                         current_user, publish=publish)
+        except directives.MandateError as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(_("The public text is approved and published.") if publish
+                  else _("The public text is saved as a draft: the public pages show it once it is approved."),
+                  "success")
+            return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id, _anchor="public-text"))
+    return render_template("mandates/public_text_form.html", form=form, mandate=mandate), (422 if form.errors else 200)
+
+
+@bp.route("/mandates/<int:mandate_id>/unpublish", methods=["POST"])
+@permission_required("mandate.publish")
+def unpublish(mandate_id):
+    mandate = _get_mandate(mandate_id)
+    publication.unpublish(mandate, current_user)
+    flash(_("The mandate is no longer on the public pages."), "success")
+    return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id, _anchor="public-text"))
 
 
 @bp.route("/mandates/<int:mandate_id>/progress", methods=["POST"])

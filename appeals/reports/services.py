@@ -22,7 +22,6 @@ from appeals.core import labels, parsing
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date, fmt_datetime, fmt_number
-from appeals.core.privacy import redact_personal
 from appeals.core.timeutil import local_now, local_today
 from appeals.mandates.models import Mandate
 from appeals.reference.models import Category, District, Office, Settlement
@@ -195,9 +194,10 @@ def count_mandates(filters: Mapping[str, Any], user: User) -> int:
 
 def build_mandates(filters: Mapping[str, Any], user: User, lang: str | None, version: str = "public",
                   group: str = "settlement") -> PrintedDocument:
-    """The mandate list. The public version prints each mandate's title only (its personal data
-    hidden): nothing of the appeals' letters or applicants goes into a public document until the
-    mandates have a reviewed public text of their own. The internal version lists each mandate's
+    """The mandate list. The public version prints each mandate's reviewed public text only
+    (appeals/mandates/publication.py): a mandate whose public text is not approved yet is listed by
+    its number with "public text under review", so nothing of the appeals' summaries, letters or
+    applicants reaches a public document. The internal version lists each mandate's own title and
     appeals with the applicants' names and phones (in full for coordinators, who call them) and
     records its printing in the audit trail."""
     lang = pick_lang(lang)
@@ -222,8 +222,10 @@ def build_mandates(filters: Mapping[str, Any], user: User, lang: str | None, ver
         for mandate in sorted(mandates, key=lambda m: group_key(m)):
             row: dict[str, Any] = {
                 "number": mandate.number,
-                "title": mandate.title if internal else redact_personal(mandate.title),
-                "description": mandate.description if internal else "",
+                "title": mandate.title if internal else (
+                    mandate.public_title if mandate.is_published else _("Public text under review")),
+                "description": mandate.description if internal else (
+                    mandate.public_description if mandate.is_published else ""),
                 "status": _label(labels.MANDATE_STATUS_LABELS, mandate.status),
                 "target": fmt_date(mandate.target_date, "short"), "responsible": mandate.responsible,
                 "progress": mandate.progress_percent, "appeals": [],
