@@ -89,11 +89,11 @@ def test_statistics(api_as, users, reg_appeal, reference):
     reg_appeal()
     api = api_as(users.viewer)
     today = local_today().isoformat()
-    stats = api.get(f"/statistics?start={today}&end={today}").get_json()
+    stats = api.get(f"/statistics?date_from={today}&date_to={today}").get_json()
     assert stats["totals"]["appeals_received"] == 1 and stats["totals"]["mandates_registered"] == 0
     assert [row["office_code"] for row in stats["offices"]] == ["KRD"]
     assert api.get("/statistics").status_code == 200
-    assert_problem(api.get("/statistics?start=2026-05-01&end=2026-04-01"), 422, "end")  # core.parsing: the end is wrong
-    assert_problem(api.get("/statistics?start=2000-01-01&end=2026-04-01"), 422, "end")  # over ten years
-    assert_problem(api.get("/statistics?start=someday"), 422, "start")
+    assert_problem(api.get("/statistics?date_from=2026-05-01&date_to=2026-04-01"), 422, "date_to")  # core.parsing: the end is wrong
+    assert_problem(api.get("/statistics?date_from=2000-01-01&date_to=2026-04-01"), 422, "date_to")  # over ten years
+    assert_problem(api.get("/statistics?start=someday"), 422, "start")  # named as sent (deprecated name)
     assert_problem(api_as(users.clerk).get("/statistics"), 403)

@@ -133,6 +133,14 @@ def _read_body(model):
         raise ApiError(422, _("Some fields are invalid."), errors=validation_errors(exc, "body")) from None
 
 
+def _as_sent(model, errors):
+    """Errors name the parameter as the client sent it: its old name, if that is what it used."""
+    sent_as = {new: old for old, new in model.RENAMED.items() if old in request.args}
+    for error in errors:
+        error["field"] = sent_as.get(error["field"], error["field"])
+    return errors
+
+
 def _check_path_args(endpoint, kwargs):
     for name, converter in endpoint.path_params.items():
         if converter == "int" and not (0 <= kwargs.get(name, 0) <= MAX_ID):
@@ -174,7 +182,7 @@ def endpoint(bp, method, rule, *, summary, tag, description="", query=None, body
                         kwargs["query"] = query.model_validate(_query_data(query))
                     except ValidationError as exc:
                         raise ApiError(422, _("Some query parameters are invalid."),
-                                       errors=validation_errors(exc, "query")) from None
+                                       errors=_as_sent(query, validation_errors(exc, "query"))) from None
                 if body is not None:
                     kwargs["body"] = _read_body(body)
                 if idempotent:
@@ -224,6 +232,19 @@ def _call(spec, view, kwargs):
     return response
 
 
+# RFC 9745: the date the old parameter names were deprecated (release 1.1), and where the new ones are.
+DEPRECATED_SINCE = "@1796083200"  # 2026-12-01
+
+
+def deprecated_headers(response):
+    """Deprecation and Link headers when the request used a parameter's old name (QueryModel.RENAMED)."""
+    used = g.get("api_deprecated_names")
+    if used:
+        response.headers["Deprecation"] = DEPRECATED_SINCE
+        response.headers["Link"] = '</api/v1/docs#deprecated>; rel="deprecation"'
+        response.headers["X-Deprecated-Parameters"] = ", ".join(used)
+
+
 # --- OpenAPI 3.1 -------------------------------------------------------------------------------
 
 
@@ -252,6 +273,11 @@ def _query_parameters(model, schemas, refs):
         if schema.get("type") == "array" or any(s.get("type") == "array" for s in schema.get("anyOf", ())):
             param.update(style="form", explode=True)
         params.append(param)
+    for old, new in model.RENAMED.items():
+        target = next(param for param in params if param["name"] == new)
+        params.append({**target, "name": old, "required": False, "deprecated": True,
+                       "description": f"Old name of `{new}`, accepted for one more release (the response "
+                                      f"then has a Deprecation header)."})
     return params
 
 

@@ -17,6 +17,13 @@ bp = Blueprint("api", __name__)
 API_VERSION = "1.0.0"
 
 
+@bp.after_request
+def _api_headers(response):
+    """Headers every API response carries, errors included (the old parameter names' Deprecation)."""
+    registry.deprecated_headers(response)
+    return response
+
+
 @functools.cache
 def _openapi_body(server_url):
     # The registry is complete once the app is imported; building the document takes ~20 ms.

@@ -89,7 +89,8 @@ def id_list_field(value: object, field: str, errors: dict[str, str], model: Any)
         return []
     found = set(db.session.scalars(sa.select(model.id).where(model.id.in_(ids))))
     if found != set(ids):
-        errors[field] = _("Unknown value selected.")
+        missing = ", ".join(str(i) for i in sorted(set(ids) - found))
+        errors[field] = _("No such id: %(ids)s.", ids=missing)
     return ids
 
 

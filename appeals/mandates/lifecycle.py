@@ -56,7 +56,7 @@ def _clean_mandate(mandate: Mandate, data: Mapping[str, Any]) -> tuple[dict[str,
     if "settlement_id" in data:
         value = int_field(data["settlement_id"], "settlement_id", errors)
         if value is not None and db.session.get(Settlement, value) is None:
-            errors["settlement_id"] = _("Unknown value selected.")
+            errors["settlement_id"] = _("Settlement %(value)s does not exist.", value=value)
         clean["settlement_id"] = value
     if "progress_percent" in data:
         value = int_field(data["progress_percent"], "progress_percent", errors)

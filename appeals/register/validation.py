@@ -140,8 +140,13 @@ def clean_appeal_data(data: Mapping[str, Any], actor: User | None, existing: App
     values: dict[str, Any] = {}
     if existing is None:
         office = _resolve_office(data)
-        if office is None or not office.is_active:
+        sent = data.get("office_id") or data.get("office_code") or data.get("office")
+        if office is None and sent and not isinstance(sent, Office):
+            fail("office", _("Office %(value)s does not exist.", value=sent))
+        elif office is None:
             fail("office", _("Choose the office that registers the appeal."))
+        elif not office.is_active:
+            fail("office", _("Office %(value)s is closed.", value=office.code))
         elif actor is not None and not can(actor, "appeal.create", office):
             fail("office", _("You cannot register appeals for this office."))
     else:
@@ -173,7 +178,9 @@ def clean_appeal_data(data: Mapping[str, Any], actor: User | None, existing: App
     values["host_id"] = None
     if channel == "session":
         session = db.session.get(ReceptionSession, session_id) if session_id else None
-        if session is None:
+        if session is None and session_id:
+            fail("session_id", _("Reception session %(value)s does not exist.", value=session_id))
+        elif session is None:
             fail("session_id", _("Choose the reception session where the appeal was received."))
         else:
             if office is not None and session.office_id != office.id:
@@ -194,7 +201,8 @@ def clean_appeal_data(data: Mapping[str, Any], actor: User | None, existing: App
             values["host_id"] = host_id
     elif host_id:
         if host_id is False or db.session.get(Host, host_id) is None:
-            fail("host_id", _("Choose a host from the list."))
+            fail("host_id", _("Host %(value)s does not exist.", value=data.get("host_id")) if host_id
+                 else _("Choose a host from the list."))
         else:
             values["host_id"] = host_id
 
@@ -243,7 +251,11 @@ def clean_appeal_data(data: Mapping[str, Any], actor: User | None, existing: App
     # Whether each chosen row exists and is active, in one round trip for both.
     active = _active_states(settlement=(Settlement, settlement_id), category=(Category, category_id))
     if not active["settlement"]:
-        if settlement_id or kind != "anonymous":
+        if settlement_id and active["settlement"] is None:
+            fail("settlement_id", _("Settlement %(value)s does not exist.", value=settlement_id))
+        elif settlement_id:
+            fail("settlement_id", _("Settlement %(value)s is no longer in use.", value=settlement_id))
+        elif kind != "anonymous":
             fail("settlement_id", _("Choose the settlement from the list."))
         settlement_id = None
     values["settlement_id"] = settlement_id
@@ -255,7 +267,11 @@ def clean_appeal_data(data: Mapping[str, Any], actor: User | None, existing: App
 
     # A category retired since the appeal was registered may stay on it.
     keeps_retired_category = existing is not None and existing.category_id == category_id
-    if active["category"] is None or (active["category"] is False and not keeps_retired_category):
+    if category_id and active["category"] is None:
+        fail("category_id", _("Category %(value)s does not exist.", value=category_id))
+    elif category_id and active["category"] is False and not keeps_retired_category:
+        fail("category_id", _("Category %(value)s is no longer in use.", value=category_id))
+    elif not category_id:
         fail("category_id", _("Choose the category from the list."))
     values["category_id"] = category_id if active["category"] is not None else None
 
@@ -273,8 +289,11 @@ def clean_appeal_data(data: Mapping[str, Any], actor: User | None, existing: App
     responsible_id = int_or_none(data.get("responsible_id"))
     if responsible_id:
         responsible = db.session.get(User, responsible_id) if responsible_id is not False else None
-        if responsible is None or not may_be_responsible(responsible, office):
-            fail("responsible_id", _("Choose a responsible person from the list."))
+        if responsible is None:
+            fail("responsible_id", _("User %(value)s does not exist.", value=responsible_id))
+        elif not may_be_responsible(responsible, office):
+            fail("responsible_id", _("User %(value)s cannot be responsible for this office's appeals.",
+                                     value=responsible_id))
     values["responsible_id"] = responsible_id or None
 
     if errors:

@@ -155,8 +155,8 @@ def statistics(query):
     """Every figure of the period (appeals.reports.statistics), per office and per district of the appeal."""
     # The one period rule (core.parsing); the API's default is the month so far, or the month of `end`.
     today = local_today()
-    start, end = parse_period(query.start or (query.end.replace(day=1) if query.end else None), query.end,
-                              start_field="start", end_field="end", today=today,
+    start, end = parse_period(query.date_from or (query.date_to.replace(day=1) if query.date_to else None),
+                              query.date_to, start_field="date_from", end_field="date_to", today=today,
                               default=lambda: (today.replace(day=1), today))
     result = figures.briefing(start, end)
     return {

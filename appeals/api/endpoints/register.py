@@ -1,5 +1,4 @@
 """Appeals: the register list (same filters as the page), read, register, correct, move along the workflow."""
-from flask import request
 from flask_babel import gettext as _
 
 from appeals.api.endpoints import current, get_or_404, page_of, require
@@ -55,21 +54,19 @@ def list_appeals(query):
         message = _("An IIN, a phone number or an e-mail address is not sent in a URL: "
                     "search with POST /api/v1/appeals/search and the filters in the body.")
         raise ApiError(422, message, errors=[{"field": "q", "location": "query", "message": message}])
-    return _appeal_page({key: value for key, value in request.args.items() if key not in ("page", "size")}, query)
+    return _appeal_page(query.list_filter_args(), query)
 
 
 @endpoint(bp, "POST", "/appeals/search", summary="Search appeals (filters in the body)", tag="Appeals",
           body=schemas.AppealSearch, response=schemas.AppealPage, permission="appeal.view")
 def search_appeals(body):
     """The same filters, sorts and pages as GET /appeals, sent as JSON so that the search term stays out of URLs."""
-    args = {key: ("1" if value is True else str(value))
-            for key, value in body.model_dump(exclude_none=True, exclude={"page", "size"}).items() if value is not False}
-    return _appeal_page(args, body)
+    return _appeal_page(body.list_filter_args(), body)
 
 
 def _appeal_page(args, query):
-    select = queries.with_list_relations(queries.build_list_query(queries.parse_list_filters(args), current()))
-    result = page_of(select, query)
+    base = queries.build_list_query(queries.parse_list_filters(args), current())
+    result = page_of(queries.with_list_relations(base), query, count_select=base)
     result["items"] = [appeal_out(appeal, current()) for appeal in result["items"]]
     return result
 

@@ -1,11 +1,11 @@
 """What every API schema shares: text and date types, request/query/response bases, problems, pages."""
 import datetime as dt
 from datetime import datetime, timezone
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, ClassVar, Literal, Optional
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100000
@@ -71,9 +71,31 @@ class RequestModel(BaseModel):
 
 
 class QueryModel(BaseModel):
-    """Query strings arrive as text, so numbers are parsed; unknown parameters are errors."""
+    """Query strings arrive as text, so numbers are parsed; unknown parameters are errors.
+
+    RENAMED maps the names of an earlier release to today's (`office` → `office_id`): the old name
+    still works for one release, and the response then carries a Deprecation header (RFC 9745)."""
 
     model_config = ConfigDict(extra="forbid")
+    RENAMED: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_old_names(cls, data: Any) -> Any:
+        if not cls.RENAMED or not isinstance(data, dict):
+            return data
+        used = [old for old in cls.RENAMED if old in data]
+        if not used:
+            return data
+        data = dict(data)
+        for old in used:
+            new, value = cls.RENAMED[old], data.pop(old)
+            if new in data and data[new] != value:
+                raise ValueError(_("Send %(new)s only: %(old)s is its old name.", new=new, old=old))
+            data.setdefault(new, value)
+        if has_request_context():
+            g.api_deprecated_names = sorted({*getattr(g, "api_deprecated_names", ()), *used})
+        return data
 
 
 class ResponseModel(BaseModel):
@@ -101,7 +123,15 @@ class PageQuery(QueryModel):
     size: int = Field(50, ge=1, le=200, description="Items per page, at most 200.")
 
 
+# Counting stops here: a larger result says "at least this many" (total_exact false) instead of
+# counting every row of the table on each page.
+EXACT_COUNT_LIMIT = 100000
+
+
 class PageInfo(ResponseModel):
     page: int
     size: int
     has_next: bool
+    total: int = Field(description="Items matching the filters, on every page; see total_exact.")
+    total_exact: bool = Field(description=f"False when more than {EXACT_COUNT_LIMIT:,} items match: counting then "
+                                          f"stops and `total` is a lower bound ({EXACT_COUNT_LIMIT:,}).")

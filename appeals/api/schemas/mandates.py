@@ -145,8 +145,11 @@ class ProgressIn(RequestModel):
 
 
 class StatisticsQuery(QueryModel):
-    start: Optional[Day] = Field(None, description="First day (default: the first day of this month).")
-    end: Optional[Day] = Field(None, description="Last day, inclusive (default: today).")
+    RENAMED = {"start": "date_from", "end": "date_to"}
+
+    date_from: Optional[Day] = Field(None, description="First day (default: the first day of the month of "
+                                                       "`date_to`, or of this month).")
+    date_to: Optional[Day] = Field(None, description="Last day, inclusive (default: today).")
 
 
 class Figures(ResponseModel):

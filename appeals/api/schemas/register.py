@@ -1,6 +1,6 @@
 """Schemas of the appeals register endpoints (api/endpoints/register.py)."""
 import datetime as dt
-from typing import Annotated, Literal, Optional
+from typing import Annotated, ClassVar, Literal, Optional
 
 from flask import current_app
 from pydantic import Field
@@ -69,17 +69,20 @@ class AppealPage(PageInfo):
 
 
 class AppealQuery(PageQuery):
-    office: Optional[Id] = None
-    date_from: Optional[Day] = None
-    date_to: Optional[Day] = None
+    RENAMED = {"office": "office_id", "category": "category_id", "district": "district_id",
+               "settlement": "settlement_id", "host": "host_id"}
+
+    office_id: Optional[Id] = None
+    date_from: Optional[Day] = Field(None, description="Received on or after this day.")
+    date_to: Optional[Day] = Field(None, description="Received on or before this day.")
     status: Optional[Literal[APPEAL_STATUSES + ("open",)]] = Field(None, description="A status, or `open` for all open ones.")
     appeal_type: Optional[Literal[APPEAL_TYPES]] = None
-    category: Optional[Id] = None
+    category_id: Optional[Id] = None
     channel: Optional[Literal[CHANNELS]] = None
-    district: Optional[Id] = Field(None, description="Appeals whose settlement is in this district "
-                                                     "(appeals without a settlement are in none).")
-    settlement: Optional[Id] = None
-    host: Optional[Id] = None
+    district_id: Optional[Id] = Field(None, description="Appeals whose settlement is in this district "
+                                                        "(appeals without a settlement are in none).")
+    settlement_id: Optional[Id] = None
+    host_id: Optional[Id] = None
     overdue: bool = False
     repeats: bool = False
     q: Optional[Annotated[Text, Field(max_length=200)]] = Field(None, description="Number, name, words of the text, "
@@ -89,6 +92,17 @@ class AppealQuery(PageQuery):
                                                                                "term is refused (422): send it in the body of "
                                                                                "POST /appeals/search.")
     sort: Literal[APPEAL_SORTS] = "-received"
+
+    # The register's own filter names (register.queries.parse_list_filters).
+    LIST_FILTER_NAMES: ClassVar[dict[str, str]] = {new: old for old, new in RENAMED.items()}
+
+    def list_filter_args(self) -> dict[str, str]:
+        args = {}
+        for name, value in self.model_dump(exclude_none=True, exclude={"page", "size"}).items():
+            if value is False:
+                continue
+            args[self.LIST_FILTER_NAMES.get(name, name)] = "1" if value is True else str(value)
+        return args
 
 
 class AppealSearch(AppealQuery):
@@ -105,30 +119,40 @@ OptionalId = Optional[Id]
 
 
 class AppealFields(RequestModel):
-    received_at: Optional[Moment] = Field(None, description="Local time (Asia/Almaty) unless an offset is given.")
+    received_at: Optional[Moment] = Field(None, description="Local time (Asia/Almaty) unless an offset is given; "
+                                                            "not in the future.")
     channel: Optional[Literal[CHANNELS]] = None
-    session_id: OptionalId = None
-    host_id: OptionalId = None
-    applicant_kind: Optional[Literal[APPLICANT_KINDS]] = None
-    applicant_name: Optional[Name] = None
-    iin: Optional[Annotated[Text, Field(max_length=20)]] = None
-    phone: Optional[Annotated[Text, Field(max_length=30)]] = None
+    session_id: OptionalId = Field(None, description="Required when `channel` is `session`: a session of the same "
+                                                     "office on the day of `received_at`, not cancelled.")
+    host_id: OptionalId = Field(None, description="Who received it. With `channel` `session`: one of the session's "
+                                                  "hosts, required when the session has more than one.")
+    applicant_kind: Optional[Literal[APPLICANT_KINDS]] = Field(
+        None, description="Default `individual`. An `anonymous` appeal keeps no name, IIN, phone or address.")
+    applicant_name: Optional[Name] = Field(None, description="Required unless `applicant_kind` is `anonymous` "
+                                                             "(for `collective`: the group or its representative).")
+    iin: Optional[Annotated[Text, Field(max_length=20)]] = Field(None, description="12 digits with a valid check digit.")
+    phone: Optional[Annotated[Text, Field(max_length=30)]] = Field(None, description="A Kazakhstan number, any format.")
     address: Optional[Annotated[Text, Field(max_length=300)]] = None
-    settlement_id: OptionalId = None
-    signatories: Optional[Annotated[int, Field(ge=1, le=1000000)]] = None
+    settlement_id: OptionalId = Field(None, description="An active settlement (GET /settlements); required unless "
+                                                        "`applicant_kind` is `anonymous`.")
+    signatories: Optional[Annotated[int, Field(ge=1, le=1000000)]] = Field(
+        None, description="Required for `collective` appeals (at least 2, at most 100000); ignored otherwise.")
     appeal_type: Optional[Literal[APPEAL_TYPES]] = None
-    category_id: OptionalId = None
+    category_id: OptionalId = Field(None, description="An active category (GET /categories).")
     summary: Optional[Annotated[Text, Field(max_length=SUMMARY_MAX)]] = None
     text: Optional[Annotated[Text, Field(max_length=TEXT_MAX)]] = None
-    responsible_id: OptionalId = None
+    responsible_id: OptionalId = Field(None, description="A coordinator, or a clerk of the appeal's office.")
     repeat_of_id: OptionalId = Field(None, description="Link to an earlier appeal of the same applicant.")
 
 
 class AppealIn(AppealFields):
-    office_id: Id
-    received_at: Moment = Field(description="Local time (Asia/Almaty) unless an offset is given.")
+    """Every rule is checked and every failing field reported at once (422, `errors`)."""
+
+    office_id: Id = Field(description="An active office where you may register appeals.")
+    received_at: Moment = Field(description="Local time (Asia/Almaty) unless an offset is given; not in the future.")
     channel: Literal[CHANNELS]
     appeal_type: Literal[APPEAL_TYPES]
+    category_id: Id = Field(description="An active category (GET /categories).")
     summary: Annotated[Text, Field(min_length=1, max_length=SUMMARY_MAX)]
 
 
