@@ -1,6 +1,8 @@
 """Language choice and locale-aware formatting. Kazakh is the default language of the interface."""
+from babel import Locale
+from babel import numbers as babel_numbers
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, lazy_gettext
+from flask_babel import format_date, format_datetime, get_locale, lazy_gettext
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -49,10 +51,40 @@ def fmt_datetime(value, style="short", rebase=False):
     return format_datetime(value, style, rebase=rebase)
 
 
-def fmt_number(value):
+# Kazakh typography writes a space between a number and the per cent sign, as Russian does
+# (22,7 %); CLDR's Kazakh pattern has none. Every other locale keeps CLDR's pattern.
+PERCENT_PATTERNS = {"kk": "#,##0\u00a0%"}
+
+
+def _number_locale(locale=None):
+    return str(locale) if locale else str(get_locale() or "kk")
+
+
+def fmt_number(value, digits=None, locale=None):
+    """A number as the language writes it (1 225 in kk and ru, 1,225 in en), through Babel.
+
+    ``digits`` fixes the decimals shown (22,7 with digits=1); by default whole numbers show none
+    and fractions Babel's usual three at most. Pages (the ``number`` filter), PDFs (rendered under
+    force_locale, so in the document's language), charts and statistics all call this one helper."""
     if value is None:
         return ""
-    return format_decimal(value)
+    code = _number_locale(locale)
+    if digits is None:
+        return babel_numbers.format_decimal(value, locale=code)
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return babel_numbers.format_decimal(value, format=pattern, locale=code, decimal_quantization=True)
+
+
+def fmt_percent(share, digits=1, locale=None):
+    """A share (0.227) as a percentage in the language's way: 22,7 % in kk and ru, 22.7% in en."""
+    if share is None:
+        return ""
+    code = _number_locale(locale)
+    language = code.split("_")[0]
+    pattern = PERCENT_PATTERNS.get(language) or Locale.parse(code).percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("0%", "0." + "0" * digits + "%").replace("0\u00a0%", "0." + "0" * digits + "\u00a0%")
+    return babel_numbers.format_percent(share, format=pattern, locale=code, decimal_quantization=True)
 
 
 def choice_label(labels, value):
@@ -61,4 +93,4 @@ def choice_label(labels, value):
     return str(label) if label is not None else value
 
 
-__all__ = ["LANGUAGE_NAMES", "select_locale", "fmt_date", "fmt_datetime", "fmt_number", "lazy_gettext"]
+__all__ = ["LANGUAGE_NAMES", "select_locale", "fmt_date", "fmt_datetime", "fmt_number", "fmt_percent", "lazy_gettext"]

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from appeals.core import labels
 from appeals.core.errors import DomainError
-from appeals.core.i18n import LANGUAGE_NAMES, current_language, fmt_date, fmt_datetime, fmt_number
+from appeals.core.i18n import LANGUAGE_NAMES, current_language, fmt_date, fmt_datetime, fmt_number, fmt_percent
 from appeals.core.submission import submission_field
 
 # (endpoint, label, action that shows it, what it highlights: blueprints or endpoints). Entries
@@ -88,6 +88,7 @@ def init_app(app):
         date=fmt_date,
         datetime=fmt_datetime,
         number=fmt_number,
+        percent=fmt_percent,
     )
     app.jinja_env.globals["url_with"] = _url_with
     app.jinja_env.globals["external_url"] = external_url

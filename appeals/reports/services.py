@@ -262,7 +262,7 @@ def build_mandates(filters: Mapping[str, Any], user: User, lang: str | None, ver
         title = _("List of mandates (internal, with contacts)") if internal else _("List of mandates")
         doc = _base_doc(
             lang, title, user, subtitle=_("Grouped by category") if group == "category" else _("Grouped by settlement"),
-            filters=filter_lines, totals=[(_("Mandates"), str(len(mandates)))],
+            filters=filter_lines, totals=[(_("Mandates"), fmt_number(len(mandates)))],
             signatures=[_("Coordinator")],
         )
         doc.groups = groups
@@ -320,7 +320,7 @@ def build_schedule(user: User, lang: str | None, start: dt.date, end: dt.date, o
             subtitle = office.localized_name(lang) if office else org_name(lang)
         doc = _base_doc(lang, title, user, subtitle=subtitle,
                         filters=[(_("Period"), f"{fmt_date(start, 'short')} — {fmt_date(end, 'short')}")],
-                        totals=[(_("Receptions"), str(len(sessions)))])
+                        totals=[(_("Receptions"), fmt_number(len(sessions)))])
         doc.days = [(fmt_date(day, "full"), items) for day, items in days.items()]
         doc.office = office
         doc.contact = (office.address, office.phone) if office else None

@@ -10,6 +10,7 @@ from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required, require
 from appeals.core import parsing
 from appeals.core.extensions import db
+from appeals.core.i18n import fmt_number
 from appeals.core.jobs import Job, JobResult, job_kind, queue_position, result_bytes, start_job
 from appeals.core.timeutil import local_today
 from appeals.core.web import safe_redirect_target, with_search_term
@@ -63,7 +64,7 @@ def journal_pdf():
     if count > limit:
         return _bad_request(services.ReportError(
             _("The journal would have %(count)s rows; at most %(limit)s can be printed at once. Narrow the filters "
-              "(period, office, district).", count=count, limit=limit), "rows"))
+              "(period, office, district).", count=fmt_number(count), limit=fmt_number(limit)), "rows"))
     if count > current_app.config.get("REPORT_BACKGROUND_ROWS", 3000):
         job = _start_job("journal_pdf", {"args": request.args.to_dict(), "lang": lang, "rows": count})
         return redirect(url_for("reports.job_status", job_id=job.id))
