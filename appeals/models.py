@@ -11,4 +11,5 @@ from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandatePr
 from appeals.notifications.duties import DutyRun  # noqa: F401
 from appeals.reference.models import Category, District, Office, Region, Settlement  # noqa: F401
 from appeals.register.models import Appeal, AppealExtension  # noqa: F401
+from appeals.reports.summaries import AppealCount  # noqa: F401
 from appeals.schedules.models import Host, ReceptionSession  # noqa: F401

@@ -20,7 +20,7 @@ The district of an appeal is its settlement's district (appeals.register.distric
 settlement make a row of their own. Every figure's drill-down link carries the period.
 """
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +34,11 @@ from appeals.core.i18n import fmt_date
 from appeals.core.timeutil import local_today
 from appeals.mandates.models import MANDATE_STATUSES, Mandate, MandateAppeal
 from appeals.mandates.periods import counted, registered_between, standing_links
-from appeals.reference.models import Category, District, Office
+from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register.districts import APPEAL_DISTRICT, with_appeal_district
 from appeals.register.models import OPEN_STATUSES, Appeal
 from appeals.register.periods import received_between
+from appeals.reports import summaries
 from appeals.schedules.services import sessions_held_count
 
 Link = Callable[..., str]
@@ -74,10 +75,45 @@ def _no_link(*_args: Any, **_kwargs: Any) -> str:
 # --- The appeal-based figures, in total and per office or district -----------------------------
 
 
-def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None) -> dict[Any, dict[str, Any]]:
+def _offices_in(column: Any, office_ids: list[int] | None) -> sa.ColumnElement[bool]:
+    return sa.true() if office_ids is None else column.in_(office_ids or [-1])
+
+
+def _settlement_districts(settlement_ids: Iterable[int | None]) -> dict[int | None, int | None]:
+    """The district of each settlement (APPEAL_DISTRICT's rule, for counts kept by settlement)."""
+    ids = [sid for sid in settlement_ids if sid is not None]
+    mapping: dict[int | None, int | None] = {None: None}
+    if ids:
+        mapping.update(db.session.execute(sa.select(Settlement.id, Settlement.district_id)
+                                          .where(Settlement.id.in_(ids))).all())
+    return mapping
+
+
+def received_counts(start: dt.date, end: dt.date, key: str | None = None,
+                    office_ids: list[int] | None = None) -> dict[Any, int]:
+    """Appeals received in [start, end]: {None: total}, or per "office_id" or "district_id" (the appeal's
+    district, None = no settlement). Read from the monthly summary (appeals.reports.summaries)."""
+    if key == "office_id":
+        result: dict[Any, int] = {}
+        for (office, _day), count in summaries.counts("day", start, end, office_ids, by_office=True).items():
+            result[office] = result.get(office, 0) + count
+        return result
+    if key == "district_id":
+        by_settlement = summaries.counts("settlement", start, end, office_ids)
+        districts = _settlement_districts(by_settlement)
+        result = {}
+        for settlement, count in by_settlement.items():
+            result[districts.get(settlement)] = result.get(districts.get(settlement), 0) + count
+        return result
+    return {None: sum(summaries.counts("day", start, end, office_ids).values())}
+
+
+def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
+                     office_ids: list[int] | None = None) -> dict[Any, dict[str, Any]]:
     """{group: figures} for appeals received in [start, end]; key None (totals), "office_id" or "district_id".
 
-    Two plain joins rather than one outer join to a subquery of every link: PostgreSQL then walks the
+    Appeals received come from the monthly summary; the mandate figures from two plain joins (appeals ->
+    links -> mandates) rather than one outer join to a subquery of every link: PostgreSQL then walks the
     period's appeals by ix_appeals_received and probes their links by appeal (bench/dashboard_p95.py).
     """
     group = {"office_id": Appeal.office_id, "district_id": APPEAL_DISTRICT}.get(key) if key else None
@@ -85,10 +121,9 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None) -> di
     def grouped(query: sa.Select) -> sa.Select:
         if key == "district_id":
             query = with_appeal_district(query)
-        query = query.where(received_between(start, end))
+        query = query.where(received_between(start, end), _offices_in(Appeal.office_id, office_ids))
         return query.group_by(group) if group is not None else query
 
-    received = sa.select(*([group] if group is not None else []), sa.func.count()).select_from(Appeal)
     flagged = (
         sa.select(*([group] if group is not None else []),
                   sa.func.count(sa.distinct(MandateAppeal.appeal_id)),
@@ -99,8 +134,7 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None) -> di
         .join(Mandate, sa.and_(Mandate.id == MandateAppeal.mandate_id, counted()))
     )
     result: dict[Any, dict[str, Any]] = {}
-    for row in db.session.execute(grouped(received)).all():
-        name, count = (row[0], row[1]) if group is not None else (None, row[0])
+    for name, count in received_counts(start, end, key, office_ids).items():
         result[name] = {**_empty(), "appeals_received": count}
     for row in db.session.execute(grouped(flagged)).all():
         name, values = (row[0], row[1:]) if group is not None else (None, row)
@@ -116,30 +150,36 @@ def _empty() -> dict[str, Any]:
     return {**{name: 0 for name in APPEAL_MEASURES}, "fulfilled_share": 0.0}
 
 
-def mandates_registered_in_period(start: dt.date, end: dt.date) -> dict[str | None, int]:
-    """{status: count} of mandates registered on the period's days (withdrawn ones not counted)."""
+def mandates_registered_in_period(start: dt.date, end: dt.date,
+                                  office_ids: list[int] | None = None) -> dict[str | None, int]:
+    """{status: count} of mandates registered on the period's days (withdrawn ones not counted); with
+    office_ids, those of these offices."""
     rows = db.session.execute(
-        sa.select(Mandate.status, sa.func.count()).where(registered_between(start, end), counted())
+        sa.select(Mandate.status, sa.func.count()).where(registered_between(start, end), counted(),
+                                                         _offices_in(Mandate.office_id, office_ids))
         .group_by(Mandate.status)
     ).all()
     return dict(rows)
 
 
-def overdue_appeals(today: dt.date | None = None) -> int:
+def overdue_appeals(today: dt.date | None = None, office_ids: list[int] | None = None) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Appeal)
-        .where(Appeal.status.in_(OPEN_STATUSES), Appeal.due_date < (today or local_today()))) or 0
+        .where(Appeal.status.in_(OPEN_STATUSES), Appeal.due_date < (today or local_today()),
+               _offices_in(Appeal.office_id, office_ids))) or 0
 
 
-def figures(start: dt.date, end: dt.date, registered_by_status: dict | None = None) -> dict[str, Any]:
-    """Every figure of [start, end] (dates, inclusive) under its name (see the module's docstring)."""
-    result = dict(next(iter(_appeal_measures(start, end).values()), _empty()))
+def figures(start: dt.date, end: dt.date, registered_by_status: dict | None = None,
+            office_ids: list[int] | None = None) -> dict[str, Any]:
+    """Every figure of [start, end] (dates, inclusive) under its name (see the module's docstring);
+    with office_ids, of these offices only (a region's)."""
+    result = dict(next(iter(_appeal_measures(start, end, office_ids=office_ids).values()), _empty()))
     if registered_by_status is None:
-        registered_by_status = mandates_registered_in_period(start, end)
-    result["sessions_held"] = sessions_held_count(start, end)
+        registered_by_status = mandates_registered_in_period(start, end, office_ids)
+    result["sessions_held"] = sessions_held_count(start, end, office_ids=office_ids)
     result["mandates_registered_in_period"] = sum(registered_by_status.values())
     result["mandate_share"] = _share(result["mandates_registered"], result["appeals_received"])
-    result["overdue"] = overdue_appeals()
+    result["overdue"] = overdue_appeals(office_ids=office_ids)
     return result
 
 
@@ -193,28 +233,6 @@ def _label(mapping: dict, value: Any) -> str:
     return str(label) if label is not None else (value or "")
 
 
-def _week_expr() -> Any:
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.func.date_trunc("week", Appeal.received_at)
-    # SQLite: Monday of the received date.
-    return sa.func.date(Appeal.received_at, "-6 days", "weekday 1")
-
-
-def _counts(column: Any, start: dt.date, end: dt.date, district: bool = False) -> list[Any]:
-    query = sa.select(column, sa.func.count()).select_from(Appeal)
-    if district:
-        query = with_appeal_district(query)
-    return list(db.session.execute(query.where(received_between(start, end)).group_by(column)).all())
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
-
-
 def _office_label(office: Office, lang: str | None) -> str:
     # Territorial offices are named after their district; code + district reads at a glance.
     if office.kind == "territorial" and office.district is not None:
@@ -222,10 +240,11 @@ def _office_label(office: Office, lang: str | None) -> str:
     return f"{office.code} · {office.localized_name(lang)}"
 
 
-def district_bars(start: dt.date, end: dt.date, lang: str | None = None, link: Link = _no_link) -> list[Bar]:
+def district_bars(start: dt.date, end: dt.date, lang: str | None = None, link: Link = _no_link,
+                  office_ids: list[int] | None = None) -> list[Bar]:
     """Appeals per district (the appeal's district). Appeals without a settlement make a last bar of their
     own, without a link (the register has no filter for them), so the bars add up to the appeals received."""
-    counts = dict(_counts(APPEAL_DISTRICT, start, end, district=True))
+    counts = received_counts(start, end, "district_id", office_ids)
     unstated = counts.pop(None, 0)
     period = {"date_from": start.isoformat(), "date_to": end.isoformat()}
     districts = {d.id: d for d in db.session.scalars(sa.select(District).where(District.id.in_(list(counts))))}
@@ -237,14 +256,28 @@ def district_bars(start: dt.date, end: dt.date, lang: str | None = None, link: L
     return bars
 
 
-def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link | None = None) -> dict[str, Any]:
-    """The figures of [start, end] with the dashboard's bars. `link(kind, **args)` builds the URL behind one."""
+def region_office_ids(region_id: int) -> list[int]:
+    """The offices of a region: those in its districts, and the offices above them (the regional one)."""
+    own = list(db.session.scalars(sa.select(Office.id).join(District, District.id == Office.district_id)
+                                  .where(District.region_id == region_id)))
+    parents = db.session.scalars(sa.select(Office.parent_id).where(Office.id.in_(own or [-1]),
+                                                                   Office.parent_id.is_not(None)))
+    return sorted(set(own) | set(parents))
+
+
+def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link | None = None,
+              office_ids: list[int] | None = None) -> dict[str, Any]:
+    """The figures of [start, end] with the dashboard's bars. `link(kind, **args)` builds the URL behind one.
+    office_ids: of these offices only (one region's: region_office_ids); None: all."""
     link = link or _no_link
     period = {"date_from": start.isoformat(), "date_to": end.isoformat()}
 
+    by_week: dict[dt.date, int] = {}
+    for day, count in summaries.counts("day", start, end, office_ids).items():
+        monday = day - dt.timedelta(days=day.weekday())
+        by_week[monday] = by_week.get(monday, 0) + count
     weeks = []
-    for week, count in sorted(_counts(_week_expr(), start, end), key=lambda r: _as_date(r[0])):
-        monday = _as_date(week)
+    for monday, count in sorted(by_week.items()):
         w_start, w_end = max(monday, start), min(monday + dt.timedelta(days=6), end)
         weeks.append(Bar(f"{fmt_date(w_start, 'short')[:5]}–{fmt_date(w_end, 'short')[:5]}", count,
                          link("appeals", date_from=w_start.isoformat(), date_to=w_end.isoformat())))
@@ -253,21 +286,21 @@ def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link 
     by_category = sorted(
         (Bar(categories[cid].localized_name(lang) if cid in categories else _("No category"), count,
              link("appeals", category=cid, **period) if cid else "")
-         for cid, count in _counts(Appeal.category_id, start, end)), key=lambda b: -b.value)
+         for cid, count in summaries.counts("category", start, end, office_ids).items()), key=lambda b: -b.value)
     by_channel = sorted(
         (Bar(_label(labels.CHANNEL_LABELS, ch), count, link("appeals", channel=ch, **period))
-         for ch, count in _counts(Appeal.channel, start, end)), key=lambda b: -b.value)
+         for ch, count in summaries.counts("channel", start, end, office_ids).items()), key=lambda b: -b.value)
     offices = {o.id: o for o in db.session.scalars(sa.select(Office)).all()}
     by_office = sorted(
         (Bar(_office_label(offices[oid], lang), count, link("appeals", office=oid, **period))
-         for oid, count in _counts(Appeal.office_id, start, end)), key=lambda b: -b.value)
+         for oid, count in received_counts(start, end, "office_id", office_ids).items()), key=lambda b: -b.value)
 
-    registered = mandates_registered_in_period(start, end)
+    registered = mandates_registered_in_period(start, end, office_ids)
     by_mandate_status = [Bar(_label(labels.MANDATE_STATUS_LABELS, s), registered[s],
                              link("mandates", status=s, **period)) for s in MANDATE_STATUSES if s in registered]
     return {
-        "start": start, "end": end, "figures": figures(start, end, registered),
+        "start": start, "end": end, "figures": figures(start, end, registered, office_ids),
         "weeks": weeks, "categories": by_category, "channels": by_channel,
-        "districts": district_bars(start, end, lang, link), "offices": by_office,
+        "districts": district_bars(start, end, lang, link, office_ids), "offices": by_office,
         "mandate_statuses": by_mandate_status, "links": figure_links(start, end, link),
     }

@@ -1,0 +1,175 @@
+"""Appeal counts kept per month and office, for the dashboard's year-long periods (issue 19).
+
+``appeal_counts`` holds, for each month (first day, local date of `received_at`) and office, the
+number of appeals by one dimension at a time:
+
+- ``day``: key = the day of the month ("01" … "31"): totals, the weeks' bars and the offices' bars;
+- ``category``: key = category id ("" = none);
+- ``channel``: key = the channel;
+- ``settlement``: key = settlement id ("" = none); the districts' bars map settlements to their districts,
+  the one rule of appeals.register.districts.
+
+Database triggers (migration 0014) keep the table in the same transaction as every insert, delete and
+change of an appeal's date, office, category, channel or settlement, whatever wrote it (a form, the API,
+an import, the demo, SQL). A row whose count fell to 0 stays; readers skip sums of 0.
+
+`counts()` answers a period: its whole months from the summary, its partial months (a rolling 30 days
+starts and ends inside months) from the appeals themselves. Both go through the same dimension rule,
+so the result equals the base tables' (tests/test_statistics_summary.py compares them after random
+changes, on SQLite and PostgreSQL). `rebuild()` recomputes the table from the appeals (after a bulk
+load with the triggers off: bench/dashboard_p95.py).
+"""
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from appeals.core.extensions import db
+from appeals.register.models import Appeal
+from appeals.register.periods import received_between
+
+DIMENSIONS = ("day", "category", "channel", "settlement")
+
+
+class AppealCount(db.Model):
+    """Appeals of one month and office by one dimension's value (see the module's docstring)."""
+
+    __tablename__ = "appeal_counts"
+    dim: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(primary_key=True)
+    # No foreign key: the appeal's own office_id is checked already; the triggers stay one upsert.
+    office_id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    appeals: Mapped[int] = mapped_column(default=0)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _month_of(column: Any) -> Any:
+    if _dialect() == "postgresql":
+        return sa.cast(sa.func.date_trunc("month", column), sa.Date)
+    return sa.func.date(column, "start of month")
+
+
+def _day_of(column: Any) -> Any:
+    if _dialect() == "postgresql":
+        return sa.cast(column, sa.Date)
+    return sa.func.date(column)
+
+
+def _key(dim: str) -> Any:
+    """The dimension's value of an appeal, as text (the summary's key)."""
+    if dim == "day":
+        return (sa.func.to_char(Appeal.received_at, "DD") if _dialect() == "postgresql"
+                else sa.func.strftime("%d", Appeal.received_at))
+    column = {"category": Appeal.category_id, "channel": Appeal.channel, "settlement": Appeal.settlement_id}[dim]
+    return sa.func.coalesce(sa.cast(column, sa.String), "")
+
+
+def split_period(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
+    """The whole months inside [start, end] (their first days) and the partial stretches around them."""
+    months: list[dt.date] = []
+    edges: list[tuple[dt.date, dt.date]] = []
+    day = start
+    while day <= end:
+        last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+        if day.day == 1 and last <= end:
+            months.append(day)
+        else:
+            stretch = (day, min(last, end))
+            if edges and edges[-1][1] + dt.timedelta(days=1) == stretch[0]:
+                edges[-1] = (edges[-1][0], stretch[1])
+            else:
+                edges.append(stretch)
+        day = last + dt.timedelta(days=1)
+    return months, edges
+
+
+def _office_filter(column: Any, office_ids: Iterable[int] | None) -> sa.ColumnElement[bool]:
+    if office_ids is None:
+        return sa.true()
+    return column.in_(sa.bindparam("summary_offices", list(office_ids), expanding=True, unique=True))
+
+
+def counts(dim: str, start: dt.date, end: dt.date, office_ids: Iterable[int] | None = None,
+           by_office: bool = False) -> dict[Any, int]:
+    """{value: appeals received in [start, end]} by `dim` (keys: date for "day", id or None for category and
+    settlement, the channel's code); by_office: {(office_id, value): appeals}. Counts of 0 are left out."""
+    offices = list(office_ids) if office_ids is not None else None
+    months, edges = split_period(start, end)
+    total: dict[tuple[int, Any], int] = {}
+    group: list[Any] = [AppealCount.office_id] if by_office else []
+    if months:
+        query = (sa.select(*group, AppealCount.month, AppealCount.key, sa.func.sum(AppealCount.appeals))
+                 .where(AppealCount.dim == dim, AppealCount.month.in_(months),
+                        _office_filter(AppealCount.office_id, offices))
+                 .group_by(*group, AppealCount.month, AppealCount.key) if dim == "day" else
+                 sa.select(*group, sa.literal(None), AppealCount.key, sa.func.sum(AppealCount.appeals))
+                 .where(AppealCount.dim == dim, AppealCount.month.in_(months),
+                        _office_filter(AppealCount.office_id, offices))
+                 .group_by(*group, AppealCount.key))
+        for row in db.session.execute(query):
+            values = tuple(row)
+            office, month, key, value = values if by_office else (0, *values)
+            name = _from_key(dim, key, month)
+            total[(office, name)] = total.get((office, name), 0) + int(value or 0)
+    for edge_start, edge_end in edges:
+        value_column = _day_of(Appeal.received_at) if dim == "day" else _key(dim)
+        base_group: list[Any] = [Appeal.office_id] if by_office else []
+        query = (sa.select(*base_group, value_column, sa.func.count()).select_from(Appeal)
+                 .where(received_between(edge_start, edge_end), _office_filter(Appeal.office_id, offices))
+                 .group_by(*base_group, value_column))
+        for row in db.session.execute(query):
+            values = tuple(row)
+            office, key, value = values if by_office else (0, *values)
+            name = _day_value(key) if dim == "day" else _from_key(dim, key, None)
+            total[(office, name)] = total.get((office, name), 0) + int(value)
+    if by_office:
+        return {k: v for k, v in total.items() if v}
+    return {name: v for (_office, name), v in total.items() if v}
+
+
+def _day_value(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def _from_key(dim: str, key: str, month: dt.date | None) -> Any:
+    if dim == "day":
+        assert month is not None
+        return _day_value(month).replace(day=int(key))
+    if dim == "channel":
+        return key
+    return int(key) if key else None
+
+
+def base_counts(dim: str, start: dt.date, end: dt.date, office_ids: Iterable[int] | None = None) -> dict[Any, int]:
+    """The same figures from the appeals alone (the tests' reference, and what a period without whole months reads)."""
+    value_column = _day_of(Appeal.received_at) if dim == "day" else _key(dim)
+    query = (sa.select(value_column, sa.func.count()).select_from(Appeal)
+             .where(received_between(start, end), _office_filter(Appeal.office_id, office_ids))
+             .group_by(value_column))
+    return {(_day_value(k) if dim == "day" else _from_key(dim, k, None)): int(v)
+            for k, v in db.session.execute(query)}
+
+
+def rebuild() -> int:
+    """Recompute appeal_counts from the appeals (in the caller's transaction); the number of rows written."""
+    db.session.execute(sa.delete(AppealCount))
+    written = 0
+    for dim in DIMENSIONS:
+        month, key = _month_of(Appeal.received_at), _key(dim)
+        select = (sa.select(sa.literal(dim), month, Appeal.office_id, key, sa.func.count()).select_from(Appeal)
+                  .group_by(month, Appeal.office_id, key))
+        result = db.session.execute(sa.insert(AppealCount).from_select(
+            ["dim", "month", "office_id", "key", "appeals"], select))
+        written += result.rowcount or 0  # type: ignore[attr-defined]
+    return written

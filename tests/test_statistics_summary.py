@@ -1,0 +1,167 @@
+"""The monthly appeal counts (appeals.reports.summaries) equal the appeals themselves after any change.
+
+Hypothesis applies random inserts (one by one through the ORM and in bulk through Core), edits of the
+date, office, category, channel and settlement (one row, and many in one UPDATE), and deletes; after
+each step the summary table must equal a count made here in Python from the appeals, and every
+dashboard figure built on it (totals, weeks, categories, channels, offices, districts, one region) must
+equal the same count for random periods (whole months, partial ones, both). Runs on SQLite and, with
+TEST_DATABASE_URL, on PostgreSQL (statement-level triggers there, row-level ones in SQLite).
+"""
+import datetime as dt
+import itertools
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from appeals.core.extensions import db as _db
+from appeals.reference.models import Settlement
+from appeals.register.models import Appeal
+from appeals.reports import statistics, summaries
+from appeals.reports.summaries import AppealCount
+
+WINDOW_START = dt.date(2026, 9, 20)
+WINDOW_DAYS = 120  # to mid-January: several month boundaries and a year's
+CHANNELS = ("session", "letter", "phone", "online_event")
+FIELDS = ("day", "office", "category", "channel", "settlement")
+_numbers = itertools.count(1)
+
+days = st.integers(0, WINDOW_DAYS - 1)
+appeal_values = st.fixed_dictionaries({
+    "day": days, "minute": st.integers(0, 24 * 60 - 1), "office": st.integers(0, 2),
+    "category": st.one_of(st.none(), st.integers(0, 2)), "channel": st.sampled_from(CHANNELS),
+    "settlement": st.one_of(st.none(), st.integers(0, 3)),
+})
+steps = st.lists(st.one_of(
+    st.tuples(st.just("insert_orm"), appeal_values),
+    st.tuples(st.just("insert_bulk"), st.lists(appeal_values, min_size=1, max_size=6)),
+    st.tuples(st.just("edit"), st.integers(0, 10_000), appeal_values,
+              st.one_of(st.sampled_from(FIELDS).map(lambda f: {f}), st.sets(st.sampled_from(FIELDS), min_size=2))),
+    st.tuples(st.just("edit_bulk"), st.integers(2, 4), st.one_of(st.none(), st.integers(0, 2))),
+    st.tuples(st.just("delete"), st.integers(0, 10_000)),
+), min_size=1, max_size=8)
+periods = st.tuples(days, days).map(sorted)
+
+
+def _row(reference, values):
+    n = next(_numbers)
+    received = dt.datetime.combine(WINDOW_START + dt.timedelta(days=values["day"]), dt.time()) + dt.timedelta(
+        minutes=values["minute"])
+    return {
+        "office_id": reference.offices[values["office"]].id, "number": f"SUM-{n}", "year": received.year, "seq": n,
+        "received_at": received, "channel": values["channel"], "applicant_kind": "individual",
+        "applicant_name": "Сынақ", "settlement_id": (reference.settlements[values["settlement"]].id
+                                                     if values["settlement"] is not None else None),
+        "appeal_type": "statement", "summary": "Сынақ өтініші",
+        "category_id": reference.categories[values["category"]].id if values["category"] is not None else None,
+        "due_date": received.date() + dt.timedelta(days=21), "original_due_date": received.date() + dt.timedelta(days=21),
+    }
+
+
+def _apply(step, reference):
+    kind = step[0]
+    ids = list(_db.session.scalars(sa.select(Appeal.id).order_by(Appeal.id)))
+    if kind == "insert_orm":
+        _db.session.add(Appeal(**_row(reference, step[1])))
+    elif kind == "insert_bulk":
+        _db.session.execute(sa.insert(Appeal), [_row(reference, values) for values in step[1]])
+    elif kind == "edit" and ids:
+        appeal = _db.session.get(Appeal, ids[step[1] % len(ids)])
+        new = _row(reference, step[2])
+        fields = {"day": ("received_at",), "office": ("office_id",), "category": ("category_id",),
+                  "channel": ("channel",), "settlement": ("settlement_id",)}
+        for name in step[3]:
+            for field in fields[name]:
+                setattr(appeal, field, new[field])
+    elif kind == "edit_bulk":
+        category = reference.categories[step[2]].id if step[2] is not None else None
+        _db.session.execute(sa.update(Appeal).where(Appeal.id % step[1] == 0)
+                            .values(category_id=category, channel="phone"))
+    elif kind == "delete" and ids:
+        _db.session.execute(sa.delete(Appeal).where(Appeal.id == ids[step[1] % len(ids)]))
+    _db.session.commit()
+
+
+def _expected(dim, start, end, office_ids=None):
+    """The figure counted here, in Python, from the appeals themselves."""
+    result: dict = {}
+    settlement_district = {s.id: s.district_id for s in _db.session.scalars(sa.select(Settlement))}
+    for appeal in _db.session.scalars(sa.select(Appeal)):
+        day = appeal.received_at.date()
+        if not start <= day <= end or (office_ids is not None and appeal.office_id not in office_ids):
+            continue
+        key = {"day": day, "category": appeal.category_id, "channel": appeal.channel,
+               "settlement": appeal.settlement_id, "office": appeal.office_id,
+               "district": settlement_district.get(appeal.settlement_id)}[dim]
+        result[key] = result.get(key, 0) + 1
+    return result
+
+
+def _table_now():
+    return {(r.dim, r.month, r.office_id, r.key): r.appeals
+            for r in _db.session.scalars(sa.select(AppealCount).where(AppealCount.appeals != 0))}
+
+
+def _table_expected():
+    result: dict = {}
+    for appeal in _db.session.scalars(sa.select(Appeal)):
+        month = appeal.received_at.date().replace(day=1)
+        keys = {"day": f"{appeal.received_at.day:02d}", "category": str(appeal.category_id or ""),
+                "channel": appeal.channel, "settlement": str(appeal.settlement_id or "")}
+        for dim, key in keys.items():
+            cell = (dim, month, appeal.office_id, key)
+            result[cell] = result.get(cell, 0) + 1
+    return result
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=steps, checks=st.lists(periods, min_size=1, max_size=3))
+def test_the_summary_equals_the_appeals_after_random_changes(db, reference, steps, checks):
+    for step in steps:
+        _apply(step, reference)
+        assert _table_now() == _table_expected()
+    region = statistics.region_office_ids(reference.region.id)
+    for first, last in checks:
+        start, end = WINDOW_START + dt.timedelta(days=first), WINDOW_START + dt.timedelta(days=last)
+        for dim in summaries.DIMENSIONS:
+            assert summaries.counts(dim, start, end) == _expected(dim, start, end)
+            assert summaries.counts(dim, start, end, [reference.kordai.id]) == _expected(
+                dim, start, end, [reference.kordai.id])
+        assert statistics.received_counts(start, end, "office_id") == _expected("office", start, end)
+        assert statistics.received_counts(start, end, "district_id") == _expected("district", start, end)
+        total = sum(_expected("day", start, end).values())
+        assert statistics.received_counts(start, end) == {None: total}
+        stats = statistics.dashboard(start, end, office_ids=region)
+        assert stats["figures"]["appeals_received"] == total
+        assert sum(bar.value for bar in stats["weeks"]) == total
+        assert sorted(bar.value for bar in stats["channels"]) == sorted(_expected("channel", start, end).values())
+        assert sorted(bar.value for bar in stats["offices"]) == sorted(_expected("office", start, end).values())
+        assert sorted(bar.value for bar in stats["districts"]) == sorted(_expected("district", start, end).values())
+
+
+def test_a_rebuild_gives_the_table_the_triggers_kept(db, reference, reg_appeal):
+    reg_appeal()
+    reg_appeal(settlement_id=reference.settlements[2].id, category_id=reference.categories[1].id, channel="phone")
+    _db.session.execute(sa.insert(Appeal), [_row(reference, {"day": d, "minute": 600, "office": d % 3, "category": None,
+                                                             "channel": "letter", "settlement": d % 4})
+                                            for d in range(0, WINDOW_DAYS, 7)])
+    _db.session.commit()
+    kept = _table_now()
+    assert kept == _table_expected() and kept
+    summaries.rebuild()
+    _db.session.commit()
+    assert _table_now() == kept
+
+
+@pytest.mark.parametrize(("start", "end", "months", "edges"), [
+    (dt.date(2026, 1, 1), dt.date(2026, 12, 31), 12, []),
+    (dt.date(2025, 12, 3), dt.date(2026, 12, 2), 11, [(dt.date(2025, 12, 3), dt.date(2025, 12, 31)),
+                                                      (dt.date(2026, 12, 1), dt.date(2026, 12, 2))]),
+    (dt.date(2026, 11, 5), dt.date(2026, 11, 20), 0, [(dt.date(2026, 11, 5), dt.date(2026, 11, 20))]),
+    (dt.date(2026, 10, 5), dt.date(2026, 11, 20), 0, [(dt.date(2026, 10, 5), dt.date(2026, 11, 20))]),
+    (dt.date(2026, 2, 1), dt.date(2026, 2, 28), 1, []),
+])
+def test_a_period_splits_into_whole_months_and_partial_stretches(start, end, months, edges):
+    whole, partial = summaries.split_period(start, end)
+    assert len(whole) == months and partial == edges
