@@ -124,6 +124,11 @@ EXPECTED = {
     "api.revoke_token": E({"viewer"}, api=True),
     "api.me": E(ALL, api=True),
     "api.list_offices": E(ALL, api=True),
+    # Reference data: read by every client, written by admins (issue 18, item 1).
+    **{f"api.list_{kind}": E(ALL, api=True) for kind in ("regions", "districts", "settlements", "categories")},
+    **{f"api.get_{kind}": E(ALL, api=True) for kind in ("region", "district", "settlement", "category")},
+    **{f"api.{verb}_{kind}": E({"admin"}, api=True) for verb in ("create", "update")
+       for kind in ("region", "district", "settlement", "category", "office")},
     "api.get_office": E(ALL, api=True),
     "api.list_hosts": E(ALL, api=True),
     "api.get_host": E(ALL, api=True),
