@@ -105,8 +105,7 @@ class Config:
         if role.strip()
     )
 
-    # APPK (Administrative Procedural Code of Kazakhstan) art. 76: 15 working days.
-    APPEAL_DEADLINE_WORKING_DAYS = int(os.environ.get("APPEAL_DEADLINE_WORKING_DAYS", 15))
+    # The answer terms per appeal type are a table the admin edits (appeals/register/deadlines.py).
     APPEAL_MAX_EXTENSION_DAYS = int(os.environ.get("APPEAL_MAX_EXTENSION_DAYS", 60))
     APPEAL_FORWARD_WORKING_DAYS = int(os.environ.get("APPEAL_FORWARD_WORKING_DAYS", 3))
     APPEAL_DUE_SOON_WORKING_DAYS = int(os.environ.get("APPEAL_DUE_SOON_WORKING_DAYS", 3))

@@ -32,7 +32,7 @@ def full_database(app_ctx, reference, users):
     from appeals.core.jobs import Job, JobResultData
     from appeals.core.numbering import NumberSequence
     from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote
-    from appeals.register.models import Appeal, AppealExtension
+    from appeals.register.models import Appeal, AppealExtension, AppealSuspension, DeadlineRule
     from appeals.schedules.models import Host, ReceptionSession
 
     session = _db.session
@@ -66,6 +66,13 @@ def full_database(app_ctx, reference, users):
     session.add(AppealExtension(appeal_id=repeat.id, old_due_date=dt.date(2026, 3, 24),
                                 new_due_date=dt.date(2026, 4, 20), reason="Сараптама", user_id=users.clerk.id,
                                 created_at=dt.datetime(2026, 3, 10, 8, 0)))
+    session.add(AppealSuspension(appeal_id=repeat.id, started_on=dt.date(2026, 3, 5), reason="Құжаттар күтілуде",
+                                 started_by_id=users.clerk.id, resumed_on=dt.date(2026, 3, 9), resumed_by_id=users.clerk.id,
+                                 paused_days=2, due_before=dt.date(2026, 3, 20), due_after=dt.date(2026, 3, 24),
+                                 created_at=dt.datetime(2026, 3, 5, 4, 0)))
+    # The migration's rows may be there already (the first test of a run): merged, not added twice.
+    session.merge(DeadlineRule(appeal_type="complaint", working_days=25, updated_at=dt.datetime(2026, 3, 1, 5, 0),
+                               updated_by_id=users.admin.id))
     directive = Directive(issuer="Орталық аппарат", number="12-А", issued_on=dt.date(2026, 2, 1), title="Аманат",
                           appeal_types=["proposal", "statement"], category_ids=[reference.categories[0].id],
                           settlement_ids=[], keywords="жол, су", min_signatories=None,
@@ -300,3 +307,20 @@ def test_cli_reports_a_foreign_file(runner, tmp_path, app_ctx):
     path.write_text("hello\n")
     result = runner.invoke(args=["import-data", str(path)])
     assert result.exit_code == 1 and "Nothing was restored" in result.output
+
+
+def test_restore_into_a_migrated_database_replaces_the_default_answer_terms(full_database):
+    """A new database has the migration's answer terms; the file's terms (complaint 25) replace them."""
+    from appeals.register import deadlines
+    from appeals.register.models import DeadlineRule
+
+    text = _export()
+    _wipe()
+    _db.session.add_all([DeadlineRule(appeal_type=kind, working_days=days, updated_at=dt.datetime(2026, 1, 1))
+                         for kind, days in deadlines.DEFAULT_WORKING_DAYS.items()])
+    _db.session.commit()
+    _import(text)
+    assert deadlines.working_days_for("complaint") == 25
+    file_rows = json.loads(text.splitlines()[0])["tables"]
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(DeadlineRule)) == next(
+        entry["rows"] for entry in file_rows if entry["name"] == "deadline_rules")

@@ -41,6 +41,7 @@ EXPECTED = {
     "admin.new_user": E({"admin"}),
     "admin.edit_user": E({"admin"}),
     "admin.audit_log": E({"admin"}),
+    "admin.deadlines": E({"admin"}),
     "notifications.log": E({"admin"}),
     "notifications.inbox": E(USER),
     "reference.categories": E({"admin"}),
@@ -84,6 +85,9 @@ EXPECTED = {
     "register.transition": E({"coordinator"}),
     "register.forward": E({"coordinator"}),
     "register.extend": E({"coordinator"}),
+    "register.suspend": E({"coordinator"}),
+    # Resuming a running clock is refused as a conflict (409) even for those who may.
+    "register.resume": E({"coordinator"}),
     "register.export": E({"coordinator", "clerk"}),
     "register.import_appeals": E({"coordinator", "clerk"}),
     "register.import_template": E({"coordinator", "clerk"}),
@@ -350,7 +354,7 @@ def test_other_offices_appeal_is_refused_but_own_office_sees_it(app, samples, us
     owner.post("/login", data={"username": users.other_clerk.username, "password": PASSWORD})
     appeal = samples.appeal
     for path in (f"/appeals/{appeal.id}", f"/appeals/{appeal.id}/edit", f"/appeals/{appeal.id}/extend",
-                 f"/appeals/{appeal.id}/forward"):
+                 f"/appeals/{appeal.id}/forward", f"/appeals/{appeal.id}/suspend"):
         refused = outsider.get(path)
         assert refused.status_code in (403, 404), path
         assert appeal.number not in refused.get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""Administration: user accounts and the audit trail."""
+"""Administration: user accounts, the answer terms per appeal type and the audit trail."""
 from datetime import datetime, time
 
 import sqlalchemy as sa
@@ -13,9 +13,11 @@ from appeals.auth.models import User
 from appeals.auth.permissions import permission_required
 from appeals.core import audit_labels, parsing, submission
 from appeals.core.audit import AuditRecord
+from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
 from appeals.reference.models import Office
+from appeals.register import deadlines as deadline_rules
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -127,15 +129,39 @@ def audit_log():
                            object_url=_audit_object_url, audit_labels=audit_labels)
 
 
+@bp.route("/deadlines", methods=["GET", "POST"])
+@permission_required("admin.deadlines")
+def deadlines():
+    terms = deadline_rules.deadline_rules()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        # Flask-WTF's CSRFProtect checks the token of every POST before this view runs.
+        values = {kind: request.form.get(kind, "") for kind in terms}
+        try:
+            changes = deadline_rules.save_deadline_rules(values, current_user)
+        except DomainError as exc:
+            errors = exc.errors
+            terms = values
+        else:
+            flash(_("Answer terms saved.") if changes else _("Nothing changed."), "success")
+            return redirect(url_for("admin.deadlines"))
+    return render_template("admin/deadlines.html", terms=terms, errors=errors,
+                           defaults=deadline_rules.DEFAULT_WORKING_DAYS), 400 if errors else 200
+
+
 # Where an audited object's own page is: the trail links to it.
 AUDIT_OBJECT_PAGES = {
     "appeals": ("register.appeal_detail", "appeal_id"), "users": ("admin.edit_user", "user_id"),
     "reception_sessions": ("schedules.session_detail", "session_id"), "hosts": ("schedules.edit_host", "host_id"),
     "directives": ("mandates.directive_detail", "directive_id"), "mandates": ("mandates.mandate_detail", "mandate_id"),
 }
+# Objects without an id of their own: the trail links to their page.
+AUDIT_TABLE_PAGES = {"deadline_rules": "admin.deadlines"}
 
 
 def _audit_object_url(entry):
+    if entry.object_type in AUDIT_TABLE_PAGES:
+        return url_for(AUDIT_TABLE_PAGES[entry.object_type])
     page = AUDIT_OBJECT_PAGES.get(entry.object_type)
     if page is None or not str(entry.object_id or "").isdigit():
         return None

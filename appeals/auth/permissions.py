@@ -43,6 +43,10 @@ ACTIONS = {
     "appeal.correct_office": {"coordinator"},
     "appeal.transition": {"coordinator", "clerk"},
     "appeal.extend": {"coordinator", "clerk"},
+    # Stop and restart the answer clock while the office waits for the applicant.
+    "appeal.suspend": {"coordinator", "clerk"},
+    # The table of answer terms per appeal type.
+    "admin.deadlines": {"admin"},
     "appeal.view_personal": {"coordinator", "clerk"},
     "appeal.export": {"coordinator", "clerk"},
     "appeal.import": {"coordinator", "clerk"},
@@ -141,6 +145,7 @@ _OBJECT_RULES = {
     "appeal.correct_office": lambda user, appeal: appeal.status == "registered",
     "appeal.transition": _appeal_writable,
     "appeal.extend": _appeal_writable,
+    "appeal.suspend": _appeal_writable,
     "appeal.create": lambda user, office: _office_ok(user, office.id),
     "appeal.import": lambda user, office: _office_ok(user, office.id),
     "schedule.edit": _session_editable,

@@ -14,6 +14,8 @@ ACTIONS = {
     "updated": _l("Appeal details corrected"), "status_changed": _l("Appeal status changed"),
     "forwarded": _l("Appeal forwarded to a competent body"), "deadline_extended": _l("Deadline extended"),
     "personal_data_viewed": _l("Personal data viewed"),
+    "clock_suspended": _l("Answer clock stopped"), "clock_resumed": _l("Answer clock resumed"),
+    "deadline_rules_updated": _l("Answer terms changed"),
     "repeat_check_matched": _l("Repeat check found an earlier appeal"),
     "mandate_contacts_printed": _l("Mandate contact list printed"),
     "user_created": _l("Account created"), "user_updated": _l("Account changed"),
@@ -46,7 +48,7 @@ OBJECT_TYPES = {
     "appeals": _l("Appeal"), "users": _l("User account"), "reception_sessions": _l("Reception session"),
     "hosts": _l("Host"), "directives": _l("Directive"), "mandates": _l("Mandate"), "offices": _l("Office"),
     "regions": _l("Region"), "districts": _l("District"), "settlements": _l("Settlement"),
-    "categories": _l("Category"), "api_tokens": _l("API token"),
+    "categories": _l("Category"), "api_tokens": _l("API token"), "deadline_rules": _l("Answer terms"),
 }
 FIELDS = {
     "number": _l("Number"), "office_id": _l("Office"), "status": _l("Status"), "due_date": _l("Deadline"),
@@ -59,6 +61,9 @@ FIELDS = {
     "answered_at": _l("Date answered"), "withdrawn_reason": _l("Reason"), "reason": _l("Reason"),
     "forwarded_to": _l("Competent body"), "forwarded_at": _l("Date forwarded"),
     "backdate_reason": _l("Why the appeal is registered so late"),
+    "suspended_since": _l("Clock stopped since"), "paused_days": _l("Working days paused"),
+    "statement": _l("Statement"), "complaint": _l("Complaint"), "proposal": _l("Proposal"),
+    "response": _l("Response"), "request": _l("Request"),
     "username": _l("Username"), "full_name": _l("Full name"), "email": _l("E-mail"), "role": _l("Role"),
     "offices": _l("Offices"), "locale": _l("Language"), "is_active_account": _l("Active"), "is_active": _l("Active"),
     "date": _l("Date"), "start_time": _l("Start"), "end_time": _l("End"), "room": _l("Room"), "hosts": _l("Hosts"),

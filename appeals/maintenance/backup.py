@@ -42,6 +42,9 @@ CREDENTIAL_COLUMNS = {
 }
 # Tables made only of credentials (and what hangs on them): exported empty without credentials.
 CREDENTIAL_TABLES = ("api_tokens", "api_rate_windows", "user_sessions", "totp_recovery_codes")
+# Tables a migration fills with defaults (the answer terms per appeal type): a new, migrated database
+# has these rows, and the file's rows replace them on restore.
+MIGRATION_DEFAULT_TABLES = ("deadline_rules",)
 
 
 class BackupError(ValueError):
@@ -211,11 +214,13 @@ def read_header(stream: TextIO) -> dict[str, Any]:
 
 
 def _ensure_empty() -> None:
-    filled = [table.name for table in ordered_tables()
-              if db.session.scalar(sa.select(sa.func.count()).select_from(table)) > 0]
+    filled = [table.name for table in ordered_tables() if table.name not in MIGRATION_DEFAULT_TABLES
+              and db.session.scalar(sa.select(sa.func.count()).select_from(table)) > 0]
     if filled:
         raise BackupError(_("The database is not empty (%(tables)s); restore only into a new, migrated database.",
                               tables=", ".join(filled[:5])))
+    for name in MIGRATION_DEFAULT_TABLES:
+        db.session.execute(sa.delete(db.metadata.tables[name]))
 
 
 def _reset_sequences() -> None:

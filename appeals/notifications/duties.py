@@ -27,6 +27,7 @@ from appeals.core.extensions import db
 from appeals.core.timeutil import local_now, local_to_utc, utcnow
 from appeals.mandates.models import OPEN_MANDATE_STATUSES, Mandate
 from appeals.reference.models import Office
+from appeals.register.deadlines import clock_running, overdue_condition
 from appeals.register.models import OPEN_STATUSES, Appeal
 from appeals.register.rules import add_working_days, is_working_day
 
@@ -118,7 +119,7 @@ def morning_notices(today: date) -> dict:
     due_soon: dict[int, list[dict]] = {}
     for appeal_id, number, due, responsible_id in db.session.execute(
             sa.select(Appeal.id, Appeal.number, Appeal.due_date, Appeal.responsible_id)
-            .where(Appeal.status.in_(OPEN_STATUSES), Appeal.responsible_id.is_not(None),
+            .where(Appeal.status.in_(OPEN_STATUSES), clock_running(), Appeal.responsible_id.is_not(None),
                    Appeal.due_date >= today, Appeal.due_date <= horizon)
             .order_by(Appeal.due_date, Appeal.number)):
         due_soon.setdefault(responsible_id, []).append(_item(appeal_id, number, due))
@@ -132,7 +133,7 @@ def morning_notices(today: date) -> dict:
     for appeal_id, number, due, office_id, office_code in db.session.execute(
             sa.select(Appeal.id, Appeal.number, Appeal.due_date, Appeal.office_id, Office.code)
             .join(Office, Office.id == Appeal.office_id)
-            .where(Appeal.status.in_(OPEN_STATUSES), Appeal.due_date >= since, Appeal.due_date < today)
+            .where(overdue_condition(today), Appeal.due_date >= since)
             .order_by(Appeal.office_id, Appeal.due_date, Appeal.number)):
         overdue.setdefault((office_id, office_code), []).append(_item(appeal_id, number, due))
     for (office_id, office_code), items in overdue.items():

@@ -72,6 +72,12 @@ class ExtendForm(FlaskForm):
     submit = SubmitField(_l("Extend the deadline"))
 
 
+class SuspendForm(FlaskForm):
+    reason = TextAreaField(_l("What the office is waiting for"), validators=[Marked()],
+                           render_kw={"maxlength": 1000, "rows": 3})
+    submit = SubmitField(_l("Stop the clock"))
+
+
 class ForwardForm(FlaskForm):
     recipient = StringField(_l("Competent body"), validators=[Marked()], render_kw={"maxlength": 300})
     date = DateField(_l("Date forwarded"), validators=[Optional()])

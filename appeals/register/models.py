@@ -78,6 +78,8 @@ class Appeal(TimestampMixin, db.Model):
     closed_at: Mapped[Optional[datetime]] = mapped_column()
     withdrawn_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     repeat_of_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("appeals.id"), index=True)
+    # The day the answer clock was stopped while the office waits for the applicant (None: running).
+    suspended_since: Mapped[Optional[date]] = mapped_column()
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
 
     office: Mapped[Office] = relationship()
@@ -90,6 +92,9 @@ class Appeal(TimestampMixin, db.Model):
     repeat_of: Mapped[Optional["Appeal"]] = relationship(remote_side=[id])
     extensions: Mapped[list["AppealExtension"]] = relationship(
         back_populates="appeal", order_by="AppealExtension.created_at"
+    )
+    suspensions: Mapped[list["AppealSuspension"]] = relationship(
+        back_populates="appeal", order_by="AppealSuspension.id"
     )
 
     @property
@@ -114,3 +119,51 @@ class AppealExtension(db.Model):
 
     appeal: Mapped[Appeal] = relationship(back_populates="extensions")
     user: Mapped[Optional[User]] = relationship()
+
+
+class AppealSuspension(db.Model):
+    """The answer clock stopped while the office waits for the applicant (documents, a clarification).
+
+    `paused_days` is set on resumption: the working days of the pause, added to the deadline.
+    """
+
+    __tablename__ = "appeal_suspensions"
+    __table_args__ = (
+        sa.CheckConstraint("paused_days IS NULL OR paused_days >= 0", name="paused_days_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    started_on: Mapped[date] = mapped_column()
+    reason: Mapped[str] = mapped_column(sa.String(1000))
+    started_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    resumed_on: Mapped[Optional[date]] = mapped_column()
+    resumed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    paused_days: Mapped[Optional[int]] = mapped_column()
+    due_before: Mapped[date] = mapped_column()
+    due_after: Mapped[Optional[date]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+
+    appeal: Mapped[Appeal] = relationship(back_populates="suspensions")
+    started_by: Mapped[Optional[User]] = relationship(foreign_keys=[started_by_id])
+    resumed_by: Mapped[Optional[User]] = relationship(foreign_keys=[resumed_by_id])
+
+
+class DeadlineRule(db.Model):
+    """The answer term of an appeal type in working days (APPK art. 76 as e-Otinish applies it).
+
+    Rows are created by the migration with the statutory defaults; the admin edits them.
+    """
+
+    __tablename__ = "deadline_rules"
+    __table_args__ = (
+        sa.CheckConstraint("working_days BETWEEN 1 AND 60", name="working_days_range"),
+    )
+    appeal_type: Mapped[str] = mapped_column(
+        sa.Enum(*APPEAL_TYPES, name="deadline_appeal_type", native_enum=False, create_constraint=True, length=24),
+        primary_key=True,
+    )
+    working_days: Mapped[int] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+    updated_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+
+    updated_by: Mapped[Optional[User]] = relationship()

@@ -16,7 +16,7 @@ from appeals.core.privacy import redacted_sql
 from appeals.core.search_fold import search_words
 from appeals.core.timeutil import local_today
 from appeals.core.web import SEARCH_EXPIRED_ARG, search_expired_error
-from appeals.register.deadlines import due_soon_limit
+from appeals.register.deadlines import OPEN_CONDITION, clock_running, due_soon_limit, overdue_condition
 from appeals.register.districts import appeal_in_districts
 from appeals.register.models import (
     APPEAL_STATUSES,
@@ -47,7 +47,6 @@ FTS_DOCUMENT = (
     "|| coalesce(appeals.summary, '') || ' ' || coalesce(appeals.text, '')))"
 )
 # Written out (not bound parameters) so PostgreSQL can match it to the partial index ix_appeals_open_due.
-OPEN_CONDITION = sa.text("appeals.status IN ('registered', 'in_review', 'forwarded')")
 NUMBER_PATTERN = re.compile(r"^[A-Za-z]{2,10}-\d{4}-\d{1,6}$")
 
 
@@ -151,7 +150,7 @@ def build_list_query(filters: Mapping[str, Any], user: User) -> sa.Select:
     if f["host"]:
         query = query.where(Appeal.host_id == f["host"])
     if f["overdue"]:
-        query = query.where(OPEN_CONDITION, Appeal.due_date < local_today())
+        query = query.where(overdue_condition())
     if f["repeats"]:
         query = query.where(Appeal.repeat_of_id.is_not(None))
     if f["q"]:
@@ -169,7 +168,7 @@ def with_list_relations(query: sa.Select) -> sa.Select:
 def deadline_watch(user: User, limit: int = 10) -> tuple[Sequence[Appeal], Sequence[Appeal]]:
     """Open appeals in the user's scope that are overdue, and those due within the next few working days."""
     today = local_today()
-    base = with_list_relations(scope_appeals(sa.select(Appeal), user)).where(OPEN_CONDITION)
+    base = with_list_relations(scope_appeals(sa.select(Appeal), user)).where(OPEN_CONDITION, clock_running())
     overdue = db.session.scalars(base.where(Appeal.due_date < today).order_by(Appeal.due_date, Appeal.id).limit(limit)).unique().all()
     soon = db.session.scalars(
         base.where(Appeal.due_date >= today, Appeal.due_date <= due_soon_limit(today))

@@ -51,7 +51,7 @@ from appeals.register import (
     widgets,  # noqa: F401  (connects this domain's page blocks)
     workflow,
 )
-from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm
+from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm, SuspendForm
 from appeals.register.models import Appeal
 from appeals.schedules.models import Host, ReceptionSession
 
@@ -64,6 +64,8 @@ TIMELINE_LABELS = {
     "status_changed": _l("Status changed"),
     "forwarded": _l("Forwarded to a competent body"),
     "deadline_extended": _l("Deadline extended"),
+    "clock_suspended": _l("Answer clock stopped"),
+    "clock_resumed": _l("Answer clock resumed"),
     "personal_data_viewed": _l("Personal data viewed"),
 }
 FIELD_LABELS = {
@@ -75,6 +77,7 @@ FIELD_LABELS = {
     "received_at": _l("Date and time received"), "channel": _l("Channel"), "appeal_type": _l("Type of appeal"),
     "category_id": _l("Category"), "settlement_id": _l("Settlement"), "signatories": _l("Number of signatories"),
     "applicant_kind": _l("Kind of applicant"), "session_id": _l("Reception session"), "host_id": _l("Host who received it"),
+    "suspended_since": _l("Clock stopped since"), "paused_days": _l("Working days paused"),
 }
 
 
@@ -437,6 +440,34 @@ def extend(appeal_id):
         form.new_due.errors = [_("Enter a valid date.")]
         return render_template("register/extend.html", form=form, appeal=appeal, limit=deadlines.extension_limit(appeal)), 400
     return render_template("register/extend.html", form=form, appeal=appeal, limit=deadlines.extension_limit(appeal))
+
+
+@bp.route("/appeals/<int:appeal_id>/suspend", methods=["GET", "POST"])
+def suspend(appeal_id):
+    appeal = _get_appeal(appeal_id, "appeal.suspend")
+    form = SuspendForm()
+    if form.validate_on_submit():
+        try:
+            workflow.suspend_clock(appeal, form.reason.data, current_user)
+        except validation.AppealError as exc:
+            attach_errors(form, exc)
+            return render_template("register/suspend.html", form=form, appeal=appeal), 400
+        flash(_("The answer clock of %(number)s is stopped.", number=appeal.number), "success")
+        return redirect(url_for("register.appeal_detail", appeal_id=appeal_id))
+    return render_template("register/suspend.html", form=form, appeal=appeal), 400 if request.method == "POST" else 200
+
+
+@bp.route("/appeals/<int:appeal_id>/resume", methods=["POST"])
+def resume(appeal_id):
+    appeal = _get_appeal(appeal_id, "appeal.suspend")
+    try:
+        suspension = workflow.resume_clock(appeal, current_user)
+    except validation.AppealError as exc:
+        return _render_detail(appeal, errors={exc.field or "status": [exc.message]}, status=409)
+    flash(_("The answer clock of %(number)s runs again; new deadline %(date)s (%(n)d working days added).",
+            number=appeal.number, date=fmt_date(suspension.due_after, "short"), n=suspension.paused_days or 0),
+          "success")
+    return redirect(url_for("register.appeal_detail", appeal_id=appeal_id))
 
 
 @bp.route("/appeals/<int:appeal_id>/forward", methods=["GET", "POST"])

@@ -22,12 +22,19 @@ from appeals.core.parsing import ParseError, parse_date
 from appeals.core.privacy import APPEAL_AUDIT_MASKS, mask_changes
 from appeals.core.timeutil import local_today, utcnow
 from appeals.reference.models import Office
-from appeals.register.deadlines import compute_due_date, extension_limit, forward_due_date
+from appeals.register.deadlines import (
+    compute_due_date,
+    extension_limit,
+    forward_due_date,
+    paused_working_days,
+    resumed_due_date,
+)
 from appeals.register.models import (
     APPEAL_STATUSES,
     TEXT_MAX,
     Appeal,
     AppealExtension,
+    AppealSuspension,
 )
 from appeals.register.validation import (
     AppealError,
@@ -88,7 +95,7 @@ def insert_appeal(values: dict[str, Any], actor: User | None, repeat_of_id: int 
                   backdate_reason: str | None = None) -> Appeal:
     office = db.session.get(Office, values["office_id"])
     year = values["received_at"].year
-    due = compute_due_date(values["received_at"].date())
+    due = compute_due_date(values["received_at"].date(), appeal_type=values["appeal_type"])
     appeal = Appeal(
         **values,
         year=year,
@@ -189,6 +196,7 @@ def update_appeal(appeal: Appeal, data: Mapping[str, Any], actor: User | None,
         appeal = _lock(appeal)
         before = _audit_values(appeal)
         old_received = appeal.received_at
+        old_type = appeal.appeal_type
         old_responsible = appeal.responsible_id
         for field, value in values.items():
             setattr(appeal, field, value)
@@ -196,8 +204,11 @@ def update_appeal(appeal: Appeal, data: Mapping[str, Any], actor: User | None,
             appeal.office_id = corrected_office.id
         if repeat_of_id and repeat_of_id != appeal.id:
             appeal.repeat_of_id = repeat_of_id
-        if appeal.received_at.date() != old_received.date() and not appeal.extensions:
-            appeal.original_due_date = appeal.due_date = compute_due_date(appeal.received_at.date())
+        # A corrected receipt date or type moves a deadline nobody has acted on yet (no extension, no pause).
+        if ((appeal.received_at.date() != old_received.date() or appeal.appeal_type != old_type)
+                and not appeal.extensions and not appeal.suspensions):
+            appeal.original_due_date = appeal.due_date = compute_due_date(appeal.received_at.date(),
+                                                                          appeal_type=appeal.appeal_type)
         changes = audit.diff(before, _audit_values(appeal))
         if changes:
             audit.record("updated", appeal, changes=_audit_safe(changes), user=actor)
@@ -277,6 +288,8 @@ def transition(appeal: Appeal, new_status: str, actor: User | None, **details: A
             raise AppealError(_("The appeal was changed by someone else meanwhile; please reload the page."), "status")
         old_status = appeal.status
         old_responsible = appeal.responsible_id
+        if new_status in ("answered", "withdrawn"):
+            _end_suspension(appeal, actor, today)
         for field, value in changes.items():
             setattr(appeal, field, value)
         appeal.status = new_status
@@ -309,6 +322,7 @@ def forward(appeal: Appeal, recipient: str | None, date_value: object, actor: Us
         raise AppealValidationError(errors)
     with write_transaction():
         appeal = _lock(appeal)
+        _end_suspension(appeal, actor, local_today())
         old_status = appeal.status
         appeal.forwarded_to = recipient
         appeal.forwarded_at = when
@@ -326,6 +340,8 @@ def extend_deadline(appeal: Appeal, new_due: object, reason: str | None, actor: 
     _require(actor, "appeal.extend", appeal)
     if not appeal.is_open:
         raise AppealError(_("Only an open appeal can have its deadline extended."), "status")
+    if appeal.suspended_since is not None:
+        raise AppealError(_("The clock of this appeal is stopped: resume it before extending the deadline."), "status")
     errors: dict[str, Any] = {}
     new_due = _date_or_error(new_due, "new_due", errors, required=True)
     reason = (reason or "").strip()
@@ -354,3 +370,76 @@ def extend_deadline(appeal: Appeal, new_due: object, reason: str | None, actor: 
                      changes=_audit_safe({"due_date": [appeal.due_date, new_due], "reason": [None, reason]}))
         appeal.due_date = new_due
     return extension
+
+
+# --- Stopping the clock while the office waits for the applicant ----------------------------
+
+SUSPENDABLE_STATUSES = ("registered", "in_review")
+
+
+def suspend_clock(appeal: Appeal, reason: str | None, actor: User | None) -> AppealSuspension:
+    """Stop the answer clock (the office waits for the applicant's documents or clarification); reason required."""
+    _require(actor, "appeal.suspend", appeal)
+    reason = " ".join((reason or "").split())
+    if appeal.status not in SUSPENDABLE_STATUSES:
+        raise AppealError(_("Only an appeal under registration or review can have its clock stopped."), "status")
+    if appeal.suspended_since is not None:
+        raise AppealError(_("The clock of this appeal is already stopped."), "status")
+    if len(reason) < 10:
+        raise AppealValidationError({"reason": [_("Say what the office is waiting for (at least 10 characters).")]})
+    if len(reason) > REASON_MAX:
+        raise AppealValidationError({"reason": [_("At most %(n)d characters.", n=REASON_MAX)]})
+    today = local_today()
+    with write_transaction():
+        appeal = _lock(appeal)
+        if appeal.suspended_since is not None or appeal.status not in SUSPENDABLE_STATUSES:
+            raise AppealError(_("The appeal was changed by someone else meanwhile; please reload the page."), "status")
+        suspension = AppealSuspension(
+            appeal_id=appeal.id, started_on=today, reason=reason, started_by_id=getattr(actor, "id", None),
+            due_before=appeal.due_date, created_at=utcnow(),
+        )
+        db.session.add(suspension)
+        appeal.suspended_since = today
+        audit.record("clock_suspended", appeal, user=actor,
+                     changes=_audit_safe({"suspended_since": [None, today], "reason": [None, reason]}))
+    return suspension
+
+
+def resume_clock(appeal: Appeal, actor: User | None) -> AppealSuspension:
+    """Start the clock again: the working days it stood still are added to the deadline."""
+    _require(actor, "appeal.suspend", appeal)
+    if appeal.suspended_since is None:
+        raise AppealError(_("The clock of this appeal is running."), "status")
+    with write_transaction():
+        appeal = _lock(appeal)
+        suspension = _end_suspension(appeal, actor, local_today())
+        if suspension is None:
+            raise AppealError(_("The appeal was changed by someone else meanwhile; please reload the page."), "status")
+    return suspension
+
+
+def _end_suspension(appeal: Appeal, actor: User | None, today: date) -> AppealSuspension | None:
+    """Inside the caller's transaction, on the locked appeal: close the open pause, move the deadline, audit."""
+    if appeal.suspended_since is None:
+        return None
+    suspension = db.session.scalars(
+        sa.select(AppealSuspension).where(AppealSuspension.appeal_id == appeal.id, AppealSuspension.resumed_on.is_(None))
+        .order_by(AppealSuspension.id.desc()).limit(1)
+    ).first()
+    started = suspension.started_on if suspension else appeal.suspended_since
+    paused = paused_working_days(started, today)
+    new_due = resumed_due_date(appeal.due_date, paused)
+    if suspension is not None:
+        suspension.resumed_on = today
+        suspension.resumed_by_id = getattr(actor, "id", None)
+        suspension.paused_days = paused
+        suspension.due_after = new_due
+    audit.record("clock_resumed", appeal, user=actor, changes={
+        "suspended_since": [appeal.suspended_since, None], "paused_days": [None, paused],
+        "due_date": [appeal.due_date, new_due],
+    })
+    # The extension limit (two months over the legal term) moves with the pause: a pause is not an extension.
+    appeal.original_due_date = resumed_due_date(appeal.original_due_date, paused)
+    appeal.due_date = new_due
+    appeal.suspended_since = None
+    return suspension

@@ -22,9 +22,10 @@ from appeals.core import labels, parsing
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date, fmt_datetime, fmt_number
-from appeals.core.timeutil import local_now, local_today
+from appeals.core.timeutil import local_now
 from appeals.mandates.models import Mandate
 from appeals.reference.models import Category, District, Office, Settlement
+from appeals.register.deadlines import is_overdue
 from appeals.register.models import APPEAL_STATUSES, OPEN_STATUSES, Appeal
 from appeals.reports.documents import PrintedDocument
 from appeals.schedules.models import Host
@@ -163,7 +164,7 @@ def build_journal(filters: Mapping[str, Any], user: User, lang: str | None) -> P
                 "deadline": fmt_date(appeal.due_date, "short"),
             })
         open_count = sum(count for status, count in statuses.items() if status in OPEN_STATUSES)
-        overdue = sum(1 for a in appeals if a.status in OPEN_STATUSES and a.due_date < local_today())
+        overdue = sum(1 for a in appeals if is_overdue(a))
         # Counts in the language's digit grouping (1 225 in kk and ru), as the pages show them.
         totals = [(_("Appeals in the journal"), fmt_number(len(rows))), (_("Open"), fmt_number(open_count)),
                   (_("Overdue"), fmt_number(overdue))]

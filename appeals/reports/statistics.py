@@ -31,12 +31,12 @@ from flask_babel import lazy_gettext as _l
 from appeals.core import labels
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date
-from appeals.core.timeutil import local_today
 from appeals.mandates.models import MANDATE_STATUSES, Mandate, MandateAppeal
 from appeals.mandates.periods import counted, registered_between, standing_links
 from appeals.reference.models import Category, District, Office, Settlement
+from appeals.register.deadlines import overdue_condition
 from appeals.register.districts import APPEAL_DISTRICT, with_appeal_district
-from appeals.register.models import OPEN_STATUSES, Appeal
+from appeals.register.models import Appeal
 from appeals.register.periods import received_between
 from appeals.reports import summaries
 from appeals.schedules.services import sessions_held_count
@@ -165,8 +165,7 @@ def mandates_registered_in_period(start: dt.date, end: dt.date,
 def overdue_appeals(today: dt.date | None = None, office_ids: list[int] | None = None) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Appeal)
-        .where(Appeal.status.in_(OPEN_STATUSES), Appeal.due_date < (today or local_today()),
-               _offices_in(Appeal.office_id, office_ids))) or 0
+        .where(overdue_condition(today), _offices_in(Appeal.office_id, office_ids))) or 0
 
 
 def figures(start: dt.date, end: dt.date, registered_by_status: dict | None = None,
