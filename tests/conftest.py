@@ -299,4 +299,5 @@ pytest_plugins = [
     "tests.fixtures_mandates",
     "tests.fixtures_reports",
     "tests.fixtures_api",
+    "tests.servers",
 ]

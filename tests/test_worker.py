@@ -191,7 +191,7 @@ def test_import_killed_mid_way_is_redone_after_a_restart_and_writes_all_rows_onc
 def test_a_worker_delivers_a_committed_notice_through_the_queue(app, db, users, real_queue, tmp_path):
     from appeals.core import outbox
     from appeals.core.database import write_transaction
-    from tests.test_notifications import SmtpServer, _free_port
+    from tests.servers import SmtpServer, _free_port
 
     server = SmtpServer(_free_port()).start()
     worker = Worker(app, real_queue, tmp_path, MAIL_URL=f"smtp://127.0.0.1:{server.port}",
@@ -216,7 +216,7 @@ def test_a_worker_delivers_a_committed_notice_through_the_queue(app, db, users, 
 
 def _serve(app, settings, tmp_path, name, **extra):
     """An app server (`flask run`) with an instance folder of its own, on a free port."""
-    from tests.test_notifications import _free_port
+    from tests.servers import _free_port
 
     port = _free_port()
     env = {**os.environ, **settings, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
