@@ -67,7 +67,9 @@ def _encode(value: Any) -> Any:
 
 
 def ordered_tables() -> list[sa.Table]:
-    return list(db.metadata.sorted_tables)
+    """The tables a backup holds: all but those derived from others (`info={"derived": True}`, such as
+    the appeal counts the triggers keep), which the restored rows rebuild as they are inserted."""
+    return [table for table in db.metadata.sorted_tables if not table.info.get("derived")]
 
 
 def _order_columns(table: sa.Table) -> list[Any]:

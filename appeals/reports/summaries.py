@@ -38,6 +38,9 @@ class AppealCount(db.Model):
     """Appeals of one month and office by one dimension's value (see the module's docstring)."""
 
     __tablename__ = "appeal_counts"
+    # Derived from the appeals by the triggers: backups leave it out, a restore rebuilds it
+    # (appeals.maintenance.backup).
+    __table_args__ = {"info": {"derived": True}}
     dim: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     month: Mapped[dt.date] = mapped_column(primary_key=True)
     # No foreign key: the appeal's own office_id is checked already; the triggers stay one upsert.
