@@ -138,6 +138,11 @@ class Config:
     UPLOAD_MAX_IMAGE_PIXELS = int(os.environ.get("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000))
     UPLOAD_IMAGE_MAX_SIDE = int(os.environ.get("UPLOAD_IMAGE_MAX_SIDE", 4096))
     UPLOAD_MAX_PDF_PAGES = int(os.environ.get("UPLOAD_MAX_PDF_PAGES", 300))
+    # Attachments of one appeal (its letter, enclosures and the answer's scans): how many files and
+    # how many bytes in all; a citizen's online appeal takes fewer.
+    ATTACHMENTS_MAX_FILES = int(os.environ.get("ATTACHMENTS_MAX_FILES", 20))
+    ATTACHMENTS_MAX_BYTES = int(os.environ.get("ATTACHMENTS_MAX_BYTES", 50 * 1024 * 1024))
+    ONLINE_ATTACHMENTS_MAX_FILES = int(os.environ.get("ONLINE_ATTACHMENTS_MAX_FILES", 5))
 
     # Notifications (appeals/core/outbox.py): smtp://user:pass@host:587 (STARTTLS) or smtps://host:465.
     MAIL_URL = os.environ.get("MAIL_URL") or None

@@ -118,8 +118,12 @@ def full_database(app_ctx, reference, users):
         DutyRun(duty="morning", day=dt.date(2026, 3, 2), ran_at=dt.datetime(2026, 3, 2, 4, 0)),
     ])
     from appeals.core import storage
+    from appeals.register.models import AppealAttachment
 
-    storage.put(b"%PDF-1.7\x00\xff a scanned letter", "application/pdf", created_at=dt.datetime(2026, 3, 2, 10, 25))
+    letter = storage.put(b"%PDF-1.7\x00\xff a scanned letter", "application/pdf", created_at=dt.datetime(2026, 3, 2, 10, 25))
+    session.add(AppealAttachment(appeal_id=first.id, file_key=letter, kind="appeal", source="citizen",
+                                 name="Хат «ә».pdf", content_type="application/pdf", size=27, pages=1,
+                                 added_at=dt.datetime(2026, 3, 2, 10, 25)))
     storage.put(bytes(range(256)) * 50, "image/png", created_at=dt.datetime(2026, 3, 2, 10, 26))
     audit.record("appeal_created", first, changes={"summary": [None, first.summary]}, user=users.clerk)
     session.commit()

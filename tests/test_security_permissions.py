@@ -91,6 +91,10 @@ EXPECTED = {
     "register.export": E({"coordinator", "clerk"}),
     "register.import_appeals": E({"coordinator", "clerk"}),
     "register.import_template": E({"coordinator", "clerk"}),
+    # The Merke appeal's files: masked roles (viewer, host) and other offices' clerks get none.
+    "register.attachment_upload": E({"coordinator"}),
+    "register.attachment_download": E({"coordinator"}),
+    "register.attachment_remove": E({"coordinator"}),
     # Mandates
     "mandates.list_directives": E({"admin", "coordinator", "viewer"}),
     "mandates.directive_detail": E({"admin", "coordinator", "viewer"}),
@@ -202,6 +206,10 @@ def samples(app_ctx, reference, users, tmp_path):
     api_tokens = {role: tokens.create_token(getattr(users, role), "matrix")[1] for role in ROLES}
     viewer_token = tokens.create_token(users.viewer, "viewer's second")[0]
     job = _viewer_job(users.viewer, tmp_path)
+    from appeals.register import attachments
+    from tests.hostile_files import simple_pdf
+
+    attachment = attachments.attach_files(appeal, [attachments.Upload("letter.pdf", simple_pdf())], users.other_clerk)[0]
 
     class Samples:
         pass
@@ -212,6 +220,7 @@ def samples(app_ctx, reference, users, tmp_path):
     s.params = {
         "user_id": users.other_clerk.id, "appeal_id": appeal.id, "session_id": session.id, "host_id": host.id,
         "directive_id": directive.id, "mandate_id": mandate.id, "token_id": viewer_token.id, "job_id": job.id,
+        "attachment_id": attachment.id,
         "office_id": reference.merke.id, "category_id": reference.categories[0].id,
         "district_id": reference.districts[1].id, "region_id": reference.region.id,
         "settlement_id": reference.settlements[2].id, "code": "ru", "filename": "css/app.css",

@@ -49,6 +49,11 @@ ACTIONS = {
     "admin.deadlines": {"admin"},
     "appeal.view_personal": {"coordinator", "clerk"},
     "appeal.export": {"coordinator", "clerk"},
+    # Scans and photos of an appeal or its answer carry everything personal: only the roles that may
+    # see the applicant's data open them (each opening audited); masked roles do not even see the list.
+    "appeal.attachments.view": {"coordinator", "clerk"},
+    "appeal.attachments.add": {"coordinator", "clerk"},
+    "appeal.attachments.remove": {"coordinator", "clerk"},
     "appeal.import": {"coordinator", "clerk"},
     "directive.view": {"admin", "coordinator", "viewer"},
     "directive.manage": {"admin", "coordinator"},
@@ -147,6 +152,11 @@ _OBJECT_RULES = {
     "appeal.extend": _appeal_writable,
     "appeal.suspend": _appeal_writable,
     "appeal.create": lambda user, office: _office_ok(user, office.id),
+    "appeal.attachments.view": _appeal_writable,
+    "appeal.attachments.add": lambda user, appeal: _appeal_writable(user, appeal) and appeal.status not in (
+        "closed", "withdrawn"),
+    "appeal.attachments.remove": lambda user, appeal: _appeal_writable(user, appeal) and appeal.status not in (
+        "closed", "withdrawn"),
     "appeal.import": lambda user, office: _office_ok(user, office.id),
     "schedule.edit": _session_editable,
     "schedule.mark_held": _session_mark_held,

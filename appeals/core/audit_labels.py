@@ -43,6 +43,8 @@ ACTIONS = {
     "settlement_created": _l("Settlement created"), "settlement_updated": _l("Settlement changed"),
     "category_created": _l("Category created"), "category_updated": _l("Category changed"),
     "settlements_imported": _l("Settlements imported"),
+    "attachment_added": _l("File attached"), "attachment_opened": _l("File opened"),
+    "attachment_removed": _l("File removed"),
 }
 OBJECT_TYPES = {
     "appeals": _l("Appeal"), "users": _l("User account"), "reception_sessions": _l("Reception session"),
@@ -69,7 +71,8 @@ FIELDS = {
     "date": _l("Date"), "start_time": _l("Start"), "end_time": _l("End"), "room": _l("Room"), "hosts": _l("Hosts"),
     "code": _l("Code"), "name_kk": _l("Name (Kazakh)"), "name_ru": _l("Name (Russian)"), "name_en": _l("Name (English)"),
     "position": _l("Position in Kazakh"), "position_ru": _l("Position in Russian"), "position_en": _l("Position in English"),
-    "kind": _l("Kind"), "appeal": _l("Appeal"), "directive": _l("Directive"), "fields": _l("Fields"),
+    "kind": _l("Kind"), "attachment": _l("File"), "content_type": _l("File type"), "size": _l("Size, bytes"),
+    "appeal": _l("Appeal"), "directive": _l("Directive"), "fields": _l("Fields"),
     "public_title": _l("Public title"), "public_description": _l("Public description"),
     "public_state": _l("Public text"), "responsible_user_id": _l("Responsible person"),
     "responsible": _l("Responsible body"),
@@ -78,7 +81,8 @@ FIELDS = {
 VALUE_LABELS = {
     "role": labels.ROLE_LABELS, "status": {**labels.SESSION_STATUS_LABELS, **labels.APPEAL_STATUS_LABELS},
     "channel": labels.CHANNEL_LABELS, "appeal_type": labels.APPEAL_TYPE_LABELS,
-    "applicant_kind": labels.APPLICANT_KIND_LABELS, "kind": {**labels.OFFICE_KIND_LABELS, **labels.HOST_KIND_LABELS},
+    "applicant_kind": labels.APPLICANT_KIND_LABELS, "kind": {**labels.OFFICE_KIND_LABELS, **labels.HOST_KIND_LABELS,
+             **labels.ATTACHMENT_KIND_LABELS},
     "public_state": {"draft": _l("Draft, not public"), "published": _l("Published")},
 }
 

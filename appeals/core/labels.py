@@ -30,6 +30,7 @@ CHANNEL_LABELS = {
     "email": _l("E-mail"),
     "other": _l("Other"),
 }
+ATTACHMENT_KIND_LABELS = {"appeal": _l("The appeal and its enclosures"), "answer": _l("The answer")}
 APPLICANT_KIND_LABELS = {
     "individual": _l("Individual"),
     "anonymous": _l("Anonymous"),

@@ -167,3 +167,31 @@ class DeadlineRule(db.Model):
     updated_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
 
     updated_by: Mapped[Optional[User]] = relationship()
+
+
+ATTACHMENT_KINDS = ("appeal", "answer")
+ATTACHMENT_SOURCES = ("clerk", "citizen")
+
+
+class AppealAttachment(db.Model):
+    """A scan or photo kept with an appeal (its letter, enclosures) or with its answer; the bytes are
+    in the one file store (appeals/core/storage.py), this row says whose they are."""
+
+    __tablename__ = "appeal_attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    file_key: Mapped[str] = mapped_column(sa.ForeignKey("stored_files.key"), unique=True)
+    kind: Mapped[str] = enum_column(ATTACHMENT_KINDS, "attachment_kind", default="appeal")
+    source: Mapped[str] = enum_column(ATTACHMENT_SOURCES, "attachment_source", default="clerk")
+    # The name the file had on the sender's computer, cleaned; shown only to who may open the file.
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    pages: Mapped[int] = mapped_column(default=0)
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    added_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column()
+
+    appeal: Mapped[Appeal] = relationship()
+    added_by: Mapped[Optional[User]] = relationship()

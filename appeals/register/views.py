@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectChoice
@@ -30,16 +31,18 @@ from appeals.auth.permissions import (
     require,
 )
 from appeals.auth.services import display_names
-from appeals.core import hooks, submission
+from appeals.core import hooks, labels, submission
 from appeals.core.audit import AuditRecord
+from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date
 from appeals.core.jobs import Job, queue_position
 from appeals.core.pagination import paginate
 from appeals.core.parsing import FieldErrors, ParseError, lenient, parse_datetime
 from appeals.core.timeutil import local_now, local_today
-from appeals.core.web import SEARCH_ARG, attach_errors, redirect_with_sealed_search, search_token, with_search_term
+from appeals.core.web import SEARCH_ARG, attach_errors, file_response, redirect_with_sealed_search, search_token, with_search_term
 from appeals.reference.models import Category, District, Office, Settlement
+from appeals.register import attachments as attachment_files
 from appeals.register import (
     deadlines,
     exports,
@@ -67,6 +70,9 @@ TIMELINE_LABELS = {
     "clock_suspended": _l("Answer clock stopped"),
     "clock_resumed": _l("Answer clock resumed"),
     "personal_data_viewed": _l("Personal data viewed"),
+    "attachment_added": _l("File attached"),
+    "attachment_opened": _l("File opened"),
+    "attachment_removed": _l("File removed"),
 }
 FIELD_LABELS = {
     "status": _l("Status"), "responsible_id": _l("Responsible person"), "answer_text": _l("Answer"),
@@ -396,6 +402,54 @@ def appeal_detail(appeal_id):
     if reveal and personal_data_mode(current_user, appeal) != PERSONAL_ON_REQUEST:
         abort(403)
     return _render_detail(appeal, reveal=reveal)
+
+
+# --- Files of an appeal ----------------------------------------------------------------------
+
+
+@bp.route("/appeals/<int:appeal_id>/attachments", methods=["POST"])
+def attachment_upload(appeal_id):
+    appeal = _get_appeal(appeal_id, "appeal.attachments.add")
+    kind = request.form.get("kind", "appeal")
+    if kind not in labels.ATTACHMENT_KIND_LABELS:
+        kind = "appeal"
+    try:
+        uploads = attachment_files.read_uploads(request.files.getlist("files"))
+
+        def attach():
+            added = attachment_files.attach_files(appeal, uploads, current_user, kind=kind)
+            page = url_for("register.appeal_detail", appeal_id=appeal.id) + "#attachments"
+            return submission.Created(location=page, object_url=page, object_label=appeal.number, message=ngettext(
+                "%(num)d file attached.", "%(num)d files attached.", len(added)))
+
+        created = submission.create_once(current_user, attach)
+    except DomainError as exc:
+        return _render_detail(appeal, errors=exc.errors or {"files": [exc.message]}, status=400)
+    return submission.finish(created)
+
+
+@bp.route("/appeals/<int:appeal_id>/attachments/<int:attachment_id>")
+def attachment_download(appeal_id, attachment_id):
+    appeal = _get_appeal(appeal_id, "appeal.attachments.view")
+    attachment = attachment_files.get_attachment(appeal, attachment_id)
+    if attachment is None:
+        abort(404)
+    try:
+        data = attachment_files.open_attachment_audited(attachment, current_user)
+    except DomainError:
+        abort(404)
+    return file_response(data, attachment.content_type, attachment.name)
+
+
+@bp.route("/appeals/<int:appeal_id>/attachments/<int:attachment_id>/remove", methods=["POST"])
+def attachment_remove(appeal_id, attachment_id):
+    appeal = _get_appeal(appeal_id, "appeal.attachments.remove")
+    attachment = attachment_files.get_attachment(appeal, attachment_id)
+    if attachment is None:
+        abort(404)
+    attachment_files.remove_attachment(attachment, current_user)
+    flash(_("The file was removed from the appeal."), "success")
+    return redirect(url_for("register.appeal_detail", appeal_id=appeal.id) + "#attachments")
 
 
 @bp.route("/appeals/<int:appeal_id>/transition", methods=["POST"])

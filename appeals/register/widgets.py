@@ -25,3 +25,20 @@ def _deadlines_block_context(user: User) -> dict[str, Any] | None:
 def deadlines_block(user: User) -> hooks.Block | None:
     context = _deadlines_block_context(user)
     return None if context is None else hooks.Block("register/_widget.html", context, order=10)
+
+
+@hooks.appeal_page_blocks.connect
+def attachments_block(appeal: Any, user: User) -> hooks.Block | None:
+    """The appeal's scans and photos, for the roles that may see the applicant's data; nothing at all
+    (not even how many there are) for the others."""
+    from appeals.register import attachments
+
+    if not can(user, "appeal.attachments.view", appeal):
+        return None
+    return hooks.Block("register/_attachments.html", {
+        "files": attachments.visible_attachments(appeal, user),
+        "can_add": can(user, "appeal.attachments.add", appeal),
+        "can_remove": can(user, "appeal.attachments.remove", appeal),
+        "max_files": attachments.max_files(),
+        "max_file_mb": attachments.storage.max_file_bytes() // (1024 * 1024),
+    }, order=5)
