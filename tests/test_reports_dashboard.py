@@ -144,3 +144,57 @@ def test_bar_labels_fit_their_column_in_kazakh_and_russian():
     room = 190 - 6
     assert [text for text in shown if font.getlength(text) > room] == []
     assert "Коммуналдық қызметтер" in shown  # short enough to stay whole
+
+
+def _second_region(db, reference):
+    """A second region with one territorial office, and three March appeals registered there."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from appeals.reference.models import District, Office, Region, Settlement
+    from appeals.register.models import Appeal
+
+    region = Region(code="TRK", name_kk="Түркістан облысы", name_ru="Туркестанская область")
+    district = District(region=region, code="SRM", name_kk="Сайрам ауданы", name_ru="Сайрамский район")
+    settlement = Settlement(district=district, name_kk="Ақсу", name_ru="Аксу", kato="511001")
+    office = Office(code="SRM", name_kk="Сайрам филиалы", name_ru="Сайрамский филиал", kind="territorial",
+                    district=district)
+    db.session.add_all([region, district, settlement, office])
+    db.session.flush()
+    db.session.execute(sa.insert(Appeal), [{
+        "office_id": office.id, "number": f"SRM-2026-{n:05d}", "year": 2026, "seq": n,
+        "received_at": dt.datetime(2026, 3, 10 + n, 11, 0), "channel": "letter", "applicant_name": "Сынақ",
+        "settlement_id": settlement.id, "appeal_type": "statement", "summary": "Сынақ", "category_id": None,
+        "due_date": dt.date(2026, 4, 1), "original_due_date": dt.date(2026, 4, 1)} for n in (1, 2, 3)])
+    db.session.commit()
+    return region
+
+
+def test_the_dashboard_shows_one_region_or_the_whole_country(db, client, login, users, reference, report_data):
+    login(users.viewer)
+    html = client.get("/reports", query_string=MARCH).get_data(as_text=True)
+    assert 'id="region"' not in html  # one region: nothing to choose
+    other = _second_region(db, reference)
+
+    def tiles(**args):
+        response = client.get("/reports", query_string={**MARCH, **args})
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        return dict(re.findall(r'<span class="stat" data-figure="(\w+)">([^<]+)</span>', page)), page
+
+    country, page = tiles()
+    assert country["appeals_received"] == "43" and 'id="region"' in page
+    assert tiles(region=reference.region.id)[0]["appeals_received"] == "40"
+    assert tiles(region=other.id)[0]["appeals_received"] == "3"
+    figures, page = tiles(region=999999)
+    assert figures["appeals_received"] == "43" and 'aria-invalid="true"' in page
+    assert "Облысты тізімнен таңдаңыз." in page
+
+
+def test_a_region_holds_its_offices_and_the_regional_office_above_them(db, reference):
+    from appeals.reports.statistics import region_office_ids
+
+    other = _second_region(db, reference)
+    assert region_office_ids(reference.region.id) == sorted(o.id for o in reference.offices)
+    assert len(region_office_ids(other.id)) == 1

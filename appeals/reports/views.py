@@ -2,6 +2,7 @@
 import io
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,7 +15,7 @@ from appeals.core.i18n import fmt_number
 from appeals.core.jobs import Job, JobResult, job_kind, queue_position, result_bytes, start_job
 from appeals.core.timeutil import local_today
 from appeals.core.web import safe_redirect_target, with_search_term
-from appeals.reference.models import Office
+from appeals.reference.models import Office, Region
 from appeals.register.models import Appeal
 from appeals.reports import documents, services, statistics
 from appeals.schedules.models import Host
@@ -242,8 +243,21 @@ def dashboard():
     except parsing.ParseError as exc:
         error = exc
         start, end = services.parse_period({})
-    stats = statistics.dashboard(start, end, link=_dashboard_link)
+    regions = db.session.scalars(sa.select(Region).order_by(Region.code)).all()
+    region = None
+    if len(regions) > 1:
+        # One region's offices, or the whole country (no region chosen). An unknown id is an error on the field.
+        try:
+            region_id = parsing.parse_id(request.args.get("region"), "region")
+        except parsing.ParseError as exc:
+            error, region_id = error or exc, None
+        region = next((r for r in regions if r.id == region_id), None)
+        if region_id is not None and region is None:
+            error = error or parsing.ParseError(_("Choose the region from the list."), "region")
+    office_ids = statistics.region_office_ids(region.id) if region else None
+    stats = statistics.dashboard(start, end, link=_dashboard_link, office_ids=office_ids)
     return render_template("reports/dashboard.html", stats=stats, start=start, end=end, error=error,
+                           regions=regions if len(regions) > 1 else [], region=region,
                            charts=_charts(stats), figure_labels=statistics.FIGURE_LABELS,
                            figure_hints=statistics.FIGURE_HINTS, figure_names=statistics.FIGURES)
 
