@@ -70,22 +70,35 @@ def reset_schema(url):
     engine.dispose()
 
 
-def load_reference(db):
+REGIONS = 20  # with the first, the demo-like region above, the others named R01 … R19
+OFFICES_PER_REGION = 10
+
+
+def load_reference(db, regions=REGIONS):
+    """The first region as before (12 offices, codes the cases name), then regions-1 more of 10 offices each,
+    a district of five settlements per office: 202 offices and 1,010 settlements at 20 regions."""
     from appeals.auth import services as accounts
     from appeals.reference.models import Category, District, Office, Region, Settlement
     from appeals.schedules.models import Host
 
-    region = Region(code="ZHA", name_kk="Жамбыл облысы", name_ru="Жамбылская область")
-    db.session.add(region)
-    for index, code in enumerate(OFFICES):
-        district = District(region=region, code=code, name_kk=f"{code} ауданы", name_ru=f"{code} район")
-        db.session.add(district)
-        for s in range(5):
-            db.session.add(Settlement(district=district, name_kk=f"{code} ауылы {s}", name_ru=f"{code} село {s}",
-                                      kato=f"31{code}{s:03d}"))
-        db.session.add(Office(code=code, name_kk=f"{code} филиалы", name_ru=f"{code} филиал",
-                              kind="regional" if index == 0 else "territorial", district=district))
-        db.session.add(Host(full_name=f"Host {code}", kind="candidate"))
+    region_codes = [("ZHA", OFFICES)] + [(f"R{r:02d}", [f"R{r:02d}{o}" for o in "ABCDEFGHIJ"[:OFFICES_PER_REGION]])
+                                         for r in range(1, regions)]
+    for region_code, codes in region_codes:
+        region = Region(code=region_code, name_kk=f"{region_code} облысы", name_ru=f"{region_code} область")
+        db.session.add(region)
+        regional = None
+        for index, code in enumerate(codes):
+            district = District(region=region, code=code, name_kk=f"{code} ауданы", name_ru=f"{code} район")
+            db.session.add(district)
+            for s in range(5):
+                db.session.add(Settlement(district=district, name_kk=f"{code} ауылы {s}", name_ru=f"{code} село {s}",
+                                          kato=f"{region_code}{code}{s:03d}"[:12]))
+            office = Office(code=code, name_kk=f"{code} филиалы", name_ru=f"{code} филиал",
+                            kind="regional" if index == 0 else "territorial", district=district, parent=regional)
+            regional = regional or office
+            db.session.add(office)
+            if region_code == "ZHA":
+                db.session.add(Host(full_name=f"Host {code}", kind="candidate"))
     for index, code in enumerate(["housing", "utilities", "roads", "water", "health", "education", "employment",
                                   "social", "land", "agriculture", "transport", "gas", "order", "ecology",
                                   "culture", "other"]):
@@ -93,50 +106,148 @@ def load_reference(db):
     db.session.commit()
     accounts.create_user("bench.coordinator", PASSWORD, "coordinator", [])
     accounts.create_user("bench.clerk", PASSWORD, "clerk", ["KRD"])
+    # The SQL a regional coordinator's scope gives (office_id IN the region's offices): a clerk of all 12.
+    accounts.create_user("bench.region", PASSWORD, "clerk", OFFICES)
+    accounts.create_user("bench.viewer", PASSWORD, "viewer", [])
 
 
-def load_appeals(db, rows):
-    """Generated inside PostgreSQL: a year of appeals, every office numbered 1..n without gaps."""
-    offices = len(OFFICES)
-    statement = f"""
-    INSERT INTO appeals (office_id, number, year, seq, received_at, channel, session_id, host_id, applicant_kind,
-        applicant_name, iin, phone, address, settlement_id, signatories, appeal_type, category_id, summary, text,
-        status, responsible_id, due_date, original_due_date, forwarded_to, forwarded_at, answer_text, answered_at,
-        closed_at, withdrawn_reason, repeat_of_id, created_by_id, created_at, updated_at)
-    SELECT
-        o.id,
-        o.code || '-' || extract(year FROM r.received_at)::int || '-' || lpad(((g - 1) / {offices} + 1)::text, 5, '0'),
-        extract(year FROM r.received_at)::int,
-        (g - 1) / {offices} + 1,
-        r.received_at,
-        (ARRAY['session','session','session','door_to_door','online_event','phone','letter','email','other'])[1 + g % 9],
-        NULL, CASE WHEN g % 9 < 3 THEN 1 + g % {offices} END,
-        'individual',
-        ({_sql_array(SURNAMES)})[1 + (g * 7) % {len(SURNAMES)}] || ' ' || ({_sql_array(NAMES)})[1 + (g * 13) % {len(NAMES)}],
-        NULL, '+7701' || lpad((g % 10000000)::text, 7, '0'), 'Абай көшесі ' || (g % 120),
-        (g - 1) % {offices} * 5 + 1 + (g / 7) % 5,
-        NULL,
-        (ARRAY['statement','statement','proposal','proposal','complaint','request','response'])[1 + (g / 3) % 7],
-        1 + (g * 11) % 16,
-        ({_sql_array(SUMMARIES)})[1 + (g * 5) % {len(SUMMARIES)}] || ' №' || g,
-        'Өтініш мәтіні ' || g,
-        (ARRAY['closed','closed','closed','answered','answered','answered','in_review','registered','forwarded','withdrawn'])[1 + (g / 11) % 10],
-        NULL, r.received_at::date + 21, r.received_at::date + 21, '', NULL, '', NULL, NULL, '', NULL, NULL,
-        now(), now()
-    FROM generate_series(1, :rows) AS g
-    JOIN offices o ON o.code = (ARRAY[{", ".join(repr(c) for c in OFFICES)}])[1 + (g - 1) % {offices}]
-    CROSS JOIN LATERAL (SELECT timestamp '2025-01-01 09:00' + ((g * 31) % (365 * 86400)) * interval '1 second' AS received_at) r
-    """
-    db.session.execute(sa.text(statement), {"rows": rows})
-    db.session.commit()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text("VACUUM ANALYZE appeals"))
+def _appeal_indexes(conn):
+    return conn.execute(sa.text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'appeals' "
+        "AND indexname NOT LIKE 'pk_%' AND indexdef NOT LIKE 'CREATE UNIQUE%'")).all()
+
+
+def load_appeals(db, rows, per_year=300_000):
+    """Generated inside PostgreSQL, spread evenly over rows/per_year years up to now (at least one year).
+
+    Fast path for 10,000,000 rows: the secondary indexes are dropped and rebuilt after the load (the
+    full-text GIN index on one connection, the B-trees on another: two cores), triggers and foreign-key
+    checks are off for the load (session_replication_role = replica; the data is generated consistent)
+    and the summary of migration 0014 is rebuilt in one pass. Appeals older than 40 days are closed,
+    but one in 500 (overdue); every third appeal has a mandate of its own. Returns the timings."""
+    import threading
+
+    offices = db.session.scalar(sa.text("SELECT count(*) FROM offices"))
+    seconds = max(365, round(rows / per_year * 365)) * 86400
+    timings = {}
+    engine = db.engine
+    with engine.connect() as conn:
+        indexes = _appeal_indexes(conn)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        for name, _definition in indexes:
+            conn.execute(sa.text(f'DROP INDEX "{name}"'))
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        statement = f"""
+        INSERT INTO appeals (office_id, number, year, seq, received_at, channel, session_id, host_id, applicant_kind,
+            applicant_name, iin, phone, address, settlement_id, signatories, appeal_type, category_id, summary, text,
+            status, responsible_id, due_date, original_due_date, forwarded_to, forwarded_at, answer_text, answered_at,
+            closed_at, withdrawn_reason, repeat_of_id, created_by_id, created_at, updated_at)
+        SELECT
+            o.id,
+            o.code || '-' || extract(year FROM r.received_at)::int || '-' || lpad(((g - 1) / {offices} + 1)::text, 5, '0'),
+            extract(year FROM r.received_at)::int,
+            (g - 1) / {offices} + 1,
+            r.received_at,
+            (ARRAY['session','session','session','door_to_door','online_event','phone','letter','email','other'])[1 + g % 9],
+            NULL, CASE WHEN g % 9 < 3 AND o.id <= {len(OFFICES)} THEN 1 + g % {len(OFFICES)} END,
+            'individual',
+            ({_sql_array(SURNAMES)})[1 + (g * 7) % {len(SURNAMES)}] || ' ' || ({_sql_array(NAMES)})[1 + (g * 13) % {len(NAMES)}],
+            NULL, '+7701' || lpad((g % 10000000)::text, 7, '0'), 'Абай көшесі ' || (g % 120),
+            (g - 1) % {offices} * 5 + 1 + (g / 7) % 5,
+            NULL,
+            (ARRAY['statement','statement','proposal','proposal','complaint','request','response'])[1 + (g / 3) % 7],
+            1 + (g * 11) % 16,
+            ({_sql_array(SUMMARIES)})[1 + (g * 5) % {len(SUMMARIES)}] || ' №' || g,
+            'Өтініш мәтіні ' || g,
+            CASE WHEN r.received_at > now() - interval '40 days'
+                 THEN (ARRAY['closed','answered','answered','in_review','registered','forwarded','withdrawn'])[1 + (g / 11) % 7]
+                 WHEN g % 500 = 0 THEN 'in_review'
+                 ELSE (ARRAY['closed','closed','closed','answered','answered','answered','withdrawn'])[1 + (g / 11) % 7] END,
+            NULL, r.received_at::date + 21, r.received_at::date + 21, '', NULL, '', NULL, NULL, '', NULL, NULL,
+            now(), now()
+        FROM generate_series(1, :rows) AS g
+        JOIN offices o ON o.id = 1 + (g - 1) % {offices}
+        CROSS JOIN LATERAL (SELECT date_trunc('day', now()) - interval '{seconds} seconds'
+                            + ((g::bigint * 104729) % {seconds}) * interval '1 second' AS received_at) r
+        """
+        conn.execute(sa.text(statement), {"rows": rows})
+        timings["appeals"] = time.perf_counter() - started
+        t = time.perf_counter()
+        conn.execute(sa.text(
+            "INSERT INTO reception_sessions (office_id, date, start_time, end_time, room, topic, status, cancel_reason,"
+            " created_at, updated_at) SELECT 1 + g % :offices, (now() - (g % :days) * interval '1 day')::date,"
+            " time '10:00', time '12:00', '', '', CASE WHEN g % 10 = 0 THEN 'cancelled' ELSE 'held' END, '', now(), now()"
+            " FROM generate_series(1, :n) AS g"), {"offices": offices, "days": seconds // 86400, "n": rows // 4})
+        directive = conn.execute(sa.text(
+            "INSERT INTO directives (issuer, number, issued_on, title, text, numbering, number_prefix, keywords,"
+            " created_at, updated_at) VALUES ('bench', '1', now()::date, 'bench', '', 'directive', 'BM', '',"
+            " now(), now()) RETURNING id")).scalar_one()
+        # Every third appeal stands under a mandate of its own, registered a week after the appeal.
+        conn.execute(sa.text(
+            "INSERT INTO mandates (directive_id, number, seq, title, description, office_id, settlement_id, category_id,"
+            " responsible, status, progress_percent, withdrawn_reason, public_title, public_description, public_state,"
+            " created_at, updated_at)"
+            " SELECT :d, 'BM-' || a.id, a.id, 'Бенчмарк аманаты ' || a.id, '', a.office_id, a.settlement_id, a.category_id,"
+            " '', (ARRAY['registered','in_progress','fulfilled','partially_fulfilled','not_fulfilled','withdrawn'])[1 + a.id % 6],"
+            " 0, '', '', '', 'draft', a.received_at + interval '7 days', now() FROM appeals a WHERE a.id % 3 = 0"),
+            {"d": directive})
+        conn.execute(sa.text(
+            "INSERT INTO mandate_appeals (mandate_id, directive_id, appeal_id, added_at, override_reason, removed_reason)"
+            " SELECT m.id, m.directive_id, m.seq, m.created_at, '', '' FROM mandates m"))
+        timings["sessions, mandates"] = time.perf_counter() - t
+    t = time.perf_counter()
+    fts = [(n, d) for n, d in indexes if "gin" in d.lower()]
+    btrees = [(n, d) for n, d in indexes if "gin" not in d.lower()]
+    errors = []
+
+    def build(batch):
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("SET maintenance_work_mem = '1GB'"))
+                for _name, definition in batch:
+                    conn.execute(sa.text(definition))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(batch,)) for batch in (fts, btrees) if batch]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    timings["indexes"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM appeal_counts"))
+        conn.execute(sa.text(REBUILD_COUNTS))
+    timings["summary"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ("appeals", "appeal_counts", "reception_sessions", "mandates", "mandate_appeals"):
+            conn.execute(sa.text(f"VACUUM (ANALYZE) {table}"))
+    timings["vacuum"] = time.perf_counter() - t
+    return timings
+
+
+# The summary of migration 0014, recomputed in one pass (what appeals.reports.summaries.rebuild() does).
+REBUILD_COUNTS = """
+INSERT INTO appeal_counts (dim, month, office_id, key, appeals)
+SELECT v.dim, date_trunc('month', a.received_at)::date, a.office_id, v.key, count(*)
+FROM appeals a CROSS JOIN LATERAL (VALUES
+    ('day', to_char(a.received_at, 'DD')), ('category', coalesce(CAST(a.category_id AS VARCHAR), '')),
+    ('channel', CAST(a.channel AS VARCHAR)), ('settlement', coalesce(CAST(a.settlement_id AS VARCHAR), ''))) v(dim, key)
+GROUP BY 1, 2, 3, 4
+"""
 
 
 CASES = [
     # (name, user, query string) — typical register pages.
     ("region, newest first", "bench.coordinator", ""),
     ("clerk's office, newest first", "bench.clerk", ""),
+    ("region's 12 offices, newest first", "bench.region", ""),
+    ("region's offices + one month", "bench.region", "date_from=2025-05-01&date_to=2025-05-31"),
     ("office + one month", "bench.coordinator", "office={KRD}&date_from=2025-05-01&date_to=2025-05-31"),
     ("status + category", "bench.coordinator", "status=in_review&category=3"),
     ("type + channel + settlement", "bench.coordinator", "appeal_type=complaint&channel=phone&settlement={SETTLEMENT}"),
@@ -153,7 +264,7 @@ CASES = [
     ("search: surname, Russian letters", "bench.coordinator", "q=Сейткалиев"),
     ("search: surname, Latin", "bench.coordinator", "q=Seitkaliyev"),
     ("search: two words", "bench.coordinator", "q=ауыз+су"),
-    ("search: number", "bench.coordinator", "q=KRD-2025-04242"),
+    ("search: number", "bench.coordinator", "q={NUMBER}"),
     ("search within office + month", "bench.clerk", "q=жол&date_from=2025-03-01&date_to=2025-03-31"),
 ]
 
@@ -178,16 +289,20 @@ def measure(app, runs):
             "SELECT settlement_id FROM appeals WHERE appeal_type = 'complaint' AND channel = 'phone' LIMIT 1"))
         settlement_district = db.session.scalar(sa.text("SELECT district_id FROM settlements WHERE id = :id"),
                                                 {"id": settlement})
+        number = db.session.scalar(sa.text(
+            "SELECT number FROM appeals WHERE office_id = :o AND received_at >= '2025-01-01' ORDER BY received_at LIMIT 1"),
+            {"o": krd})
         users = {u.username: u for u in db.session.scalars(sa.select(User))}
     clients = {}
-    for username in ("bench.coordinator", "bench.clerk"):
+    for username in ("bench.coordinator", "bench.clerk", "bench.region"):
         client = app.test_client()
         response = client.post("/login", data={"username": username, "password": PASSWORD})
         assert response.status_code == 302, response.status_code
         clients[username] = client
     results = []
     for name, username, query in CASES:
-        query = query.format(KRD=krd, MRK=mrk, SETTLEMENT=settlement, SETTLEMENT_DISTRICT=settlement_district)
+        query = query.format(KRD=krd, MRK=mrk, SETTLEMENT=settlement, SETTLEMENT_DISTRICT=settlement_district,
+                             NUMBER=number)
         client = clients[username]
         for _ in range(5):
             response = client.get(f"/appeals?{query}")
@@ -223,9 +338,13 @@ def measure(app, runs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--appeals", "--rows", dest="rows", type=int, default=1_000_000)
+    parser.add_argument("--regions", type=int, default=REGIONS)
+    parser.add_argument("--per-year", type=int, default=300_000, help="appeals a year (sets the years loaded)")
     parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--reuse", action="store_true", help="keep an already loaded schema of the same size")
+    parser.add_argument("--reuse", action="store_true", help="use an already loaded schema of the same size")
+    parser.add_argument("--keep", action="store_true", help="keep the schema for another run (default: dropped)")
+    parser.add_argument("--load-only", action="store_true", help="load (and keep) the schema, measure nothing")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -237,32 +356,49 @@ def main():
             loaded = conn.scalar(sa.text(f'SELECT count(*) FROM "{SCHEMA}".appeals')) if exists else 0
         engine.dispose()
     app = None
-    if loaded != args.rows:
-        reset_schema(url)
-        app = build_app(url)
-        from flask_migrate import upgrade
+    load_line = f"reused schema {SCHEMA} ({loaded:,} appeals)"
+    try:
+        if loaded != args.rows:
+            reset_schema(url)
+            app = build_app(url)
+            from flask_migrate import upgrade
 
-        from appeals.core.extensions import db
+            from appeals.core.extensions import db
 
-        with app.app_context():
-            upgrade()
-            load_reference(db)
-            started = time.perf_counter()
-            load_appeals(db, args.rows)
-            print(f"loaded {args.rows:,} appeals in {time.perf_counter() - started:.1f} s (generate_series)")
-    app = app or build_app(url)
-    results = measure(app, args.runs)
+            with app.app_context():
+                upgrade()
+                load_reference(db, args.regions)
+                started = time.perf_counter()
+                timings = load_appeals(db, args.rows, args.per_year)
+                total = time.perf_counter() - started
+                parts = ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())
+                load_line = f"loaded {args.rows:,} appeals in {total:.1f} s ({parts}; target <= 900 s)"
+                print(load_line, flush=True)
+        if args.load_only:
+            return
+        app = app or build_app(url)
+        load_before = os.getloadavg()
+        results = measure(app, args.runs)
+        load_after = os.getloadavg()
+    finally:
+        if not (args.keep or args.load_only):
+            engine = sa.create_engine(url)
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+            engine.dispose()
 
     print()
-    print(f"Register list at {args.rows:,} appeals, PostgreSQL, {args.runs} requests per case (ms)")
-    print(f"{'case':<34}{'rows':>5}{'page p50':>10}{'page p95':>10}{'sql p50':>9}{'sql p95':>9}")
+    print(f"Register list at {args.rows:,} appeals ({args.regions} regions), PostgreSQL, {args.runs} requests per case (ms)")
+    print(f"{'case':<38}{'rows':>5}{'page p50':>10}{'page p95':>10}{'sql p50':>9}{'sql p95':>9}")
     for name, rows, p50, p95, s50, s95 in results:
-        print(f"{name:<34}{rows:>5}{p50:>10.1f}{p95:>10.1f}{s50:>9.1f}{s95:>9.1f}")
+        print(f"{name:<38}{rows:>5}{p50:>10.1f}{p95:>10.1f}{s50:>9.1f}{s95:>9.1f}")
     filtered = [r for r in results if not r[0].startswith("search")]
     searches = [r for r in results if r[0].startswith("search")]
     print()
+    print(load_line)
+    print(f"load average: {load_before[0]:.1f} before, {load_after[0]:.1f} after the measurements")
     print(f"filtered list page p95 (worst case) = {max(r[3] for r in filtered):.1f} ms (target <= 50 ms)")
-    print(f"search page p95 (worst case) = {max(r[3] for r in searches):.1f} ms")
+    print(f"search page p95 (worst case) = {max(r[3] for r in searches):.1f} ms (target <= 100 ms)")
 
 
 if __name__ == "__main__":
