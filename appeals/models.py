@@ -6,6 +6,7 @@ from appeals.core.idempotency import IdempotencyKey  # noqa: F401
 from appeals.core.jobs import Job, JobResultData  # noqa: F401
 from appeals.core.numbering import NumberSequence  # noqa: F401
 from appeals.core.outbox import Notice, NotificationPreference  # noqa: F401
+from appeals.core.ratelimit import RateWindow  # noqa: F401
 from appeals.core.storage import StoredFile  # noqa: F401
 from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote  # noqa: F401
 from appeals.notifications.duties import DutyRun  # noqa: F401

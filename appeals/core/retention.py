@@ -12,7 +12,7 @@ from typing import Optional
 import sqlalchemy as sa
 from flask import current_app
 
-from appeals.core import jobs, storage
+from appeals.core import jobs, ratelimit, storage
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.idempotency import purge_idempotency_keys
@@ -59,7 +59,7 @@ def purge_expired(now: Optional[datetime] = None) -> dict:
     no row names; returns the counts."""
     counts = {"job_inputs": purge_finished_job_inputs(), "job_results": jobs.purge_results(now),
               "document_cache": purge_document_cache(now), "idempotency_keys": purge_idempotency_keys(now),
-              "orphan_files": storage.purge_orphans()}
+              "orphan_files": storage.purge_orphans(), "rate_windows": ratelimit.purge_windows(now)}
     if any(counts.values()):
         log.info("purged expired data: %s", counts)
     return counts

@@ -1,0 +1,117 @@
+"""Rate limits shared by every worker process: fixed windows counted in the database.
+
+    wait = ratelimit.hit("appeal-address", request.remote_addr, limit=5, per_seconds=3600)
+    if wait: ...refuse with "try again in {wait} s"...
+
+The public pages (the online appeal form, tracking, booking) are open to the internet without a
+login: what stops a script is counting by address and by phone. Every gunicorn worker and app
+server must see the same counts, so they live in the database (one upsert per hit, committed on a
+connection of its own, like the API's token budget), on SQLite and PostgreSQL alike, with no extra
+server. Why not Flask-Limiter / `limits`: their shared storages are Redis, Memcached or MongoDB;
+without Redis (the embedded default) each process would count alone, and three workers would
+triple every limit.
+
+Keys are stored as HMAC digests (SECRET_KEY), never the address or phone itself. Rows of past
+windows are deleted by the cleanup (`purge_windows`).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Mapped, mapped_column
+
+from appeals.core.database import dialect_insert, separate_write
+from appeals.core.extensions import db
+from appeals.core.timeutil import utcnow
+
+
+class RateWindow(db.Model):
+    """Hits of one key in one fixed window."""
+
+    __tablename__ = "rate_windows"
+    scope: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    window_seconds: Mapped[int] = mapped_column()
+    count: Mapped[int] = mapped_column(default=0)
+
+
+def key_digest(scope: str, key: str) -> str:
+    secret = str(current_app.config.get("SECRET_KEY") or "").encode()
+    return hmac.new(secret, f"ratelimit:{scope}:{key}".encode(), hashlib.sha256).hexdigest()
+
+
+def _window(now: datetime, per_seconds: int) -> datetime:
+    epoch = datetime(2000, 1, 1)
+    elapsed = int((now - epoch).total_seconds())
+    return epoch + timedelta(seconds=elapsed - elapsed % per_seconds)
+
+
+def hit(scope: str, key: Optional[str], limit: int, per_seconds: int, *, cost: int = 1) -> int:
+    """Count `cost` hits of `key` in `scope`; returns the seconds until the window ends when the
+    count is now over `limit` (refuse), else 0. A key of None or "" is not limited."""
+    if not key or limit <= 0:
+        return 0
+    now = utcnow()
+    window = _window(now, per_seconds)
+    count = _bump(scope, key_digest(scope, key), window, per_seconds, cost)
+    if count > limit:
+        return max(1, int((window + timedelta(seconds=per_seconds) - now).total_seconds() + 0.999))
+    return 0
+
+
+def peek(scope: str, key: Optional[str], limit: int, per_seconds: int) -> int:
+    """Like hit() without counting: the seconds to wait if the key is already over its limit."""
+    if not key or limit <= 0:
+        return 0
+    now = utcnow()
+    window = _window(now, per_seconds)
+    table = RateWindow.__table__
+    count = db.session.scalar(sa.select(table.c.count).where(
+        table.c.scope == scope, table.c.key_hash == key_digest(scope, key), table.c.window_start == window)) or 0
+    if count >= limit:
+        return max(1, int((window + timedelta(seconds=per_seconds) - now).total_seconds() + 0.999))
+    return 0
+
+
+def _bump(scope: str, digest: str, window: datetime, per_seconds: int, cost: int) -> int:
+    table = RateWindow.__table__
+    insert = dialect_insert()(table).values(scope=scope, key_hash=digest, window_start=window,
+                                            window_seconds=per_seconds, count=cost)
+    bump = insert.on_conflict_do_update(
+        index_elements=[table.c.scope, table.c.key_hash, table.c.window_start],
+        set_={"count": table.c.count + cost}).returning(table.c.count)
+    # Committed on its own: a request that fails later has still been counted.
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            return connection.execution_options(isolation_level="AUTOCOMMIT").execute(bump).scalar_one()
+        with connection.execution_options(sqlite_immediate=True).begin():
+            return connection.execute(bump).scalar_one()
+
+
+def reset(scope: str, key: Optional[str]) -> None:
+    """Forget a key's hits in `scope` (e.g. after a success that should not count against it)."""
+    if not key:
+        return
+    table = RateWindow.__table__
+    with separate_write() as connection:
+        connection.execute(sa.delete(table).where(table.c.scope == scope, table.c.key_hash == key_digest(scope, key)))
+
+
+def purge_windows(now: Optional[datetime] = None) -> int:
+    """Delete windows that have ended; returns how many rows."""
+    now = now or utcnow()
+    table = RateWindow.__table__
+    with separate_write() as connection:
+        ended = connection.execute(sa.select(table.c.scope, table.c.key_hash, table.c.window_start,
+                                             table.c.window_seconds).where(table.c.window_start < now)).all()
+        gone = [row for row in ended if row.window_start + timedelta(seconds=row.window_seconds) <= now]
+        for row in gone:
+            connection.execute(sa.delete(table).where(table.c.scope == row.scope, table.c.key_hash == row.key_hash,
+                                                      table.c.window_start == row.window_start))
+    return len(gone)

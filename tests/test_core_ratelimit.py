@@ -1,0 +1,51 @@
+"""Rate limits shared by every worker (appeals/core/ratelimit.py)."""
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from appeals.core import ratelimit
+from appeals.core.ratelimit import RateWindow
+
+
+def test_hits_over_the_limit_wait_until_the_window_ends(db, time_machine):
+    time_machine.move_to("2026-11-18 11:00:10+05:00", tick=False)
+    assert [ratelimit.hit("form", "203.0.113.5", limit=3, per_seconds=60) for _ in range(4)] == [0, 0, 0, 50]
+    assert ratelimit.peek("form", "203.0.113.5", limit=3, per_seconds=60) == 50
+    assert ratelimit.hit("form", "203.0.113.6", limit=3, per_seconds=60) == 0, "another address counts alone"
+    assert ratelimit.hit("other", "203.0.113.5", limit=3, per_seconds=60) == 0, "another scope counts alone"
+    time_machine.move_to("2026-11-18 11:01:00+05:00", tick=False)
+    assert ratelimit.hit("form", "203.0.113.5", limit=3, per_seconds=60) == 0, "a new window starts afresh"
+
+
+def test_keys_are_stored_as_digests_and_old_windows_purged(db, time_machine):
+    time_machine.move_to("2026-11-18 11:00:00+05:00", tick=False)
+    ratelimit.hit("phone", "+77011234567", limit=5, per_seconds=3600)
+    stored = db.session.scalars(sa.select(RateWindow.key_hash)).all()
+    assert len(stored) == 1 and "7011234567" not in stored[0]
+    assert ratelimit.purge_windows() == 0
+    time_machine.shift(timedelta(hours=1))
+    assert ratelimit.purge_windows() == 1
+
+
+def test_an_empty_key_is_not_limited_and_reset_forgets(db):
+    assert ratelimit.hit("form", "", limit=1, per_seconds=60) == 0
+    ratelimit.hit("form", "x", limit=1, per_seconds=60)
+    assert ratelimit.hit("form", "x", limit=1, per_seconds=60) > 0
+    ratelimit.reset("form", "x")
+    assert ratelimit.hit("form", "x", limit=1, per_seconds=60) == 0
+
+
+def test_concurrent_hits_are_all_counted(app, db):
+    def worker(results):
+        with app.app_context():
+            results.append(ratelimit.hit("burst", "198.51.100.1", limit=10, per_seconds=3600))
+
+    results: list = []
+    threads = [threading.Thread(target=worker, args=(results,)) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results).count(0) == 10 and len(results) == 16
+    assert db.session.scalar(sa.select(RateWindow.count)) == 16
