@@ -101,3 +101,24 @@ def test_one_naming_scheme_for_every_filter(client):
             for parameter in operation.get("parameters", ()):
                 if parameter["name"] in legacy:
                     assert parameter.get("deprecated") is True, (method, path, parameter["name"])
+
+
+def test_registration_answers_with_possible_repeats(api_as, users, reg_data, reg_appeal):
+    """Issue 18, item 10: what the form shows after Save, in the API's answer."""
+    earlier = reg_appeal(phone="+7 701 555 44 33")
+    api = api_as(users.clerk)
+    body = api.post("/appeals", _body(reg_data, phone="+7 701 555 44 33", summary="Басқа мәселе туралы")).get_json()
+    check = body["possible_repeats"]
+    assert [a["number"] for a in check["appeals"]] == [earlier.number]
+    assert check["appeals"][0]["same_person"] is True and check["elsewhere"] is False
+    # The new appeal is never its own repeat; an unrelated one has none.
+    fresh = api.post("/appeals", _body(reg_data, phone="+7 702 000 11 22", settlement_id=reg_data()["settlement_id"],
+                                       summary="Мектепке автобус керек")).get_json()
+    assert fresh["possible_repeats"]["appeals"] == [] and fresh["number"] != body["number"]
+
+
+def test_repeats_in_another_office_are_only_hinted(api_as, users, reg_data, reg_appeal, reference):
+    other = reg_appeal(actor=users.other_clerk, office_id=reference.merke.id, phone="+7 701 999 88 77")
+    body = api_as(users.clerk).post("/appeals", _body(reg_data, phone="+7 701 999 88 77")).get_json()
+    check = body["possible_repeats"]
+    assert check["elsewhere"] is True and other.number not in str(check)

@@ -59,6 +59,8 @@ ACTIONS = {
     "directive.manage": {"admin", "coordinator"},
     "mandate.view": {"admin", "coordinator", "clerk", "host", "viewer"},
     "mandate.flag": {"coordinator"},
+    # Register mandates with an earlier date (a paper register typed in later), within the directive's validity.
+    "mandate.register_backdated": {"coordinator"},
     "mandate.edit": {"coordinator"},
     "mandate.view_internal": {"coordinator"},
     # Approve a mandate's public text for the public pages (appeals/mandates/publication.py).

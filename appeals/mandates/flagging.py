@@ -6,6 +6,7 @@ separate promise with its own life. Every write is one transaction with its audi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -13,12 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from appeals.auth.permissions import can
 from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.numbering import next_number
 from appeals.core.privacy import MANDATE_AUDIT_MASKS, mask_changes
-from appeals.core.timeutil import local_today, utcnow
+from appeals.core.timeutil import local_now, local_to_utc, local_today, utcnow
 from appeals.mandates.criteria import unmet_criteria
 from appeals.mandates.directives import MandateError, directive_is_open
 from appeals.mandates.models import (
@@ -36,17 +38,19 @@ MAX_BULK = 1000
 REASON_MAX = 1000
 
 
-def _mandate_number(directive: Directive) -> tuple[int, str]:
+def _mandate_number(directive: Directive, registered_on: date | None = None) -> tuple[int, str]:
     if directive.numbering == "year":
-        year = local_today().year
+        # A back-dated mandate takes the next number of its own year's register.
+        year = (registered_on or local_today()).year
         seq = next_number(f"mandate:{directive.number_prefix}", year)
         return seq, f"{directive.number_prefix}-{year}-{seq:04d}"
     seq = next_number(f"mandate:directive:{directive.id}", 0)
     return seq, f"{directive.number_prefix}-{directive.id}-{seq:04d}"
 
 
-def _new_mandate(directive: Directive, appeal: Appeal, actor: User | None) -> Mandate:
-    seq, number = _mandate_number(directive)
+def _new_mandate(directive: Directive, appeal: Appeal, actor: User | None, registered_on: date | None = None,
+                 registered_at: datetime | None = None) -> Mandate:
+    seq, number = _mandate_number(directive, registered_on)
     mandate = Mandate(
         directive_id=directive.id,
         number=number,
@@ -62,18 +66,57 @@ def _new_mandate(directive: Directive, appeal: Appeal, actor: User | None) -> Ma
         progress_percent=0,
         created_by_id=getattr(actor, "id", None),
     )
+    if registered_at is not None:
+        # created_at is the registration moment every statistic counts by (mandates.periods).
+        mandate.created_at = registered_at
     db.session.add(mandate)
     return mandate
 
 
+def check_registration_date(directive: Directive, registered_on: date, appeals: Sequence[Appeal],
+                            actor: User | None) -> None:
+    """A registration date typed in from a paper register: a coordinator's, within the directive's
+    validity (and after its issue), not before any of the appeals came, not in the future."""
+    if actor is not None and not can(actor, "mandate.register_backdated"):
+        refused = MandateError(_("Only a coordinator registers mandates with an earlier date."), "registered_on")
+        refused.kind = "forbidden"
+        raise refused
+    today = local_today()
+    if registered_on > today:
+        raise MandateError(_("The registration date cannot be in the future."), "registered_on")
+    starts = [d for d in (directive.valid_from, directive.issued_on) if d is not None]
+    first = max(starts) if starts else None
+    if (first is not None and registered_on < first) or (directive.valid_to is not None and registered_on > directive.valid_to):
+        raise MandateError(_("The registration date must fall within the directive's validity (%(start)s – %(end)s).",
+                             start=first.strftime("%d.%m.%Y") if first else "…",
+                             end=directive.valid_to.strftime("%d.%m.%Y") if directive.valid_to else "…"),
+                           "registered_on")
+    late = [a.number for a in appeals if a.received_at.date() > registered_on]
+    if late:
+        raise MandateError(_("The registration date is before these appeals were received: %(numbers)s.",
+                             numbers=", ".join(late[:20])), "registered_on", late)
+
+
+def _registration_moment(registered_on: date) -> datetime:
+    """The back-dated registration as a stored UTC timestamp: the local day at the current time of day
+    (today's date gives now itself), so it falls on that local day whatever the clock."""
+    if registered_on == local_today():
+        return utcnow()
+    return local_to_utc(datetime.combine(registered_on, time(12, 0)))
+
+
 def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: User | None,
                  override_reason: str | None = None, merge_into: Mandate | int | None = None,
-                 as_one: bool = False) -> list[Mandate]:
+                 as_one: bool = False, registered_on: date | None = None) -> list[Mandate]:
     """Register appeals as mandates under the directive; returns the mandates created or extended.
 
     One mandate per appeal by default; `as_one` joins them in one new mandate; `merge_into` adds
     them to an existing mandate of this directive. Appeals that miss a criterion need an
     `override_reason`. All or nothing: one bad appeal refuses the whole batch.
+
+    `registered_on`: the date of a paper register typed in later (check_registration_date). The
+    mandates count as registered on that day, and a directive whose validity has ended accepts them;
+    the audit trail keeps the date and the real moment of entry.
     """
     ids = list(dict.fromkeys(int(i) for i in appeal_ids or []))
     if not ids:
@@ -86,7 +129,8 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
     try:
         with write_transaction():
             directive = db.session.get(Directive, directive.id)
-            if not directive_is_open(directive):
+            backdated = registered_on is not None and registered_on != local_today()
+            if not backdated and not directive_is_open(directive):
                 raise MandateError(_("The directive is no longer in force; no new mandates can be registered."), "directive")
             target = None
             if merge_into is not None:
@@ -133,7 +177,11 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
                       count=len(off_criteria), numbers=", ".join(a.number for a in off_criteria[:20])),
                     "override_reason", [a.number for a in off_criteria],
                 )
-            now = utcnow()
+            registered_at = None
+            if registered_on is not None:
+                check_registration_date(directive, registered_on, ordered, actor)
+                registered_at = _registration_moment(registered_on)
+            now = registered_at or utcnow()
             touched: list[Mandate] = []
             for appeal in ordered:
                 if target is not None:
@@ -141,7 +189,7 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
                 elif as_one and touched:
                     mandate = touched[0]
                 else:
-                    mandate = _new_mandate(directive, appeal, actor)
+                    mandate = _new_mandate(directive, appeal, actor, registered_on, registered_at)
                     db.session.flush()
                 if mandate not in touched:
                     touched.append(mandate)
@@ -157,6 +205,8 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
                 changes: dict[str, Any] = {"appeal": appeal.number, "directive": directive.number}
                 if unmet[appeal.id]:
                     changes.update(override_reason=reason, unmet=unmet[appeal.id])
+                if backdated:
+                    changes.update(registered_on=registered_on.isoformat(), entered_at=local_now().isoformat(timespec="minutes"))
                 action = "mandate.flag_override" if unmet[appeal.id] else "mandate.flag"
                 audit.record(action, mandate, changes=mask_changes(changes, MANDATE_AUDIT_MASKS), user=actor)
             db.session.flush()

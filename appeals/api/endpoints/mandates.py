@@ -10,7 +10,7 @@ from appeals.api.views import bp
 from appeals.auth.permissions import mandate_text
 from appeals.core.extensions import db
 from appeals.core.parsing import parse_period
-from appeals.core.timeutil import local_today
+from appeals.core.timeutil import local_today, utc_to_local
 from appeals.mandates import directives, flagging, lifecycle, queries
 from appeals.mandates.models import Directive, Mandate
 from appeals.reports import statistics as figures
@@ -26,8 +26,10 @@ def directive_out(directive):
 
 
 def mandate_out(mandate):
-    data = {name: getattr(mandate, name) for name in schemas.MandateOut.model_fields if name not in ("appeal_ids",)}
+    data = {name: getattr(mandate, name) for name in schemas.MandateOut.model_fields
+            if name not in ("appeal_ids", "registered_on")}
     data["appeal_ids"] = [link.appeal_id for link in mandate.active_links]
+    data["registered_on"] = utc_to_local(mandate.created_at).date()
     # Title and description start as the appeal's summary and letter: personal data hidden for masked roles.
     data["title"] = mandate_text(current(), mandate, mandate.title)
     data["description"] = mandate_text(current(), mandate, mandate.description)
@@ -89,7 +91,8 @@ def flag_appeals(directive_id, body):
     directive = get_or_404(Directive, directive_id)
     try:
         mandates = flagging.flag_appeals(directive, body.appeal_ids, current(), override_reason=body.override_reason,
-                                         merge_into=body.merge_into, as_one=body.as_one)
+                                         merge_into=body.merge_into, as_one=body.as_one,
+                                         registered_on=body.registered_on)
     except directives.MandateError as exc:
         raise domain_error_to_api(exc) from None
     ids = [mandate.id for mandate in mandates]

@@ -10,7 +10,7 @@ from appeals.auth.permissions import can, personal_view
 from appeals.core.extensions import db
 from appeals.core.privacy import looks_personal
 from appeals.reference.models import Office
-from appeals.register import personal_data, queries, validation, workflow
+from appeals.register import personal_data, queries, repeats, validation, workflow
 from appeals.register.models import Appeal
 
 PLAIN_FIELDS = [name for name in schemas.AppealOut.model_fields
@@ -77,22 +77,36 @@ def get_appeal(appeal_id, query):
     return appeal_out(_visible_appeal(appeal_id), current(), reveal=query.reveal)
 
 
+def repeat_check_out(appeal, data, user):
+    """The register form's repeat check for a just registered `appeal` (itself excluded), as `user` may see it."""
+    check = repeats.find_possible_repeats({**data, "exclude_id": appeal.id}, user)
+    return {
+        "appeals": [{"id": other.id, "number": other.number, "office_id": other.office_id,
+                     "received_at": other.received_at, "status": other.status,
+                     "summary": personal_view(other, user).text(other.summary),
+                     "same_person": repeats.is_same_person(other, data)} for other in check.appeals],
+        "elsewhere": check.elsewhere, "limited": check.limited,
+    }
+
+
 @endpoint(bp, "POST", "/appeals", summary="Register an appeal", tag="Appeals", body=schemas.AppealIn,
-          response=schemas.AppealOut, status=201, permission="appeal.create", idempotent=True)
+          response=schemas.AppealCreated, status=201, permission="appeal.create", idempotent=True)
 def create_appeal(body):
     """Takes the office's next gapless number. Send an Idempotency-Key so that a retry after a lost
-    connection returns the same appeal instead of registering it twice."""
+    connection returns the same appeal instead of registering it twice. `possible_repeats` lists
+    earlier appeals that may be the same one, as the registration form shows them."""
     office = db.session.get(Office, body.office_id)
     if office is not None and not can(current(), "appeal.create", office):
         raise ApiError(403, _("You cannot register appeals for this office."))
+    data = _service_data(body)
     try:
-        appeal = workflow.register_appeal(_service_data(body), current(), link_repeat_of=body.repeat_of_id)
+        appeal = workflow.register_appeal(data, current(), link_repeat_of=body.repeat_of_id)
     except validation.AppealValidationError as exc:
         # The service names the office field "office"; the API's field is office_id.
         if "office" in exc.errors:
             exc.errors["office_id"] = exc.errors.pop("office")
         raise
-    return appeal_out(appeal, current())
+    return {**appeal_out(appeal, current()), "possible_repeats": repeat_check_out(appeal, data, current())}
 
 
 @endpoint(bp, "PATCH", "/appeals/<int:appeal_id>", summary="Correct an appeal", tag="Appeals",

@@ -79,6 +79,11 @@ class FlagIn(RequestModel):
         None, description="Required when an appeal misses one of the directive's criteria.")
     merge_into: Optional[Id] = Field(None, description="Add the appeals to this existing mandate of the directive.")
     as_one: bool = Field(False, description="Join all the appeals in one new mandate.")
+    registered_on: Optional[Day] = Field(
+        None, description="Coordinators: the registration date of a paper register typed in later. Within the "
+                          "directive's validity (from valid_from or its issue date to valid_to), not before any of "
+                          "the appeals was received, not in the future; a directive whose validity has ended accepts "
+                          "such mandates. Default: today. Audited with the real moment of entry.")
 
 
 class ProgressNoteOut(ResponseModel):
@@ -104,6 +109,8 @@ class MandateOut(ResponseModel):
     progress_percent: int
     withdrawn_reason: str
     appeal_ids: list[int]
+    registered_on: dt.date = Field(description="The local day of created_at, the registration the statistics count "
+                                               "by: a paper register's date when typed in later (registered_on).")
     notes: list[ProgressNoteOut]
     created_at: UtcDateTime
     updated_at: UtcDateTime

@@ -64,6 +64,32 @@ class AppealOut(ResponseModel):
     updated_at: UtcDateTime
 
 
+class PossibleRepeat(ResponseModel):
+    """An earlier appeal (last 90 days, in your scope) of the same person or about the same thing in the same settlement."""
+
+    id: int
+    number: str
+    office_id: int
+    received_at: LocalDateTime
+    status: Literal[APPEAL_STATUSES]
+    summary: str = Field(description="IIN-, phone- and e-mail-like text hidden (***) while personal data is masked.")
+    same_person: bool = Field(description="Same IIN or phone: link it with PATCH {repeat_of_id} if it is a repeat.")
+
+
+class RepeatCheckOut(ResponseModel):
+    """What the register's form shows after "Save": the same check, run on the registered appeal."""
+
+    appeals: list[PossibleRepeat]
+    elsewhere: bool = Field(description="The same IIN or phone has an appeal in an office you cannot see "
+                                        "(ask a coordinator: no number is given).")
+    limited: bool = Field(description="Your matching look-ups of the last hour ran out "
+                                      "(REPEAT_CHECK_MATCHES_PER_HOUR): none were looked for.")
+
+
+class AppealCreated(AppealOut):
+    possible_repeats: RepeatCheckOut
+
+
 class AppealPage(PageInfo):
     items: list[AppealOut]
 
