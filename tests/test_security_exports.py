@@ -36,8 +36,11 @@ def test_xlsx_cells_are_strings_never_formulas():
     xml = zipfile.ZipFile(io.BytesIO(buffer.getvalue())).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in xml
     cells = list(load_workbook(io.BytesIO(buffer.getvalue())).worksheets[0].iter_rows())[0]
-    # The text itself is kept (the quote prefix is a style, not a character).
-    assert [c.value for c in cells[:len(HOSTILE)]] == [v.replace("\r", "\n") for v in HOSTILE]
+    # The text itself is kept (the quote prefix is a style, not a character). A carriage return comes
+    # back as itself or as a line feed: XML normalises line ends unless the writer escaped it, and
+    # openpyxl writes differently with lxml installed (feedgen brings it) than without.
+    for cell, value in zip(cells, HOSTILE):
+        assert cell.value in (value, value.replace("\r", "\n"))
     assert all(c.data_type == "s" and c.quotePrefix for c in cells[:len(HOSTILE)])
     assert (cells[-2].data_type, cells[-2].quotePrefix, cells[-1].data_type) == ("s", False, "n")
 
