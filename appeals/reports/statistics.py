@@ -90,9 +90,19 @@ def _settlement_districts(settlement_ids: Iterable[int | None]) -> dict[int | No
 
 
 def received_counts(start: dt.date, end: dt.date, key: str | None = None,
-                    office_ids: list[int] | None = None) -> dict[Any, int]:
+                    office_ids: list[int] | None = None, district_id: int | None = None) -> dict[Any, int]:
     """Appeals received in [start, end]: {None: total}, or per "office_id" or "district_id" (the appeal's
-    district, None = no settlement). Read from the monthly summary (appeals.reports.summaries)."""
+    district, None = no settlement); with district_id, only the appeals of that district. Read from the
+    monthly summary (appeals.reports.summaries)."""
+    if district_id is not None:
+        by_office_settlement = summaries.counts("settlement", start, end, office_ids, by_office=True)
+        districts = _settlement_districts(settlement for _office, settlement in by_office_settlement)
+        narrowed: dict[Any, int] = {}
+        for (office, settlement), count in by_office_settlement.items():
+            if districts.get(settlement) == district_id:
+                name = office if key == "office_id" else (district_id if key == "district_id" else None)
+                narrowed[name] = narrowed.get(name, 0) + count
+        return narrowed if key is not None else {None: narrowed.get(None, 0)}
     if key == "office_id":
         result: dict[Any, int] = {}
         for (office, _day), count in summaries.counts("day", start, end, office_ids, by_office=True).items():
@@ -109,7 +119,8 @@ def received_counts(start: dt.date, end: dt.date, key: str | None = None,
 
 
 def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
-                     office_ids: list[int] | None = None) -> dict[Any, dict[str, Any]]:
+                     office_ids: list[int] | None = None, district_id: int | None = None,
+                     directive_id: int | None = None) -> dict[Any, dict[str, Any]]:
     """{group: figures} for appeals received in [start, end]; key None (totals), "office_id" or "district_id".
 
     Appeals received come from the monthly summary; the mandate figures from two plain joins (appeals ->
@@ -119,9 +130,13 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
     group = {"office_id": Appeal.office_id, "district_id": APPEAL_DISTRICT}.get(key) if key else None
 
     def grouped(query: sa.Select) -> sa.Select:
-        if key == "district_id":
+        if key == "district_id" or district_id is not None:
             query = with_appeal_district(query)
         query = query.where(received_between(start, end), _offices_in(Appeal.office_id, office_ids))
+        if district_id is not None:
+            query = query.where(APPEAL_DISTRICT == district_id)
+        if directive_id is not None:
+            query = query.where(Mandate.directive_id == directive_id)
         return query.group_by(group) if group is not None else query
 
     flagged = (
@@ -134,7 +149,7 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
         .join(Mandate, sa.and_(Mandate.id == MandateAppeal.mandate_id, counted()))
     )
     result: dict[Any, dict[str, Any]] = {}
-    for name, count in received_counts(start, end, key, office_ids).items():
+    for name, count in received_counts(start, end, key, office_ids, district_id).items():
         result[name] = {**_empty(), "appeals_received": count}
     for row in db.session.execute(grouped(flagged)).all():
         name, values = (row[0], row[1:]) if group is not None else (None, row)
@@ -150,35 +165,51 @@ def _empty() -> dict[str, Any]:
     return {**{name: 0 for name in APPEAL_MEASURES}, "fulfilled_share": 0.0}
 
 
-def mandates_registered_in_period(start: dt.date, end: dt.date,
-                                  office_ids: list[int] | None = None) -> dict[str | None, int]:
+def mandates_registered_in_period(start: dt.date, end: dt.date, office_ids: list[int] | None = None,
+                                  district_id: int | None = None,
+                                  directive_id: int | None = None) -> dict[str | None, int]:
     """{status: count} of mandates registered on the period's days (withdrawn ones not counted); with
-    office_ids, those of these offices."""
-    rows = db.session.execute(
-        sa.select(Mandate.status, sa.func.count()).where(registered_between(start, end), counted(),
-                                                         _offices_in(Mandate.office_id, office_ids))
-        .group_by(Mandate.status)
-    ).all()
-    return dict(rows)
+    office_ids, those of these offices; with district_id, those whose settlement is in it; with
+    directive_id, that directive's."""
+    query = sa.select(Mandate.status, sa.func.count()).where(
+        registered_between(start, end), counted(), _offices_in(Mandate.office_id, office_ids))
+    if district_id is not None:
+        query = query.join(Settlement, Settlement.id == Mandate.settlement_id).where(Settlement.district_id == district_id)
+    if directive_id is not None:
+        query = query.where(Mandate.directive_id == directive_id)
+    return dict(db.session.execute(query.group_by(Mandate.status)).all())
 
 
-def overdue_appeals(today: dt.date | None = None, office_ids: list[int] | None = None) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Appeal)
-        .where(overdue_condition(today), _offices_in(Appeal.office_id, office_ids))) or 0
+def overdue_appeals(today: dt.date | None = None, office_ids: list[int] | None = None,
+                    district_id: int | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(Appeal)
+    if district_id is not None:
+        query = with_appeal_district(query).where(APPEAL_DISTRICT == district_id)
+    return db.session.scalar(query.where(overdue_condition(today), _offices_in(Appeal.office_id, office_ids))) or 0
+
+
+def district_office_ids(district_id: int, office_ids: list[int] | None = None) -> list[int]:
+    """The offices located in a district (where its sessions are held), within office_ids when given."""
+    ids = list(db.session.scalars(sa.select(Office.id).where(Office.district_id == district_id)))
+    return ids if office_ids is None else [i for i in ids if i in office_ids]
 
 
 def figures(start: dt.date, end: dt.date, registered_by_status: dict | None = None,
-            office_ids: list[int] | None = None) -> dict[str, Any]:
+            office_ids: list[int] | None = None, district_id: int | None = None,
+            directive_id: int | None = None) -> dict[str, Any]:
     """Every figure of [start, end] (dates, inclusive) under its name (see the module's docstring);
-    with office_ids, of these offices only (a region's)."""
-    result = dict(next(iter(_appeal_measures(start, end, office_ids=office_ids).values()), _empty()))
+    with office_ids, of these offices only (a region's); with district_id, of the appeals (and mandates)
+    of that district and the sessions at its offices; with directive_id, the mandate figures of that
+    directive only (the appeals received stay all of them: the share is that directive's)."""
+    measures = _appeal_measures(start, end, office_ids=office_ids, district_id=district_id, directive_id=directive_id)
+    result = dict(next(iter(measures.values()), _empty()))
     if registered_by_status is None:
-        registered_by_status = mandates_registered_in_period(start, end, office_ids)
-    result["sessions_held"] = sessions_held_count(start, end, office_ids=office_ids)
+        registered_by_status = mandates_registered_in_period(start, end, office_ids, district_id, directive_id)
+    session_offices = office_ids if district_id is None else district_office_ids(district_id, office_ids)
+    result["sessions_held"] = sessions_held_count(start, end, office_ids=session_offices)
     result["mandates_registered_in_period"] = sum(registered_by_status.values())
     result["mandate_share"] = _share(result["mandates_registered"], result["appeals_received"])
-    result["overdue"] = overdue_appeals(office_ids=office_ids)
+    result["overdue"] = overdue_appeals(office_ids=office_ids, district_id=district_id)
     return result
 
 
@@ -198,19 +229,26 @@ def figure_links(start: dt.date, end: dt.date, link: Link) -> dict[str, str]:
     }
 
 
-def briefing(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """The figures with rows per office (the appeal's office) and per district (the appeal's district)."""
-    totals = figures(start, end)
-    offices = db.session.scalars(sa.select(Office).order_by(Office.kind, Office.code)).all()
-    by_office = _appeal_measures(start, end, "office_id")
+def briefing(start: dt.date, end: dt.date, office_ids: list[int] | None = None, district_id: int | None = None,
+             directive_id: int | None = None) -> dict[str, Any]:
+    """The figures with rows per office (the appeal's office) and per district (the appeal's district),
+    narrowed as figures() narrows them."""
+    totals = figures(start, end, office_ids=office_ids, district_id=district_id, directive_id=directive_id)
+    select_offices = sa.select(Office).order_by(Office.kind, Office.code)
+    if office_ids is not None:
+        select_offices = select_offices.where(Office.id.in_(office_ids or [-1]))
+    offices = db.session.scalars(select_offices).all()
+    by_office = _appeal_measures(start, end, "office_id", office_ids, district_id, directive_id)
+    session_offices = None if district_id is None else set(district_office_ids(district_id))
     office_rows = []
     for office in offices:
         row = dict(by_office.get(office.id, _empty()))
-        row["sessions_held"] = sessions_held_count(start, end, office_ids=[office.id])
+        held_here = session_offices is None or office.id in session_offices
+        row["sessions_held"] = sessions_held_count(start, end, office_ids=[office.id]) if held_here else 0
         if row["appeals_received"] or row["sessions_held"]:
             office_rows.append({"office": office, **row})
     districts = db.session.scalars(sa.select(District).order_by(District.code)).all()
-    by_district = _appeal_measures(start, end, "district_id")
+    by_district = _appeal_measures(start, end, "district_id", office_ids, district_id, directive_id)
     district_rows = [{"district": d, **by_district[d.id]} for d in districts if d.id in by_district]
     if None in by_district:
         district_rows.append({"district": None, **by_district[None]})

@@ -1,9 +1,10 @@
 """Directives, mandates (flag appeals, read, update, progress) and the statistics."""
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from appeals.api.endpoints import current, get_or_404, page_of, require
-from appeals.api.problems import domain_error_to_api
+from appeals.api.problems import ApiError, domain_error_to_api
 from appeals.api.registry import endpoint
 from appeals.api.schemas import mandates as schemas
 from appeals.api.views import bp
@@ -13,6 +14,7 @@ from appeals.core.parsing import parse_period
 from appeals.core.timeutil import local_today, utc_to_local
 from appeals.mandates import directives, flagging, lifecycle, queries
 from appeals.mandates.models import Directive, Mandate
+from appeals.reference.models import District, Office
 from appeals.reports import statistics as figures
 
 DIRECTIVE_LISTS = ("appeal_types", "category_ids", "settlement_ids", "district_ids")
@@ -161,13 +163,28 @@ def statistics(query):
     start, end = parse_period(query.date_from or (query.date_to.replace(day=1) if query.date_to else None),
                               query.date_to, start_field="date_from", end_field="date_to", today=today,
                               default=lambda: (today.replace(day=1), today))
-    result = figures.briefing(start, end)
+    missing = []
+    if query.directive_id is not None and db.session.get(Directive, query.directive_id) is None:
+        missing.append(("directive_id", _("Directive %(value)s does not exist.", value=query.directive_id)))
+    if query.office_id is not None and db.session.get(Office, query.office_id) is None:
+        missing.append(("office_id", _("Office %(value)s does not exist.", value=query.office_id)))
+    if query.district_id is not None and db.session.get(District, query.district_id) is None:
+        missing.append(("district_id", _("District %(value)s does not exist.", value=query.district_id)))
+    if missing:
+        raise ApiError(422, missing[0][1], errors=[{"field": field, "location": "query", "message": message}
+                                                   for field, message in missing])
+    result = figures.briefing(start, end, office_ids=[query.office_id] if query.office_id else None,
+                              district_id=query.district_id, directive_id=query.directive_id)
     return {
         "start": start, "end": end, "totals": result["totals"],
+        "directive_id": query.directive_id, "office_id": query.office_id, "district_id": query.district_id,
         "offices": [{**{k: v for k, v in row.items() if k != "office"}, "office_id": row["office"].id,
-                     "office_code": row["office"].code} for row in result["offices"]],
+                     "office_code": row["office"].code, "office_name": row["office"].localized_name()}
+                    for row in result["offices"]],
         "districts": [{**{k: v for k, v in row.items() if k != "district"},
                        "district_id": row["district"].id if row["district"] else None,
-                       "district_code": row["district"].code if row["district"] else None}
+                       "district_code": row["district"].code if row["district"] else None,
+                       "district_name": row["district"].localized_name() if row["district"]
+                       else _("No settlement stated")}
                       for row in result["districts"]],
     }

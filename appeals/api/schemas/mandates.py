@@ -157,6 +157,12 @@ class StatisticsQuery(QueryModel):
     date_from: Optional[Day] = Field(None, description="First day (default: the first day of the month of "
                                                        "`date_to`, or of this month).")
     date_to: Optional[Day] = Field(None, description="Last day, inclusive (default: today).")
+    directive_id: Optional[Id] = Field(None, description="The mandate figures of this directive only; the appeals "
+                                                         "received stay all of the period's (the share is this "
+                                                         "directive's).")
+    office_id: Optional[Id] = Field(None, description="The appeals, sessions and mandates of this office.")
+    district_id: Optional[Id] = Field(None, description="The appeals and mandates whose settlement is in this district, "
+                                                        "and the sessions at offices located in it.")
 
 
 class Figures(ResponseModel):
@@ -181,17 +187,23 @@ class Totals(Figures):
 class OfficeFigures(Figures):
     office_id: int
     office_code: str
+    office_name: str = Field(description="In the request's language.")
     sessions_held: int
 
 
 class DistrictFigures(Figures):
     district_id: Optional[int]
     district_code: Optional[str]
+    district_name: str = Field(description="In the request's language; for appeals without a settlement, a label "
+                                           "saying so (district_id null).")
 
 
 class StatisticsOut(ResponseModel):
     start: dt.date
     end: dt.date
+    directive_id: Optional[int]
+    office_id: Optional[int]
+    district_id: Optional[int]
     totals: Totals
     offices: list[OfficeFigures]
     districts: list[DistrictFigures]
