@@ -16,7 +16,7 @@ from appeals.core.i18n import current_language
 from appeals.core.labels import SESSION_STATUS_LABELS
 from appeals.core.timeutil import local_today
 from appeals.core.web import attach_errors, external_url, safe_redirect_target
-from appeals.reference.models import Office
+from appeals.reference.models import District, Office, Settlement
 from appeals.schedules import hosts as schedule_hosts
 from appeals.schedules import queries as schedule_queries
 from appeals.schedules import recurrence as schedule_recurrence
@@ -83,14 +83,30 @@ def _get_session(session_id):
 
 @bp.route("/schedule")
 def public_schedule():
-    """Approved upcoming receptions for citizens; no login, no drafts, no internal notes."""
-    office_id = _arg_int("office")
-    sessions = schedule_queries.public_sessions(office_id=office_id)
-    days = {}
-    for reception in sessions:  # not `session`: that is Flask's, imported above
-        days.setdefault(reception.date, []).append(reception)
-    return render_template("schedules/public.html", days=days, offices=_active_offices(), office_id=office_id,
-                           today=local_today())
+    """Approved upcoming receptions for citizens; no login, no drafts, no internal notes.
+
+    Filters: district, settlement (its district's offices), office, host, and when: this week, next
+    week or a date range; grouped by day, a few days to a page."""
+    period = request.args.get("period", "")
+    date_from = parsing.lenient(parsing.parse_date, request.args.get("from"))
+    date_to = parsing.lenient(parsing.parse_date, request.args.get("to"))
+    if period not in schedule_queries.PUBLIC_PERIODS:
+        period = ""
+    if not period and (date_from or date_to):
+        period = "range"
+    filters = schedule_queries.PublicFilters(
+        district_id=_arg_int("district"), settlement_id=_arg_int("settlement"), office_id=_arg_int("office"),
+        host_id=_arg_int("host"), period=period, date_from=date_from, date_to=date_to)
+    page = schedule_queries.public_schedule(filters, parsing.lenient(parsing.parse_id, request.args.get("page")) or 1)
+    lang = current_language()
+    districts = sorted(db.session.scalars(sa.select(District)).all(), key=lambda d: d.localized_name(lang))
+    settlements = sorted(db.session.scalars(sa.select(Settlement).where(Settlement.is_active.is_(True))).all(),
+                         key=lambda s: s.localized_name(lang))
+    active = any((filters.district_id, filters.settlement_id, filters.office_id, filters.host_id, period))
+    return render_template("schedules/public.html", page=page, filters=filters, offices=_active_offices(),
+                           districts=districts, settlements=settlements, hosts=schedule_queries.public_hosts(),
+                           today=local_today(), filters_active=active,
+                           max_date=local_today() + dt.timedelta(days=schedule_queries.PUBLIC_DAYS_AHEAD))
 
 
 NEW_FEED_LINK = "new_feed_link"

@@ -34,23 +34,24 @@ def test_citizen_opens_the_public_schedule_without_logging_in(page):
         page.locator("a", has_text="Қоғамдық қабылдау кестесі").click()
     assert page.url.endswith("/schedule")
     assert page.locator("html").get_attribute("lang") == "kk"
-    rows = page.locator("table.public-table tbody tr")
-    assert rows.count() > 0
+    cards = page.locator("li.session-card")
+    assert cards.count() > 0
     text = page.inner_text("main")
     # Only what a citizen needs: no statuses, no drafts, no staff menu.
     assert "Жоба" not in text and "Draft" not in text
     assert page.locator("nav.mainnav").count() == 0
 
-    # Choosing an office narrows the list at once (the select submits itself).
+    # Choosing an office and pressing Show narrows the list (no select submits by itself).
     office = page.locator("#office option").nth(1)
     office_name = office.inner_text()
+    page.select_option("#office", office.get_attribute("value"))
     with page.expect_navigation():
-        page.select_option("#office", office.get_attribute("value"))
+        page.locator("form.public-filters button[type=submit]").click()
     assert "office=" in page.url
-    rows = page.locator("table.public-table tbody tr")
-    if rows.count():
-        for i in range(rows.count()):
-            assert office_name in rows.nth(i).inner_text()
+    cards = page.locator("li.session-card")
+    if cards.count():
+        for i in range(cards.count()):
+            assert office_name in cards.nth(i).inner_text()
     else:
         assert page.locator(".alert-info").count() == 1
 
@@ -59,3 +60,35 @@ def test_citizen_opens_the_public_schedule_without_logging_in(page):
         page.locator("button.lang[lang=ru]").click()
     assert page.url.split("?")[0].endswith("/schedule")
     assert page.locator("html").get_attribute("lang") == "ru"
+
+
+def test_citizen_on_a_phone_filters_the_schedule_by_district_and_next_week(page):
+    """390×844: cards, no sideways scrolling, the filters folded until asked for, keyboard only."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/schedule")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    fold = page.locator("details.filters-fold")
+    assert fold.get_attribute("open") is None, "no filter in use: folded on a phone"
+    assert not page.locator("#district").is_visible()
+    header = page.evaluate("document.querySelector('.topbar').getBoundingClientRect().height")
+    assert header <= 120, header
+    # A citizen opens the filters from the keyboard and picks a district and next week.
+    page.locator("summary.filters-summary").focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#district").is_visible()
+    district = page.locator("#district option").nth(3)
+    page.select_option("#district", district.get_attribute("value"))
+    page.select_option("#period", "next_week")
+    assert not page.locator("#from").is_visible(), "the dates are asked only for a range"
+    with page.expect_navigation():
+        page.locator("form.public-filters button[type=submit]").click()
+    assert "period=next_week" in page.url and "district=" in page.url
+    assert page.locator("details.filters-fold").get_attribute("open") is not None, "filters in use stay open"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    cards = page.locator("li.session-card")
+    for i in range(cards.count()):
+        box = cards.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    # Choosing dates shows the two date fields.
+    page.select_option("#period", "range")
+    assert page.locator("#from").is_visible() and page.locator("#to").is_visible()

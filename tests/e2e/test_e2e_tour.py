@@ -55,3 +55,40 @@ def test_the_bell_is_readable_on_the_top_bar(page):
     text, bar = page.evaluate("""() => [getComputedStyle(document.querySelector('a.bell')).color,
                                          getComputedStyle(document.querySelector('.topbar')).backgroundColor]""")
     assert text == "rgb(255, 255, 255)" and bar != text, (text, bar)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_header_is_short_on_a_phone_for(role, page):
+    """At 390×844 the top bar takes at most 120 px (it took 316), and every menu item stays reachable."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.login(role)
+    header = page.evaluate("document.querySelector('.topbar').getBoundingClientRect().height")
+    assert header <= 120, f"{role}: header {header} px"
+    links = page.locator("nav.mainnav a")
+    links.first.focus()
+    for _ in range(links.count() - 1):
+        page.keyboard.press("Tab")  # the menu row scrolls sideways to the focused item
+    assert page.evaluate("document.activeElement.closest('nav.mainnav') !== null")
+    box = links.nth(links.count() - 1).bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+
+
+def test_register_filters_fold_on_a_phone_and_open_on_a_desk(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.login("clerk")
+    page.goto("/appeals")
+    fold = page.locator("details.filters-fold")
+    assert fold.get_attribute("open") is None and not page.locator("#q").is_visible()
+    first_row = page.locator("table.register-table tbody tr").first.bounding_box()
+    assert first_row["y"] < 844, "results start on the first screen"
+    page.locator("summary.filters-summary").focus()
+    page.keyboard.press("Enter")
+    page.fill("#q", "су")
+    with page.expect_navigation():
+        page.press("#q", "Enter")
+    assert page.locator("details.filters-fold").get_attribute("open") is not None, "a filter in use keeps them open"
+    assert page.locator("#q").input_value() == "су"
+    # On a desk the filters are simply there, without the fold's summary.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/appeals")
+    assert page.locator("#q").is_visible() and not page.locator("summary.filters-summary").is_visible()

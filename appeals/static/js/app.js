@@ -52,6 +52,24 @@
       var choice = alert.querySelector("input:checked") || alert.querySelector("input, select, textarea, button");
       (choice || alert).focus();
     }
+    // Filters folded on a phone (<details data-filters>, see macros/forms.html): on a wider screen
+    // they fit beside the results, so they are shown open and the fold's summary is hidden.
+    if (window.matchMedia && window.matchMedia("(min-width: 721px)").matches) {
+      document.querySelectorAll("details[data-filters]").forEach(function (fold) {
+        fold.open = true;
+        fold.classList.add("filters-static");
+      });
+    }
+    // On a phone the main menu is one row that scrolls sideways: keep the current page's item and
+    // the item a keyboard user moves to in view (Chromium leaves a half-visible item where it is).
+    var menuRow = document.querySelector(".mainnav ul");
+    if (menuRow && menuRow.scrollWidth > menuRow.clientWidth) {
+      var current = menuRow.querySelector("[aria-current]");
+      if (current) { menuRow.scrollLeft = current.offsetLeft - menuRow.offsetLeft - 16; }
+      menuRow.addEventListener("focusin", function (event) {
+        event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
+      });
+    }
     // Auto-submit filter selects marked data-autosubmit.
     document.querySelectorAll("[data-autosubmit]").forEach(function (element) {
       element.addEventListener("change", function () { element.form.submit(); });
