@@ -106,6 +106,12 @@ class Config:
     )
 
     # The answer terms per appeal type are a table the admin edits (appeals/register/deadlines.py).
+    # One-time codes sent to citizens (appeals/core/verification.py).
+    VERIFICATION_CODE_MINUTES = int(os.environ.get("VERIFICATION_CODE_MINUTES", 10))
+    VERIFICATION_MAX_ATTEMPTS = int(os.environ.get("VERIFICATION_MAX_ATTEMPTS", 5))
+    VERIFICATION_CODES_PER_HOUR = int(os.environ.get("VERIFICATION_CODES_PER_HOUR", 5))
+    # Local time the SMS reminders of tomorrow's booked receptions are written (every day).
+    BOOKING_REMINDER_TIME = os.environ.get("BOOKING_REMINDER_TIME", "10:00")
     APPEAL_MAX_EXTENSION_DAYS = int(os.environ.get("APPEAL_MAX_EXTENSION_DAYS", 60))
     APPEAL_FORWARD_WORKING_DAYS = int(os.environ.get("APPEAL_FORWARD_WORKING_DAYS", 3))
     APPEAL_DUE_SOON_WORKING_DAYS = int(os.environ.get("APPEAL_DUE_SOON_WORKING_DAYS", 3))

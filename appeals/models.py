@@ -8,9 +8,10 @@ from appeals.core.numbering import NumberSequence  # noqa: F401
 from appeals.core.outbox import Notice, NotificationPreference  # noqa: F401
 from appeals.core.ratelimit import RateWindow  # noqa: F401
 from appeals.core.storage import StoredFile  # noqa: F401
+from appeals.core.verification import VerificationCode  # noqa: F401
 from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote  # noqa: F401
 from appeals.notifications.duties import DutyRun  # noqa: F401
 from appeals.reference.models import Category, District, Office, Region, Settlement  # noqa: F401
 from appeals.register.models import Appeal, AppealAttachment, AppealExtension  # noqa: F401
 from appeals.reports.summaries import AppealCount  # noqa: F401
-from appeals.schedules.models import Host, ReceptionSession  # noqa: F401
+from appeals.schedules.models import Booking, Host, ReceptionSession  # noqa: F401

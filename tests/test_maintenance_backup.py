@@ -125,6 +125,21 @@ def full_database(app_ctx, reference, users):
                                  name="Хат «ә».pdf", content_type="application/pdf", size=27, pages=1,
                                  added_at=dt.datetime(2026, 3, 2, 10, 25)))
     storage.put(bytes(range(256)) * 50, "image/png", created_at=dt.datetime(2026, 3, 2, 10, 26))
+    from appeals.core.verification import VerificationCode
+    from appeals.schedules.models import Booking
+
+    session.add_all([
+        Booking(session_id=reception.id, slot_start=dt.time(10, 30), name="Сейітқали Гүлнұр", phone="+77011234567",
+                topic="Жол «жөндеу»", status="arrived", locale="kk", created_at=dt.datetime(2026, 2, 28, 5, 0),
+                confirmed_at=dt.datetime(2026, 2, 28, 5, 2), reminded_at=dt.datetime(2026, 3, 1, 5, 0),
+                marked_by_id=users.clerk.id, appeal_id=first.id),
+        VerificationCode(purpose="booking", subject="booking:1", code_hash="c" * 64, attempts=1,
+                         created_at=dt.datetime(2026, 2, 28, 5, 0), expires_at=dt.datetime(2026, 2, 28, 5, 10),
+                         used_at=dt.datetime(2026, 2, 28, 5, 2)),
+        Notice(user_id=None, address="+77011234567", locale="ru", channel="sms", template="booking_reminder",
+               status="sent", attempts=1, params={"booking_id": 1, "time": "10:30"},
+               created_at=dt.datetime(2026, 3, 1, 5, 0), next_attempt_at=dt.datetime(2026, 3, 1, 5, 0)),
+    ])
     audit.record("appeal_created", first, changes={"summary": [None, first.summary]}, user=users.clerk)
     session.commit()
     return users

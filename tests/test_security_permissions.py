@@ -62,6 +62,14 @@ EXPECTED = {
     "reference.new_settlement": E({"admin"}),
     # Schedules: the session and host belong to Merke, a draft.
     "schedules.public_schedule": E(PUBLIC),
+    # Booking: the sample session is a draft (not bookable, unknown to citizens) and the sample
+    # token is not a booking's signed link, so the citizen's pages answer 404 to everybody.
+    "bookings.book": E(PUBLIC, every="deny"),
+    "bookings.booking": E(PUBLIC, every="deny"),
+    "bookings.cancel": E(PUBLIC, every="deny"),
+    "bookings.day": E({"coordinator", "clerk"}),
+    "bookings.open_slots": E({"coordinator"}),
+    "bookings.mark": E({"coordinator"}),
     "schedules.host_feed": E(PUBLIC),  # the secret token in the URL is the credential
     "schedules.calendar": E(ALL),
     "schedules.my_schedule": E({"host"}),
@@ -210,6 +218,14 @@ def samples(app_ctx, reference, users, tmp_path):
     from tests.hostile_files import simple_pdf
 
     attachment = attachments.attach_files(appeal, [attachments.Upload("letter.pdf", simple_pdf())], users.other_clerk)[0]
+    from appeals.core.extensions import db as _sdb
+    from appeals.core.timeutil import utcnow
+    from appeals.schedules.models import Booking
+
+    booking = Booking(session_id=session.id, slot_start=dt.time(10, 0), name="Сәрсенова Айгүл", phone="+77011234567",
+                      topic="Су", status="confirmed", locale="kk", created_at=utcnow())
+    _sdb.session.add(booking)
+    _sdb.session.commit()
 
     class Samples:
         pass
@@ -220,7 +236,7 @@ def samples(app_ctx, reference, users, tmp_path):
     s.params = {
         "user_id": users.other_clerk.id, "appeal_id": appeal.id, "session_id": session.id, "host_id": host.id,
         "directive_id": directive.id, "mandate_id": mandate.id, "token_id": viewer_token.id, "job_id": job.id,
-        "attachment_id": attachment.id,
+        "attachment_id": attachment.id, "booking_id": booking.id,
         "office_id": reference.merke.id, "category_id": reference.categories[0].id,
         "district_id": reference.districts[1].id, "region_id": reference.region.id,
         "settlement_id": reference.settlements[2].id, "code": "ru", "filename": "css/app.css",

@@ -37,6 +37,9 @@ ACTIONS = {
     "schedule.mark_held": {"coordinator", "clerk", "host"},
     "schedule.own": {"host"},
     "host.manage": {"admin", "coordinator"},
+    # Citizens' bookings of a session: the day's list, opening slots, arrived / no-show (object: the session's office).
+    "booking.view": {"coordinator", "clerk"},
+    "booking.manage": {"coordinator", "clerk"},
     "appeal.view": {"coordinator", "clerk", "host", "viewer"},
     "appeal.create": {"coordinator", "clerk"},
     "appeal.edit": {"coordinator", "clerk"},
@@ -162,6 +165,8 @@ _OBJECT_RULES = {
     "appeal.import": lambda user, office: _office_ok(user, office.id),
     "schedule.edit": _session_editable,
     "schedule.mark_held": _session_mark_held,
+    "booking.view": lambda user, session: _office_ok(user, session.office_id),
+    "booking.manage": lambda user, session: _office_ok(user, session.office_id),
     "mandate.view": _mandate_visible,
     "mandate.progress": lambda user, mandate: (
         mandate.status != "withdrawn" and (user.role == "coordinator" or _is_responsible(user, mandate))),

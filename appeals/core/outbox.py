@@ -10,6 +10,10 @@ and never the params or the text.
 
 A notice's params hold ids and numbers, never a citizen's personal data: the text is rendered at
 delivery, in the recipient's language, from templates/notifications/<template>.{subject,txt,html}.
+
+A citizen has no account: `notify_address()` writes a notice to a phone number or an e-mail address
+with its language (`user_id` empty). An e-mail notice may carry one PDF from appeals/core/storage.py
+(an answer letter): only its key is in the row, the bytes are read at delivery.
 """
 import smtplib
 import ssl
@@ -26,6 +30,7 @@ from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from appeals.core import storage
 from appeals.core.database import separate_write, write_transaction
 from appeals.core.extensions import db
 from appeals.core.models_base import enum_column
@@ -40,7 +45,13 @@ NOTICE_STATUSES = ("pending", "sending", "sent", "failed", "held", "skipped")
 class Notice(db.Model):
     __tablename__ = "notices"
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Empty for a notice to a citizen: then `address` (E.164 phone or e-mail) and `locale` say where and how.
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(sa.String(254), default="")
+    locale: Mapped[str] = mapped_column(sa.String(8), default="")
+    # A file of appeals/core/storage.py attached to an e-mail (an answer letter), and its file name.
+    attachment_key: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    attachment_name: Mapped[str] = mapped_column(sa.String(200), default="")
     channel: Mapped[str] = enum_column(CHANNELS, "notice_channel")
     template: Mapped[str] = mapped_column(sa.String(60))
     params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
@@ -113,6 +124,24 @@ def notify(user, template: str, params: Optional[dict] = None, *, channels: Opti
     return created
 
 
+def notify_address(channel: str, address: str, template: str, params: Optional[dict] = None, *, locale: str,
+                   attachment_key: Optional[str] = None, attachment_name: str = "") -> Notice:
+    """Add a notice to a citizen (no account): `channel` "sms" (E.164 phone) or "email", in `locale`.
+
+    Like notify(), call it inside the write_transaction() of the change that causes it.
+    """
+    if channel not in ("sms", "email") or not address:
+        raise ValueError("a citizen's notice needs a channel and an address")
+    now = utcnow()
+    notice = Notice(user_id=None, address=address[:254], locale=locale[:8], channel=channel, template=template,
+                    params=dict(params or {}), status="pending", attempts=0, next_attempt_at=now, created_at=now,
+                    attachment_key=attachment_key if channel == "email" else None,
+                    attachment_name=attachment_name[:200] if channel == "email" else "")
+    db.session.add(notice)
+    db.session.info["outbox_kick"] = True
+    return notice
+
+
 @event.listens_for(Session, "after_commit")
 def _kick_after_commit(session):
     """Wake a worker once the notices are committed (the periodic round would find them anyway)."""
@@ -165,13 +194,17 @@ class Mailer:
             connection.login(self.username, self.password)
         return connection
 
-    def send(self, to: str, subject: str, text: str, html: str) -> None:
+    def send(self, to: str, subject: str, text: str, html: str,
+             attachment: Optional[tuple[str, bytes]] = None) -> None:
+        """`attachment`: (file name, PDF bytes)."""
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, to, subject
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        if attachment is not None:
+            message.add_attachment(attachment[1], maintype="application", subtype="pdf", filename=attachment[0])
         try:
             if self.connection is None:
                 self.connection = self._connect()
@@ -301,11 +334,12 @@ def deliver_due(now: Optional[datetime] = None, batch: int = 200) -> dict:
                 return counts
             rows = db.session.execute(
                 sa.select(Notice.id, Notice.user_id, Notice.channel, Notice.template, Notice.params, Notice.attempts,
-                          Notice.digest_id).where(Notice.id.in_(ids)).order_by(Notice.id)).all()
-            users = _recipients({row.user_id for row in rows})
+                          Notice.digest_id, Notice.address, Notice.locale, Notice.attachment_key,
+                          Notice.attachment_name).where(Notice.id.in_(ids)).order_by(Notice.id)).all()
+            users = _recipients({row.user_id for row in rows if row.user_id is not None})
             db.session.rollback()
             for row in rows:
-                user = users.get(row.user_id)
+                user = users.get(row.user_id) if row.user_id is not None else _citizen(row)
                 try:
                     if user is None or not user["active"]:
                         _finish(row.id, "skipped", "inactive account")
@@ -313,7 +347,8 @@ def deliver_due(now: Optional[datetime] = None, batch: int = 200) -> dict:
                     content = _content(row, user["locale"])
                     if row.channel == "email":
                         mailer = mailer or Mailer(_setting("MAIL_URL"), current_app.config["MAIL_FROM"])
-                        mailer.send(user["email"], content["subject"], content["text"], content["html"])
+                        mailer.send(user["email"], content["subject"], content["text"], content["html"],
+                                    attachment=_attachment(row))
                     else:
                         sms = sms or sms_adapter(_setting("SMS_URL"))
                         sms.send(user["phone"], content["subject"])
@@ -369,6 +404,22 @@ def _recipients(user_ids: set) -> dict:
         found[user_id] = {"email": email, "locale": locale or current_app.config["BABEL_DEFAULT_LOCALE"],
                           "active": active, "phone": preferences(user_id)["phone"]}
     return found
+
+
+def _citizen(row) -> dict:
+    """A notice to a citizen's address: the same shape as _recipients' users."""
+    return {"email": row.address, "phone": row.address, "active": True,
+            "locale": row.locale or current_app.config["BABEL_DEFAULT_LOCALE"]}
+
+
+def _attachment(row) -> Optional[tuple[str, bytes]]:
+    if not row.attachment_key:
+        return None
+    data = storage.get(row.attachment_key)
+    db.session.rollback()
+    if data is None:
+        raise DeliveryError("attachment missing")
+    return (row.attachment_name or "document.pdf", data)
 
 
 def _content(row, locale: str) -> dict:

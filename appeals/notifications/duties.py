@@ -30,6 +30,7 @@ from appeals.reference.models import Office
 from appeals.register.deadlines import clock_running, overdue_condition
 from appeals.register.models import OPEN_STATUSES, Appeal
 from appeals.register.rules import add_working_days, is_working_day
+from appeals.schedules import bookings
 
 
 class DutyRun(db.Model):
@@ -52,6 +53,8 @@ def run_due_duties(now: Optional[datetime] = None) -> list[str]:
     # (name, time, working days only, the duty, whether it writes inside the claim's transaction)
     plan: list[tuple[str, time, bool, Callable[[date], object], bool]] = [
         ("morning", _at("NOTIFY_MORNING_TIME", "09:00"), True, morning_notices, True),
+        # Citizens who booked tomorrow's reception get an SMS today, weekends too (a Monday's reception).
+        ("booking_reminders", _at("BOOKING_REMINDER_TIME", "10:00"), False, bookings.send_reminders, True),
         # These two commit in steps of their own; interrupted, they finish next time (held notices
         # wait for the next digest, old rows for the next cleanup).
         ("digest", _at("NOTIFY_DIGEST_TIME", "18:00"), True, lambda day: outbox.send_digests(), False),

@@ -9,6 +9,7 @@ from appeals.auth.models import User
 from appeals.auth.permissions import can, permission_required
 from appeals.core.outbox import Notice, render_notice, unread_count
 from appeals.core.pagination import paginate
+from appeals.core.privacy import mask_phone
 from appeals.notifications import services
 
 bp = Blueprint("notifications", __name__)
@@ -67,10 +68,11 @@ def _page():
 def log():
     """Who was sent what, when, through which channel and with what result; never the content."""
     query = (sa.select(Notice.id, Notice.channel, Notice.template, Notice.status, Notice.attempts, Notice.created_at,
-                       Notice.sent_at, Notice.result, User.username)
-             .join(User, User.id == Notice.user_id).order_by(Notice.id.desc()))
+                       Notice.sent_at, Notice.result, User.username, Notice.address)
+             .outerjoin(User, User.id == Notice.user_id).order_by(Notice.id.desc()))
     status = request.args.get("status") or ""
     if status:
         query = query.where(Notice.status == status)
     page = paginate(query, request.args, 50, scalars=False)
-    return render_template("notifications/log.html", page=page, status=status)
+    # A citizen's notice shows its address masked (the log is the admins', not the register's).
+    return render_template("notifications/log.html", page=page, status=status, mask_phone=mask_phone)

@@ -9,8 +9,8 @@ from functools import lru_cache
 from typing import Any
 
 import holidays
-import phonenumbers
 
+from appeals.core.phones import PhoneError, normalise_phone
 from appeals.core.timeutil import local_today
 
 IIN_WEIGHTS_FIRST = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
@@ -75,21 +75,11 @@ def make_iin(born: date, sex: str = "m", serial: int = 1) -> str:
 
 
 def check_phone(value: str | None) -> str:
-    """E.164 form of a phone number written the Kazakh way (8 701 ..., +7 701 ..., 701 ...)."""
-    raw = (value or "").strip()
-    if not raw:
-        raise RuleViolation("phone_format")
-    digits = "".join(c for c in raw if c.isdigit())
-    # Local habit: a ten-digit mobile number written without the trunk prefix (701 123 45 67).
-    if len(digits) == 10 and not raw.startswith("+") and digits[0] == "7":
-        raw = "+7" + digits
+    """E.164 form of a phone number written the Kazakh way (appeals/core/phones.py's rule)."""
     try:
-        parsed = phonenumbers.parse(raw, "KZ")
-    except phonenumbers.NumberParseException as exc:
-        raise RuleViolation("phone_format") from exc
-    if not phonenumbers.is_valid_number(parsed):
-        raise RuleViolation("phone_invalid")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return normalise_phone(value)
+    except PhoneError as exc:
+        raise RuleViolation(exc.code) from exc
 
 
 @lru_cache(maxsize=32)

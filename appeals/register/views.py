@@ -56,7 +56,8 @@ from appeals.register import (
 )
 from appeals.register.forms import AppealForm, ExtendForm, ForwardForm, ImportForm, SuspendForm
 from appeals.register.models import Appeal
-from appeals.schedules.models import Host, ReceptionSession
+from appeals.schedules import bookings
+from appeals.schedules.models import Booking, Host, ReceptionSession
 
 bp = Blueprint("register", __name__)
 
@@ -285,6 +286,7 @@ def new_appeal():
             form.office_id.data = str(default) if default else None
         received = lenient(parse_datetime, request.args.get("received_at"))
         _fill_received(form, received or local_now().replace(second=0, microsecond=0))
+        _fill_from_booking(form, request.args.get("booking"))
         if not form.channel.data or form.channel.data not in {choice.value for choice in form.channel.choices}:
             form.channel.data = "session"
         _autofocus(form, prefilled=bool(request.args.get("channel")))
@@ -312,9 +314,28 @@ def new_appeal():
     return render_template("register/form.html", form=form, appeal=None, repeats=[]), status
 
 
+def _fill_from_booking(form, booking_id):
+    """A citizen who booked a time is at the desk: the form starts with what they gave when booking."""
+    booking = db.session.get(Booking, validation.int_or_none(booking_id) or 0) if booking_id else None
+    if booking is None:
+        return
+    require("booking.manage", booking.session)
+    reception = booking.session
+    form.office_id.data = str(reception.office_id)
+    form.channel.data = "session"
+    form.session_id.data = str(reception.id)
+    if len(reception.hosts) == 1:
+        form.host_id.data = str(reception.hosts[0].id)
+    form.applicant_name.data = booking.name
+    form.phone.data = booking.phone
+    form.summary.data = booking.topic
+
+
 def _register(form, data):
     appeal = workflow.register_appeal(data, current_user, link_repeat_of=form.repeat_of.data or None,
                                       backdate_reason=data.get("backdate_reason") or None)
+    # In the same unit of work as the appeal: the booking it came from is done.
+    bookings.link_appeal(validation.int_or_none(request.form.get("booking_id")), appeal.id, current_user)
     detail = url_for("register.appeal_detail", appeal_id=appeal.id)
     message = Markup(_("Appeal %(number)s registered.", number=Markup('<a href="%s">%s</a>') % (detail, appeal.number)))
     location = detail

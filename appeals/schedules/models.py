@@ -12,6 +12,9 @@ from appeals.reference.models import Office
 
 HOST_KINDS = ("candidate", "office_member", "deputy", "other")
 SESSION_STATUSES = ("draft", "approved", "held", "cancelled")
+# pending: waiting for the SMS code (holds its place for the code's minutes); confirmed: booked;
+# arrived / no_show: marked by the clerk on the day; cancelled: by the citizen's link or the office.
+BOOKING_STATUSES = ("pending", "confirmed", "cancelled", "arrived", "no_show")
 
 session_hosts = sa.Table(
     "session_hosts",
@@ -58,6 +61,8 @@ class ReceptionSession(TimestampMixin, db.Model):
         sa.CheckConstraint("visitors_count IS NULL OR visitors_count >= 0", name="visitors_positive"),
         sa.Index("ix_sessions_office_date", "office_id", "date"),
         sa.Index("ix_sessions_date_status", "date", "status"),
+        sa.CheckConstraint("slot_minutes IS NULL OR slot_minutes BETWEEN 5 AND 240", name="slot_minutes_range"),
+        sa.CheckConstraint("slot_capacity IS NULL OR slot_capacity >= 1", name="slot_capacity_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +79,9 @@ class ReceptionSession(TimestampMixin, db.Model):
     approved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     approved_at: Mapped[Optional[dt.datetime]] = mapped_column()
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    # Citizens may book a time: slots of slot_minutes from start_time, slot_capacity citizens each.
+    slot_minutes: Mapped[Optional[int]] = mapped_column()
+    slot_capacity: Mapped[Optional[int]] = mapped_column()
 
     office: Mapped[Office] = relationship()
     hosts: Mapped[list[Host]] = relationship(secondary=session_hosts, order_by=Host.full_name)
@@ -90,3 +98,28 @@ class ReceptionSession(TimestampMixin, db.Model):
 
     def __repr__(self):
         return f"<ReceptionSession {self.office_id} {self.date} {self.start_time}>"
+
+
+class Booking(db.Model):
+    """A citizen's booked time at a reception session (issue 16, item 3)."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (sa.Index("ix_bookings_slot", "session_id", "slot_start", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("reception_sessions.id", ondelete="CASCADE"))
+    slot_start: Mapped[dt.time] = mapped_column()
+    name: Mapped[str] = mapped_column(sa.String(200))
+    phone: Mapped[str] = mapped_column(sa.String(20), index=True)
+    topic: Mapped[str] = mapped_column(sa.String(300))
+    status: Mapped[str] = enum_column(BOOKING_STATUSES, "booking_status", default="pending")
+    locale: Mapped[str] = mapped_column(sa.String(8), default="kk")
+    created_at: Mapped[dt.datetime] = mapped_column()
+    confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    cancelled_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    reminded_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    marked_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    # The appeal registered from this booking at the reception.
+    appeal_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("appeals.id", ondelete="SET NULL"))
+
+    session: Mapped[ReceptionSession] = relationship()
