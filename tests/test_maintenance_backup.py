@@ -125,6 +125,7 @@ def full_database(app_ctx, reference, users):
                                  name="Хат «ә».pdf", content_type="application/pdf", size=27, pages=1,
                                  added_at=dt.datetime(2026, 3, 2, 10, 25)))
     storage.put(bytes(range(256)) * 50, "image/png", created_at=dt.datetime(2026, 3, 2, 10, 26))
+    from appeals.core.ratelimit import RateWindow
     from appeals.core.verification import VerificationCode
     from appeals.schedules.models import Booking
 
@@ -133,6 +134,8 @@ def full_database(app_ctx, reference, users):
                 topic="Жол «жөндеу»", status="arrived", locale="kk", created_at=dt.datetime(2026, 2, 28, 5, 0),
                 confirmed_at=dt.datetime(2026, 2, 28, 5, 2), reminded_at=dt.datetime(2026, 3, 1, 5, 0),
                 marked_by_id=users.clerk.id, appeal_id=first.id),
+        RateWindow(scope="booking", key_hash="d" * 64, window_start=dt.datetime(2026, 2, 28, 5, 0), window_seconds=3600,
+                   count=2),
         VerificationCode(purpose="booking", subject="booking:1", code_hash="c" * 64, attempts=1,
                          created_at=dt.datetime(2026, 2, 28, 5, 0), expires_at=dt.datetime(2026, 2, 28, 5, 10),
                          used_at=dt.datetime(2026, 2, 28, 5, 2)),
