@@ -75,11 +75,24 @@ CATEGORIES = [
 
 USERS = [
     ("admin", "admin", (), "Әкімші Әлия"),
+    ("central", "central", (), "Ахметова Сәуле Маратқызы"),
     ("coordinator", "coordinator", (), "Нарбаев Балабек Жанбекұлы"),
     ("clerk", "clerk", ("ZHM", "TRZ"), "Сәрсенбаева Гүлнұр"),
     ("clerk.kordai", "clerk", ("KRD",), "Өтегенов Ержан"),
     ("host", "host", (), "Құлыбеков Нұрлан"),
     ("viewer", "viewer", (), "Баспасөз хатшысы"),
+]
+
+
+# The second region: one instance serves the whole country (the central office sees both regions).
+SECOND_REGION = ("TUR", "Түркістан облысы", "Туркестанская область")
+SECOND_DISTRICTS = [
+    ("SRM", "Сайрам ауданы", "Сайрамский район", [("Ақсу", "Аксу"), ("Қарабұлақ", "Карабулак"), ("Қарамұрт", "Карамурт")]),
+    ("TLB", "Төле би ауданы", "Толебийский район", [("Ленгер", "Ленгер"), ("Қасқасу", "Каскасу")]),
+]
+SECOND_USERS = [
+    ("coordinator.turkistan", "coordinator", (), "Сейітов Бауыржан"),
+    ("clerk.sairam", "clerk", ("SRM",), "Исаева Мадина"),
 ]
 
 
@@ -89,7 +102,7 @@ def load_reference():
     regional = Office(
         code="ZHM", name_kk="Жамбыл облыстық филиалы", name_ru="Жамбылский областной филиал",
         name_en="Zhambyl regional branch",
-        kind="regional", address="Тараз қ., Төле би даңғылы, 35", phone="+77262430000",
+        kind="regional", region=region, address="Тараз қ., Төле би даңғылы, 35", phone="+77262430000",
     )
     db.session.add(regional)
     for code, name_kk, name_ru, name_en, settlements in DISTRICTS:
@@ -103,7 +116,7 @@ def load_reference():
         db.session.add(Office(
             code=code, name_kk=f"{name_kk} аумақтық филиалы", name_ru=f"Территориальный филиал: {name_ru}",
             name_en=f"{name_en} territorial office",
-            kind="territorial", parent=regional, district=district,
+            kind="territorial", parent=regional, district=district, region=region,
             address=f"{settlements[0][0]}, Абай көшесі, {len(code) * 7}", phone="",
         ))
     for order, (code, kk, ru, en) in enumerate(CATEGORIES):
@@ -116,12 +129,36 @@ def load_users():
         accounts.create_user(username, DEMO_PASSWORD, role, offices, full_name=full_name)
 
 
+def load_second_region():
+    """The Turkistan region with its regional and one territorial office, a coordinator and a clerk:
+    the central office sees both regions, each region's coordinator only their own. It is loaded after
+    the Zhambyl month, whose figures (the briefing's) stay as they are."""
+    code, name_kk, name_ru = SECOND_REGION
+    region = Region(code=code, name_kk=name_kk, name_ru=name_ru)
+    regional = Office(code="TKM", name_kk="Түркістан облыстық филиалы", name_ru="Туркестанский областной филиал",
+                      kind="regional", region=region, address="Түркістан қ., Тәуке хан даңғылы, 2", phone="")
+    db.session.add_all([region, regional])
+    for d_code, d_kk, d_ru, settlements in SECOND_DISTRICTS:
+        district = District(region=region, code=d_code, name_kk=d_kk, name_ru=d_ru)
+        db.session.add(district)
+        for index, (s_kk, s_ru) in enumerate(settlements, start=1):
+            db.session.add(Settlement(district=district, name_kk=s_kk, name_ru=s_ru, kato=f"51{d_code}{index:03d}"))
+        if d_code == "SRM":
+            db.session.add(Office(code=d_code, name_kk=f"{d_kk} аумақтық филиалы",
+                                  name_ru=f"Территориальный филиал: {d_ru}", kind="territorial", parent=regional,
+                                  district=district, region=region, address=f"{settlements[0][0]}, Абай көшесі, 3"))
+    db.session.commit()
+    for username, role, offices, full_name in SECOND_USERS:
+        accounts.create_user(username, DEMO_PASSWORD, role, offices, full_name=full_name, region_code=code)
+
+
 def load_all():
     load_reference()
     load_users()
     for module_name in ("appeals.schedules.demo", "appeals.register.demo", "appeals.mandates.demo"):
         module = __import__(module_name, fromlist=["load"])
         module.load()
+    load_second_region()
 
 
 def demo_figures_text() -> str:
@@ -129,7 +166,9 @@ def demo_figures_text() -> str:
     from appeals.reports.statistics import FIGURE_LABELS, FIGURES, figures
 
     first, last = demo_period()
-    totals = figures(first, last)
+    zhambyl = db.session.scalars(sa.select(Office.id).join(Region, Region.id == Office.region_id)
+                                 .where(Region.code == "ZHA").order_by(Office.id)).all()
+    totals = figures(first, last, office_ids=list(zhambyl))
     lines = [f"The demo month {first:%d.%m.%Y}–{last:%d.%m.%Y}:"]
     lines += [f"  {FIGURE_LABELS[name]}: {totals[name]}" for name in FIGURES]
     return "\n".join(lines)
@@ -153,5 +192,5 @@ def seed_demo_command(if_empty):
     load_all()
     click.echo(demo_figures_text())
     click.echo("Demo data loaded. Log in at http://127.0.0.1:5000/login with:")
-    for username, role, _offices, _name in USERS:
+    for username, role, _offices, _name in USERS + SECOND_USERS:
         click.echo(f"  {username:<14} {role:<12} password: {DEMO_PASSWORD}")

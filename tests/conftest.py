@@ -230,9 +230,9 @@ def reference(app_ctx):
         Settlement(district=d2, name_kk="Меркі", name_ru="Мерке", kato="312001"),
         Settlement(district=d2, name_kk="Ақермен", name_ru="Акермен", kato="312002"),
     ]
-    regional = Office(code="ZHM", name_kk="Облыстық филиал", name_ru="Областной филиал", kind="regional", address="Тараз, Төле би 35")
-    kordai = Office(code="KRD", name_kk="Қордай филиалы", name_ru="Кордайский филиал", kind="territorial", parent=regional, district=d1, address="Қордай, Жібек жолы 1")
-    merke = Office(code="MRK", name_kk="Меркі филиалы", name_ru="Меркенский филиал", kind="territorial", parent=regional, district=d2, address="Меркі, Исмаилов 5")
+    regional = Office(code="ZHM", name_kk="Облыстық филиал", name_ru="Областной филиал", kind="regional", region=region, address="Тараз, Төле би 35")
+    kordai = Office(code="KRD", name_kk="Қордай филиалы", name_ru="Кордайский филиал", kind="territorial", region=region, parent=regional, district=d1, address="Қордай, Жібек жолы 1")
+    merke = Office(code="MRK", name_kk="Меркі филиалы", name_ru="Меркенский филиал", kind="territorial", region=region, parent=regional, district=d2, address="Меркі, Исмаилов 5")
     categories = [
         Category(code="roads", name_kk="Жолдар", name_ru="Дороги", name_en="Roads", sort_order=1),
         Category(code="water", name_kk="Ауыз су", name_ru="Питьевая вода", name_en="Drinking water", sort_order=2),
@@ -272,6 +272,7 @@ def users(reference, make_user):
 
     u = Users()
     u.admin = make_user("admin", "admin")
+    u.central = make_user("central", "central")
     u.coordinator = make_user("coordinator", "coordinator")
     u.clerk = make_user("clerk", "clerk", [reference.kordai])
     u.other_clerk = make_user("clerk.merke", "clerk", [reference.merke])

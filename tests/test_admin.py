@@ -60,7 +60,7 @@ def test_admin_edits_and_deactivates_user_with_before_after_audit(app_ctx, clien
     response = client.post(f"/admin/users/{users.viewer.id}", data={
         "username": "viewer", "full_name": "Press office", "role": "viewer", "locale": "ru", "email": "",
     })
-    assert response.status_code == 302
+    assert response.status_code == 302, response.get_data(as_text=True)
     record = db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "user_updated"))
     assert record.changes["is_active_account"] == [True, False]
     assert record.changes["full_name"] == ["", "Press office"]
@@ -84,7 +84,7 @@ def test_audit_page_filters(db, client, users, login):
     created = db.session.scalars(sa.select(AuditRecord).where(AuditRecord.action == "user_created",
                                                               AuditRecord.object_type == "users")).all()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditRecord))
-    assert len(created) == 6 and total > len(created)
+    assert len(created) == 7 and total > len(created)
     every = _audit_rows(client.get("/admin/audit?size=100").get_data(as_text=True))
     assert len(every) == total
     rows = _audit_rows(client.get("/admin/audit?size=100&action=user_created&object_type=users").get_data(as_text=True))

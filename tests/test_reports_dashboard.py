@@ -159,7 +159,7 @@ def _second_region(db, reference):
     district = District(region=region, code="SRM", name_kk="Сайрам ауданы", name_ru="Сайрамский район")
     settlement = Settlement(district=district, name_kk="Ақсу", name_ru="Аксу", kato="511001")
     office = Office(code="SRM", name_kk="Сайрам филиалы", name_ru="Сайрамский филиал", kind="territorial",
-                    district=district)
+                    district=district, region=region)
     db.session.add_all([region, district, settlement, office])
     db.session.flush()
     db.session.execute(sa.insert(Appeal), [{
@@ -172,7 +172,7 @@ def _second_region(db, reference):
 
 
 def test_the_dashboard_shows_one_region_or_the_whole_country(db, client, login, users, reference, report_data):
-    login(users.viewer)
+    login(users.central)  # the central office's level: the whole country, or one region
     html = client.get("/reports", query_string=MARCH).get_data(as_text=True)
     assert 'id="region"' not in html  # one region: nothing to choose
     other = _second_region(db, reference)
@@ -190,6 +190,11 @@ def test_the_dashboard_shows_one_region_or_the_whole_country(db, client, login, 
     figures, page = tiles(region=999999)
     assert figures["appeals_received"] == "43" and 'aria-invalid="true"' in page
     assert "Облысты тізімнен таңдаңыз." in page
+    # A region's viewer sees their region only, whatever the address asks for.
+    client.post("/logout")
+    login(users.viewer)
+    own, page = tiles(region=other.id)
+    assert own["appeals_received"] == "40" and 'id="region"' not in page
 
 
 def test_a_region_holds_its_offices_and_the_regional_office_above_them(db, reference):

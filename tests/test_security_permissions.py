@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-ROLES = ("admin", "coordinator", "clerk", "host", "viewer")
+ROLES = ("admin", "central", "coordinator", "clerk", "host", "viewer")
 ANON = "anonymous"
 
 # Who may open each endpoint. "public": everyone including anonymous visitors; "user": any
@@ -86,9 +86,9 @@ EXPECTED = {
     "schedules.edit_host": E({"admin", "coordinator"}),
     "schedules.host_feed_token": E({"admin", "coordinator"}),
     # Register: the appeal belongs to Merke.
-    "register.list_appeals": E({"coordinator", "clerk", "host", "viewer"}),
+    "register.list_appeals": E({"central", "coordinator", "clerk", "host", "viewer"}),
     "register.new_appeal": E({"coordinator", "clerk"}),
-    "register.appeal_detail": E({"coordinator", "viewer"}),
+    "register.appeal_detail": E({"central", "coordinator", "viewer"}),
     "register.edit_appeal": E({"coordinator"}),
     "register.transition": E({"coordinator"}),
     "register.forward": E({"coordinator"}),
@@ -104,25 +104,26 @@ EXPECTED = {
     "register.attachment_download": E({"coordinator"}),
     "register.attachment_remove": E({"coordinator"}),
     # Mandates
-    "mandates.list_directives": E({"admin", "coordinator", "viewer"}),
-    "mandates.directive_detail": E({"admin", "coordinator", "viewer"}),
-    "mandates.new_directive": E({"admin", "coordinator"}),
+    "mandates.list_directives": E({"admin", "central", "coordinator", "viewer"}),
+    "mandates.directive_detail": E({"admin", "central", "coordinator", "viewer"}),
+    "mandates.new_directive": E({"admin", "central", "coordinator"}),
+    # The sample directive is the region's own: the central office reads it, its coordinators change it.
     "mandates.edit_directive": E({"admin", "coordinator"}),
     "mandates.candidates": E({"coordinator"}),
-    "mandates.list_mandates": E({"admin", "coordinator", "clerk", "host", "viewer"}),
-    "mandates.mandate_detail": E({"admin", "coordinator", "viewer"}),
+    "mandates.list_mandates": E({"admin", "central", "coordinator", "clerk", "host", "viewer"}),
+    "mandates.mandate_detail": E({"admin", "central", "coordinator", "viewer"}),
     "mandates.edit_mandate": E({"coordinator"}),
     "mandates.merge": E({"coordinator"}),
     "mandates.unflag": E({"coordinator"}, data=lambda s: {"link_id": s.mandate.links[0].id}),
     "mandates.add_progress": E({"coordinator"}),
     "mandates.public_text": E({"coordinator"}),
     "mandates.unpublish": E({"coordinator"}),
-    "reports.mandate_statistics": E({"admin", "coordinator", "viewer"}),
+    "reports.mandate_statistics": E({"admin", "central", "coordinator", "viewer"}),
     # Printed documents
-    "reports.dashboard": E({"admin", "coordinator", "viewer"}),
-    "reports.summary_pdf": E({"admin", "coordinator", "viewer"}),
-    "reports.journal_pdf": E({"coordinator", "clerk", "viewer"}),
-    "reports.card_pdf": E({"coordinator", "viewer"}),  # the Merke appeal
+    "reports.dashboard": E({"admin", "central", "coordinator", "viewer"}),
+    "reports.summary_pdf": E({"admin", "central", "coordinator", "viewer"}),
+    "reports.journal_pdf": E({"central", "coordinator", "clerk", "viewer"}),
+    "reports.card_pdf": E({"central", "coordinator", "viewer"}),  # the Merke appeal
     "reports.mandates_pdf": E(ALL),
     "reports.schedule_pdf": E(ALL),
     # The sample job is the viewer's own: nobody else learns that it exists.
@@ -158,20 +159,20 @@ EXPECTED = {
     # Valid bodies, so the request gets past validation to the object-level check.
     "api.cancel_session": E({"admin", "coordinator"}, api=True, data=lambda s: {"reason": "Зал жөнделуде"}),
     "api.mark_held": E({"coordinator"}, api=True, data=lambda s: {"visitors": 3}),
-    "api.list_directives": E({"admin", "coordinator", "viewer"}, api=True),
-    "api.get_directive": E({"admin", "coordinator", "viewer"}, api=True),
-    "api.create_directive": E({"admin", "coordinator"}, api=True),
+    "api.list_directives": E({"admin", "central", "coordinator", "viewer"}, api=True),
+    "api.get_directive": E({"admin", "central", "coordinator", "viewer"}, api=True),
+    "api.create_directive": E({"admin", "central", "coordinator"}, api=True),
     "api.update_directive": E({"admin", "coordinator"}, api=True),
     "api.flag_appeals": E({"coordinator"}, api=True),
     "api.list_mandates": E(ALL, api=True),
-    "api.get_mandate": E({"admin", "coordinator", "viewer"}, api=True),
+    "api.get_mandate": E({"admin", "central", "coordinator", "viewer"}, api=True),
     "api.update_mandate": E({"coordinator"}, api=True),
     "api.add_progress": E({"coordinator"}, api=True, data=lambda s: {
         "noted_on": dt.date.today().isoformat(), "note": "Жоба сметасы дайын", "percent": 20}),
-    "api.statistics": E({"admin", "coordinator", "viewer"}, api=True),
-    "api.list_appeals": E({"coordinator", "clerk", "host", "viewer"}, api=True),
-    "api.search_appeals": E({"coordinator", "clerk", "host", "viewer"}, api=True, data=lambda s: {"q": "су"}),
-    "api.get_appeal": E({"coordinator", "viewer"}, api=True),
+    "api.statistics": E({"admin", "central", "coordinator", "viewer"}, api=True),
+    "api.list_appeals": E({"central", "coordinator", "clerk", "host", "viewer"}, api=True),
+    "api.search_appeals": E({"central", "coordinator", "clerk", "host", "viewer"}, api=True, data=lambda s: {"q": "су"}),
+    "api.get_appeal": E({"central", "coordinator", "viewer"}, api=True),
     "api.create_appeal": E({"coordinator", "clerk"}, api=True),
     "api.update_appeal": E({"coordinator"}, api=True),
     "api.transition_appeal": E({"coordinator"}, api=True, data=lambda s: {"status": "in_review"}),

@@ -16,10 +16,15 @@ from appeals.core.audit import AuditRecord
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
-from appeals.reference.models import Office
+from appeals.reference.models import Office, Region
 from appeals.register import deadlines as deadline_rules
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _region_choices():
+    regions = db.session.scalars(sa.select(Region).order_by(Region.code)).all()
+    return [SelectChoice("", "—")] + [SelectChoice(region.code, f"{region.code} — {region.name}") for region in regions]
 
 
 def _office_choices():
@@ -39,6 +44,7 @@ def users():
 def new_user():
     form = UserForm()
     form.offices.choices = _office_choices()
+    form.region_code.choices = _region_choices()
     form.password.flags.required = True  # a new account needs one; the service says how long
     if form.validate_on_submit():
         try:
@@ -60,6 +66,7 @@ def _created_user(form):
         email=form.email.data,
         locale=form.locale.data or None,
         actor=current_user,
+        region_code=form.region_code.data or None,
     )
     return submission.Created(location=url_for("admin.users"), object_url=url_for("admin.edit_user", user_id=user.id),
                               object_label=user.username, message=_("User %(name)s created.", name=user.username))
@@ -71,8 +78,10 @@ def edit_user(user_id):
     user = db.session.get(User, user_id) or abort(404)
     form = UserForm(obj=user)
     form.offices.choices = _office_choices()
+    form.region_code.choices = _region_choices()
     if request.method == "GET":
         form.offices.data = [office.code for office in user.offices]
+        form.region_code.data = user.region.code if user.region else ""
         form.is_active.data = user.is_active_account
         form.locale.data = user.locale or ""
     if form.validate_on_submit():
@@ -86,6 +95,7 @@ def edit_user(user_id):
                 locale=form.locale.data,
                 is_active=form.is_active.data,
                 actor=current_user,
+                region_code=form.region_code.data or None,
             )
             if form.password.data:
                 accounts.set_password(user, form.password.data, actor=current_user)

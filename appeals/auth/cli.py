@@ -1,4 +1,4 @@
-"""flask --app wsgi create-user USERNAME --role ROLE [--office CODE]"""
+"""flask --app wsgi create-user USERNAME --role ROLE [--office CODE] [--region CODE]"""
 import sys
 
 import click
@@ -17,15 +17,17 @@ def _read_password():
 @click.argument("username")
 @click.option("--role", required=True, help="One of: " + ", ".join(ROLES))
 @click.option("--office", "offices", multiple=True, help="Office code; repeat for several offices.")
+@click.option("--region", "region", default=None,
+              help="Region code: the region a coordinator or viewer works for (optional with one region).")
 @click.option("--full-name", default="", help="Full name shown in the interface.")
-def create_user_command(username, role, offices, full_name):
+def create_user_command(username, role, offices, region, full_name):
     """Create a user; the password is prompted for, or read from standard input when piped."""
     if role not in ROLES:
         click.echo(f"Error: unknown role {role!r}; expected one of {', '.join(ROLES)}", err=True)
         sys.exit(2)
     password = _read_password()
     try:
-        user = services.create_user(username, password, role, offices, full_name=full_name)
+        user = services.create_user(username, password, role, offices, full_name=full_name, region_code=region)
     except services.AccountError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(2)

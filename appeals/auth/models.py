@@ -10,9 +10,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from appeals.core.extensions import db
 from appeals.core.models_base import TimestampMixin, enum_column
-from appeals.reference.models import Office
+from appeals.reference.models import Office, Region
 
-ROLES = ("admin", "coordinator", "clerk", "host", "viewer")
+# "central": the central office's coordinators, who see every region and issue directives to all;
+# coordinators and viewers work for one region (users.region_id), clerks and hosts for their offices.
+ROLES = ("admin", "central", "coordinator", "clerk", "host", "viewer")
 # scrypt is memory-hard; werkzeug's default parameters follow OWASP's recommendation. The test
 # configuration sets PASSWORD_HASH_METHOD to a cheap one (hashing in fixtures was most of the suite).
 PASSWORD_METHOD = "scrypt"
@@ -48,7 +50,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     totp_enabled_at: Mapped[Optional[datetime]] = mapped_column()
     totp_last_step: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
 
+    # The region a coordinator or viewer works for (appeals.auth.permissions: region scope).
+    region_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+
     offices: Mapped[list[Office]] = relationship(secondary=user_offices, order_by=Office.code)
+    region: Mapped[Optional[Region]] = relationship()
 
     @property
     def is_active(self):

@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 
 from appeals.core.privacy import mask_address, mask_iin, mask_name, mask_phone, redact_personal
 
+# Levels of the branch (README, "Roles"): the central office's roles see every region; coordinators
+# and viewers see the region they work for (users.region_id); clerks and hosts their offices only.
+NATIONAL = ("admin", "central")
 REGION_WIDE = ("coordinator", "viewer")
+# Roles whose account names a region (the admin form and create-user ask for it).
+REGION_ROLES = REGION_WIDE
 
 # action -> roles that may perform it at all; object-level rules follow in _OBJECT_RULES.
 ACTIONS = {
@@ -30,8 +35,8 @@ ACTIONS = {
     "admin.notices": {"admin"},
     # Who gets the office's overdue appeals and mandates each morning (appeals/notifications/duties.py).
     "notice.escalations": {"coordinator"},
-    "notice.inbox": {"admin", "coordinator", "clerk", "host", "viewer"},
-    "schedule.view": {"admin", "coordinator", "clerk", "host", "viewer"},
+    "notice.inbox": {"admin", "central", "coordinator", "clerk", "host", "viewer"},
+    "schedule.view": {"admin", "central", "coordinator", "clerk", "host", "viewer"},
     "schedule.edit": {"admin", "coordinator", "clerk"},
     "schedule.approve": {"coordinator"},
     "schedule.mark_held": {"coordinator", "clerk", "host"},
@@ -40,7 +45,7 @@ ACTIONS = {
     # Citizens' bookings of a session: the day's list, opening slots, arrived / no-show (object: the session's office).
     "booking.view": {"coordinator", "clerk"},
     "booking.manage": {"coordinator", "clerk"},
-    "appeal.view": {"coordinator", "clerk", "host", "viewer"},
+    "appeal.view": {"central", "coordinator", "clerk", "host", "viewer"},
     "appeal.create": {"coordinator", "clerk"},
     "appeal.edit": {"coordinator", "clerk"},
     "appeal.correct_office": {"coordinator"},
@@ -58,9 +63,9 @@ ACTIONS = {
     "appeal.attachments.add": {"coordinator", "clerk"},
     "appeal.attachments.remove": {"coordinator", "clerk"},
     "appeal.import": {"coordinator", "clerk"},
-    "directive.view": {"admin", "coordinator", "viewer"},
-    "directive.manage": {"admin", "coordinator"},
-    "mandate.view": {"admin", "coordinator", "clerk", "host", "viewer"},
+    "directive.view": {"admin", "central", "coordinator", "viewer"},
+    "directive.manage": {"admin", "central", "coordinator"},
+    "mandate.view": {"admin", "central", "coordinator", "clerk", "host", "viewer"},
     "mandate.flag": {"coordinator"},
     # Register mandates with an earlier date (a paper register typed in later), within the directive's validity.
     "mandate.register_backdated": {"coordinator"},
@@ -69,32 +74,50 @@ ACTIONS = {
     # Approve a mandate's public text for the public pages (appeals/mandates/publication.py).
     "mandate.publish": {"coordinator"},
     # Post a progress update: a coordinator, or the mandate's responsible person of any role (object rule).
-    "mandate.progress": {"admin", "coordinator", "clerk", "host", "viewer"},
-    "stats.view": {"admin", "coordinator", "viewer"},
-    "report.journal": {"coordinator", "clerk", "viewer"},
-    "api.use": {"admin", "coordinator", "clerk", "host", "viewer"},
+    "mandate.progress": {"admin", "central", "coordinator", "clerk", "host", "viewer"},
+    "stats.view": {"admin", "central", "coordinator", "viewer"},
+    "report.journal": {"central", "coordinator", "clerk", "viewer"},
+    "api.use": {"admin", "central", "coordinator", "clerk", "host", "viewer"},
     # May be named responsible for an appeal (of an office: object rule).
     "appeal.responsible": {"coordinator", "clerk"},
     # Filter the register by host (a host sees only the appeals they received anyway).
-    "appeal.filter_by_host": {"coordinator", "clerk", "viewer"},
+    "appeal.filter_by_host": {"central", "coordinator", "clerk", "viewer"},
     # Plan sessions at an office (object rule: a clerk only at their own offices).
     "schedule.plan": {"admin", "coordinator", "clerk"},
     # Sees only the mandates formed from appeals they received themselves.
     "mandate.view_received": {"host"},
     # A background job (an import, a document): object rule, its owner only.
-    "job.view": {"admin", "coordinator", "clerk", "host", "viewer"},
+    "job.view": {"admin", "central", "coordinator", "clerk", "host", "viewer"},
 }
 
 
-def _office_ok(user: Any, office_id: int | None) -> bool:
-    if user.role in REGION_WIDE:
+def _office_region_id(office_id: int | None) -> int | None:
+    if office_id is None:
+        return None
+    from appeals.core.extensions import db
+    from appeals.reference.models import Office
+
+    office = db.session.get(Office, office_id)  # the identity map answers a list's repeats
+    return office.region_id if office is not None else None
+
+
+def office_in_scope(user: Any, office_id: int | None) -> bool:
+    """Whether the office is within the user's level: every office for the central office's roles, the
+    offices of their region for coordinators and viewers, their own offices for everyone else."""
+    if user.role in NATIONAL:
         return True
+    if user.role in REGION_WIDE:
+        return user.region_id is not None and _office_region_id(office_id) == user.region_id
     return office_id in user.office_ids
 
 
+def _office_ok(user: Any, office_id: int | None) -> bool:
+    return office_in_scope(user, office_id)
+
+
 def _appeal_visible(user: Any, appeal: Any) -> bool:
-    if user.role in REGION_WIDE:
-        return True
+    if user.role in NATIONAL or user.role in REGION_WIDE:
+        return office_in_scope(user, appeal.office_id)
     if user.role == "clerk":
         return appeal.office_id in user.office_ids
     if user.role == "host":
@@ -104,20 +127,22 @@ def _appeal_visible(user: Any, appeal: Any) -> bool:
 
 def _appeal_writable(user: Any, appeal: Any) -> bool:
     if user.role == "coordinator":
-        return True
+        return office_in_scope(user, appeal.office_id)
     return user.role == "clerk" and appeal.office_id in user.office_ids
 
 
 def _session_editable(user: Any, session: Any) -> bool:
     # Approved sessions change only by a coordinator; clerks prepare drafts for their office.
-    if user.role in ("coordinator", "admin"):
-        return user.role == "coordinator" or session.status == "draft"
+    if user.role == "coordinator":
+        return office_in_scope(user, session.office_id)
+    if user.role == "admin":
+        return session.status == "draft"
     return user.role == "clerk" and session.status == "draft" and session.office_id in user.office_ids
 
 
 def _session_mark_held(user: Any, session: Any) -> bool:
     if user.role == "coordinator":
-        return True
+        return office_in_scope(user, session.office_id)
     if user.role == "clerk":
         return session.office_id in user.office_ids
     if user.role == "host":
@@ -130,8 +155,10 @@ def _is_responsible(user: Any, mandate: Any) -> bool:
 
 
 def _mandate_visible(user: Any, mandate: Any) -> bool:
-    if user.role in REGION_WIDE or user.role == "admin" or _is_responsible(user, mandate):
+    if user.role in NATIONAL or _is_responsible(user, mandate):
         return True
+    if user.role in REGION_WIDE:
+        return office_in_scope(user, mandate.office_id)
     if user.role == "clerk":
         return mandate.office_id in user.office_ids
     if user.role == "host":
@@ -144,6 +171,32 @@ def _mandate_visible(user: Any, mandate: Any) -> bool:
 def _works_at(user: Any, office: Any) -> bool:
     offices = own_offices_only(user)
     return offices is None or office.id in offices
+
+
+def _directive_visible(user: Any, directive: Any) -> bool:
+    # The central office's directives (no region) go to every region; a region's own stay in it.
+    return user.role in NATIONAL or directive.region_id is None or directive.region_id == user.region_id
+
+
+def _directive_manageable(user: Any, directive: Any) -> bool:
+    # Each level keeps its own directives: the central office those to all, a region's coordinators theirs.
+    if user.role == "admin":
+        return True
+    if user.role == "central":
+        return directive.region_id is None
+    return user.region_id is not None and directive.region_id == user.region_id
+
+
+def _in_scope(user: Any, obj: Any) -> bool:
+    """An appeal, a mandate or a session (by its office), or an office itself, within the user's level."""
+    office_id = getattr(obj, "office_id", None) if not _is_office(obj) else obj.id
+    return office_in_scope(user, office_id)
+
+
+def _is_office(obj: Any) -> bool:
+    from appeals.reference.models import Office
+
+    return isinstance(obj, Office)
 
 
 _OBJECT_RULES = {
@@ -168,8 +221,14 @@ _OBJECT_RULES = {
     "booking.view": lambda user, session: _office_ok(user, session.office_id),
     "booking.manage": lambda user, session: _office_ok(user, session.office_id),
     "mandate.view": _mandate_visible,
-    "mandate.progress": lambda user, mandate: (
-        mandate.status != "withdrawn" and (user.role == "coordinator" or _is_responsible(user, mandate))),
+    "mandate.progress": lambda user, mandate: mandate.status != "withdrawn" and (
+        (user.role == "coordinator" and office_in_scope(user, mandate.office_id)) or _is_responsible(user, mandate)),
+    "mandate.flag": _in_scope,
+    "mandate.edit": _in_scope,
+    "mandate.view_internal": _in_scope,
+    "schedule.approve": _in_scope,
+    "directive.view": _directive_visible,
+    "directive.manage": _directive_manageable,
     "appeal.responsible": lambda user, office: office is not None and _works_at(user, office),
     "schedule.plan": _works_at,
     # One rule for every page that shows a job (the import's page, the documents'): what a job
@@ -232,11 +291,77 @@ def permission_required(action: str) -> Callable[[Callable[..., Any]], Callable[
     return decorator
 
 
+def region_office_ids(region_id: int | None) -> set[int]:
+    """The ids of the offices of a region."""
+    from appeals.core.extensions import db
+
+    if region_id is None:
+        return set()
+    return set(db.session.scalars(sa_select_office_ids(region_id)))
+
+
+def sa_select_office_ids(region_id: int | None) -> sa.Select:
+    import sqlalchemy as sa
+
+    from appeals.reference.models import Office
+
+    return sa.select(Office.id).where(Office.region_id == region_id) if region_id is not None else \
+        sa.select(Office.id).where(sa.false())
+
+
 def visible_office_ids(user: Any) -> set[int] | None:
-    """None means the whole region; otherwise the set of office ids the user works for."""
-    if user.role in REGION_WIDE or user.role == "admin":
+    """None means every office (the central office's level); otherwise the ids of the offices the user
+    sees: their region's for coordinators and viewers, their own for the others."""
+    if user.role in NATIONAL:
         return None
+    if user.role in REGION_WIDE:
+        return region_office_ids(user.region_id)
     return user.office_ids
+
+
+def stats_office_ids(user: Any) -> list[int] | None:
+    """The offices whose figures a user's statistics count (reports.statistics' office_ids): None for
+    every office (the central office's level), else visible_office_ids in order."""
+    offices = visible_office_ids(user)
+    return None if offices is None else sorted(offices)
+
+
+def user_region_id(user: Any) -> int | None:
+    """The region a user works for (None: the central office's level, or no region at all)."""
+    return None if user.role in NATIONAL else getattr(user, "region_id", None)
+
+
+def needs_region(role: str) -> bool:
+    """Whether an account of this role must name the region it works for."""
+    return role in REGION_ROLES
+
+
+def is_national(user: Any) -> bool:
+    """The central office's level: sees every region."""
+    return getattr(user, "role", None) in NATIONAL
+
+
+def directive_region_for(user: Any) -> int | None:
+    """The region a directive `user` issues is for: None (every region) from the central office's level."""
+    return None if user is None or user.role in NATIONAL else getattr(user, "region_id", None)
+
+
+def scope_directives(query: sa.Select, user: Any) -> sa.Select:
+    """Narrow a select() of Directive to what `user` may see (the same answer as can('directive.view'))."""
+    import sqlalchemy as sa
+
+    from appeals.mandates.models import Directive
+
+    if user.role in NATIONAL:
+        return query
+    if user.region_id is None:
+        return query.where(Directive.region_id.is_(None))
+    return query.where(sa.or_(Directive.region_id.is_(None), Directive.region_id == user.region_id))
+
+
+def _office_condition(column: Any, user: Any) -> Any:
+    """SQL: `column` (an office id) within a coordinator's or viewer's region."""
+    return column.in_(sa_select_office_ids(user.region_id))
 
 
 def scope_sessions(query: sa.Select, user: Any) -> sa.Select:
@@ -252,8 +377,12 @@ def scope_sessions(query: sa.Select, user: Any) -> sa.Select:
 
     if user is None or not getattr(user, "is_authenticated", False):
         return query.where(ReceptionSession.status == "approved")
-    if user.role in ("admin", "coordinator"):
+    if user.role == "admin":
         return query
+    if user.role == "coordinator":
+        return query.where(_office_condition(ReceptionSession.office_id, user))
+    if user.role == "central":
+        return query.where(ReceptionSession.status != "draft")
     if user.role == "clerk":
         return query.where(sa.or_(
             ReceptionSession.status != "draft", ReceptionSession.office_id.in_(user.office_ids or {-1})))
@@ -262,7 +391,7 @@ def scope_sessions(query: sa.Select, user: Any) -> sa.Select:
             Host.user_id == user.id)
         return query.where(sa.or_(ReceptionSession.status != "draft", ReceptionSession.id.in_(own)))
     if user.role == "viewer":
-        return query.where(ReceptionSession.status != "draft")
+        return query.where(ReceptionSession.status != "draft", _office_condition(ReceptionSession.office_id, user))
     return query.where(sa.false())
 
 
@@ -273,8 +402,10 @@ def scope_appeals(query: sa.Select, user: Any) -> sa.Select:
     from appeals.register.models import Appeal
     from appeals.schedules.models import Host
 
-    if user.role in REGION_WIDE:
+    if user.role == "central":
         return query
+    if user.role in REGION_WIDE:
+        return query.where(_office_condition(Appeal.office_id, user))
     if user.role == "clerk":
         return query.where(Appeal.office_id.in_(user.office_ids or {-1}))
     if user.role == "host":
@@ -321,7 +452,7 @@ def personal_data_mode(user: Any, appeal: Any = None) -> str:
         return PERSONAL_MASKED
     if user.role == "clerk" and (appeal is None or can(user, "appeal.view_personal", appeal)):
         return PERSONAL_FULL
-    if user.role == "coordinator":
+    if user.role == "coordinator" and (appeal is None or _appeal_writable(user, appeal)):
         return PERSONAL_ON_REQUEST
     return PERSONAL_MASKED
 
@@ -374,14 +505,14 @@ def personal_row(appeal: Any, user: Any, mode: str | None = None) -> tuple[str, 
 def contacts_view(appeal: Any, user: Any) -> PersonalView:
     """The internal mandate list with contact details: coordinators call the applicants, so they get
     the name and phone in full (the report audits every print); anyone else what personal_view gives."""
-    return personal_view(appeal, user, revealed=can(user, "mandate.view_internal"))
+    return personal_view(appeal, user, revealed=can(user, "mandate.view_internal", appeal))
 
 
 def mandate_text(user: Any, mandate: Any, value: str | None) -> str:
     """A mandate's title or description, which start as copies of its appeal's summary and letter:
     in full for coordinators and the mandate's office's clerks, IIN-, phone- and e-mail-like text
     hidden for everyone else."""
-    if can(user, "mandate.view_internal"):
+    if can(user, "mandate.view_internal", mandate):
         return value or ""
     if getattr(user, "role", None) == "clerk" and mandate.office_id in user.office_ids:
         return value or ""
@@ -392,9 +523,18 @@ def mandate_text(user: Any, mandate: Any, value: str | None) -> str:
 # --- Scopes the domains ask for (they compare no role themselves) -----------------------------------
 
 def own_offices_only(user: Any) -> set[int] | None:
-    """The offices a clerk works at, to which lists and forms that offer offices are narrowed;
-    None (every office) for the other roles."""
-    return set(user.office_ids) if user.role == "clerk" else None
+    """The offices to which lists and forms that offer offices are narrowed: a clerk's own, a
+    coordinator's or viewer's region's; None (every office) for the central office's level."""
+    if user.role == "clerk":
+        return set(user.office_ids)
+    if user.role in REGION_WIDE:
+        return region_office_ids(user.region_id)
+    return None
+
+
+def works_at_offices(user: Any) -> bool:
+    """Whether the account registers appeals at offices of its own (a clerk), not for a whole region."""
+    return user.role == "clerk"
 
 
 def schedule_home_scope(user: Any) -> str | None:
@@ -427,7 +567,8 @@ def scope_mandates(query: sa.Select, user: Any) -> sa.Select:
             Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)),
         )
         return query.where(sa.or_(Mandate.id.in_(received), responsible))
-    offices = visible_office_ids(user)
-    if offices is None:
+    if user.role in NATIONAL:
         return query
-    return query.where(sa.or_(Mandate.office_id.in_(offices or {-1}), responsible))
+    if user.role in REGION_WIDE:
+        return query.where(sa.or_(_office_condition(Mandate.office_id, user), responsible))
+    return query.where(sa.or_(Mandate.office_id.in_(user.office_ids or {-1}), responsible))

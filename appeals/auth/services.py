@@ -17,19 +17,20 @@ from werkzeug.security import generate_password_hash
 
 from appeals.auth import sessions, throttle
 from appeals.auth.models import ROLES, ApiToken, User, password_method
+from appeals.auth.permissions import needs_region
 from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.text import clean_name
 from appeals.core.timeutil import utcnow
-from appeals.reference.models import Office
+from appeals.reference.models import Office, Region
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
     from flask_login import LoginManager
 
-USER_AUDIT_FIELDS = ("username", "full_name", "email", "role", "is_active_account", "locale")
+USER_AUDIT_FIELDS = ("username", "full_name", "email", "role", "region_id", "is_active_account", "locale")
 
 
 class AccountError(DomainError):
@@ -182,8 +183,26 @@ def _check_role_offices(role: str, offices: Sequence[Office]) -> None:
         raise AccountError(_("A reception clerk must belong to at least one office."), "offices")
 
 
+def _region_for(role: str, region_code: str | None) -> Region | None:
+    """The region a coordinator or viewer works for: the one named, or the only region of a one-region
+    installation; other roles have none (the central office's see every region, clerks and hosts their offices)."""
+    if not needs_region(role):
+        return None
+    code = (region_code or "").strip().upper()
+    if code:
+        region = db.session.scalar(sa.select(Region).where(Region.code == code))
+        if region is None:
+            raise AccountError(_("Unknown region: %(code)s", code=code), "region")
+        return region
+    regions = db.session.scalars(sa.select(Region).limit(2)).all()
+    if len(regions) == 1:
+        return regions[0]
+    raise AccountError(_("Choose the region this coordinator or viewer works for."), "region")
+
+
 def create_user(username: str, password: str, role: str, office_codes: Iterable[str] = (), full_name: str = "",
-                email: str = "", locale: str | None = None, actor: User | None = None) -> User:
+                email: str = "", locale: str | None = None, actor: User | None = None,
+                region_code: str | None = None) -> User:
     username = (username or "").strip()
     if not username or len(username) > 64 or not all(ch.isalnum() or ch in "._-" for ch in username):
         raise AccountError(_("A username may contain letters, digits, dots, dashes and underscores."), "username")
@@ -193,7 +212,9 @@ def create_user(username: str, password: str, role: str, office_codes: Iterable[
             raise AccountError(_("This username is already taken."), "username")
         offices = _offices_by_code(office_codes)
         _check_role_offices(role, offices)
-        user = User(username=username, role=role, full_name=clean_name(full_name), email=email or "", locale=locale)
+        region = _region_for(role, region_code)
+        user = User(username=username, role=role, full_name=clean_name(full_name), email=email or "", locale=locale,
+                    region=region)
         user.set_password(password)
         user.offices = offices
         db.session.add(user)
@@ -205,13 +226,15 @@ def create_user(username: str, password: str, role: str, office_codes: Iterable[
 
 
 def update_user(user: User, *, role: str, office_codes: Iterable[str], full_name: str, email: str | None,
-                locale: str | None, is_active: bool, actor: User | None = None) -> User:
+                locale: str | None, is_active: bool, actor: User | None = None,
+                region_code: str | None = None) -> User:
     with write_transaction():
         user = db.session.merge(user)
         before = audit.snapshot(user, USER_AUDIT_FIELDS)
         before_offices = [o.code for o in user.offices]
         offices = _offices_by_code(office_codes)
         _check_role_offices(role, offices)
+        region = _region_for(role, region_code)
         if actor is not None and actor.id == user.id and (not is_active or role != user.role):
             raise AccountError(_("You cannot deactivate your own account or change your own role."), "role")
         user.role, user.full_name, user.email, user.locale = role, clean_name(full_name), email or "", locale or None
@@ -222,6 +245,7 @@ def update_user(user: User, *, role: str, office_codes: Iterable[str], full_name
             sessions.revoke_user_sessions(user)
         user.is_active_account = is_active
         user.offices = offices
+        user.region_id = region.id if region is not None else None
         changes = audit.diff(before, audit.snapshot(user, USER_AUDIT_FIELDS))
         after_offices = [o.code for o in offices]
         if before_offices != after_offices:

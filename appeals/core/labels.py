@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),
+    "central": _l("Central office coordinator"),
     "coordinator": _l("Coordinator"),
     "clerk": _l("Reception clerk"),
     "host": _l("Host"),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from appeals.auth.permissions import can, directive_region_for
 from appeals.core import audit, parsing
 from appeals.core.database import write_transaction
 from appeals.core.errors import DomainError, ErrorKind
@@ -154,7 +155,8 @@ def _clean_directive(data: Mapping[str, Any]) -> dict[str, Any]:
 def create_directive(data: Mapping[str, Any], actor: User | None) -> Directive:
     clean = _clean_directive(data)
     with write_transaction():
-        directive = Directive(**clean, created_by_id=getattr(actor, "id", None))
+        # The central office's directives go to every region; a region's coordinators issue their region's.
+        directive = Directive(**clean, created_by_id=getattr(actor, "id", None), region_id=directive_region_for(actor))
         db.session.add(directive)
         db.session.flush()
         audit.record("directive.create", directive, changes=audit.snapshot(directive, DIRECTIVE_FIELDS), user=actor)
@@ -165,6 +167,9 @@ def update_directive(directive: Directive, data: Mapping[str, Any], actor: User 
     clean = _clean_directive({**audit.snapshot(directive, DIRECTIVE_FIELDS), **data})
     with write_transaction():
         directive = db.session.get(Directive, directive.id)
+        if actor is not None and not can(actor, "directive.manage", directive):
+            raise DirectiveError(_("This directive is another level's: only its issuers change it."), "issuer",
+                                 kind="forbidden")
         has_mandates = db.session.scalar(sa.select(sa.func.count(Mandate.id)).where(Mandate.directive_id == directive.id))
         if has_mandates and (clean["numbering"], clean["number_prefix"]) != (directive.numbering, directive.number_prefix):
             # Numbers already given must stay meaningful: the scheme is fixed once a mandate exists.

@@ -129,13 +129,16 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
     try:
         with write_transaction():
             directive = db.session.get(Directive, directive.id)
+            if actor is not None and not can(actor, "directive.view", directive):
+                raise MandateError(_("The directive is not one of your region's."), "directive")
             backdated = registered_on is not None and registered_on != local_today()
             if not backdated and not directive_is_open(directive):
                 raise MandateError(_("The directive is no longer in force; no new mandates can be registered."), "directive")
             target = None
             if merge_into is not None:
                 target = db.session.get(Mandate, getattr(merge_into, "id", merge_into))
-                if target is None or target.directive_id != directive.id:
+                if target is None or target.directive_id != directive.id or (
+                        actor is not None and not can(actor, "mandate.flag", target)):
                     raise MandateError(_("The mandate belongs to another directive."), "merge_into")
                 if target.status == "withdrawn":
                     raise MandateError(_("Appeals cannot be added to a withdrawn mandate."), "merge_into")
@@ -144,7 +147,8 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
                     selectinload(Appeal.settlement), selectinload(Appeal.office)
                 )
             ).all()
-            by_id = {a.id: a for a in appeals}
+            # Another region's appeals are as good as absent to a coordinator (their numbers stay unsaid).
+            by_id = {a.id: a for a in appeals if actor is None or can(actor, "mandate.flag", a)}
             missing = [i for i in ids if i not in by_id]
             if missing:
                 raise MandateError(_("Some selected appeals no longer exist."), "appeal_ids")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from appeals.auth.models import User
 from appeals.core.extensions import db
 from appeals.core.models_base import TimestampMixin, enum_column
-from appeals.reference.models import Category, Office, Settlement
+from appeals.reference.models import Category, Office, Region, Settlement
 from appeals.register.models import Appeal
 
 MANDATE_STATUSES = ("registered", "in_progress", "fulfilled", "partially_fulfilled", "not_fulfilled", "withdrawn")
@@ -54,8 +54,11 @@ class Directive(TimestampMixin, db.Model):
     received_to: Mapped[Optional[date]] = mapped_column()
     target_count: Mapped[Optional[int]] = mapped_column()
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    # NULL: the central office's directive to every region; else a region's own directive.
+    region_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("regions.id"), index=True)
 
     created_by: Mapped[Optional[User]] = relationship()
+    region: Mapped[Optional[Region]] = relationship()
     mandates: Mapped[list["Mandate"]] = relationship(back_populates="directive", order_by="Mandate.seq")
 
     def __repr__(self):

@@ -107,21 +107,25 @@ def mandates_for_appeal(appeal: Appeal) -> Sequence[MandateAppeal]:
     ).all()
 
 
-def directive_progress(directive: Directive) -> dict[str, Any]:
-    """Counts of the directive's mandates by status and the number of flagged appeals."""
+def directive_progress(directive: Directive, user: User | None = None) -> dict[str, Any]:
+    """Counts of the directive's mandates by status and the number of flagged appeals; with `user`, of
+    the mandates that user sees (a central directive's progress in one region, for its coordinator)."""
+    def scoped(query: sa.Select) -> sa.Select:
+        return query if user is None else scope_mandates(query, user)
+
     rows = db.session.execute(
-        sa.select(Mandate.status, sa.func.count(Mandate.id)).where(Mandate.directive_id == directive.id)
+        scoped(sa.select(Mandate.status, sa.func.count(Mandate.id)).where(Mandate.directive_id == directive.id))
         .group_by(Mandate.status)
     ).all()
     by_status = {status: count for status, count in rows}
     appeals = db.session.scalar(
-        sa.select(sa.func.count(MandateAppeal.id)).where(
+        scoped(sa.select(sa.func.count(MandateAppeal.id)).join(Mandate, Mandate.id == MandateAppeal.mandate_id).where(
             MandateAppeal.directive_id == directive.id, MandateAppeal.removed_at.is_(None)
-        )
+        ))
     )
     active = sum(count for status, count in by_status.items() if status != "withdrawn")
     overdue = db.session.scalar(
-        sa.select(sa.func.count(Mandate.id)).where(Mandate.directive_id == directive.id, overdue_condition())
+        scoped(sa.select(sa.func.count(Mandate.id)).where(Mandate.directive_id == directive.id, overdue_condition()))
     )
     fulfilled = by_status.get("fulfilled", 0)
     return {

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from appeals.auth.permissions import permission_required, require
+from appeals.auth.permissions import permission_required, require, scope_appeals, scope_directives
 from appeals.core import parsing, submission
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
@@ -55,8 +55,12 @@ def _reference_lists():
     }
 
 
-def _get_directive(directive_id):
-    return db.session.get(Directive, directive_id) or abort(404)
+def _get_directive(directive_id, action="directive.view"):
+    """The directive if the user may do `action` to it: a region's own directive is another region's 403."""
+    directive = db.session.get(Directive, directive_id) or abort(404)
+    require("directive.view", directive)
+    require(action, directive)
+    return directive
 
 
 def _get_mandate(mandate_id):
@@ -71,8 +75,9 @@ def _get_mandate(mandate_id):
 @bp.route("/directives")
 @permission_required("directive.view")
 def list_directives():
-    rows = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc(), Directive.id.desc())).all()
-    progress = {d.id: queries.directive_progress(d) for d in rows}
+    rows = db.session.scalars(scope_directives(sa.select(Directive), current_user)
+                              .order_by(Directive.issued_on.desc(), Directive.id.desc())).all()
+    progress = {d.id: queries.directive_progress(d, current_user) for d in rows}
     return render_template("mandates/directives.html", directives=rows, progress=progress,
                            is_open=directives.directive_is_open)
 
@@ -122,7 +127,7 @@ def _created_directive(form):
 @bp.route("/directives/<int:directive_id>/edit", methods=["GET", "POST"])
 @permission_required("directive.manage")
 def edit_directive(directive_id):
-    directive = _get_directive(directive_id)
+    directive = _get_directive(directive_id, "directive.manage")
     form = DirectiveForm(obj=directive)
     _fill_directive_choices(form)
     if request.method == "GET":
@@ -178,7 +183,7 @@ def directive_detail(directive_id):
     page = paginate(query, request.args)
     return render_template(
         "mandates/directive_detail.html", directive=directive, criteria=_criteria_summary(directive),
-        progress=queries.directive_progress(directive), page=page, is_open=directives.directive_is_open(directive),
+        progress=queries.directive_progress(directive, current_user), page=page, is_open=directives.directive_is_open(directive),
         status=request.args.get("status") or "", is_overdue=queries.is_overdue,
     )
 
@@ -272,7 +277,7 @@ def _candidates_page(directive, mandate=None):
     filters = _candidate_filters(request.args, errors)
     if errors:
         flash(" ".join(message for messages in errors.errors.values() for message in messages), "error")
-    query = criteria.candidate_query(directive, filters).options(
+    query = scope_appeals(criteria.candidate_query(directive, filters), current_user).options(
         selectinload(Appeal.settlement).selectinload(Settlement.district), selectinload(Appeal.office),
         selectinload(Appeal.category),
     )
@@ -322,7 +327,8 @@ def list_mandates():
         selectinload(Mandate.links),
     )
     page = paginate(query, request.args)
-    choices = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc())).all()
+    choices = db.session.scalars(scope_directives(sa.select(Directive), current_user)
+                                 .order_by(Directive.issued_on.desc())).all()
     return render_template("mandates/mandates.html", page=page, filters=filters, directives=choices,
                            statuses=MANDATE_STATUSES, is_overdue=queries.is_overdue, **_reference_lists())
 

@@ -1,7 +1,7 @@
 """Blocks this domain contributes to other pages (see appeals.core.hooks)."""
 import sqlalchemy as sa
 
-from appeals.auth.permissions import can
+from appeals.auth.permissions import can, scope_directives, scope_mandates
 from appeals.core import hooks
 from appeals.core.extensions import db
 
@@ -16,18 +16,18 @@ def _coordinator_mandates_context(user):
     from appeals.mandates import queries
     from appeals.mandates.models import Directive, Mandate
 
-    overdue_query = sa.select(Mandate).where(queries.overdue_condition())
+    overdue_query = scope_mandates(sa.select(Mandate), user).where(queries.overdue_condition())
     overdue = db.session.scalars(overdue_query.order_by(Mandate.target_date, Mandate.id).limit(OVERDUE_SHOWN)).all()
     overdue_count = db.session.scalar(sa.select(sa.func.count()).select_from(overdue_query.subquery()))
     today = local_today()
     directives = db.session.scalars(
-        sa.select(Directive).where(sa.or_(Directive.valid_to.is_(None), Directive.valid_to >= today))
+        scope_directives(sa.select(Directive), user).where(sa.or_(Directive.valid_to.is_(None), Directive.valid_to >= today))
         .order_by(Directive.issued_on.desc()).limit(5)
     ).all()
     return {
         "overdue": overdue,
         "overdue_count": overdue_count or 0,
-        "directives": [(d, queries.directive_progress(d)) for d in directives],
+        "directives": [(d, queries.directive_progress(d, user)) for d in directives],
     }
 
 

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appeals.auth.models import User
-from appeals.auth.permissions import can
+from appeals.auth.permissions import can, office_in_scope
 from appeals.core import outbox
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
@@ -103,8 +103,9 @@ def _active_users() -> list[User]:
 
 
 def _coordinators_of(office_id: Optional[int], users: list[User]) -> list[User]:
-    """The coordinators linked to the office; when none is, every coordinator (they see the whole region)."""
-    coordinators = [user for user in users if can(user, "notice.escalations")]
+    """The coordinators linked to the office; when none is, every coordinator of the office's region."""
+    coordinators = [user for user in users if can(user, "notice.escalations")
+                    and (office_id is None or office_in_scope(user, office_id))]
     linked = [user for user in coordinators if office_id in {office.id for office in user.offices}]
     return linked or coordinators
 

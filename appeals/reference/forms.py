@@ -60,6 +60,7 @@ class OfficeForm(FlaskForm):
     name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)],
                           description=_l("Optional; without it the English pages show the Russian name."))
     kind = SelectField(_l("Kind"), choices=lambda: [SelectChoice(code, label) for code, label in OFFICE_KIND_LABELS.items()])
+    region_id = SelectField(_l("Region"), coerce=_optional_int)
     parent_id = SelectField(_l("Parent office"), coerce=_optional_int)
     district_id = SelectField(_l("District"), coerce=_optional_int)
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])

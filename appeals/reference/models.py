@@ -65,6 +65,8 @@ class Office(LocalizedNameMixin, db.Model):
     name_ru: Mapped[str] = mapped_column(sa.String(200))
     name_en: Mapped[Optional[str]] = mapped_column(sa.String(200))
     kind: Mapped[str] = enum_column(OFFICE_KINDS, "office_kind")
+    # The region the office serves: a coordinator's scope is the offices of their region.
+    region_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("offices.id"))
     district_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("districts.id"))
     address: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -72,6 +74,7 @@ class Office(LocalizedNameMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
 
     parent: Mapped[Optional["Office"]] = relationship(remote_side=[id])
+    region: Mapped[Optional[Region]] = relationship()
     district: Mapped[Optional[District]] = relationship()
 
     def __repr__(self):

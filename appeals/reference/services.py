@@ -116,7 +116,8 @@ def _save(obj: Any, values: Mapping[str, Any], fields: tuple[str, ...], actor: U
 REGION_FIELDS = ("code", "name_kk", "name_ru", "name_en")
 DISTRICT_FIELDS = ("region_id", "code", "name_kk", "name_ru", "name_en")
 SETTLEMENT_FIELDS = ("district_id", "kato", "name_kk", "name_ru", "name_en", "is_active")
-OFFICE_FIELDS = ("code", "name_kk", "name_ru", "name_en", "kind", "parent_id", "district_id", "address", "phone", "is_active")
+OFFICE_FIELDS = ("code", "name_kk", "name_ru", "name_en", "kind", "region_id", "parent_id", "district_id", "address",
+                 "phone", "is_active")
 CATEGORY_FIELDS = ("code", "name_kk", "name_ru", "name_en", "sort_order", "is_active")
 
 
@@ -194,15 +195,40 @@ def save_office(data: Mapping[str, Any], actor: User | None, office: Office | No
             raise ReferenceError(_("A territorial office belongs to a regional office."), "parent_id")
         if kind == "regional" and parent_id is not None:
             raise ReferenceError(_("A regional office has no parent office."), "parent_id")
-        district_id = None
+        district = None
         if data.get("district_id") not in (None, ""):
-            district_id = _ref(District, data.get("district_id"), "district_id", _("Choose an existing district.")).id
+            district = _ref(District, data.get("district_id"), "district_id", _("Choose an existing district."))
+        region_id = _office_region_id(data, parent_id, district)
         values = {
-            "code": code, **_names(data), "kind": kind, "parent_id": parent_id, "district_id": district_id,
+            "code": code, **_names(data), "kind": kind, "region_id": region_id, "parent_id": parent_id,
+            "district_id": district.id if district is not None else None,
             "address": _text(data, "address", 300, required=False), "phone": normalize_phone(data.get("phone")),
             "is_active": bool(data.get("is_active", True)),
         }
         return _save(office, values, OFFICE_FIELDS, actor, "office")
+
+
+def _office_region_id(data: Mapping[str, Any], parent_id: int | None, district: District | None) -> int:
+    """The office's region: the one chosen, else its parent office's or its district's. A territorial
+    office serves its regional office's region, in one of that region's districts: the coordinators'
+    scope (appeals.auth.permissions) is the offices of their region."""
+    region_id = None
+    if data.get("region_id") not in (None, ""):
+        region_id = _ref(Region, data.get("region_id"), "region_id", _("Choose an existing region.")).id
+    parent = db.session.get(Office, parent_id) if parent_id is not None else None
+    if region_id is None:
+        region_id = (parent.region_id if parent is not None else None) or (
+            district.region_id if district is not None else None)
+    if region_id is None:
+        regions = db.session.scalars(sa.select(Region.id).limit(2)).all()
+        region_id = regions[0] if len(regions) == 1 else None  # a one-region installation
+    if region_id is None:
+        raise ReferenceError(_("Choose the region the office serves."), "region_id")
+    if parent is not None and parent.region_id not in (None, region_id):
+        raise ReferenceError(_("A territorial office serves its regional office's region."), "region_id")
+    if district is not None and district.region_id != region_id:
+        raise ReferenceError(_("The district is in another region."), "district_id")
+    return region_id
 
 
 def save_category(data: Mapping[str, Any], actor: User | None, category: Category | None = None) -> Category:

@@ -64,6 +64,7 @@ def offices():
 def _office_form(office=None):
     form = OfficeForm(obj=office)
     form.parent_id.choices = _choices(Office, where=Office.kind == "regional")
+    form.region_id.choices = _choices(Region)
     form.district_id.choices = _choices(District)
     return form
 

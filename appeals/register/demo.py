@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from appeals.auth.permissions import own_offices_only, users_who_may
+from appeals.auth.permissions import users_who_may, works_at_offices
 from appeals.core.audit import AuditRecord
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
@@ -100,7 +100,7 @@ def load(count=DEMO_APPEALS, seed=20240601):
         by_district[settlement.district_id].append(settlement)
     # The office staff (clerks) register; the coordinator answers for the region.
     clerks = [user for user in db.session.scalars(users_who_may("appeal.create")).all()
-              if own_offices_only(user) is not None]
+              if works_at_offices(user)]
     coordinator = db.session.scalar(users_who_may("mandate.flag"))
     sessions = db.session.scalars(
         sa.select(ReceptionSession).options(selectinload(ReceptionSession.hosts))

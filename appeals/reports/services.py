@@ -17,7 +17,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from appeals.auth.permissions import can, contacts_view, personal_data_mode, personal_view
+from appeals.auth.permissions import (
+    can,
+    contacts_view,
+    personal_data_mode,
+    personal_view,
+    stats_office_ids,
+    user_region_id,
+)
 from appeals.core import labels, parsing
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
@@ -44,8 +51,14 @@ def pick_lang(value: str | None) -> str:
     return value if value in LANGS else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def org_name(lang: str) -> str:
-    office = db.session.scalar(sa.select(Office).where(Office.kind == "regional").order_by(Office.id).limit(1))
+def org_name(lang: str, user: User | None = None) -> str:
+    """The heading of a printed document: the regional office of the user's region (the first regional
+    office for the central office's level, which prints for the whole branch)."""
+    query = sa.select(Office).where(Office.kind == "regional")
+    region_id = user_region_id(user) if user is not None else None
+    if region_id is not None:
+        query = query.where(Office.region_id == region_id)
+    office = db.session.scalar(query.order_by(Office.id).limit(1))
     return office.localized_name(lang) if office else "Qabyldau"
 
 
@@ -61,7 +74,7 @@ def _user_name(user: User) -> str:
 def _base_doc(lang: str, title: str, user: User, **kwargs: Any) -> Any:
     # Any: the builders add their own attributes (groups, days, card, ...) to the PrintedDocument.
     return PrintedDocument(
-        lang=lang, title=title, org=org_name(lang), generated_by=_user_name(user),
+        lang=lang, title=title, org=org_name(lang, user), generated_by=_user_name(user),
         generated_at=fmt_datetime(local_now()), **kwargs,
     )
 
@@ -371,8 +384,9 @@ def build_summary(user: User, lang: str | None, start: dt.date, end: dt.date) ->
 
     lang = pick_lang(lang)
     with force_locale(lang):
-        briefing = statistics.briefing(start, end)
-        bars = statistics.dashboard(start, end, lang)
+        office_ids = stats_office_ids(user)
+        briefing = statistics.briefing(start, end, office_ids)
+        bars = statistics.dashboard(start, end, lang, office_ids=office_ids)
         totals = briefing["totals"]
         doc = _base_doc(lang, _("Summary of the reception work"), user,
                         subtitle=f"{fmt_date(start, 'short')} — {fmt_date(end, 'short')}",

@@ -294,12 +294,10 @@ def district_bars(start: dt.date, end: dt.date, lang: str | None = None, link: L
 
 
 def region_office_ids(region_id: int) -> list[int]:
-    """The offices of a region: those in its districts, and the offices above them (the regional one)."""
-    own = list(db.session.scalars(sa.select(Office.id).join(District, District.id == Office.district_id)
-                                  .where(District.region_id == region_id)))
-    parents = db.session.scalars(sa.select(Office.parent_id).where(Office.id.in_(own or [-1]),
-                                                                   Office.parent_id.is_not(None)))
-    return sorted(set(own) | set(parents))
+    """The offices of a region (offices.region_id: appeals.auth.permissions keeps the one rule)."""
+    from appeals.auth.permissions import region_office_ids as offices_of_region
+
+    return sorted(offices_of_region(region_id))
 
 
 def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link | None = None,

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from appeals.auth.models import User
-from appeals.auth.permissions import can, permission_required, require
+from appeals.auth.permissions import can, permission_required, require, stats_office_ids
 from appeals.core import parsing
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_number
@@ -243,7 +243,9 @@ def dashboard():
     except parsing.ParseError as exc:
         error = exc
         start, end = services.parse_period({})
-    regions = db.session.scalars(sa.select(Region).order_by(Region.code)).all()
+    # A region's coordinators and viewers see their region only; the central office chooses one or all.
+    scope = stats_office_ids(current_user)
+    regions = db.session.scalars(sa.select(Region).order_by(Region.code)).all() if scope is None else []
     region = None
     if len(regions) > 1:
         # One region's offices, or the whole country (no region chosen). An unknown id is an error on the field.
@@ -254,7 +256,7 @@ def dashboard():
         region = next((r for r in regions if r.id == region_id), None)
         if region_id is not None and region is None:
             error = error or parsing.ParseError(_("Choose the region from the list."), "region")
-    office_ids = statistics.region_office_ids(region.id) if region else None
+    office_ids = statistics.region_office_ids(region.id) if region else scope
     stats = statistics.dashboard(start, end, link=_dashboard_link, office_ids=office_ids)
     return render_template("reports/dashboard.html", stats=stats, start=start, end=end, error=error,
                            regions=regions if len(regions) > 1 else [], region=region,
@@ -275,7 +277,7 @@ def mandate_statistics():
     except parsing.ParseError as exc:
         error = exc.message
         start, end = last_full_days(30)
-    stats = statistics.briefing(start, end)
+    stats = statistics.briefing(start, end, stats_office_ids(current_user))
     return render_template("mandates/statistics.html", stats=stats, start=start, end=end, error=error,
                            links=statistics.figure_links(start, end, _dashboard_link),
                            figure_labels=statistics.FIGURE_LABELS, figure_hints=statistics.FIGURE_HINTS)

@@ -289,7 +289,8 @@ def approve_sessions(ids: Iterable[Any] | None, actor: User) -> int:
         sessions = db.session.scalars(
             sa.select(ReceptionSession).where(ReceptionSession.id.in_(wanted)).with_for_update()
         ).all()
-        if len(sessions) != len(wanted):
+        # Another region's drafts are not the coordinator's to approve: as good as absent.
+        if len(sessions) != len(wanted) or not all(can(actor, "schedule.approve", s) for s in sessions):
             raise ScheduleError(_("Some of the chosen sessions no longer exist."), "ids")
         blocked = [s for s in sessions if s.status in ("held", "cancelled")]
         if blocked:

@@ -4,7 +4,7 @@ import datetime as dt
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from appeals.auth.permissions import schedule_home_scope
+from appeals.auth.permissions import schedule_home_scope, scope_sessions
 from appeals.core import hooks
 from appeals.core.extensions import db
 from appeals.core.timeutil import local_today
@@ -35,7 +35,7 @@ def _reception_block_context(user):
                 "link_label": _("Reception schedule"), "awaiting": 0}
     if scope == "region":
         horizon = dt.timedelta(days=60)
-        awaiting = db.session.scalar(sa.select(sa.func.count(ReceptionSession.id)).where(
+        awaiting = db.session.scalar(scope_sessions(sa.select(sa.func.count(ReceptionSession.id)), user).where(
             ReceptionSession.status == "draft", ReceptionSession.date >= today,
             ReceptionSession.date <= today + horizon)) or 0
         sessions = schedule_queries.list_sessions(

@@ -2,7 +2,7 @@
 error, no failed request, no broken page, and every page keeps to the security policy."""
 import pytest
 
-ROLES = ("admin", "coordinator", "clerk", "host", "viewer")
+ROLES = ("admin", "central", "coordinator", "clerk", "host", "viewer")
 
 
 @pytest.mark.parametrize("role", ROLES)

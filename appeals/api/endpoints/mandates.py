@@ -8,7 +8,7 @@ from appeals.api.problems import ApiError, domain_error_to_api
 from appeals.api.registry import endpoint
 from appeals.api.schemas import mandates as schemas
 from appeals.api.views import bp
-from appeals.auth.permissions import mandate_text
+from appeals.auth.permissions import mandate_text, scope_directives, stats_office_ids
 from appeals.core.extensions import db
 from appeals.core.parsing import parse_period
 from appeals.core.timeutil import local_today, utc_to_local
@@ -50,14 +50,23 @@ def _mandate(mandate_id):
 @endpoint(bp, "GET", "/directives", summary="List directives", tag="Directives", response=schemas.DirectiveList,
           permission="directive.view")
 def list_directives():
-    rows = db.session.scalars(sa.select(Directive).order_by(Directive.issued_on.desc(), Directive.id.desc()))
+    rows = db.session.scalars(scope_directives(sa.select(Directive), current())
+                              .order_by(Directive.issued_on.desc(), Directive.id.desc()))
     return {"items": [directive_out(d) for d in rows]}
 
 
 @endpoint(bp, "GET", "/directives/<int:directive_id>", summary="Read a directive", tag="Directives",
           response=schemas.DirectiveOut, permission="directive.view")
 def get_directive(directive_id):
-    return directive_out(get_or_404(Directive, directive_id))
+    return directive_out(_directive(directive_id))
+
+
+def _directive(directive_id, action="directive.view"):
+    """The directive, if the user may do `action` to it (a region's own directive is another region's 403)."""
+    directive = get_or_404(Directive, directive_id)
+    require("directive.view", directive)
+    require(action, directive)
+    return directive
 
 
 @endpoint(bp, "POST", "/directives", summary="Register a directive", tag="Directives", body=schemas.DirectiveIn,
@@ -76,7 +85,7 @@ def create_directive(body):
           body=schemas.DirectiveUpdate, response=schemas.DirectiveOut, permission="directive.manage", errors=(409,))
 def update_directive(directive_id, body):
     """Only the fields sent change; the numbering is fixed once a mandate exists (409)."""
-    directive = get_or_404(Directive, directive_id)
+    directive = _directive(directive_id, "directive.manage")
     try:
         directive = directives.update_directive(directive, body.model_dump(exclude_unset=True), current())
     except directives.DirectiveError as exc:
@@ -90,7 +99,7 @@ def update_directive(directive_id, body):
 def flag_appeals(directive_id, body):
     """One mandate per appeal, or all in one (`as_one`), or added to an existing mandate (`merge_into`).
     All or nothing; appeals already flagged under the directive give 409."""
-    directive = get_or_404(Directive, directive_id)
+    directive = _directive(directive_id)
     try:
         mandates = flagging.flag_appeals(directive, body.appeal_ids, current(), override_reason=body.override_reason,
                                          merge_into=body.merge_into, as_one=body.as_one,
@@ -173,7 +182,12 @@ def statistics(query):
     if missing:
         raise ApiError(422, missing[0][1], errors=[{"field": field, "location": "query", "message": message}
                                                    for field, message in missing])
-    result = figures.briefing(start, end, office_ids=[query.office_id] if query.office_id else None,
+    # The user's level first (a region's coordinators and viewers count their region only), then the filter.
+    scope = stats_office_ids(current())
+    office_ids = scope
+    if query.office_id:
+        office_ids = [query.office_id] if scope is None or query.office_id in scope else []
+    result = figures.briefing(start, end, office_ids=office_ids,
                               district_id=query.district_id, directive_id=query.directive_id)
     return {
         "start": start, "end": end, "totals": result["totals"],
