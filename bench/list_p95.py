@@ -128,6 +128,7 @@ def load_appeals(db, rows, per_year=300_000):
     import threading
 
     offices = db.session.scalar(sa.text("SELECT count(*) FROM offices"))
+    db.session.commit()  # no transaction left open for the hour of the load
     seconds = max(365, round(rows / per_year * 365)) * 86400
     timings = {}
     engine = db.engine

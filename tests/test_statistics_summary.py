@@ -98,6 +98,16 @@ def _expected(dim, start, end, office_ids=None):
     return result
 
 
+def _expected_in_district(district_id, start, end):
+    """{office: appeals of the district} counted here, in Python."""
+    settlements = {s.id for s in _db.session.scalars(sa.select(Settlement).where(Settlement.district_id == district_id))}
+    result: dict = {}
+    for appeal in _db.session.scalars(sa.select(Appeal)):
+        if start <= appeal.received_at.date() <= end and appeal.settlement_id in settlements:
+            result[appeal.office_id] = result.get(appeal.office_id, 0) + 1
+    return result
+
+
 def _table_now():
     return {(r.dim, r.month, r.office_id, r.key): r.appeals
             for r in _db.session.scalars(sa.select(AppealCount).where(AppealCount.appeals != 0))}
@@ -124,12 +134,16 @@ def test_the_summary_equals_the_appeals_after_random_changes(db, reference, step
     region = statistics.region_office_ids(reference.region.id)
     for first, last in checks:
         start, end = WINDOW_START + dt.timedelta(days=first), WINDOW_START + dt.timedelta(days=last)
-        for dim in summaries.DIMENSIONS:
+        for dim in summaries.DIMENSIONS + ("office", "district"):
             assert summaries.counts(dim, start, end) == _expected(dim, start, end)
             assert summaries.counts(dim, start, end, [reference.kordai.id]) == _expected(
                 dim, start, end, [reference.kordai.id])
         assert statistics.received_counts(start, end, "office_id") == _expected("office", start, end)
         assert statistics.received_counts(start, end, "district_id") == _expected("district", start, end)
+        merke = reference.districts[1].id
+        in_merke = {office: count for office, count in _expected_in_district(merke, start, end).items()}
+        assert statistics.received_counts(start, end, "office_id", district_id=merke) == in_merke
+        assert statistics.received_counts(start, end, district_id=merke) == {None: sum(in_merke.values())}
         total = sum(_expected("day", start, end).values())
         assert statistics.received_counts(start, end) == {None: total}
         stats = statistics.dashboard(start, end, office_ids=region)

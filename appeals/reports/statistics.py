@@ -20,13 +20,14 @@ The district of an appeal is its settlement's district (appeals.register.distric
 settlement make a row of their own. Every figure's drill-down link carries the period.
 """
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from appeals.core import labels
 from appeals.core.extensions import db
@@ -79,42 +80,19 @@ def _offices_in(column: Any, office_ids: list[int] | None) -> sa.ColumnElement[b
     return sa.true() if office_ids is None else column.in_(office_ids or [-1])
 
 
-def _settlement_districts(settlement_ids: Iterable[int | None]) -> dict[int | None, int | None]:
-    """The district of each settlement (APPEAL_DISTRICT's rule, for counts kept by settlement)."""
-    ids = [sid for sid in settlement_ids if sid is not None]
-    mapping: dict[int | None, int | None] = {None: None}
-    if ids:
-        mapping.update(db.session.execute(sa.select(Settlement.id, Settlement.district_id)
-                                          .where(Settlement.id.in_(ids))).all())
-    return mapping
-
-
 def received_counts(start: dt.date, end: dt.date, key: str | None = None,
                     office_ids: list[int] | None = None, district_id: int | None = None) -> dict[Any, int]:
     """Appeals received in [start, end]: {None: total}, or per "office_id" or "district_id" (the appeal's
     district, None = no settlement); with district_id, only the appeals of that district. Read from the
     monthly summary (appeals.reports.summaries)."""
     if district_id is not None:
-        by_office_settlement = summaries.counts("settlement", start, end, office_ids, by_office=True)
-        districts = _settlement_districts(settlement for _office, settlement in by_office_settlement)
-        narrowed: dict[Any, int] = {}
-        for (office, settlement), count in by_office_settlement.items():
-            if districts.get(settlement) == district_id:
-                name = office if key == "office_id" else (district_id if key == "district_id" else None)
-                narrowed[name] = narrowed.get(name, 0) + count
-        return narrowed if key is not None else {None: narrowed.get(None, 0)}
-    if key == "office_id":
-        result: dict[Any, int] = {}
-        for (office, _day), count in summaries.counts("day", start, end, office_ids, by_office=True).items():
-            result[office] = result.get(office, 0) + count
-        return result
-    if key == "district_id":
-        by_settlement = summaries.counts("settlement", start, end, office_ids)
-        districts = _settlement_districts(by_settlement)
-        result = {}
-        for settlement, count in by_settlement.items():
-            result[districts.get(settlement)] = result.get(districts.get(settlement), 0) + count
-        return result
+        by_office = summaries.counts("office", start, end, office_ids, district_id=district_id)
+        if key == "office_id":
+            return by_office
+        total = sum(by_office.values())
+        return {district_id: total} if key == "district_id" else {None: total}
+    if key in ("office_id", "district_id"):
+        return summaries.counts(key[:-3], start, end, office_ids)
     return {None: sum(summaries.counts("day", start, end, office_ids).values())}
 
 
@@ -325,7 +303,7 @@ def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link 
     by_channel = sorted(
         (Bar(_label(labels.CHANNEL_LABELS, ch), count, link("appeals", channel=ch, **period))
          for ch, count in summaries.counts("channel", start, end, office_ids).items()), key=lambda b: -b.value)
-    offices = {o.id: o for o in db.session.scalars(sa.select(Office)).all()}
+    offices = {o.id: o for o in db.session.scalars(sa.select(Office).options(selectinload(Office.district))).all()}
     by_office = sorted(
         (Bar(_office_label(offices[oid], lang), count, link("appeals", office=oid, **period))
          for oid, count in received_counts(start, end, "office_id", office_ids).items()), key=lambda b: -b.value)

@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appeals.core.extensions import db
+from appeals.reference.models import Settlement
+from appeals.register.districts import APPEAL_DISTRICT, district_settlement_ids, with_appeal_district
 from appeals.register.models import Appeal
 from appeals.register.periods import received_between
 
@@ -100,41 +102,76 @@ def _office_filter(column: Any, office_ids: Iterable[int] | None) -> sa.ColumnEl
 
 
 def counts(dim: str, start: dt.date, end: dt.date, office_ids: Iterable[int] | None = None,
-           by_office: bool = False) -> dict[Any, int]:
-    """{value: appeals received in [start, end]} by `dim` (keys: date for "day", id or None for category and
-    settlement, the channel's code); by_office: {(office_id, value): appeals}. Counts of 0 are left out."""
+           district_id: int | None = None) -> dict[Any, int]:
+    """{value: appeals received in [start, end]} by `dim`: "day" (keys: dates), "category" and "settlement"
+    (ids, None = none), "channel" (codes), and two derived ones: "office" (ids; the channel rows summed
+    per office, as every appeal has one channel) and "district" (the settlement rows summed per district,
+    appeals.register.districts's rule; None = no settlement). Counts of 0 are left out.
+    district_id (for "office" and "district" only): the appeals of that district alone."""
+    if district_id is not None and dim not in ("office", "district"):
+        raise ValueError("a district narrows the office and district counts only")
     offices = list(office_ids) if office_ids is not None else None
     months, edges = split_period(start, end)
-    total: dict[tuple[int, Any], int] = {}
-    group: list[Any] = [AppealCount.office_id] if by_office else []
+    total: dict[Any, int] = {}
+
+    def add(name: Any, value: Any) -> None:
+        total[name] = total.get(name, 0) + int(value or 0)
+
     if months:
-        query = (sa.select(*group, AppealCount.month, AppealCount.key, sa.func.sum(AppealCount.appeals))
-                 .where(AppealCount.dim == dim, AppealCount.month.in_(months),
-                        _office_filter(AppealCount.office_id, offices))
-                 .group_by(*group, AppealCount.month, AppealCount.key) if dim == "day" else
-                 sa.select(*group, sa.literal(None), AppealCount.key, sa.func.sum(AppealCount.appeals))
-                 .where(AppealCount.dim == dim, AppealCount.month.in_(months),
-                        _office_filter(AppealCount.office_id, offices))
-                 .group_by(*group, AppealCount.key))
-        for row in db.session.execute(query):
-            values = tuple(row)
-            office, month, key, value = values if by_office else (0, *values)
-            name = _from_key(dim, key, month)
-            total[(office, name)] = total.get((office, name), 0) + int(value or 0)
+        stored = {"office": "channel", "district": "settlement"}.get(dim, dim)
+        where: tuple[Any, ...] = (AppealCount.dim == stored, AppealCount.month.in_(months),
+                                  _office_filter(AppealCount.office_id, offices))
+        if district_id is not None:
+            stored = "settlement"
+            keys = [str(sid) for sid in district_settlement_ids([district_id])]
+            where = (AppealCount.dim == stored, AppealCount.month.in_(months),
+                     _office_filter(AppealCount.office_id, offices), AppealCount.key.in_(keys or ["-"]))
+        if dim == "office":
+            query: Any = (sa.select(AppealCount.office_id, sa.func.sum(AppealCount.appeals))
+                                     .group_by(AppealCount.office_id))
+        elif dim == "district":
+            query = (sa.select(Settlement.district_id, sa.func.sum(AppealCount.appeals)).select_from(AppealCount)
+                     .outerjoin(Settlement, sa.cast(Settlement.id, sa.String) == AppealCount.key)
+                     .group_by(Settlement.district_id))
+        elif dim == "day":
+            query = (sa.select(AppealCount.month, AppealCount.key, sa.func.sum(AppealCount.appeals))
+                     .group_by(AppealCount.month, AppealCount.key))
+        else:
+            query = sa.select(AppealCount.key, sa.func.sum(AppealCount.appeals)).group_by(AppealCount.key)
+        for row in db.session.execute(query.where(*where)):
+            values: tuple[Any, ...] = tuple(row)
+            if dim == "day":
+                add(_day_value(values[0]).replace(day=int(values[1])), values[2])
+            elif dim in ("office", "district"):
+                add(values[0], values[1])
+            else:
+                add(_from_key(dim, values[0]), values[1])
     for edge_start, edge_end in edges:
+        for name, value in base_counts(dim, edge_start, edge_end, offices, district_id).items():
+            add(name, value)
+    return {name: value for name, value in total.items() if value}
+
+
+def base_counts(dim: str, start: dt.date, end: dt.date, office_ids: Iterable[int] | None = None,
+                district_id: int | None = None) -> dict[Any, int]:
+    """The same figures from the appeals alone (a period's partial months)."""
+    if dim == "office":
+        value_column: Any = Appeal.office_id
+    elif dim == "district":
+        value_column = APPEAL_DISTRICT
+    else:
         value_column = _day_of(Appeal.received_at) if dim == "day" else _key(dim)
-        base_group: list[Any] = [Appeal.office_id] if by_office else []
-        query = (sa.select(*base_group, value_column, sa.func.count()).select_from(Appeal)
-                 .where(received_between(edge_start, edge_end), _office_filter(Appeal.office_id, offices))
-                 .group_by(*base_group, value_column))
-        for row in db.session.execute(query):
-            values = tuple(row)
-            office, key, value = values if by_office else (0, *values)
-            name = _day_value(key) if dim == "day" else _from_key(dim, key, None)
-            total[(office, name)] = total.get((office, name), 0) + int(value)
-    if by_office:
-        return {k: v for k, v in total.items() if v}
-    return {name: v for (_office, name), v in total.items() if v}
+    query = sa.select(value_column, sa.func.count()).select_from(Appeal)
+    if dim == "district" or district_id is not None:
+        query = with_appeal_district(query)
+    if district_id is not None:
+        query = query.where(APPEAL_DISTRICT == district_id)
+    query = query.where(received_between(start, end), _office_filter(Appeal.office_id, office_ids)).group_by(value_column)
+    result = {}
+    for key, value in db.session.execute(query):
+        name = (_day_value(key) if dim == "day" else key if dim in ("office", "district") else _from_key(dim, key))
+        result[name] = int(value)
+    return result
 
 
 def _day_value(value: Any) -> dt.date:
@@ -145,23 +182,10 @@ def _day_value(value: Any) -> dt.date:
     return value
 
 
-def _from_key(dim: str, key: str, month: dt.date | None) -> Any:
-    if dim == "day":
-        assert month is not None
-        return _day_value(month).replace(day=int(key))
+def _from_key(dim: str, key: str) -> Any:
     if dim == "channel":
         return key
     return int(key) if key else None
-
-
-def base_counts(dim: str, start: dt.date, end: dt.date, office_ids: Iterable[int] | None = None) -> dict[Any, int]:
-    """The same figures from the appeals alone (the tests' reference, and what a period without whole months reads)."""
-    value_column = _day_of(Appeal.received_at) if dim == "day" else _key(dim)
-    query = (sa.select(value_column, sa.func.count()).select_from(Appeal)
-             .where(received_between(start, end), _office_filter(Appeal.office_id, office_ids))
-             .group_by(value_column))
-    return {(_day_value(k) if dim == "day" else _from_key(dim, k, None)): int(v)
-            for k, v in db.session.execute(query)}
 
 
 def rebuild() -> int:
