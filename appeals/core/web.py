@@ -21,6 +21,7 @@ MAIN_MENU = (
     ("register.new_appeal", _l("New appeal"), "appeal.create", ()),
     ("schedules.calendar", _l("Schedule"), "schedule.view", ("schedules",)),
     ("schedules.my_schedule", _l("My schedule"), "schedule.own", ()),
+    ("bookings.day", _l("Bookings"), "booking.view", ("bookings",)),
     ("mandates.list_mandates", _l("Mandates"), "mandate.view", ("mandates",)),
     ("mandates.list_directives", _l("Directives"), "directive.view", DIRECTIVE_PAGES),
     ("reports.dashboard", _l("Statistics"), "stats.view", ("reports",)),

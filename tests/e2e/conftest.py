@@ -84,9 +84,54 @@ def _flask(env, *args, timeout=600):
     return result.stdout
 
 
+class SmsGateway:
+    """The local SMS gateway stand-in the server sends to (SMS_URL): what each phone received."""
+
+    def __init__(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/send"
+
+    def texts_to(self, phone):
+        return [message["text"] for message in self.received if message["to"] == phone]
+
+    def wait_for_code(self, phone, after=0, timeout=30):
+        """The 6-digit code in the newest SMS to `phone` beyond the first `after` ones (the worker sends it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            texts = self.texts_to(phone)[after:]
+            codes = [m.group(0) for text in texts for m in re.finditer(r"\b\d{6}\b", text)]
+            if codes:
+                return codes[-1]
+            time.sleep(0.2)
+        raise AssertionError(f"no code reached {phone}: {self.received}")
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class LiveServer:
     def __init__(self, url, env, process, log_path):
         self.url, self.env, self.process, self.log_path = url, env, process, log_path
+        self.sms: SmsGateway | None = None
 
     def flask(self, *args, timeout=600):
         """Run a CLI command against the server's database (e.g. create-token)."""
@@ -100,6 +145,7 @@ class LiveServer:
 def live_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     url, drop = _database(root)
+    sms = SmsGateway()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -108,6 +154,8 @@ def live_server(tmp_path_factory):
         "QABYLDAU_ENV": "development",
         "SESSION_COOKIE_SECURE": "0",
         "PYTHONUNBUFFERED": "1",
+        # Citizens' codes and reminders go to the local gateway stand-in (live_server.sms).
+        "SMS_URL": sms.url,
     }
     _flask(env, "db", "upgrade")
     _flask(env, "seed-demo")
@@ -124,6 +172,7 @@ def live_server(tmp_path_factory):
         worker = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker"], cwd=PROJECT_DIR, env=env,
                                   stdout=worker_log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", env, process, log_path)
+    server.sms = sms
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -150,6 +199,7 @@ def live_server(tmp_path_factory):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        sms.stop()
         drop()
 
 
