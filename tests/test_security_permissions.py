@@ -141,6 +141,14 @@ EXPECTED = {
     "api.revoke_token": E({"viewer"}, api=True),
     "api.me": E(ALL, api=True),
     "api.list_offices": E(ALL, api=True),
+    # Documents through the API (issue 18, item 2): the pages' rules; the sample job is the viewer's.
+    "api.journal_document": E({"central", "coordinator", "clerk", "viewer"}, api=True),
+    "api.mandates_document": E(ALL, api=True),
+    "api.schedule_document": E(ALL, api=True),
+    "api.card_document": E({"central", "coordinator", "viewer"}, api=True),
+    "api.summary_document": E({"admin", "central", "coordinator", "viewer"}, api=True),
+    "api.get_job": E({"viewer"}, api=True),
+    "api.download_job": E({"viewer"}, api=True),
     # Reference data: read by every client, written by admins (issue 18, item 1).
     **{f"api.list_{kind}": E(ALL, api=True) for kind in ("regions", "districts", "settlements", "categories")},
     **{f"api.get_{kind}": E(ALL, api=True) for kind in ("region", "district", "settlement", "category")},

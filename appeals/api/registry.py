@@ -58,6 +58,10 @@ class Endpoint:
     idempotent: bool = False
     public: bool = False
     path_params: dict = field(default_factory=dict)
+    # A document endpoint: the success body is a file of this media type (the view returns a Response) ...
+    media_type: Optional[str] = None
+    # ... or, for a large one, 202 with this body (a background job) and a Location header.
+    accepted: Optional[type[BaseModel]] = None
 
     @property
     def openapi_path(self):
@@ -156,7 +160,7 @@ def serialise(model, result):
 
 
 def endpoint(bp, method, rule, *, summary, tag, description="", query=None, body=None, response=None,
-             status=200, errors=(), permission=None, idempotent=False, public=False):
+             status=200, errors=(), permission=None, idempotent=False, public=False, media_type=None, accepted=None):
     """Declare an API endpoint (see the module docstring); the view gets `query=` and `body=`."""
 
     def decorator(view):
@@ -164,7 +168,8 @@ def endpoint(bp, method, rule, *, summary, tag, description="", query=None, body
             method=method, rule=rule, name=view.__name__, summary=summary, tag=tag,
             description=description or (view.__doc__ or "").strip(), query=query, body=body,
             response=response, status=status, errors=tuple(errors), permission=permission,
-            idempotent=idempotent, public=public, path_params=_path_params(rule),
+            idempotent=idempotent, public=public, path_params=_path_params(rule), media_type=media_type,
+            accepted=accepted,
         )
 
         @wraps(view)
@@ -232,6 +237,16 @@ def _call(spec, view, kwargs):
     return response
 
 
+def json_response(model, result, status=200, headers=None):
+    """A JSON body of `model` from a view that answers with something else too (a document or its job)."""
+    response = current_app.response_class(
+        json.dumps(serialise(model, result), ensure_ascii=False, separators=(",", ":")),
+        status=status, mimetype="application/json")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
 # RFC 9745: the date the old parameter names were deprecated (release 1.1), and where the new ones are.
 DEPRECATED_SINCE = "@1796083200"  # 2026-12-01
 
@@ -253,7 +268,8 @@ def _components_and_refs():
 
     keys = []
     for spec in REGISTRY:
-        for model, mode in ((spec.query, "validation"), (spec.body, "validation"), (spec.response, "serialization")):
+        for model, mode in ((spec.query, "validation"), (spec.body, "validation"), (spec.response, "serialization"),
+                            (spec.accepted, "serialization")):
             if model is not None and (model, mode) not in keys:
                 keys.append((model, mode))
     keys.append((Problem, "serialization"))
@@ -319,7 +335,17 @@ def openapi_document(title, version, server_url):
         success = {"description": "Success"}
         if spec.response is not None:
             success["content"] = {"application/json": {"schema": refs[(spec.response, "serialization")]}}
+        if spec.media_type is not None:
+            success = {"description": "The document.",
+                       "content": {spec.media_type: {"schema": {"type": "string", "format": "binary"}}}}
         operation["responses"][str(spec.status)] = success
+        if spec.accepted is not None:
+            operation["responses"]["202"] = {
+                "description": "Too large to make at once: made by a background job. Poll the job (Location) "
+                               "until its status is done, then fetch its download link.",
+                "headers": {"Location": {"schema": {"type": "string"}, "description": "The job resource."}},
+                "content": {"application/json": {"schema": refs[(spec.accepted, "serialization")]}},
+            }
         for code in spec.all_errors:
             operation["responses"][str(code)] = {"$ref": f"#/components/responses/Problem{code}"}
         if spec.public:
@@ -355,7 +381,7 @@ def openapi_document(title, version, server_url):
     }
 
 
-TAG_ORDER = ("Reference", "Schedules", "Appeals", "Directives", "Mandates", "Statistics", "Meta")
+TAG_ORDER = ("Reference", "Schedules", "Appeals", "Directives", "Mandates", "Statistics", "Documents", "Meta")
 
 
 def _tag_order(tag):

@@ -66,4 +66,4 @@ def me():
     }
 
 
-from appeals.api.endpoints import mandates, reference, register, schedules, tokens  # noqa: E402,F401  (register their routes)
+from appeals.api.endpoints import documents, mandates, reference, register, schedules, tokens  # noqa: E402,F401  (register their routes)
