@@ -149,6 +149,13 @@ class Config:
     ATTACHMENTS_MAX_FILES = int(os.environ.get("ATTACHMENTS_MAX_FILES", 20))
     ATTACHMENTS_MAX_BYTES = int(os.environ.get("ATTACHMENTS_MAX_BYTES", 50 * 1024 * 1024))
     ONLINE_ATTACHMENTS_MAX_FILES = int(os.environ.get("ONLINE_ATTACHMENTS_MAX_FILES", 5))
+    # The public online appeal form (/appeal) and tracking (/track): abuse limits (appeals/register/online.py).
+    ONLINE_APPEALS_PER_ADDRESS_PER_HOUR = int(os.environ.get("ONLINE_APPEALS_PER_ADDRESS_PER_HOUR", 10))
+    ONLINE_APPEALS_PER_PHONE_PER_DAY = int(os.environ.get("ONLINE_APPEALS_PER_PHONE_PER_DAY", 5))
+    ONLINE_MIN_FILL_SECONDS = float(os.environ.get("ONLINE_MIN_FILL_SECONDS", 5))
+    ONLINE_SUBMISSION_HOURS = int(os.environ.get("ONLINE_SUBMISSION_HOURS", 2))
+    TRACK_FAILURES_PER_ADDRESS_PER_HOUR = int(os.environ.get("TRACK_FAILURES_PER_ADDRESS_PER_HOUR", 10))
+    TRACK_FAILURES_PER_NUMBER_PER_HOUR = int(os.environ.get("TRACK_FAILURES_PER_NUMBER_PER_HOUR", 5))
 
     # Notifications (appeals/core/outbox.py): smtp://user:pass@host:587 (STARTTLS) or smtps://host:465.
     MAIL_URL = os.environ.get("MAIL_URL") or None

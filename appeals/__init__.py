@@ -141,6 +141,9 @@ def _register_blueprints(app):
     from appeals.reference.views import bp as reference_bp
 
     app.register_blueprint(reference_bp)
+    from appeals.register.public_views import bp as citizen_bp
+
+    app.register_blueprint(citizen_bp)
 
 
 def _register_cli(app):

@@ -121,6 +121,11 @@ def full_database(app_ctx, reference, users):
     from appeals.register.models import AppealAttachment
 
     letter = storage.put(b"%PDF-1.7\x00\xff a scanned letter", "application/pdf", created_at=dt.datetime(2026, 3, 2, 10, 25))
+    from appeals.register.models import OnlineSubmission
+
+    session.add(OnlineSubmission(public_id="pending-«ә»", state="pending", data={"summary": "Жол", "phone": "+77011234567"},
+                                 files=[{"key": "ab" * 20, "name": "фото.jpg"}], code_channel="sms", locale="kk",
+                                 created_at=dt.datetime(2026, 3, 2, 10, 0), expires_at=dt.datetime(2026, 3, 2, 12, 0)))
     session.add(AppealAttachment(appeal_id=first.id, file_key=letter, kind="appeal", source="citizen",
                                  name="Хат «ә».pdf", content_type="application/pdf", size=27, pages=1,
                                  added_at=dt.datetime(2026, 3, 2, 10, 25)))

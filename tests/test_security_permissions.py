@@ -70,6 +70,14 @@ EXPECTED = {
     "bookings.day": E({"coordinator", "clerk"}),
     "bookings.open_slots": E({"coordinator"}),
     "bookings.mark": E({"coordinator"}),
+    # The citizen's pages: no login. A confirmation page, tracking link or file with a made-up
+    # id or a bad signature is 404 for everybody.
+    "citizen.appeal_form": E(PUBLIC),
+    "citizen.confirm": E(PUBLIC, every="deny"),
+    "citizen.receipt": E(PUBLIC),
+    "citizen.track": E(PUBLIC),
+    "citizen.track_link": E(PUBLIC, every="deny"),
+    "citizen.track_file": E(PUBLIC, every="deny"),
     "schedules.host_feed": E(PUBLIC),  # the secret token in the URL is the credential
     "schedules.calendar": E(ALL),
     "schedules.my_schedule": E({"host"}),
@@ -245,7 +253,7 @@ def samples(app_ctx, reference, users, tmp_path):
     s.params = {
         "user_id": users.other_clerk.id, "appeal_id": appeal.id, "session_id": session.id, "host_id": host.id,
         "directive_id": directive.id, "mandate_id": mandate.id, "token_id": viewer_token.id, "job_id": job.id,
-        "attachment_id": attachment.id, "booking_id": booking.id,
+        "attachment_id": attachment.id, "booking_id": booking.id, "public_id": "no-such-submission",
         "office_id": reference.merke.id, "category_id": reference.categories[0].id,
         "district_id": reference.districts[1].id, "region_id": reference.region.id,
         "settlement_id": reference.settlements[2].id, "code": "ru", "filename": "css/app.css",

@@ -45,6 +45,8 @@ ACTIONS = {
     "settlements_imported": _l("Settlements imported"),
     "attachment_added": _l("File attached"), "attachment_opened": _l("File opened"),
     "attachment_removed": _l("File removed"),
+    "attachment_opened_by_applicant": _l("File downloaded by the applicant"),
+    "online_appeal_confirmed": _l("Online appeal confirmed by the applicant's code"),
 }
 OBJECT_TYPES = {
     "appeals": _l("Appeal"), "users": _l("User account"), "reception_sessions": _l("Reception session"),

@@ -30,6 +30,7 @@ CHANNEL_LABELS = {
     "letter": _l("Letter"),
     "email": _l("E-mail"),
     "other": _l("Other"),
+    "online": _l("Online form"),
 }
 ATTACHMENT_KIND_LABELS = {"appeal": _l("The appeal and its enclosures"), "answer": _l("The answer")}
 APPLICANT_KIND_LABELS = {

@@ -198,4 +198,8 @@ def cleanup(now: Optional[datetime] = None) -> dict:
     counts = retention.purge_expired(now)
     counts["login_throttle"] = purge_expired_throttles(now)
     counts["sessions"] = purge_expired_sessions(now)
+    from appeals.register.online import purge_submissions
+
+    # Online appeals never confirmed by their code: the form's data and files go.
+    counts["online_submissions"] = purge_submissions(now)
     return counts

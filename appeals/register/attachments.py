@@ -69,7 +69,7 @@ def _display_name(name: str) -> str:
     return base[:NAME_MAX] or _("file")
 
 
-def _stored_name(name: str, extension: str) -> str:
+def stored_name(name: str, extension: str) -> str:
     base = _display_name(name)
     stem = base.rsplit(".", 1)[0] if "." in base else base
     # The extension follows the type read from the bytes, whatever the name said.
@@ -111,7 +111,7 @@ def add_attachments_in_transaction(appeal: Appeal, prepared: Sequence[tuple[Uplo
         key = storage.put(clean.data, clean.content_type)
         row = AppealAttachment(
             appeal_id=appeal.id, file_key=key, kind=kind, source=source,
-            name=_stored_name(upload.name, clean.extension), content_type=clean.content_type, size=clean.size,
+            name=stored_name(upload.name, clean.extension), content_type=clean.content_type, size=clean.size,
             pages=clean.pages, width=clean.width, height=clean.height,
             added_by_id=getattr(actor, "id", None), added_at=utcnow())
         db.session.add(row)
@@ -180,3 +180,13 @@ def citizen_attachments(appeal: Appeal, kind: str = "answer") -> list[AppealAtta
         return []
     return list(db.session.scalars(sa.select(AppealAttachment).where(
         AppealAttachment.appeal_id == appeal.id, AppealAttachment.kind == kind).order_by(AppealAttachment.id)))
+
+
+def open_citizen_file_audited(attachment: AppealAttachment) -> Optional[bytes]:
+    """An answer's file for the holder of the tracking link; writes the audit record of the download."""
+    data = storage.get(attachment.file_key)
+    if data is not None:
+        with write_transaction():
+            audit.record("attachment_opened_by_applicant", attachment.appeal, user=None,
+                         changes={"attachment": [None, attachment.id]})
+    return data

@@ -1,15 +1,19 @@
 """Forms of the register. They render fields and carry CSRF; the rules themselves live in services."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
+    BooleanField,
     DateField,
+    EmailField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
+    TelField,
     TextAreaField,
 )
 from wtforms.validators import Optional
@@ -42,7 +46,7 @@ class AppealForm(FlaskForm):
         "maxlength": 5, "inputmode": "numeric", "placeholder": _l("hh:mm"), "autocomplete": "off",
         "pattern": r"\d{1,2}:\d{2}", "size": 5})
     backdate_reason = TextAreaField(_l("Why the appeal is registered so late"), render_kw={"maxlength": 500, "rows": 2})
-    channel = SelectField(_l("Channel"), choices=_choices(CHANNEL_LABELS), validate_choice=False, validators=[Marked()])
+    channel = SelectField(_l("Channel"), choices=_choices({k: v for k, v in CHANNEL_LABELS.items() if k != "online"}), validate_choice=False, validators=[Marked()])
     session_id = SelectField(_l("Reception session"), choices=[], validate_choice=False)
     host_id = SelectField(_l("Host who received it"), choices=[], validate_choice=False)
     # Not "Applicant": that is the legend of the fieldset this field opens.
@@ -88,3 +92,49 @@ class ImportForm(FlaskForm):
     office_id = SelectField(_l("Office"), choices=[], validate_choice=False, validators=[Marked()])
     file = FileField(_l("File (CSV or XLSX)"), validators=[Marked()], render_kw={"accept": ".csv,.xlsx"})
     submit = SubmitField(_l("Check and import"))
+
+
+class OnlineAppealForm(FlaskForm):
+    """The citizen's online appeal (/appeal): the rules are in appeals/register/online.py."""
+
+    applicant_kind = RadioField(_l("I write"), choices=[SelectChoice("individual", _l("on my own behalf")),
+                                                      SelectChoice("collective", _l("on behalf of a group"))],
+                                default="individual", validate_choice=False)
+    applicant_name = StringField(_l("Full name"), validators=[Marked()], render_kw={
+        "maxlength": 200, "autocomplete": "name"})
+    signatories = IntegerField(_l("How many people sign it"), validators=[Optional()], render_kw={
+        "min": 2, "inputmode": "numeric"})
+    iin = StringField(_l("IIN (optional)"), render_kw={"maxlength": 12, "inputmode": "numeric", "autocomplete": "off",
+                                                      "pattern": r"\d{12}"})
+    phone = TelField(_l("Mobile phone"), render_kw={"maxlength": 20, "autocomplete": "tel",
+                                                    "placeholder": "+7 701 123 45 67"})
+    email = EmailField(_l("E-mail"), render_kw={"maxlength": 254, "autocomplete": "email"})
+    code_channel = RadioField(_l("Send the code by"), choices=[SelectChoice("sms", _l("SMS")),
+                                                              SelectChoice("email", _l("e-mail"))],
+                              default="sms", validate_choice=False)
+    settlement = StringField(_l("Settlement"), validators=[Marked()], render_kw={
+        "list": "settlements", "autocomplete": "off", "maxlength": 200})
+    address = StringField(_l("Address (optional)"), render_kw={"maxlength": 300, "autocomplete": "street-address"})
+    appeal_type = SelectField(_l("Type of appeal"), choices=[], validate_choice=False, validators=[Marked()])
+    category_id = SelectField(_l("Topic"), choices=[], validate_choice=False, validators=[Marked()])
+    summary = StringField(_l("In a few words, what is it about"), validators=[Marked()], render_kw={
+        "maxlength": SUMMARY_MAX})
+    text = TextAreaField(_l("Your appeal"), render_kw={"maxlength": TEXT_MAX, "rows": 8})
+    files = MultipleFileField(_l("Photos or scans (optional)"), render_kw={
+        "accept": "image/jpeg,image/png,image/webp,application/pdf"})
+    consent = BooleanField(_l("I agree to the processing of my personal data for the consideration of this appeal."))
+    # Not for people: hidden from view and from screen readers; a robot that fills every field fills it.
+    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+    started = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code from the SMS or e-mail"), validators=[Marked()], render_kw={
+        "maxlength": 6, "inputmode": "numeric", "autocomplete": "one-time-code", "pattern": r"\d{6}"})
+
+
+class TrackForm(FlaskForm):
+    number = StringField(_l("Appeal number"), validators=[Marked()], render_kw={
+        "maxlength": 32, "autocomplete": "off", "placeholder": "KRD-2026-15"})
+    code = StringField(_l("Tracking code"), validators=[Marked()], render_kw={
+        "maxlength": 20, "autocomplete": "off", "placeholder": "ABCDE-12345", "autocapitalize": "characters"})

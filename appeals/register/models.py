@@ -11,7 +11,9 @@ from appeals.core.models_base import TimestampMixin, enum_column
 from appeals.reference.models import Category, Office, Settlement
 from appeals.schedules.models import Host, ReceptionSession
 
-CHANNELS = ("session", "door_to_door", "online_event", "phone", "letter", "email", "other")
+CHANNELS = ("session", "door_to_door", "online_event", "phone", "letter", "email", "other", "online")
+# "online": sent by the citizen through the public form (/appeal), never chosen by a clerk.
+CLERK_CHANNELS = CHANNELS[:-1]
 APPLICANT_KINDS = ("individual", "anonymous", "collective")
 # Kinds of appeal named by the Administrative Procedural Code (APPK) of Kazakhstan, art. 4.
 APPEAL_TYPES = ("statement", "complaint", "proposal", "response", "request")
@@ -80,6 +82,13 @@ class Appeal(TimestampMixin, db.Model):
     repeat_of_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("appeals.id"), index=True)
     # The day the answer clock was stopped while the office waits for the applicant (None: running).
     suspended_since: Mapped[Optional[date]] = mapped_column()
+    # The applicant's e-mail (the online form asks for a phone or an e-mail): personal data like the phone.
+    email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    # An online appeal: which consent text the citizen agreed to, and when (Law on personal data, art. 8).
+    consent_version: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    consent_at: Mapped[Optional[datetime]] = mapped_column()
+    # SHA-256 of the private tracking code given to the citizen on the receipt (never kept in clear).
+    tracking_code_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
 
     office: Mapped[Office] = relationship()
@@ -195,3 +204,28 @@ class AppealAttachment(db.Model):
 
     appeal: Mapped[Appeal] = relationship()
     added_by: Mapped[Optional[User]] = relationship()
+
+
+ONLINE_STATES = ("pending", "registered")
+
+
+class OnlineSubmission(db.Model):
+    """A citizen's online appeal waiting for the code sent to their phone or e-mail.
+
+    It holds what the form sent (and the keys of its already cleaned files) until the code is typed
+    back: then the appeal is registered from it in one transaction and its data are dropped. An
+    unconfirmed one is deleted with its files after ONLINE_SUBMISSION_HOURS.
+    """
+
+    __tablename__ = "online_submissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The unguessable id in the confirmation page's address.
+    public_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    state: Mapped[str] = enum_column(ONLINE_STATES, "online_submission_state", default="pending")
+    data: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    files: Mapped[Optional[list]] = mapped_column(sa.JSON)
+    code_channel: Mapped[str] = mapped_column(sa.String(10), default="sms")
+    locale: Mapped[str] = mapped_column(sa.String(8), default="kk")
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    appeal_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("appeals.id", ondelete="SET NULL"))

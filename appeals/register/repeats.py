@@ -83,6 +83,11 @@ def _identity_conditions(data: Mapping[str, Any]) -> list[sa.ColumnElement[bool]
     return identity
 
 
+def identity_conditions(data: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
+    """Conditions matching earlier appeals of the same person (IIN or phone), for checks without a clerk."""
+    return _identity_conditions(data)
+
+
 def _matching_lookups_last_hour(actor: User) -> int:
     since = utcnow() - timedelta(hours=1)
     return db.session.scalar(

@@ -74,6 +74,8 @@ TIMELINE_LABELS = {
     "attachment_added": _l("File attached"),
     "attachment_opened": _l("File opened"),
     "attachment_removed": _l("File removed"),
+    "attachment_opened_by_applicant": _l("File downloaded by the applicant"),
+    "online_appeal_confirmed": _l("Sent online, confirmed by the applicant's code"),
 }
 FIELD_LABELS = {
     "status": _l("Status"), "responsible_id": _l("Responsible person"), "answer_text": _l("Answer"),

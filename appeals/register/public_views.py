@@ -1,0 +1,183 @@
+"""The citizen's pages (no login): the online appeal form (/appeal) and tracking (/track)."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from appeals.core import labels
+from appeals.core.errors import DomainError
+from appeals.core.extensions import db
+from appeals.core.i18n import current_language
+from appeals.core.web import attach_errors, file_response
+from appeals.reference.models import Category
+from appeals.register import attachments, online
+from appeals.register.forms import CodeForm, OnlineAppealForm, TrackForm
+from appeals.register.models import APPEAL_TYPES
+
+bp = Blueprint("citizen", __name__)
+
+STARTED_SALT = "online-appeal-started"
+RECEIPT_KEY = "online_receipt"
+
+
+def _private(response):
+    """Citizens' pages carry their data (the receipt its code): never kept by a shared cache."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _started_token() -> str:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=STARTED_SALT).dumps(int(time.time()))
+
+
+def _filled_like_a_person(form: OnlineAppealForm) -> bool:
+    """The honeypot left empty, and the form sent no sooner than a person could fill it in."""
+    if (form.website.data or "").strip():
+        return False
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=STARTED_SALT)
+    try:
+        started = serializer.loads(form.started.data or "", max_age=4 * 3600)
+    except BadSignature:
+        return False
+    return time.time() - float(started) >= float(current_app.config.get("ONLINE_MIN_FILL_SECONDS", 5))
+
+
+def _fill_choices(form: OnlineAppealForm) -> None:
+    from wtforms import SelectChoice
+
+    form.appeal_type.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(code, labels.APPEAL_TYPE_LABELS[code]) for code in APPEAL_TYPES]
+    categories = db.session.scalars(db.select(Category).where(Category.is_active.is_(True))
+                                    .order_by(Category.sort_order, Category.id)).all()
+    form.category_id.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(str(category.id), category.name) for category in categories]
+
+
+def _render_form(form: OnlineAppealForm, status: int = 200):
+    return _private(current_app.make_response((render_template(
+        "citizen/appeal.html", form=form, settlements=online.settlement_options(),
+        max_files=attachments.max_files(online=True),
+        max_file_mb=attachments.storage.max_file_bytes() // (1024 * 1024),
+        consent_version=online.CONSENT_VERSION), status)))
+
+
+@bp.route("/appeal", methods=["GET", "POST"])
+def appeal_form():
+    form = OnlineAppealForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        form.started.data = _started_token()
+        return _render_form(form)
+    if not form.validate_on_submit():
+        form.started.data = form.started.data or _started_token()
+        return _render_form(form, 400)
+    if not _filled_like_a_person(form):
+        form.started.data = _started_token()
+        form.form_errors.append(_("The form was sent too quickly or incompletely. Please check it and send it again."))
+        return _render_form(form, 400)
+    try:
+        uploads = attachments.read_uploads(request.files.getlist("files"))
+        submission = online.start_submission(dict(request.form, consent="y" if form.consent.data else ""), uploads,
+                                             request.remote_addr, current_language())
+    except DomainError as error:
+        attach_errors(form, error, {"summary": "summary"}, unplaced="form")
+        return _render_form(form, 429 if error.kind == "conflict" else 400)
+    return redirect(url_for("citizen.confirm", public_id=submission.public_id), 303)
+
+
+@bp.route("/appeal/confirm/<public_id>", methods=["GET", "POST"])
+def confirm(public_id):
+    submission = online.find_pending(public_id)
+    if submission is None:
+        if RECEIPT_KEY in session:
+            return redirect(url_for("citizen.receipt"), 303)
+        return _private(current_app.make_response((render_template("citizen/expired.html"), 404)))
+    form = CodeForm()
+    status = 200
+    if request.method == "POST" and request.form.get("resend"):
+        try:
+            online.resend_code(submission, request.remote_addr)
+            form.code.data = ""
+            message = _("A new code has been sent.")
+        except DomainError as error:
+            form.form_errors.append(error.message)
+            message, status = "", 429
+        return _private(current_app.make_response((render_template(
+            "citizen/confirm.html", form=form, contact=online.masked_contact(submission), sent=message), status)))
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            appeal, receipt = online.confirm_submission(submission, form.code.data)
+        except DomainError as error:
+            db.session.rollback()
+            again = online.find_pending(public_id)
+            if again is None and RECEIPT_KEY in session:
+                return redirect(url_for("citizen.receipt"), 303)
+            attach_errors(form, error, unplaced="form")
+            status = 429 if error.kind == "conflict" else 400
+        else:
+            session[RECEIPT_KEY] = {"number": receipt.number, "code": receipt.tracking_code, "link": receipt.link,
+                                    "office": receipt.office, "due": appeal.due_date.isoformat()}
+            return redirect(url_for("citizen.receipt"), 303)
+    elif request.method == "POST":
+        status = 400
+    return _private(current_app.make_response((render_template(
+        "citizen/confirm.html", form=form, contact=online.masked_contact(submission), sent=""), status)))
+
+
+@bp.route("/appeal/receipt")
+def receipt():
+    """The receipt, once: the number, the private tracking code and the link (then only the notice has the link)."""
+    data = session.pop(RECEIPT_KEY, None)
+    if not data:
+        return redirect(url_for("citizen.track"))
+    from datetime import date
+
+    return _private(current_app.make_response(render_template(
+        "citizen/receipt.html", receipt=data, due=date.fromisoformat(data["due"]))))
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track():
+    form = TrackForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                appeal = online.find_by_number_and_code(form.number.data, form.code.data, request.remote_addr)
+            except DomainError as error:
+                attach_errors(form, error, unplaced="form")
+                status = 429 if error.kind == "conflict" else 400
+            else:
+                return redirect(url_for("citizen.track_link", token=online.tracking_link_token(appeal)), 303)
+        else:
+            status = 400
+    return _private(current_app.make_response((render_template("citizen/track.html", form=form), status)))
+
+
+@bp.route("/track/<token>")
+def track_link(token):
+    appeal = online.appeal_from_link(token)
+    if appeal is None:
+        abort(404)
+    return _private(current_app.make_response(render_template(
+        "citizen/status.html", view=online.track_view(appeal), token=token)))
+
+
+@bp.route("/track/<token>/files/<int:attachment_id>")
+def track_file(token, attachment_id):
+    """The answer's files, for whoever holds the tracking link; nothing of the appeal's own files."""
+    appeal = online.appeal_from_link(token)
+    if appeal is None:
+        abort(404)
+    files = {file.id: file for file in attachments.citizen_attachments(appeal)}
+    file = files.get(attachment_id)
+    if file is None:
+        abort(404)
+    data = attachments.open_citizen_file_audited(file)
+    if data is None:
+        abort(404)
+    return _private(file_response(data, file.content_type, file.name))

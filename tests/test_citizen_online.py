@@ -1,0 +1,269 @@
+"""The citizen's online appeal (/appeal) and tracking (/track), issue 16 items 1 and 2, through the pages,
+with the code read from the SMS gateway stand-in and the e-mail from the SMTP server."""
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from appeals.core import outbox, storage
+from appeals.core.audit import AuditRecord
+from appeals.register import online
+from appeals.register.models import Appeal, AppealAttachment, OnlineSubmission
+from tests import hostile_files as hostile
+
+KORDAI = "Қордай — Қордай ауданы"
+
+
+@pytest.fixture
+def citizen(app, reference, users, sms_gateway, monkeypatch):
+    """An anonymous browser, the form's minimum fill time off (tests are faster than people)."""
+    monkeypatch.setitem(app.config, "ONLINE_MIN_FILL_SECONDS", 0)
+    return app.test_client()
+
+
+def _form(client, reference, **overrides):
+    page = client.get("/appeal?lang=en")
+    assert page.status_code == 200
+    started = re.search(r'name="started" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    data = {
+        "applicant_kind": "individual", "applicant_name": "Сейітқали Гүлнұр", "iin": "", "phone": "+7 701 555 12 34",
+        "email": "", "code_channel": "sms", "settlement": KORDAI, "address": "Абай көшесі 5",
+        "appeal_type": "complaint", "category_id": str(reference.categories[0].id),
+        "summary": "Көшеде жарық жоқ", "text": "Бір айдан бері шам жанбайды.", "consent": "y",
+        "website": "", "started": started,
+    }
+    data.update(overrides)
+    return data
+
+
+def _post(client, data, files=()):
+    payload = dict(data)
+    payload["files"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post("/appeal?lang=en", data=payload, content_type="multipart/form-data")
+
+
+def _code(sms_gateway):
+    outbox.deliver_due()
+    texts = [body["text"] for _status, _auth, body in sms_gateway.received]
+    codes = [re.search(r"\b(\d{6})\b", text).group(1) for text in texts if re.search(r"\b\d{6}\b", text)]
+    return codes[-1]
+
+
+def _count(db, model):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_a_citizen_sends_an_appeal_with_a_photo_types_the_code_and_tracks_it(citizen, reference, sms_gateway, db):
+    photo = hostile.photo_with_gps("JPEG", size=(64, 48))
+    response = _post(citizen, _form(citizen, reference), [("IMG_2041.JPG", photo)])
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    confirm_url = response.headers["Location"]
+    assert _count(db, Appeal) == 0, "nothing is registered before the code"
+
+    code = _code(sms_gateway)
+    assert sms_gateway.received[-1][2]["to"] == "+77015551234"
+    page = citizen.get(confirm_url + "?lang=en").get_data(as_text=True)
+    assert "+7 701 *** ** 34" in page or "***" in page
+    done = citizen.post(confirm_url + "?lang=en", data={"code": code})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/appeal/receipt")
+
+    appeal = db.session.scalar(sa.select(Appeal))
+    assert (appeal.channel, appeal.office_id, appeal.settlement_id) == ("online", reference.kordai.id,
+                                                                         reference.settlements[0].id)
+    assert appeal.number.startswith("KRD-") and appeal.seq == 1
+    assert appeal.consent_version == online.CONSENT_VERSION and appeal.consent_at is not None
+    assert appeal.created_by_id is None and appeal.phone == "+77015551234"
+    [file] = db.session.scalars(sa.select(AppealAttachment)).all()
+    assert (file.source, file.kind, file.name) == ("citizen", "appeal", "IMG_2041.jpg")
+    with Image.open(io.BytesIO(storage.get(file.file_key))) as image:
+        assert len(image.getexif()) == 0, "the photo's GPS position is gone"
+    submission = db.session.scalar(sa.select(OnlineSubmission))
+    assert submission.state == "registered" and submission.data is None and submission.files is None
+
+    receipt = citizen.get("/appeal/receipt?lang=en").get_data(as_text=True)
+    number = appeal.number
+    tracking = re.search(r'class="receipt-code">([A-Z0-9-]+)<', receipt).group(1)
+    assert number in receipt and len(tracking) == 11
+    assert tracking.replace("-", "") not in str(db.session.execute(sa.select(Appeal.tracking_code_hash)).all())
+    assert citizen.get("/appeal/receipt").status_code == 302, "the receipt with the code is shown once"
+
+    # The receipt notice carries the number and the tracking link, never the code itself.
+    outbox.deliver_due()
+    notice_text = sms_gateway.received[-1][2]["text"]
+    assert number in notice_text and "/track/" in notice_text and tracking not in notice_text
+    link = re.search(r"(/track/\S+)", notice_text).group(1)
+
+    by_link = citizen.get(link + "?lang=en")
+    assert by_link.status_code == 200
+    html = by_link.get_data(as_text=True)
+    assert number in html and "Registered" in html and "Сейітқали" not in html and "жарық" not in html
+    assert by_link.headers["Cache-Control"] == "no-store"
+
+    typed = citizen.post("/track?lang=en", data={"number": number.lower(), "code": tracking.lower()})
+    assert typed.status_code == 303 and "/track/" in typed.headers["Location"]
+
+
+def test_the_appeal_lands_in_its_office_register_like_any_other(citizen, reference, sms_gateway, db, users, login,
+                                                                app):
+    response = _post(citizen, _form(citizen, reference))
+    citizen.post(response.headers["Location"], data={"code": _code(sms_gateway)})
+    appeal = db.session.scalar(sa.select(Appeal))
+    clerk = app.test_client()
+    login(users.clerk, test_client=clerk)
+    register = clerk.get("/appeals?lang=en").get_data(as_text=True)
+    assert appeal.number in register
+    detail = clerk.get(f"/appeals/{appeal.id}?lang=en").get_data(as_text=True)
+    assert "Online form" in detail and "Sent online, confirmed by the applicant" in detail
+    other = app.test_client()
+    login(users.other_clerk, test_client=other)
+    assert appeal.number not in other.get("/appeals").get_data(as_text=True)
+
+
+def test_a_wrong_code_registers_nothing_and_attempts_are_limited(citizen, reference, sms_gateway, db):
+    response = _post(citizen, _form(citizen, reference))
+    url = response.headers["Location"]
+    right = _code(sms_gateway)
+    wrong = "000000" if right != "000000" else "111111"
+    first = citizen.post(url + "?lang=en", data={"code": wrong})
+    assert first.status_code == 400 and "not right" in first.get_data(as_text=True)
+    for _ in range(5):
+        citizen.post(url, data={"code": wrong})
+    late = citizen.post(url + "?lang=en", data={"code": right})
+    assert late.status_code in (400, 429) and _count(db, Appeal) == 0, "the right code after too many wrong ones"
+    # A new code works.
+    citizen.post(url, data={"resend": "1"})
+    again = citizen.post(url, data={"code": _code(sms_gateway)})
+    assert again.status_code == 303 and _count(db, Appeal) == 1
+
+
+def test_a_double_submit_of_the_code_registers_once(citizen, reference, sms_gateway, db):
+    response = _post(citizen, _form(citizen, reference))
+    url, code = response.headers["Location"], _code(sms_gateway)
+    assert citizen.post(url, data={"code": code}).status_code == 303
+    second = citizen.post(url, data={"code": code})
+    assert second.status_code == 303 and _count(db, Appeal) == 1
+
+
+def test_bad_input_gets_every_error_on_its_field(citizen, reference, db):
+    data = _form(citizen, reference, applicant_name="", phone="12", email="not-an-email", settlement="Атлантида",
+                 appeal_type="", summary="", consent="")
+    response = _post(citizen, data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    for message in ("Enter the applicant", "This is not a valid phone number", "Enter an e-mail address",
+                    "Choose your settlement", "Choose the type of appeal", "Write a short summary",
+                    "Your consent is needed"):
+        assert message in html or message.replace("This is not a valid", "Enter a") in html, message
+    assert _count(db, OnlineSubmission) == 0
+
+
+def test_a_hostile_file_is_refused_and_nothing_kept(citizen, reference, db):
+    response = _post(citizen, _form(citizen, reference), [("letter.pdf", hostile.simple_pdf(javascript="app.alert(1)"))])
+    assert response.status_code == 400 and "scripts or embedded files" in response.get_data(as_text=True)
+    assert _count(db, OnlineSubmission) == 0 and _count(db, storage.StoredFile) == 0
+
+
+def test_honeypot_and_minimum_fill_time(citizen, reference, app, monkeypatch, db):
+    trapped = _post(citizen, _form(citizen, reference, website="http://spam.example"))
+    assert trapped.status_code == 400 and "too quickly or incompletely" in trapped.get_data(as_text=True)
+    monkeypatch.setitem(app.config, "ONLINE_MIN_FILL_SECONDS", 60)
+    hurried = _post(citizen, _form(citizen, reference))
+    assert hurried.status_code == 400
+    forged = _post(citizen, _form(citizen, reference, started="forged"))
+    assert forged.status_code == 400 and _count(db, OnlineSubmission) == 0
+
+
+def test_rate_limits_per_address_and_per_phone(citizen, reference, app, monkeypatch, db):
+    monkeypatch.setitem(app.config, "ONLINE_APPEALS_PER_PHONE_PER_DAY", 2)
+    for _ in range(2):
+        assert _post(citizen, _form(citizen, reference)).status_code == 303
+    limited = _post(citizen, _form(citizen, reference))
+    assert limited.status_code == 429 and "Too many appeals" in limited.get_data(as_text=True)
+    assert _post(citizen, _form(citizen, reference, phone="+7 701 555 00 01")).status_code == 303
+    # Every try counts against the address, the refused one too: 4 so far.
+    monkeypatch.setitem(app.config, "ONLINE_APPEALS_PER_ADDRESS_PER_HOUR", 5)
+    assert _post(citizen, _form(citizen, reference, phone="+7 701 555 00 02")).status_code == 303
+    assert _post(citizen, _form(citizen, reference, phone="+7 701 555 00 03")).status_code == 429
+
+
+def test_email_only_and_the_settlement_typed_in_another_script(citizen, reference, smtp, db):
+    response = _post(citizen, _form(citizen, reference, phone="", email="Gulnur@Example.kz", code_channel="email",
+                                    settlement="sortobe"))
+    assert response.status_code == 303
+    outbox.deliver_due()
+    [(recipients, message)] = smtp.inbox.wait_for(1)
+    assert recipients == ["Gulnur@example.kz"]
+    code = re.search(r"\b(\d{6})\b", message.get_body(("plain",)).get_content()).group(1)
+    assert citizen.post(response.headers["Location"], data={"code": code}).status_code == 303
+    appeal = db.session.scalar(sa.select(Appeal))
+    assert appeal.email == "Gulnur@example.kz" and appeal.settlement_id == reference.settlements[1].id
+
+
+def test_the_repeat_check_links_an_earlier_appeal_of_the_same_phone(citizen, reference, sms_gateway, db, reg_appeal):
+    earlier = reg_appeal(phone="+7 701 555 12 34", category_id=reference.categories[0].id)
+    response = _post(citizen, _form(citizen, reference))
+    citizen.post(response.headers["Location"], data={"code": _code(sms_gateway)})
+    appeal = db.session.scalar(sa.select(Appeal).where(Appeal.channel == "online"))
+    assert appeal.repeat_of_id == earlier.id
+
+
+def test_wrong_tracking_codes_are_throttled(citizen, reference, sms_gateway, db, app, monkeypatch):
+    response = _post(citizen, _form(citizen, reference))
+    citizen.post(response.headers["Location"], data={"code": _code(sms_gateway)})
+    number = db.session.scalar(sa.select(Appeal.number))
+    monkeypatch.setitem(app.config, "TRACK_FAILURES_PER_NUMBER_PER_HOUR", 3)
+    for _ in range(3):
+        wrong = citizen.post("/track?lang=en", data={"number": number, "code": "AAAAA-AAAAA"})
+        assert wrong.status_code == 400 and "No appeal has this number" in wrong.get_data(as_text=True)
+    blocked = citizen.post("/track?lang=en", data={"number": number, "code": "AAAAA-AAAAA"})
+    assert blocked.status_code == 429 and "Too many wrong tries" in blocked.get_data(as_text=True)
+
+
+def test_a_forged_or_old_tracking_link_shows_nothing(citizen, reference, sms_gateway, db):
+    response = _post(citizen, _form(citizen, reference))
+    citizen.post(response.headers["Location"], data={"code": _code(sms_gateway)})
+    appeal = db.session.scalar(sa.select(Appeal))
+    token = online.tracking_link_token(appeal)
+    assert citizen.get(f"/track/{token}").status_code == 200
+    assert citizen.get(f"/track/{token[:-2]}xx").status_code == 404
+    from appeals.core.database import write_transaction
+
+    with write_transaction():
+        db.session.get(Appeal, appeal.id).tracking_code_hash = "0" * 64
+    assert citizen.get(f"/track/{token}").status_code == 404, "a new tracking code ends the old links"
+
+
+def test_the_answer_file_is_downloadable_by_link_and_audited(citizen, reference, sms_gateway, db, users):
+    from appeals.register import attachments, workflow
+
+    response = _post(citizen, _form(citizen, reference), [("photo.png", hostile.photo_with_gps("PNG"))])
+    citizen.post(response.headers["Location"], data={"code": _code(sms_gateway)})
+    appeal = db.session.scalar(sa.select(Appeal))
+    token = online.tracking_link_token(appeal)
+    [own] = db.session.scalars(sa.select(AppealAttachment)).all()
+    assert citizen.get(f"/track/{token}/files/{own.id}").status_code == 404, "the appeal's own files are not offered"
+    [answer] = attachments.attach_files(appeal, [attachments.Upload("жауап.pdf", hostile.simple_pdf())], users.clerk,
+                                        kind="answer")
+    assert citizen.get(f"/track/{token}/files/{answer.id}").status_code == 404, "not before it is answered"
+    workflow.transition(appeal, "in_review", users.clerk, responsible_id=users.clerk.id)
+    workflow.transition(appeal, "answered", users.clerk, answer_text="Шам ауыстырылды", answered_at=None)
+    page = citizen.get(f"/track/{token}?lang=en").get_data(as_text=True)
+    assert "Answered" in page and "жауап.pdf" in page
+    download = citizen.get(f"/track/{token}/files/{answer.id}")
+    assert download.status_code == 200 and download.data == storage.get(answer.file_key)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditRecord).where(
+        AuditRecord.action == "attachment_opened_by_applicant")) == 1
+
+
+def test_unconfirmed_submissions_expire_with_their_files(citizen, reference, db, time_machine):
+    response = _post(citizen, _form(citizen, reference), [("a.pdf", hostile.simple_pdf())])
+    assert _count(db, storage.StoredFile) == 1
+    from datetime import datetime, timezone
+
+    time_machine.move_to(datetime.now(timezone.utc) + timedelta(hours=3), tick=False)
+    assert citizen.get(response.headers["Location"]).status_code == 404
+    assert online.purge_submissions() == 1
+    assert _count(db, OnlineSubmission) == 0 and _count(db, storage.StoredFile) == 0
