@@ -27,6 +27,9 @@ ACTIONS = {
     "session_created": _l("Reception session created"), "session_updated": _l("Reception session changed"),
     "session_approved": _l("Reception session approved"), "session_held": _l("Reception session marked held"),
     "session_cancelled": _l("Reception session cancelled"),
+    "booking_slots_opened": _l("Booking opened for a reception session"),
+    "booking_slots_closed": _l("Booking closed for a reception session"),
+    "booking_marked": _l("Booking marked arrived or no-show"),
     "host_created": _l("Host added"), "host_updated": _l("Host changed"),
     "feed_token_regenerated": _l("Calendar feed link renewed"), "feed_token_revoked": _l("Calendar feed link revoked"),
     "directive.create": _l("Directive created"), "directive.update": _l("Directive changed"),
@@ -53,6 +56,7 @@ OBJECT_TYPES = {
     "hosts": _l("Host"), "directives": _l("Directive"), "mandates": _l("Mandate"), "offices": _l("Office"),
     "regions": _l("Region"), "districts": _l("District"), "settlements": _l("Settlement"),
     "categories": _l("Category"), "api_tokens": _l("API token"), "deadline_rules": _l("Answer terms"),
+    "bookings": _l("Booking"),
 }
 FIELDS = {
     "number": _l("Number"), "office_id": _l("Office"), "status": _l("Status"), "due_date": _l("Deadline"),
