@@ -20,9 +20,12 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 # Tests and tools: requirements-dev.txt (which includes requirements.txt) and Debian's Chromium.
-$(DEV_STAMP): $(STAMP) requirements-dev.txt
+# The browser tests' checkers (axe-core, vnu-jar) come from npm, pinned in tests/e2e/package-lock.json;
+# --ignore-scripts: vnu-jar's post-install would download a Java of its own (Debian's is used).
+$(DEV_STAMP): $(STAMP) requirements-dev.txt tests/e2e/package-lock.json
 	sh .ci/system-packages.sh --browser
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	npm ci --prefix tests/e2e --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(DEV_STAMP)
 
 # Catalogs are compiled on every run so an edited .po file is never stale.

@@ -48,7 +48,7 @@ def _choices(model, blank=True, where=None):
     if where is not None:
         query = query.where(where)
     rows = [SelectChoice(o.id, f"{o.code} — {o.name}") for o in db.session.scalars(query)]
-    return ([SelectChoice(None, "—")] if blank else []) + rows
+    return ([SelectChoice("", "—")] if blank else []) + rows
 
 
 # --- offices -------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def _office_choices(user, blank=None):
     if own is not None:
         offices = [o for o in offices if o.id in own]
     choices = [SelectChoice(o.id, f"{o.code} — {o.name}") for o in offices]
-    return ([SelectChoice(None, blank)] if blank else []) + choices
+    return ([SelectChoice("", blank)] if blank else []) + choices
 
 
 def _host_choices(selected=()):
@@ -395,7 +395,7 @@ def _host_user_choices(host=None):
     if host is not None and host.user_id:
         linked.discard(host.user_id)
     users = db.session.scalars(users_who_may("schedule.own").order_by(User.username)).all()
-    return [SelectChoice(None, "—")] + [
+    return [SelectChoice("", "—")] + [
         SelectChoice(u.id, f"{u.username} — {u.full_name}" if u.full_name else u.username)
         for u in users if u.id not in linked
     ]

@@ -2,6 +2,8 @@
 error, no failed request, no broken page, and every page keeps to the security policy."""
 import pytest
 
+from tests.e2e import checkers
+
 ROLES = ("admin", "central", "coordinator", "clerk", "host", "viewer")
 
 
@@ -92,3 +94,54 @@ def test_register_filters_fold_on_a_phone_and_open_on_a_desk(page):
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto("/appeals")
     assert page.locator("#q").is_visible() and not page.locator("summary.filters-summary").is_visible()
+
+
+PHONE, DESK = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
+PUBLIC_PAGES = ("/login", "/schedule", "/appeal", "/track", "/public/mandates")
+
+
+def _tour_pages(page):
+    """The start page, every menu page and the first record of each list, as the tour walks them."""
+    pages = ["/"] + [a.get_attribute("href") for a in page.locator("nav.mainnav a").all()]
+    for href in list(pages):
+        page.goto(href)
+        detail = page.locator("main table tbody tr a[href^='/'], main li a[href^='/appeals/'], main li a[href^='/mandates/']").first
+        if detail.count():
+            target = detail.get_attribute("href")
+            if target not in pages and not target.endswith((".pdf", ".ics", ".csv", ".xlsx")):
+                pages.append(target)
+    return pages
+
+
+def _check_pages(page, pages):
+    violations, sources = [], {}
+    for href in pages:
+        for size in (DESK, PHONE):
+            page.set_viewport_size(size)
+            response = page.goto(href)
+            if response is None or response.status != 200:
+                continue
+            violations += checkers.axe_violations(page, f"{href} at {size['width']}px:")
+            overflow = page.evaluate("document.documentElement.scrollWidth")
+            if size is PHONE and overflow > PHONE["width"]:
+                violations.append(f"{href} at 390px: {overflow} px wide")
+        sources[href] = page.context.request.get(page.base_url + href).text()
+    return violations, sources
+
+
+@pytest.mark.parametrize("role", ROLES + ("anonymous",))
+def test_every_tour_page_passes_axe_and_the_html_validator_for(role, page):
+    """Issue 14, item 20: at 1366×900 and 390×844, no axe-core violation of impact serious or critical
+    and no horizontal overflow; the server's HTML of each page has no validator error."""
+    checkers.require_checkers()
+    checkers.install_axe(page.context)
+    if role == "anonymous":
+        pages = [href for href in PUBLIC_PAGES if page.context.request.get(page.base_url + href).status == 200]
+    else:
+        page.login(role)
+        pages = _tour_pages(page)
+    assert len(pages) >= 3, pages
+    violations, sources = _check_pages(page, pages)
+    assert not violations, "\n".join(violations)
+    errors = checkers.vnu_errors(sources)
+    assert not errors, "\n".join(f"{href}: {message}" for href, messages in errors.items() for message in messages)

@@ -70,6 +70,13 @@
         event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
       });
     }
+    // A table wider than a phone scrolls inside itself; one with nothing to focus inside takes the
+    // focus itself, so a keyboard user can scroll it too (axe: scrollable-region-focusable).
+    document.querySelectorAll("main table.table, main .table-wrap, main .directive-text").forEach(function (region) {
+      if (region.scrollWidth > region.clientWidth + 1 && !region.querySelector("a, button, input, select, textarea")) {
+        region.setAttribute("tabindex", "0");
+      }
+    });
     // Auto-submit filter selects marked data-autosubmit.
     document.querySelectorAll("[data-autosubmit]").forEach(function (element) {
       element.addEventListener("change", function () { element.form.submit(); });
