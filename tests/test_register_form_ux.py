@@ -2,6 +2,7 @@
 import re
 from datetime import datetime, time, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from appeals.core.audit import AuditRecord
@@ -68,6 +69,36 @@ def test_the_office_defaults_to_the_last_used_else_the_regional(client, login, m
                               "settlement_id": reference.settlements[2].id}, clerk)
     html = _html(client.get("/appeals/new"))
     assert re.search(rf'<option selected value="{reference.merke.id}"|<option value="{reference.merke.id}" selected', html)
+
+
+def test_the_main_office_set_by_the_admin_comes_before_the_last_used(client, login, make_user, users, reference, db):
+    from appeals.auth import services as accounts
+
+    clerk = make_user("clerk.main", "clerk", [reference.merke, reference.regional])
+    workflow.register_appeal({**_service_data(reference), "office_id": reference.regional.id,
+                              "settlement_id": reference.settlements[2].id}, clerk)
+    # The admin sets the clerk's main office on the user form; it is audited.
+    login(users.admin)
+    page = client.get(f"/admin/users/{clerk.id}").get_data(as_text=True)
+    assert 'name="main_office"' in page
+    response = client.post(f"/admin/users/{clerk.id}", data={
+        "username": clerk.username, "full_name": "", "email": "", "role": "clerk", "offices": ["MRK", "ZHM"],
+        "main_office": "MRK", "locale": "", "is_active": "y", "password": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    db.session.refresh(clerk)
+    assert clerk.main_office_id == reference.merke.id
+    record = db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "user_updated")
+                               .order_by(AuditRecord.id.desc()))
+    assert record.changes["main_office"] == [None, "MRK"]
+    client.post("/logout")
+    login(clerk)
+    html = _html(client.get("/appeals/new"))
+    assert re.search(rf'<option selected value="{reference.merke.id}"|<option value="{reference.merke.id}" selected', html)
+    # It must be one of the clerk's offices.
+    with pytest.raises(accounts.AccountError) as error:
+        accounts.update_user(clerk, role="clerk", office_codes=["MRK"], full_name="", email="", locale=None,
+                             is_active=True, actor=users.admin, main_office_code="KRD")
+    assert error.value.field == "main_office"
 
 
 def _service_data(reference):

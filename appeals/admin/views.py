@@ -45,6 +45,7 @@ def new_user():
     form = UserForm()
     form.offices.choices = _office_choices()
     form.region_code.choices = _region_choices()
+    form.main_office.choices = [SelectChoice("", "—")] + _office_choices()
     form.password.flags.required = True  # a new account needs one; the service says how long
     if form.validate_on_submit():
         try:
@@ -67,6 +68,7 @@ def _created_user(form):
         locale=form.locale.data or None,
         actor=current_user,
         region_code=form.region_code.data or None,
+        main_office_code=form.main_office.data or None,
     )
     return submission.Created(location=url_for("admin.users"), object_url=url_for("admin.edit_user", user_id=user.id),
                               object_label=user.username, message=_("User %(name)s created.", name=user.username))
@@ -79,9 +81,11 @@ def edit_user(user_id):
     form = UserForm(obj=user)
     form.offices.choices = _office_choices()
     form.region_code.choices = _region_choices()
+    form.main_office.choices = [SelectChoice("", "—")] + _office_choices()
     if request.method == "GET":
         form.offices.data = [office.code for office in user.offices]
         form.region_code.data = user.region.code if user.region else ""
+        form.main_office.data = user.main_office.code if user.main_office else ""
         form.is_active.data = user.is_active_account
         form.locale.data = user.locale or ""
     if form.validate_on_submit():
@@ -96,6 +100,7 @@ def edit_user(user_id):
                 is_active=form.is_active.data,
                 actor=current_user,
                 region_code=form.region_code.data or None,
+                main_office_code=form.main_office.data or None,
             )
             if form.password.data:
                 accounts.set_password(user, form.password.data, actor=current_user)

@@ -34,6 +34,7 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=_role_choices, validators=[DataRequired(message=_l("Choose a role."))])
     offices = SelectMultipleField(_l("Offices"), choices=[], validate_choice=False)
     region_code = SelectField(_l("Region"), choices=[], validate_choice=False)
+    main_office = SelectField(_l("Main office"), choices=[], validate_choice=False)
     locale = SelectField(_l("Language"), choices=[
         SelectChoice("", "—"), SelectChoice("kk", "Қазақша"), SelectChoice("ru", "Русский"), SelectChoice("en", "English"),
     ])

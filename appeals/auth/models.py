@@ -52,9 +52,13 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     # The region a coordinator or viewer works for (appeals.auth.permissions: region scope).
     region_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    # The office a clerk usually registers for: the new-appeal form starts with it (issue 14, item 3);
+    # one of `offices` when the user has any. Set by the admin.
+    main_office_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("offices.id"))
 
     offices: Mapped[list[Office]] = relationship(secondary=user_offices, order_by=Office.code)
     region: Mapped[Optional[Region]] = relationship()
+    main_office: Mapped[Optional[Office]] = relationship(foreign_keys=[main_office_id])
 
     @property
     def is_active(self):

@@ -200,9 +200,23 @@ def _region_for(role: str, region_code: str | None) -> Region | None:
     raise AccountError(_("Choose the region this coordinator or viewer works for."), "region")
 
 
+def _main_office(code: str | None, offices: Sequence[Office]) -> Office | None:
+    """The user's main office (the new-appeal form's default): one of their offices when they have
+    any, else any office (a coordinator registering for the whole region)."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    office = db.session.scalar(sa.select(Office).where(Office.code == code))
+    if office is None:
+        raise AccountError(_("Unknown office: %(codes)s", codes=code), "main_office")
+    if offices and office not in offices:
+        raise AccountError(_("The main office must be one of the user's offices."), "main_office")
+    return office
+
+
 def create_user(username: str, password: str, role: str, office_codes: Iterable[str] = (), full_name: str = "",
                 email: str = "", locale: str | None = None, actor: User | None = None,
-                region_code: str | None = None) -> User:
+                region_code: str | None = None, main_office_code: str | None = None) -> User:
     username = (username or "").strip()
     if not username or len(username) > 64 or not all(ch.isalnum() or ch in "._-" for ch in username):
         raise AccountError(_("A username may contain letters, digits, dots, dashes and underscores."), "username")
@@ -217,24 +231,30 @@ def create_user(username: str, password: str, role: str, office_codes: Iterable[
                     region=region)
         user.set_password(password)
         user.offices = offices
+        main = _main_office(main_office_code, offices)
+        user.main_office_id = main.id if main else None
         db.session.add(user)
         db.session.flush()
         changes = {field: [None, value] for field, value in audit.snapshot(user, USER_AUDIT_FIELDS).items()}
         changes["offices"] = [None, [o.code for o in offices]]
+        if main:
+            changes["main_office"] = [None, main.code]
         audit.record("user_created", user, changes=changes, user=actor)
     return user
 
 
 def update_user(user: User, *, role: str, office_codes: Iterable[str], full_name: str, email: str | None,
                 locale: str | None, is_active: bool, actor: User | None = None,
-                region_code: str | None = None) -> User:
+                region_code: str | None = None, main_office_code: str | None = None) -> User:
     with write_transaction():
         user = db.session.merge(user)
         before = audit.snapshot(user, USER_AUDIT_FIELDS)
         before_offices = [o.code for o in user.offices]
+        before_main = user.main_office.code if user.main_office else None
         offices = _offices_by_code(office_codes)
         _check_role_offices(role, offices)
         region = _region_for(role, region_code)
+        main = _main_office(main_office_code, offices)
         if actor is not None and actor.id == user.id and (not is_active or role != user.role):
             raise AccountError(_("You cannot deactivate your own account or change your own role."), "role")
         user.role, user.full_name, user.email, user.locale = role, clean_name(full_name), email or "", locale or None
@@ -246,10 +266,13 @@ def update_user(user: User, *, role: str, office_codes: Iterable[str], full_name
         user.is_active_account = is_active
         user.offices = offices
         user.region_id = region.id if region is not None else None
+        user.main_office_id = main.id if main else None
         changes = audit.diff(before, audit.snapshot(user, USER_AUDIT_FIELDS))
         after_offices = [o.code for o in offices]
         if before_offices != after_offices:
             changes["offices"] = [before_offices, after_offices]
+        if before_main != (main.code if main else None):
+            changes["main_office"] = [before_main, main.code if main else None]
         if changes:
             audit.record("user_updated", user, changes=changes, user=actor)
     return user

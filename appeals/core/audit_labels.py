@@ -73,7 +73,7 @@ FIELDS = {
     "statement": _l("Statement"), "complaint": _l("Complaint"), "proposal": _l("Proposal"),
     "response": _l("Response"), "request": _l("Request"),
     "username": _l("Username"), "full_name": _l("Full name"), "email": _l("E-mail"), "role": _l("Role"),
-    "offices": _l("Offices"), "region_id": _l("Region"), "locale": _l("Language"), "is_active_account": _l("Active"), "is_active": _l("Active"),
+    "offices": _l("Offices"), "region_id": _l("Region"), "main_office": _l("Main office"), "locale": _l("Language"), "is_active_account": _l("Active"), "is_active": _l("Active"),
     "date": _l("Date"), "start_time": _l("Start"), "end_time": _l("End"), "room": _l("Room"), "hosts": _l("Hosts"),
     "code": _l("Code"), "name_kk": _l("Name (Kazakh)"), "name_ru": _l("Name (Russian)"), "name_en": _l("Name (English)"),
     "position": _l("Position in Kazakh"), "position_ru": _l("Position in Russian"), "position_en": _l("Position in English"),

@@ -149,11 +149,15 @@ def _require(actor: User | None, action: str, appeal: Appeal) -> None:
 
 
 def default_office_id(actor: User | None, offices: Iterable[Office]) -> int | None:
-    """The office a new appeal form starts with: the one the user registered for last, else their
-    regional office, else the first of theirs (never simply the first by code)."""
+    """The office a new appeal form starts with: the user's main office (set by the admin), else the
+    one they registered for last, else their regional office, else the first of theirs (never simply
+    the first by code)."""
     ids = [office.id for office in offices]
     if not ids:
         return None
+    main = getattr(actor, "main_office_id", None)
+    if main in ids:
+        return main
     if getattr(actor, "id", None) is not None:
         last = db.session.scalar(
             sa.select(Appeal.office_id).where(Appeal.created_by_id == actor.id, Appeal.office_id.in_(ids))
