@@ -60,6 +60,7 @@ def _row(reference, values):
 
 
 def _apply(step, reference):
+    _db.session.expire_all()  # the app's session keeps objects after a commit; SQLite reuses deleted ids
     kind = step[0]
     ids = list(_db.session.scalars(sa.select(Appeal.id).order_by(Appeal.id)))
     if kind == "insert_orm":
@@ -85,6 +86,7 @@ def _apply(step, reference):
 
 def _expected(dim, start, end, office_ids=None):
     """The figure counted here, in Python, from the appeals themselves."""
+    _db.session.expire_all()
     result: dict = {}
     settlement_district = {s.id: s.district_id for s in _db.session.scalars(sa.select(Settlement))}
     for appeal in _db.session.scalars(sa.select(Appeal)):
@@ -114,6 +116,7 @@ def _table_now():
 
 
 def _table_expected():
+    _db.session.expire_all()
     result: dict = {}
     for appeal in _db.session.scalars(sa.select(Appeal)):
         month = appeal.received_at.date().replace(day=1)
@@ -179,3 +182,96 @@ def test_a_rebuild_gives_the_table_the_triggers_kept(db, reference, reg_appeal):
 def test_a_period_splits_into_whole_months_and_partial_stretches(start, end, months, edges):
     whole, partial = summaries.split_period(start, end)
     assert len(whole) == months and partial == edges
+
+
+# --- The mandate figures through the links' copies (migration 0020) -------------------------------------
+
+link_steps = st.lists(st.one_of(
+    st.tuples(st.just("flag"), st.integers(0, 10_000), st.integers(0, 10_000), st.integers(0, 1)),
+    st.tuples(st.just("unflag"), st.integers(0, 10_000)),
+    st.tuples(st.just("status"), st.integers(0, 10_000),
+              st.sampled_from(("registered", "fulfilled", "withdrawn", "in_progress"))),
+    st.tuples(st.just("move"), st.integers(0, 10_000), days, st.integers(0, 2)),
+), min_size=3, max_size=12)
+
+
+def _mandate_setup(reference):
+    from appeals.mandates.models import Directive, Mandate
+
+    directives = [Directive(issuer="Орталық", number=str(n), issued_on=dt.date(2026, 9, 1), title="Сынақ")
+                  for n in (1, 2)]
+    _db.session.add_all(directives)
+    _db.session.flush()
+    mandates = [Mandate(directive_id=directives[n % 2].id, number=f"SUM-A-{next(_numbers)}", seq=n, title="Аманат")
+                for n in range(4)]
+    _db.session.add_all(mandates)
+    _db.session.execute(sa.insert(Appeal), [_row(reference, {"day": d * 9, "minute": 0, "office": d % 3, "category": 0,
+                                                             "channel": "letter", "settlement": d % 4})
+                                            for d in range(12)])
+    _db.session.commit()
+    return directives
+
+
+def _apply_link(step, reference, directives):
+    from appeals.mandates.models import Mandate, MandateAppeal
+
+    _db.session.expire_all()  # the app's session keeps objects after a commit; SQLite reuses deleted ids
+    appeals = list(_db.session.scalars(sa.select(Appeal).order_by(Appeal.id)))
+    mandates = list(_db.session.scalars(sa.select(Mandate).order_by(Mandate.id)))
+    links = list(_db.session.scalars(sa.select(MandateAppeal).where(MandateAppeal.removed_at.is_(None))
+                                     .order_by(MandateAppeal.id)))
+    if step[0] == "flag":
+        appeal, mandate = appeals[step[1] % len(appeals)], mandates[step[2] % len(mandates)]
+        if not any(link.appeal_id == appeal.id and link.directive_id == mandate.directive_id for link in links):
+            _db.session.add(MandateAppeal(mandate_id=mandate.id, directive_id=mandate.directive_id,
+                                          appeal_id=appeal.id, added_at=dt.datetime(2026, 11, 1)))
+    elif step[0] == "unflag" and links:
+        links[step[1] % len(links)].removed_at = dt.datetime(2026, 11, 2)
+    elif step[0] == "status":
+        mandates[step[1] % len(mandates)].status = step[2]
+    elif step[0] == "move":
+        appeal = appeals[step[1] % len(appeals)]
+        appeal.received_at = dt.datetime.combine(WINDOW_START + dt.timedelta(days=step[2]), dt.time(15))
+        appeal.office_id = reference.offices[step[3]].id
+    _db.session.commit()
+
+
+def _expected_mandate_figures(start, end, by_office=False):
+    """The figures counted here, in Python, from appeals, links and mandates as they stand."""
+    from appeals.mandates.models import Mandate, MandateAppeal
+
+    _db.session.expire_all()
+    appeals = {a.id: a for a in _db.session.scalars(sa.select(Appeal))}
+    mandates = {m.id: m for m in _db.session.scalars(sa.select(Mandate))}
+    groups: dict = {}
+    for link in _db.session.scalars(sa.select(MandateAppeal).where(MandateAppeal.removed_at.is_(None))):
+        appeal, mandate = appeals[link.appeal_id], mandates[link.mandate_id]
+        if mandate.status == "withdrawn" or not start <= appeal.received_at.date() <= end:
+            continue
+        group = groups.setdefault(appeal.office_id if by_office else None, (set(), set(), set()))
+        group[0].add(appeal.id)
+        group[1].add(mandate.id)
+        if mandate.status == "fulfilled":
+            group[2].add(mandate.id)
+    return {name: tuple(len(part) for part in parts) for name, parts in groups.items()}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=link_steps, check=periods)
+def test_the_mandate_figures_from_the_links_equal_the_base_tables(db, reference, steps, check):
+    _db.session.execute(sa.text("DELETE FROM mandate_appeals"))
+    _db.session.execute(sa.text("DELETE FROM mandates"))
+    _db.session.execute(sa.text("DELETE FROM directives"))
+    _db.session.execute(sa.delete(Appeal))
+    _db.session.commit()
+    directives = _mandate_setup(reference)
+    for step in steps:
+        _apply_link(step, reference, directives)
+    names = ("mandates_registered", "mandates_count", "fulfilled")
+    for first, last in (check, (0, WINDOW_DAYS - 1)):
+        start, end = WINDOW_START + dt.timedelta(days=first), WINDOW_START + dt.timedelta(days=last)
+        for by_office in (False, True):
+            measures = statistics._appeal_measures(start, end, "office_id" if by_office else None)
+            got = {name: tuple(figures[n] for n in names) for name, figures in measures.items()
+                   if any(figures[n] for n in names)}
+            assert got == _expected_mandate_figures(start, end, by_office)

@@ -6,6 +6,7 @@ registered it (its created_at, stored in UTC, compared with the branch's local d
 (a mandate merged from several appeals is still one mandate). A withdrawn mandate counts in neither.
 """
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -15,9 +16,10 @@ from appeals.register.models import Appeal
 from appeals.register.periods import received_between
 
 
-def counted() -> sa.ColumnElement[bool]:
-    """A mandate counts in the figures unless it was withdrawn."""
-    return Mandate.status != "withdrawn"
+def counted(status: Any = None) -> sa.ColumnElement[bool]:
+    """A mandate counts in the figures unless it was withdrawn. `status`: a copy of the mandate's status
+    to test instead (a link's mandate_status)."""
+    return (Mandate.status if status is None else status) != "withdrawn"
 
 
 def _local_day_start_utc(day: date) -> datetime:

@@ -4,6 +4,7 @@
 The register's date filter, the directive criteria and every statistic use this one rule.
 """
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,11 +15,13 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
 
-def received_between(start: date | None, end: date | None) -> sa.ColumnElement[bool]:
-    """Appeals received from `start` to `end` (either may be open)."""
+def received_between(start: date | None, end: date | None, column: Any = None) -> sa.ColumnElement[bool]:
+    """Appeals received from `start` to `end` (either may be open). `column`: a copy of the received time
+    to compare instead of Appeal.received_at (a mandate link's appeal_received_at)."""
+    received = Appeal.received_at if column is None else column
     conditions = []
     if start is not None:
-        conditions.append(Appeal.received_at >= day_start(start))
+        conditions.append(received >= day_start(start))
     if end is not None:
-        conditions.append(Appeal.received_at < day_start(end + timedelta(days=1)))
+        conditions.append(received < day_start(end + timedelta(days=1)))
     return sa.and_(sa.true(), *conditions)
