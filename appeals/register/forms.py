@@ -114,7 +114,7 @@ class OnlineAppealForm(FlaskForm):
                               default="sms", validate_choice=False)
     settlement = StringField(_l("Settlement"), validators=[Marked()], render_kw={
         "list": "settlements", "autocomplete": "off", "maxlength": 200})
-    address = StringField(_l("Address (optional)"), render_kw={"maxlength": 300, "autocomplete": "street-address"})
+    address = StringField(_l("Address (optional)"), render_kw={"maxlength": 300, "autocomplete": "address-line1"})
     appeal_type = SelectField(_l("Type of appeal"), choices=[], validate_choice=False, validators=[Marked()])
     category_id = SelectField(_l("Topic"), choices=[], validate_choice=False, validators=[Marked()])
     summary = StringField(_l("In a few words, what is it about"), validators=[Marked()], render_kw={
