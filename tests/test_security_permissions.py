@@ -129,6 +129,15 @@ EXPECTED = {
     "reports.mandate_statistics": E({"admin", "central", "coordinator", "viewer"}),
     # Printed documents
     "reports.dashboard": E({"admin", "central", "coordinator", "viewer"}),
+    # Mandate reports up the chain: the sample is Merke's October report, submitted by Merke's coordinator.
+    "reports.chain_reports": E({"central", "coordinator", "viewer"}),
+    "reports.chain_report": E({"central", "coordinator", "viewer"}),
+    "reports.chain_submit": E({"coordinator"}, data=lambda s: {
+        "office_id": s.params["office_id"], "date_from": s.report.period_start.isoformat(),
+        "date_to": s.report.period_end.isoformat()}),
+    "reports.chain_review": E({"coordinator"}, data=lambda s: {"decision": "return", "comment": "Түзетіңіз"}),
+    "reports.chain_region_pdf": E({"central", "coordinator", "viewer"}),
+    "reports.chain_region_xlsx": E({"central", "coordinator", "viewer"}),
     "reports.summary_pdf": E({"admin", "central", "coordinator", "viewer"}),
     "reports.journal_pdf": E({"central", "coordinator", "clerk", "viewer"}),
     "reports.card_pdf": E({"central", "coordinator", "viewer"}),  # the Merke appeal
@@ -227,6 +236,13 @@ def samples(app_ctx, reference, users, tmp_path):
         "title": "Ұсыныстарды аманат ретінде тіркеу", "valid_from": local_today() - dt.timedelta(days=30),
     }, users.coordinator)
     mandate = flagging.flag_appeals(directive, [appeal.id], users.coordinator)[0]
+    from appeals.auth import services as accounts
+    from appeals.reports import chain
+    from tests.conftest import PASSWORD
+
+    merke_coordinator = accounts.create_user("coord.merke", PASSWORD, "coordinator", ["MRK"])
+    month_end = local_today().replace(day=1) - dt.timedelta(days=1)
+    report = chain.submit_report(reference.merke, month_end.replace(day=1), month_end, merke_coordinator)
     _host, feed_secret = schedule_hosts.regenerate_feed_token(host, users.coordinator)
     api_tokens = {role: tokens.create_token(getattr(users, role), "matrix")[1] for role in ROLES}
     viewer_token = tokens.create_token(users.viewer, "viewer's second")[0]
@@ -250,6 +266,7 @@ def samples(app_ctx, reference, users, tmp_path):
     s = Samples()
     s.host, s.own_host, s.session, s.appeal, s.directive, s.mandate = host, own_host, session, appeal, directive, mandate
     s.api_tokens = api_tokens
+    s.report = report
     s.params = {
         "user_id": users.other_clerk.id, "appeal_id": appeal.id, "session_id": session.id, "host_id": host.id,
         "directive_id": directive.id, "mandate_id": mandate.id, "token_id": viewer_token.id, "job_id": job.id,
@@ -257,7 +274,7 @@ def samples(app_ctx, reference, users, tmp_path):
         "office_id": reference.merke.id, "category_id": reference.categories[0].id,
         "district_id": reference.districts[1].id, "region_id": reference.region.id,
         "settlement_id": reference.settlements[2].id, "code": "ru", "filename": "css/app.css",
-        "token": feed_secret,
+        "token": feed_secret, "report_id": report.id,
     }
     return s
 

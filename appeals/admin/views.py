@@ -169,6 +169,7 @@ AUDIT_OBJECT_PAGES = {
     "appeals": ("register.appeal_detail", "appeal_id"), "users": ("admin.edit_user", "user_id"),
     "reception_sessions": ("schedules.session_detail", "session_id"), "hosts": ("schedules.edit_host", "host_id"),
     "directives": ("mandates.directive_detail", "directive_id"), "mandates": ("mandates.mandate_detail", "mandate_id"),
+    "mandate_reports": ("reports.chain_report", "report_id"),
 }
 # Objects without an id of their own: the trail links to their page.
 AUDIT_TABLE_PAGES = {"deadline_rules": "admin.deadlines"}

@@ -76,6 +76,13 @@ ACTIONS = {
     # Post a progress update: a coordinator, or the mandate's responsible person of any role (object rule).
     "mandate.progress": {"admin", "central", "coordinator", "clerk", "host", "viewer"},
     "stats.view": {"admin", "central", "coordinator", "viewer"},
+    # Mandate reports up the chain (appeals/reports/chain.py): read (object: the report's office in scope),
+    # submit an office's report (its office coordinator, or a regional coordinator), approve or send back
+    # (a regional coordinator of its region, not the one who submitted it), the region's report.
+    "report.chain": {"central", "coordinator", "viewer"},
+    "report.submit": {"coordinator"},
+    "report.review": {"coordinator"},
+    "report.region": {"central", "coordinator", "viewer"},
     "report.journal": {"central", "coordinator", "clerk", "viewer"},
     "api.use": {"admin", "central", "coordinator", "clerk", "host", "viewer"},
     # May be named responsible for an appeal (of an office: object rule).
@@ -187,6 +194,13 @@ def _directive_manageable(user: Any, directive: Any) -> bool:
     return user.region_id is not None and directive.region_id == user.region_id
 
 
+def is_regional_coordinator(user: Any) -> bool:
+    """The regional coordinator (README, "Reports up the chain"): a coordinator who works for the whole
+    region (no office of their own, or the regional office); a coordinator linked to territorial offices
+    only is those offices' coordinator."""
+    return user.role == "coordinator" and (not user.offices or any(o.kind == "regional" for o in user.offices))
+
+
 def _in_scope(user: Any, obj: Any) -> bool:
     """An appeal, a mandate or a session (by its office), or an office itself, within the user's level."""
     office_id = getattr(obj, "office_id", None) if not _is_office(obj) else obj.id
@@ -229,6 +243,12 @@ _OBJECT_RULES = {
     "schedule.approve": _in_scope,
     "directive.view": _directive_visible,
     "directive.manage": _directive_manageable,
+    "report.chain": _in_scope,
+    "report.submit": lambda user, office: office_in_scope(user, office.id) and (
+        office.id in user.office_ids or is_regional_coordinator(user)),
+    "report.review": lambda user, report: (office_in_scope(user, report.office_id) and is_regional_coordinator(user)
+                                          and report.submitted_by_id != user.id),
+    "report.region": lambda user, region: user.role in NATIONAL or user.region_id == region.id,
     "appeal.responsible": lambda user, office: office is not None and _works_at(user, office),
     "schedule.plan": _works_at,
     # One rule for every page that shows a job (the import's page, the documents'): what a job

@@ -50,9 +50,13 @@ ACTIONS = {
     "attachment_removed": _l("File removed"),
     "attachment_opened_by_applicant": _l("File downloaded by the applicant"),
     "online_appeal_confirmed": _l("Online appeal confirmed by the applicant's code"),
+    "mandate_report.submit": _l("Mandate report submitted"),
+    "mandate_report.resubmit": _l("Mandate report submitted again"),
+    "mandate_report.approve": _l("Mandate report approved"),
+    "mandate_report.return": _l("Mandate report sent back"),
 }
 OBJECT_TYPES = {
-    "appeals": _l("Appeal"), "users": _l("User account"), "reception_sessions": _l("Reception session"),
+    "appeals": _l("Appeal"), "users": _l("User account"), "mandate_reports": _l("Mandate report"), "reception_sessions": _l("Reception session"),
     "hosts": _l("Host"), "directives": _l("Directive"), "mandates": _l("Mandate"), "offices": _l("Office"),
     "regions": _l("Region"), "districts": _l("District"), "settlements": _l("Settlement"),
     "categories": _l("Category"), "api_tokens": _l("API token"), "deadline_rules": _l("Answer terms"),

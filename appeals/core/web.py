@@ -25,6 +25,7 @@ MAIN_MENU = (
     ("mandates.list_mandates", _l("Mandates"), "mandate.view", ("mandates",)),
     ("mandates.list_directives", _l("Directives"), "directive.view", DIRECTIVE_PAGES),
     ("reports.dashboard", _l("Statistics"), "stats.view", ("reports",)),
+    ("reports.chain_reports", _l("Reports"), "report.chain", ("reports.chain_reports", "reports.chain_report")),
     ("admin.users", _l("Administration"), "admin.users", ("admin", "reference")),
 )
 

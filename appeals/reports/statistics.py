@@ -335,3 +335,32 @@ def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link 
         "districts": district_bars(start, end, lang, link, office_ids), "offices": by_office,
         "mandate_statuses": by_mandate_status, "links": figure_links(start, end, link),
     }
+
+
+# --- Mandate reports up the chain ----------------------------------------------------------------
+
+# The statuses a report counts, in its columns' order (withdrawn mandates are not counted).
+REPORT_STATUSES = ("registered", "in_progress", "fulfilled", "partially_fulfilled", "not_fulfilled")
+REPORT_FIGURES = ("registered_in_period", "total", *REPORT_STATUSES, "overdue")
+
+
+def mandate_report_figures(start: dt.date, end: dt.date, office_ids: list[int] | None = None) -> dict[str, int]:
+    """The figures of a mandate report up the chain (appeals/reports/chain.py) for [start, end], of the
+    mandates' offices (office_ids; None: all):
+
+    - ``registered_in_period``: mandates registered on the period's days (mandates_registered_in_period);
+    - ``total``: mandates registered by the period's end, withdrawn ones not counted;
+    - one figure per status of REPORT_STATUSES: those mandates in that status now;
+    - ``overdue``: those still open whose target date passed by the period's end.
+    """
+    from appeals.mandates.queries import overdue_condition as mandate_overdue
+
+    standing = sa.and_(registered_between(None, end), counted(), _offices_in(Mandate.office_id, office_ids))
+    by_status = dict(db.session.execute(
+        sa.select(Mandate.status, sa.func.count()).where(standing).group_by(Mandate.status)).all())
+    overdue = db.session.scalar(sa.select(sa.func.count()).select_from(Mandate).where(
+        standing, mandate_overdue(end + dt.timedelta(days=1)))) or 0
+    result = {"registered_in_period": sum(mandates_registered_in_period(start, end, office_ids).values()),
+              "total": sum(by_status.values()), "overdue": overdue}
+    result.update({status: by_status.get(status, 0) for status in REPORT_STATUSES})
+    return result

@@ -294,3 +294,6 @@ def _charts(stats):
         "offices": bar_chart(stats["offices"], _("Appeals by office")),
         "mandates": bar_chart(stats["mandate_statuses"], _("Mandates registered in the period, by status")),
     }
+
+
+from appeals.reports import chain_views  # noqa: E402,F401  (the reports up the chain add their pages to bp)
