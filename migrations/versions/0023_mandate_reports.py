@@ -1,13 +1,13 @@
 """Mandate reports up the chain (issue 17, item 4): an office's report per period, frozen at submission.
 
-Revision ID: 0022_mandate_reports
-Revises: 0021_user_main_office
+Revision ID: 0023_mandate_reports
+Revises: 0022_mandate_link_copies
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_mandate_reports"
-down_revision = "0021_user_main_office"
+revision = "0023_mandate_reports"
+down_revision = "0022_mandate_link_copies"
 branch_labels = None
 depends_on = None
 
