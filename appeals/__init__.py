@@ -128,11 +128,12 @@ def _register_blueprints(app):
     from appeals.mandates.views import bp as mandates_bp
     from appeals.notifications.views import bp as notifications_bp
     from appeals.register.views import bp as register_bp
+    from appeals.reports.letter_views import bp as letters_bp
     from appeals.reports.views import bp as reports_bp
     from appeals.schedules.booking_views import bp as bookings_bp
     from appeals.schedules.views import bp as schedules_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, schedules_bp, bookings_bp, register_bp, mandates_bp, reports_bp, notifications_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, schedules_bp, bookings_bp, letters_bp, register_bp, mandates_bp, reports_bp, notifications_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from appeals.api.pages import bp as token_pages_bp

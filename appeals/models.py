@@ -12,7 +12,14 @@ from appeals.core.verification import VerificationCode  # noqa: F401
 from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote  # noqa: F401
 from appeals.notifications.duties import DutyRun  # noqa: F401
 from appeals.reference.models import Category, District, Office, Region, Settlement  # noqa: F401
-from appeals.register.models import Appeal, AppealAttachment, AppealExtension, OnlineSubmission  # noqa: F401
+from appeals.register.models import (  # noqa: F401
+    AnswerLetter,
+    Appeal,
+    AppealAttachment,
+    AppealExtension,
+    LetterTemplate,
+    OnlineSubmission,
+)
 from appeals.reports.chain import MandateReport  # noqa: F401
 from appeals.reports.summaries import AppealCount  # noqa: F401
 from appeals.schedules.models import Booking, Host, ReceptionSession  # noqa: F401

@@ -23,10 +23,11 @@ def maintenance_round(app: Flask) -> None:
     """One round of the periodic work; each part fails on its own (logged), the others still run."""
     from appeals.core import jobs, outbox, retention
     from appeals.notifications import duties
+    from appeals.reports import letters
 
     # purge_expired includes jobs.purge_results, and the document cache and idempotency keys.
     parts: list[Callable[[], object]] = [jobs.sweep_jobs, retention.purge_expired, outbox.deliver_due,
-                                         duties.run_due_duties]
+                                         duties.run_due_duties, letters.make_pending_letters]
     for part in parts:
         with app.app_context():
             try:

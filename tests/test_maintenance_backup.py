@@ -132,6 +132,7 @@ def full_database(app_ctx, reference, users):
     storage.put(bytes(range(256)) * 50, "image/png", created_at=dt.datetime(2026, 3, 2, 10, 26))
     from appeals.core.ratelimit import RateWindow
     from appeals.core.verification import VerificationCode
+    from appeals.register.models import AnswerLetter, LetterTemplate
     from appeals.schedules.models import Booking
 
     session.add_all([
@@ -141,6 +142,10 @@ def full_database(app_ctx, reference, users):
                 marked_by_id=users.clerk.id, appeal_id=first.id),
         RateWindow(scope="booking", key_hash="d" * 64, window_start=dt.datetime(2026, 2, 28, 5, 0), window_seconds=3600,
                    count=2),
+        AnswerLetter(appeal_id=repeat.id, locale="kk", status="pending", delivery="post",
+                     created_at=dt.datetime(2026, 3, 20, 6, 0), created_by_id=users.clerk.id),
+        LetterTemplate(appeal_type="complaint", locale="ru", opening="Уважаемый(ая) {name}!", closing="С уважением.",
+                       updated_at=dt.datetime(2026, 3, 1, 6, 0), updated_by_id=users.admin.id),
         VerificationCode(purpose="booking", subject="booking:1", code_hash="c" * 64, attempts=1,
                          created_at=dt.datetime(2026, 2, 28, 5, 0), expires_at=dt.datetime(2026, 2, 28, 5, 10),
                          used_at=dt.datetime(2026, 2, 28, 5, 2)),

@@ -42,6 +42,9 @@ EXPECTED = {
     "admin.edit_user": E({"admin"}),
     "admin.audit_log": E({"admin"}),
     "admin.deadlines": E({"admin"}),
+    "letters.templates": E({"admin"}),
+    # The sample appeal is not answered: no letter for anybody (who may see it: tests/test_answer_letters.py).
+    "letters.appeal_letter": E(set()),
     "notifications.log": E({"admin"}),
     "notifications.inbox": E(USER),
     "reference.categories": E({"admin"}),

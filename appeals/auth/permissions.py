@@ -55,6 +55,8 @@ ACTIONS = {
     "appeal.suspend": {"coordinator", "clerk"},
     # The table of answer terms per appeal type.
     "admin.deadlines": {"admin"},
+    # The wording of the answer letters per appeal type and language.
+    "admin.letters": {"admin"},
     "appeal.view_personal": {"coordinator", "clerk"},
     "appeal.export": {"coordinator", "clerk"},
     # Scans and photos of an appeal or its answer carry everything personal: only the roles that may

@@ -229,3 +229,42 @@ class OnlineSubmission(db.Model):
     created_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column(index=True)
     appeal_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("appeals.id", ondelete="SET NULL"))
+
+LETTER_STATUSES = ("pending", "made", "failed")
+LETTER_DELIVERIES = ("email", "post")
+
+
+class AnswerLetter(db.Model):
+    """The answer letter of an appeal (issue 16, item 4): written when the appeal is answered, made
+    into a PDF by a worker (appeals/reports/letters.py), kept in appeals/core/storage.py, e-mailed
+    to the applicant or printed for the post."""
+
+    __tablename__ = "answer_letters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    status: Mapped[str] = enum_column(LETTER_STATUSES, "letter_status", default="pending")
+    delivery: Mapped[str] = enum_column(LETTER_DELIVERIES, "letter_delivery", default="post")
+    file_key: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column()
+    made_at: Mapped[Optional[datetime]] = mapped_column()
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+
+    appeal: Mapped[Appeal] = relationship()
+    created_by: Mapped[Optional[User]] = relationship()
+
+
+class LetterTemplate(db.Model):
+    """The admin's wording of the answer letter for one appeal type and language (defaults in
+    appeals/reports/letters.py when there is no row)."""
+
+    __tablename__ = "letter_templates"
+    appeal_type: Mapped[str] = mapped_column(
+        sa.Enum(*APPEAL_TYPES, name="letter_appeal_type", native_enum=False, create_constraint=True, length=24),
+        primary_key=True,
+    )
+    locale: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    opening: Mapped[str] = mapped_column(sa.Text)
+    closing: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column()
+    updated_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))

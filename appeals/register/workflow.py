@@ -32,6 +32,7 @@ from appeals.register.deadlines import (
 from appeals.register.models import (
     APPEAL_STATUSES,
     TEXT_MAX,
+    AnswerLetter,
     Appeal,
     AppealExtension,
     AppealSuspension,
@@ -301,6 +302,8 @@ def transition(appeal: Appeal, new_status: str, actor: User | None, **details: A
         recorded.update({k: [None, v] for k, v in changes.items() if k != "closed_at"})
         audit.record("status_changed", appeal, changes=_audit_safe(recorded), user=actor)
         _tell_responsible(appeal, actor, old_responsible)
+        if new_status == "answered":
+            write_answer_letter(appeal, actor)
     return appeal
 
 
@@ -336,6 +339,7 @@ def forward(appeal: Appeal, recipient: str | None, date_value: object, actor: Us
             "status": [old_status, "forwarded"], "forwarded_to": [None, recipient],
             "forwarded_at": [None, when], "late": [None, late],
         })
+        tell_applicant(appeal, "appeal_forwarded_citizen", {"number": appeal.number, "body": recipient})
     return appeal
 
 
@@ -373,6 +377,8 @@ def extend_deadline(appeal: Appeal, new_due: object, reason: str | None, actor: 
         audit.record("deadline_extended", appeal, user=actor,
                      changes=_audit_safe({"due_date": [appeal.due_date, new_due], "reason": [None, reason]}))
         appeal.due_date = new_due
+        # APPK: the applicant learns of the extension within 3 working days; the notice is written with it.
+        tell_applicant(appeal, "appeal_extended_citizen", {"number": appeal.number, "due_date": new_due.isoformat()})
     return extension
 
 
@@ -447,3 +453,37 @@ def _end_suspension(appeal: Appeal, actor: User | None, today: date) -> AppealSu
     appeal.due_date = new_due
     appeal.suspended_since = None
     return suspension
+
+
+# --- The applicant's side: notices and the answer letter --------------------------------------
+
+def applicant_locale(appeal: Appeal) -> str:
+    """The language the applicant is written to: the appeal's own (online appeals), else the default."""
+    from flask import current_app
+
+    return getattr(appeal, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def tell_applicant(appeal: Appeal, template: str, params: dict[str, Any]) -> int:
+    """Write a notice to the applicant's e-mail and phone, if the appeal has them (in the caller's
+    transaction); returns how many. Params hold the number and dates, never personal data."""
+    written = 0
+    email = getattr(appeal, "email", None)
+    if email:
+        outbox.notify_address("email", email, template, params, locale=applicant_locale(appeal))
+        written += 1
+    if appeal.phone:
+        outbox.notify_address("sms", appeal.phone, template, params, locale=applicant_locale(appeal))
+        written += 1
+    return written
+
+
+def write_answer_letter(appeal: Appeal, actor: User | None) -> AnswerLetter:
+    """Inside the answer's transaction: the letter to make (a worker renders, keeps and e-mails it;
+    appeals/reports/letters.py). By e-mail when the appeal has an address, else for the post."""
+    letter = AnswerLetter(appeal_id=appeal.id, locale=applicant_locale(appeal), status="pending",
+                          delivery="email" if getattr(appeal, "email", None) else "post",
+                          created_at=utcnow(), created_by_id=getattr(actor, "id", None))
+    db.session.add(letter)
+    db.session.info["letters_kick"] = True
+    return letter
