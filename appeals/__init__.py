@@ -125,6 +125,7 @@ def _register_blueprints(app):
     from appeals.api.views import bp as api_bp
     from appeals.auth.views import bp as auth_bp
     from appeals.home.views import bp as home_bp
+    from appeals.mandates.public_views import bp as public_mandates_bp
     from appeals.mandates.views import bp as mandates_bp
     from appeals.notifications.views import bp as notifications_bp
     from appeals.register.views import bp as register_bp
@@ -133,7 +134,8 @@ def _register_blueprints(app):
     from appeals.schedules.booking_views import bp as bookings_bp
     from appeals.schedules.views import bp as schedules_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, schedules_bp, bookings_bp, letters_bp, register_bp, mandates_bp, reports_bp, notifications_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, schedules_bp, bookings_bp, letters_bp, register_bp, mandates_bp,
+                      public_mandates_bp, reports_bp, notifications_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from appeals.api.pages import bp as token_pages_bp

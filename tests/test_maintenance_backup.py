@@ -129,13 +129,18 @@ def full_database(app_ctx, reference, users):
     session.add(AppealAttachment(appeal_id=first.id, file_key=letter, kind="appeal", source="citizen",
                                  name="Хат «ә».pdf", content_type="application/pdf", size=27, pages=1,
                                  added_at=dt.datetime(2026, 3, 2, 10, 25)))
-    storage.put(bytes(range(256)) * 50, "image/png", created_at=dt.datetime(2026, 3, 2, 10, 26))
+    photo_key = storage.put(bytes(range(256)) * 50, "image/png", created_at=dt.datetime(2026, 3, 2, 10, 26))
     from appeals.core.ratelimit import RateWindow
     from appeals.core.verification import VerificationCode
+    from appeals.mandates.models import MandateSubscription, MandateUpdatePhoto
     from appeals.register.models import AnswerLetter, LetterTemplate
     from appeals.schedules.models import Booking
 
+    note = session.scalar(sa.select(MandateProgressNote))
     session.add_all([
+        MandateUpdatePhoto(note_id=note.id, file_key=photo_key, content_type="image/png", width=16, height=16),
+        MandateSubscription(email="citizen@example.kz", locale="ru", mandate_id=mandate.id,
+                            created_at=dt.datetime(2026, 4, 1, 7, 0), confirmed_at=dt.datetime(2026, 4, 1, 7, 5)),
         Booking(session_id=reception.id, slot_start=dt.time(10, 30), name="Сейітқали Гүлнұр", phone="+77011234567",
                 topic="Жол «жөндеу»", status="arrived", locale="kk", created_at=dt.datetime(2026, 2, 28, 5, 0),
                 confirmed_at=dt.datetime(2026, 2, 28, 5, 2), reminded_at=dt.datetime(2026, 3, 1, 5, 0),

@@ -128,6 +128,18 @@ EXPECTED = {
     "mandates.unflag": E({"coordinator"}, data=lambda s: {"link_id": s.mandate.links[0].id}),
     "mandates.add_progress": E({"coordinator"}),
     "mandates.public_text": E({"coordinator"}),
+    "mandates.photo": E({"admin", "central", "coordinator", "viewer"}),
+    "mandates.export": E({"admin", "central", "coordinator", "clerk", "host", "viewer"}),
+    "mandates.import_updates": E({"coordinator"}),
+    # Public mandates pages: no login (the sample mandate is published; a draft one is a 404 for all).
+    "public_mandates.index": E(PUBLIC),
+    "public_mandates.summary": E(PUBLIC),
+    "public_mandates.feed": E(PUBLIC),
+    "public_mandates.detail": E(PUBLIC),
+    "public_mandates.photo": E(PUBLIC),
+    "public_mandates.subscribe": E(PUBLIC, data=lambda s: {"mandate": s.params["number"], "email": "matrix@example.kz"}),
+    "public_mandates.confirm": E(PUBLIC),
+    "public_mandates.unsubscribe": E(PUBLIC),
     "mandates.unpublish": E({"coordinator"}),
     "reports.mandate_statistics": E({"admin", "central", "coordinator", "viewer"}),
     # Printed documents
@@ -239,6 +251,19 @@ def samples(app_ctx, reference, users, tmp_path):
         "title": "Ұсыныстарды аманат ретінде тіркеу", "valid_from": local_today() - dt.timedelta(days=30),
     }, users.coordinator)
     mandate = flagging.flag_appeals(directive, [appeal.id], users.coordinator)[0]
+    from appeals.mandates import lifecycle, publication
+    from tests.hostile_files import photo_with_gps
+
+    # A second, published mandate for the public pages (the matrix unflags the first one's appeal).
+    public_appeal = workflow.register_appeal({
+        "office_id": reference.merke.id, "received_at": local_now() - dt.timedelta(hours=2), "channel": "phone",
+        "applicant_kind": "individual", "applicant_name": "Омаров Серік", "settlement_id": reference.settlements[2].id,
+        "appeal_type": "proposal", "category_id": reference.categories[1].id, "summary": "Ауылға ауыз су",
+    }, users.other_clerk)
+    public_mandate = flagging.flag_appeals(directive, [public_appeal.id], users.coordinator)[0]
+    publication.save_public_text(public_mandate, {"public_title": "Ауылға ауыз су"}, users.coordinator, publish=True)
+    photo = lifecycle.add_progress_note(public_mandate, local_today(), "Жоба дайын", 10, users.coordinator,
+                                        photos=[photo_with_gps()]).photos[0]
     from appeals.auth import services as accounts
     from appeals.reports import chain
     from tests.conftest import PASSWORD
@@ -277,7 +302,7 @@ def samples(app_ctx, reference, users, tmp_path):
         "office_id": reference.merke.id, "category_id": reference.categories[0].id,
         "district_id": reference.districts[1].id, "region_id": reference.region.id,
         "settlement_id": reference.settlements[2].id, "code": "ru", "filename": "css/app.css",
-        "token": feed_secret, "report_id": report.id,
+        "token": feed_secret, "report_id": report.id, "number": public_mandate.number, "photo_id": photo.id,
     }
     return s
 

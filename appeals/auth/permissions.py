@@ -241,6 +241,7 @@ _OBJECT_RULES = {
         (user.role == "coordinator" and office_in_scope(user, mandate.office_id)) or _is_responsible(user, mandate)),
     "mandate.flag": _in_scope,
     "mandate.edit": _in_scope,
+    "mandate.publish": _in_scope,
     "mandate.view_internal": _in_scope,
     "schedule.approve": _in_scope,
     "directive.view": _directive_visible,

@@ -195,10 +195,14 @@ class Mailer:
         return connection
 
     def send(self, to: str, subject: str, text: str, html: str,
-             attachment: Optional[tuple[str, bytes]] = None) -> None:
-        """`attachment`: (file name, PDF bytes)."""
+             attachment: Optional[tuple[str, bytes]] = None, unsubscribe_url: str = "") -> None:
+        """`attachment`: (file name, PDF bytes). `unsubscribe_url`: a subscription's one-click
+        unsubscribe address, sent as List-Unsubscribe with List-Unsubscribe-Post (RFC 2369, RFC 8058)."""
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, to, subject
+        if unsubscribe_url:
+            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
         message.set_content(text)
@@ -274,12 +278,14 @@ def sms_adapter(url: str) -> SmsAdapter:
 
 def render_notice(template: str, params: dict, locale: str) -> dict:
     """Subject, text and HTML of a notice in `locale`, from the blocks of
-    templates/notifications/messages/<template>.j2 (links point to PUBLIC_BASE_URL)."""
+    templates/notifications/messages/<template>.j2 (links point to PUBLIC_BASE_URL); "unsubscribe":
+    the one-click unsubscribe address of a subscription's notice (empty for the others)."""
     base = current_app.config.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     name = f"notifications/messages/{template}.j2"
     with current_app.test_request_context(base_url=base), force_locale(locale):
         # One template, rendered once per part (the base template shows the block `part` names).
-        parts = {part: render_template(name, p=params, part=part).strip() for part in ("subject", "text", "html")}
+        parts = {part: render_template(name, p=params, part=part).strip()
+                 for part in ("subject", "text", "html", "unsubscribe")}
     parts["subject"] = " ".join(parts["subject"].split())
     return parts
 
@@ -348,7 +354,7 @@ def deliver_due(now: Optional[datetime] = None, batch: int = 200) -> dict:
                     if row.channel == "email":
                         mailer = mailer or Mailer(_setting("MAIL_URL"), current_app.config["MAIL_FROM"])
                         mailer.send(user["email"], content["subject"], content["text"], content["html"],
-                                    attachment=_attachment(row))
+                                    attachment=_attachment(row), unsubscribe_url=content.get("unsubscribe", ""))
                     else:
                         sms = sms or sms_adapter(_setting("SMS_URL"))
                         sms.send(user["phone"], content["subject"])

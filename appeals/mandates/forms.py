@@ -4,6 +4,7 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    MultipleFileField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -77,7 +78,13 @@ class ProgressForm(FlaskForm):
     noted_on = DateField(_l("Date"), validators=[DataRequired()])
     note = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=5000)])
     percent = IntegerField(_l("Progress, %"), validators=[Optional(), NumberRange(0, 100)])
-    submit = SubmitField(_l("Add note"))
+    status = SelectField(_l("Status"), choices=[], validate_choice=False)
+    photos = MultipleFileField(_l("Photos"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    submit = SubmitField(_l("Add update"))
+
+    def set_status_choices(self, current, allowed):
+        self.status.choices = [SelectChoice("", _l("Unchanged"))] + [
+            SelectChoice(s, MANDATE_STATUS_LABELS[s]) for s in sorted(allowed)]
 
 
 class UnflagForm(FlaskForm):

@@ -1,23 +1,26 @@
 """A mandate's life after flagging: edits, status moves and progress notes."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
 
 from appeals.auth.models import User
-from appeals.core import audit
+from appeals.core import audit, storage
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
 from appeals.core.privacy import MANDATE_AUDIT_MASKS, mask_changes
+from appeals.core.storage import CleanFile
 from appeals.core.timeutil import local_today, utcnow
+from appeals.mandates import subscriptions
 from appeals.mandates.directives import MandateError, date_field, int_field, text_field
 from appeals.mandates.models import (
     MANDATE_STATUSES,
     Mandate,
     MandateProgressNote,
+    MandateUpdatePhoto,
 )
 from appeals.reference.models import Settlement
 
@@ -111,7 +114,11 @@ def apply_mandate_update(mandate: Mandate, data: Mapping[str, Any], actor: User 
     return mandate
 
 
-def _clean_note(noted_on: Any, note: Any, percent: Any) -> tuple[date | None, str, int | None]:
+MAX_PHOTOS = 6
+
+
+def _clean_note(mandate: Mandate, noted_on: Any, note: Any, percent: Any,
+                status: Any = None) -> tuple[date | None, str, int | None, str | None]:
     errors: dict[str, str] = {}
     noted_on = date_field(noted_on, "noted_on", errors) or (None if errors else local_today())
     note = text_field(note, 5000, "note", errors, required=True)
@@ -120,38 +127,80 @@ def _clean_note(noted_on: Any, note: Any, percent: Any) -> tuple[date | None, st
         errors["percent"] = _("Progress is a percentage from 0 to 100.")
     if noted_on and noted_on > local_today():
         errors["noted_on"] = _("The date cannot be in the future.")
+    status = (status or "").strip() or None
+    if status == mandate.status:
+        status = None
+    if status is not None:
+        if status not in MANDATE_STATUSES:
+            errors["status"] = _("Unknown value selected.")
+        elif status not in TRANSITIONS[mandate.status]:
+            errors["status"] = _("A mandate cannot go from “%(old)s” to “%(new)s”.",
+                                 old=status_label(mandate.status), new=status_label(status))
     if errors:
         field = next(iter(errors))
         raise MandateError(errors[field], field, errors)
-    return noted_on, note, percent
+    return noted_on, note, percent, status
 
 
-def add_progress_note(mandate: Mandate, noted_on: Any, note: Any, percent: Any,
-                      actor: User | None) -> MandateProgressNote:
-    """A dated report on the mandate; a percentage also moves the mandate's progress."""
-    _clean_note(noted_on, note, percent)
+def clean_photos(uploads: Sequence[bytes]) -> list[CleanFile]:
+    """Check and re-encode an update's photos (before the write transaction: decoding is slow)."""
+    uploads = [data for data in uploads if data]
+    if len(uploads) > MAX_PHOTOS:
+        raise MandateError(_("At most %(n)d photos per update.", n=MAX_PHOTOS), "photos")
+    cleaned = []
+    for data in uploads:
+        try:
+            cleaned.append(storage.clean_upload(data, allowed=storage.IMAGE_TYPES, field="photos"))
+        except storage.FileRefused as refused:
+            raise MandateError(refused.message, "photos") from None
+    return cleaned
+
+
+def add_progress_note(mandate: Mandate, noted_on: Any, note: Any, percent: Any, actor: User | None,
+                      status: Any = None, photos: Sequence[bytes] = ()) -> MandateProgressNote:
+    """A dated update on the mandate: text, optionally a percentage (moves the mandate's progress),
+    a new status and photos. The caller checked "mandate.progress" for the actor."""
+    _clean_note(mandate, noted_on, note, percent, status)
+    cleaned = clean_photos(photos)
     with write_transaction():
-        return record_progress_note(db.session.get(Mandate, mandate.id), noted_on, note, percent, actor)
+        return record_progress_note(db.session.get(Mandate, mandate.id), noted_on, note, percent, actor,
+                                    status=status, photos=cleaned)
 
 
-def record_progress_note(mandate: Mandate, noted_on: Any, note: Any, percent: Any,
-                         actor: User | None) -> MandateProgressNote:
-    """add_progress_note's rules inside the caller's open write transaction (batch jobs, the demo)."""
-    noted_on, note, percent = _clean_note(noted_on, note, percent)
+def record_progress_note(mandate: Mandate, noted_on: Any, note: Any, percent: Any, actor: User | None,
+                         status: Any = None, photos: Sequence[CleanFile] = ()) -> MandateProgressNote:
+    """add_progress_note's rules inside the caller's open write transaction (batch jobs, the demo).
+
+    Writes the note, its photos (core.storage), the audit record, and the subscribers' notices
+    when the percentage or the status moved (appeals/mandates/subscriptions.py)."""
     if mandate.status == "withdrawn":
         raise MandateError(_("A withdrawn mandate cannot be changed."), "note")
+    noted_on, note, percent, status = _clean_note(mandate, noted_on, note, percent, status)
     entry = MandateProgressNote(
         mandate=mandate, noted_on=noted_on, note=note, progress_percent=percent,
         user_id=getattr(actor, "id", None), created_at=utcnow(),
     )
     db.session.add(entry)
+    for photo in photos:
+        entry.photos.append(MandateUpdatePhoto(file_key=storage.put(photo.data, photo.content_type),
+                                               content_type=photo.content_type, width=photo.width,
+                                               height=photo.height))
     changes: dict[str, Any] = {"noted_on": noted_on, "note": note}
+    before_status, before_percent = mandate.status, mandate.progress_percent
+    if status is not None:
+        mandate.status = status
     if percent is not None and percent != mandate.progress_percent:
-        changes["progress_percent"] = [mandate.progress_percent, percent]
         mandate.progress_percent = percent
-        before = mandate.status
-        _apply_status_rules(mandate)
-        if mandate.status != before:
-            changes["status"] = [before, mandate.status]
+    _apply_status_rules(mandate)
+    if mandate.progress_percent != before_percent:
+        changes["progress_percent"] = [before_percent, mandate.progress_percent]
+    if mandate.status != before_status:
+        changes["status"] = [before_status, mandate.status]
+        entry.status = mandate.status
+    if photos:
+        changes["photos"] = len(photos)
     audit.record("mandate.progress", mandate, changes=changes, user=actor)
+    db.session.flush()
+    if "progress_percent" in changes or "status" in changes:
+        subscriptions.queue_progress_notices(mandate, entry)
     return entry

@@ -178,8 +178,54 @@ class MandateProgressNote(db.Model):
     noted_on: Mapped[date] = mapped_column()
     note: Mapped[str] = mapped_column(sa.Text)
     progress_percent: Mapped[Optional[int]] = mapped_column()
+    # The status the update moved the mandate to (None: the status stayed).
+    status: Mapped[Optional[str]] = mapped_column(sa.String(24))
     user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column()
 
     mandate: Mapped[Mandate] = relationship(back_populates="notes")
     user: Mapped[Optional[User]] = relationship()
+    photos: Mapped[list["MandateUpdatePhoto"]] = relationship(
+        back_populates="note", order_by="MandateUpdatePhoto.id", cascade="all, delete-orphan")
+
+
+class MandateUpdatePhoto(db.Model):
+    """A photo of a progress update, kept in appeals/core/storage.py (re-encoded, without metadata).
+
+    Progress notes are shown in public once the mandate is published: a photo is of the work
+    (a road, a pipe), and its caption is what the public reads."""
+
+    __tablename__ = "mandate_update_photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(sa.ForeignKey("mandate_progress_notes.id", ondelete="CASCADE"), index=True)
+    file_key: Mapped[str] = mapped_column(sa.String(64))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+
+    note: Mapped[MandateProgressNote] = relationship(back_populates="photos")
+
+
+class MandateSubscription(db.Model):
+    """A citizen's wish to hear of a published mandate's progress, or of every mandate of a settlement.
+
+    Double opt-in: the row waits unconfirmed until the link mailed to the address is opened (the
+    links are signed, nothing secret is stored); unsubscribing deletes the row. The address is
+    personal data kept minimally: the address and the language, no name; shown on no page."""
+
+    __tablename__ = "mandate_subscriptions"
+    __table_args__ = (
+        sa.CheckConstraint("(mandate_id IS NULL) <> (settlement_id IS NULL)", name="one_target"),
+        sa.Index("ix_mandate_subscriptions_target", "mandate_id", "settlement_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    locale: Mapped[str] = mapped_column(sa.String(5), default="kk")
+    mandate_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("mandates.id", ondelete="CASCADE"))
+    settlement_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("settlements.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column()
+    confirmed_at: Mapped[Optional[datetime]] = mapped_column()
+
+    mandate: Mapped[Optional[Mandate]] = relationship()
+    settlement: Mapped[Optional[Settlement]] = relationship()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from appeals.auth.permissions import permission_required, require, scope_appeals, scope_directives
-from appeals.core import parsing, submission
+from appeals.core import parsing, storage, submission
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
 from appeals.core.timeutil import local_today
@@ -333,6 +333,52 @@ def list_mandates():
                            statuses=MANDATE_STATUSES, is_overdue=queries.is_overdue, **_reference_lists())
 
 
+@bp.route("/mandates/export")
+@permission_required("mandate.view")
+def export():
+    """The list's mandates (its filters) as CSV or XLSX: the file the bulk import reads back."""
+    from flask import Response
+
+    from appeals.core.timeutil import local_now
+    from appeals.mandates import sheets
+
+    args = {key: value for key, value in request.args.items() if key != "format"}
+    try:
+        filters = queries.parse_mandate_filters(args)
+    except parsing.ParseError:
+        return redirect(url_for("mandates.list_mandates", **args))
+    query = queries.build_mandate_query(filters, current_user)
+    stamp = local_now().strftime("%Y%m%d-%H%M")
+    fmt = request.args.get("format", "xlsx")
+    if fmt == "xlsx":
+        return Response(sheets.export_xlsx(query),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="mandates-{stamp}.xlsx"'})
+    if fmt != "csv":
+        abort(400)
+    return Response("".join(sheets.export_csv(query)).encode("utf-8"), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="mandates-{stamp}.csv"'})
+
+
+@bp.route("/mandates/import", methods=["GET", "POST"])
+@permission_required("mandate.edit")
+def import_updates():
+    """Bulk updates from an edited export: all rows or none, every bad cell named."""
+    from appeals.mandates import sheets
+
+    result = error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if not upload or not upload.filename:
+            error = sheets.SheetImportError(_("Choose the file to import."))
+        else:
+            try:
+                result = sheets.import_updates(upload.read(), upload.filename, current_user)
+            except sheets.SheetImportError as exc:
+                error = exc
+    return render_template("mandates/import.html", result=result, error=error), (422 if error else 200)
+
+
 @bp.route("/mandates/<int:mandate_id>")
 @permission_required("mandate.view")
 def mandate_detail(mandate_id):
@@ -344,6 +390,7 @@ def mandate_detail(mandate_id):
         .order_by(MandateAppeal.id)
     ).all()
     progress_form = ProgressForm(formdata=None, noted_on=local_today())
+    progress_form.set_status_choices(mandate.status, lifecycle.TRANSITIONS[mandate.status])
     return render_template(
         "mandates/mandate_detail.html", mandate=mandate, links=links, progress_form=progress_form,
         unflag_form=UnflagForm(formdata=None), overdue=queries.is_overdue(mandate),
@@ -425,23 +472,43 @@ def unpublish(mandate_id):
 
 
 @bp.route("/mandates/<int:mandate_id>/progress", methods=["POST"])
-@permission_required("mandate.edit")
+@permission_required("mandate.progress")
 def add_progress(mandate_id):
+    """A progress update by a coordinator or the mandate's responsible person: text, %, status, photos."""
     mandate = _get_mandate(mandate_id)
+    require("mandate.progress", mandate)
     form = ProgressForm()
+    form.set_status_choices(mandate.status, lifecycle.TRANSITIONS[mandate.status])
     if form.validate_on_submit():
+        photos = [upload.read(storage.max_file_bytes() + 1) for upload in request.files.getlist("photos")
+                  if upload and upload.filename]
         try:
-            lifecycle.add_progress_note(mandate, form.noted_on.data, form.note.data, form.percent.data, current_user)
+            lifecycle.add_progress_note(mandate, form.noted_on.data, form.note.data, form.percent.data, current_user,
+                                        status=form.status.data, photos=photos)
         except directives.MandateError as exc:
             flash(exc.message, "error")
         else:
-            flash(_("Progress note added."), "success")
+            flash(_("Progress update added."), "success")
             return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id, _anchor="progress"))
     else:
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
     return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id, _anchor="progress"))
+
+
+@bp.route("/mandates/photos/<int:photo_id>")
+@permission_required("mandate.view")
+def photo(photo_id):
+    """An update's photo for staff who see the mandate (the public pages serve published ones)."""
+    from flask import Response
+
+    from appeals.mandates.models import MandateUpdatePhoto
+
+    found = db.session.get(MandateUpdatePhoto, photo_id) or abort(404)
+    require("mandate.view", found.note.mandate)
+    data = storage.get(found.file_key) or abort(404)
+    return Response(data, mimetype=found.content_type, headers={"X-Content-Type-Options": "nosniff"})
 
 
 @bp.route("/mandates/<int:mandate_id>/unflag", methods=["POST"])
