@@ -119,6 +119,8 @@ class Config:
     REPEAT_CHECK_MATCHES_PER_HOUR = int(os.environ.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30))
 
     API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", 600))
+    # Per account, all its tokens together (more tokens do not buy more requests).
+    API_USER_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_USER_RATE_LIMIT_PER_MINUTE", 1200))
     API_MAX_PAGE_SIZE = 200
     REPORT_BACKGROUND_ROWS = int(os.environ.get("REPORT_BACKGROUND_ROWS", 3000))
     REPORT_WORKERS = int(os.environ.get("REPORT_WORKERS", os.cpu_count() or 2))

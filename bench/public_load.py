@@ -206,7 +206,7 @@ def bench(citizens, clerks, duration, workers, queue_workers):
     gateway = start_gateway()
     env = {**os.environ, "DATABASE_URL": db.url, "QABYLDAU_INSTANCE": str(tmp / "instance"),
            "SECRET_KEY": "bench-" + uuid.uuid4().hex, "QABYLDAU_ENV": "production", "SESSION_COOKIE_SECURE": "0",
-           "API_RATE_LIMIT_PER_MINUTE": "100000000", "SMS_URL": f"http://127.0.0.1:{gateway.server_port}/send",
+           "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000", "SMS_URL": f"http://127.0.0.1:{gateway.server_port}/send",
            "ONLINE_APPEALS_PER_ADDRESS_PER_HOUR": "100000000", "ONLINE_APPEALS_PER_PHONE_PER_DAY": "100000000",
            "ONLINE_MIN_FILL_SECONDS": "0", "QUEUE_URL": "", "WORKER_TICK_SECONDS": "1", "WORKER_THREADS": "4",
            "NOTIFY_RETRY_SECONDS": "1"}

@@ -43,7 +43,7 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="qabyldau-cost-"))
     db = register_load.Database("postgresql", tmp)
     env = {"DATABASE_URL": db.url, "QABYLDAU_INSTANCE": str(tmp / "instance"), "SECRET_KEY": uuid.uuid4().hex,
-           "QABYLDAU_ENV": "production", "SESSION_COOKIE_SECURE": "0", "API_RATE_LIMIT_PER_MINUTE": "100000000"}
+           "QABYLDAU_ENV": "production", "SESSION_COOKIE_SECURE": "0", "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000"}
     os.environ.update(env)
     try:
         tokens, office_id, settlements, categories = register_load.prepare(db, {**os.environ}, 1)

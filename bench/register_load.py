@@ -263,7 +263,7 @@ def bench(backend, clients, duration, per_client, worker_class, workers, threads
            "SECRET_KEY": "bench-" + uuid.uuid4().hex, "QABYLDAU_ENV": "production",
            "SESSION_COOKIE_SECURE": "0",
            # The per-token budget protects a real deployment; here it would measure itself.
-           "API_RATE_LIMIT_PER_MINUTE": "100000000"}
+           "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000"}
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "QABYLDAU_INSTANCE")})
     process = None
     try:

@@ -72,7 +72,7 @@ class Api:
 def test_a_month_through_the_generated_client(app, app_ctx, generated, users, reference):
     from appeals.api import tokens
 
-    app.config["API_RATE_LIMIT_PER_MINUTE"] = 10**6
+    app.config.update(API_RATE_LIMIT_PER_MINUTE=10**6, API_USER_RATE_LIMIT_PER_MINUTE=10**6)
     api = {role: Api(generated, app, tokens.create_token(getattr(users, role), "integrator")[1])
            for role in ("admin", "coordinator", "clerk", "viewer")}
     admin, coordinator, clerk, viewer = (api[r] for r in ("admin", "coordinator", "clerk", "viewer"))

@@ -35,10 +35,10 @@ def fuzz_token(app, app_ctx, users, reference, hosts, reg_appeal):
     reg_appeal()
     directives.create_directive({"number": "1", "issued_on": "2026-01-10", "title": "Аманат"}, users.coordinator)
     _token, secret = tokens.create_token(users.coordinator, "fuzz")
-    limit = app.config["API_RATE_LIMIT_PER_MINUTE"]
-    app.config["API_RATE_LIMIT_PER_MINUTE"] = 10**9
+    limits = {key: app.config[key] for key in ("API_RATE_LIMIT_PER_MINUTE", "API_USER_RATE_LIMIT_PER_MINUTE")}
+    app.config.update(dict.fromkeys(limits, 10**9))
     yield secret
-    app.config["API_RATE_LIMIT_PER_MINUTE"] = limit
+    app.config.update(limits)
 
 
 def test_api_conforms_to_its_openapi_document(app, fuzz_token, monkeypatch):

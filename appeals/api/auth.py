@@ -20,11 +20,16 @@ def authenticate_request():
     if token is None:
         raise ApiError(401, _("The token is unknown, revoked, or its account is deactivated."),
                        headers={"WWW-Authenticate": CHALLENGE + ', error="invalid_token"'})
-    wait = tokens.take_request_slot(token)
-    if wait:
-        raise ApiError(429, _("Too many requests with this token. Try again in %(n)d s.", n=wait),
-                       headers={"Retry-After": str(wait)})
     user = token.user
+    token_budget, user_budget = tokens.take_request_slot(token), tokens.take_user_slot(user)
+    # The headers report the tighter of the two budgets (the one that will refuse first).
+    g.api_budget = min((token_budget, user_budget), key=lambda b: (b.remaining, -b.reset))
+    if token_budget.wait:
+        raise ApiError(429, _("Too many requests with this token. Try again in %(n)d s.", n=token_budget.wait),
+                       headers={"Retry-After": str(token_budget.wait)})
+    if user_budget.wait:
+        raise ApiError(429, _("Too many requests from this account (all its tokens together). Try again in %(n)d s.",
+                              n=user_budget.wait), headers={"Retry-After": str(user_budget.wait)})
     g.api_token, g.api_user = token, user
     # Flask-Login's current_user (audit records, permission helpers) is the token's user, and the
     # session cookie is never looked at for the API.

@@ -37,7 +37,7 @@ ERROR_DESCRIPTIONS = {
     413: "The request body is larger than allowed.",
     415: "The body must be JSON (Content-Type: application/json).",
     422: "Validation failed; `errors` lists the fields.",
-    429: "Too many requests for this token; see Retry-After.",
+    429: "Too many requests for this token or its account; see Retry-After and the RateLimit-* headers.",
 }
 
 
@@ -338,6 +338,8 @@ def openapi_document(title, version, server_url):
         if spec.media_type is not None:
             success = {"description": "The document.",
                        "content": {spec.media_type: {"schema": {"type": "string", "format": "binary"}}}}
+        if not spec.public:
+            success["headers"] = dict(RATE_LIMIT_HEADER_REFS)
         operation["responses"][str(spec.status)] = success
         if spec.accepted is not None:
             operation["responses"]["202"] = {
@@ -355,7 +357,8 @@ def openapi_document(title, version, server_url):
     for code, text in ERROR_DESCRIPTIONS.items():
         entry = {"description": text, "content": {"application/problem+json": {"schema": problem_ref}}}
         if code == 429:
-            entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+            entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."},
+                                **RATE_LIMIT_HEADER_REFS}
         if code == 401:
             entry["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
         responses[f"Problem{code}"] = entry
@@ -374,12 +377,22 @@ def openapi_document(title, version, server_url):
         "tags": [{"name": tag} for tag in sorted({spec.tag for spec in REGISTRY}, key=_tag_order)],
         "paths": paths,
         "components": {
+            "headers": RATE_LIMIT_HEADERS,
             "schemas": dict(sorted(schemas.items())),
             "responses": responses,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }
 
+
+# On every authenticated response, errors included: the tighter of the token's and the account's budgets.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {"description": "Requests allowed in the current one-minute window (the tighter of the "
+                                       "token's and the account's budgets).", "schema": {"type": "integer"}},
+    "RateLimit-Remaining": {"description": "Requests left in the window.", "schema": {"type": "integer"}},
+    "RateLimit-Reset": {"description": "Seconds until the window ends.", "schema": {"type": "integer"}},
+}
+RATE_LIMIT_HEADER_REFS = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
 
 TAG_ORDER = ("Reference", "Schedules", "Appeals", "Directives", "Mandates", "Statistics", "Documents", "Meta")
 

@@ -10,10 +10,11 @@ from sqlalchemy.orm import contains_eager
 
 from appeals.api.models import ApiRateWindow
 from appeals.auth.models import ApiToken, User
-from appeals.core import audit
+from appeals.core import audit, ratelimit
 from appeals.core.database import dialect_insert, separate_write, write_transaction
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
+from appeals.core.ratelimit import Budget
 from appeals.core.timeutil import utcnow
 from appeals.core.tokens import hash_token  # one digest for every server-issued secret
 
@@ -129,8 +130,8 @@ def find_active_token(secret):
     return token
 
 
-def take_request_slot(token):
-    """Count one request against the token's budget; returns seconds to wait, or 0 when allowed.
+def take_request_slot(token) -> Budget:
+    """Count one request against the token's budget; returns where it stands (wait > 0: refuse).
 
     Fixed one-minute windows counted in the database, so every gunicorn worker shares the budget.
     The counter commits on its own: a request that later fails still counted.
@@ -156,6 +157,12 @@ def take_request_slot(token):
             # First request of a new window: forget the old windows and note the token as used.
             connection.execute(sa.delete(table).where(table.c.token_id == token.id, table.c.window_start < window))
             connection.execute(sa.update(ApiToken.__table__).where(ApiToken.id == token.id).values(last_used_at=now))
-    if count > limit:
-        return max(1, int((window + timedelta(seconds=RATE_WINDOW_SECONDS) - now).total_seconds() + 0.999))
-    return 0
+    reset = int((window + timedelta(seconds=RATE_WINDOW_SECONDS) - now).total_seconds() + 0.999)
+    return Budget(limit=limit, count=count, reset=reset)
+
+
+def take_user_slot(user: User) -> Budget:
+    """Count one request against the account's budget, whichever of its tokens sent it: more tokens
+    do not buy more requests (API_USER_RATE_LIMIT_PER_MINUTE, shared by every worker)."""
+    limit = current_app.config["API_USER_RATE_LIMIT_PER_MINUTE"]
+    return ratelimit.hit_budget("api-user", str(user.id), limit, RATE_WINDOW_SECONDS)

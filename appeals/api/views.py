@@ -6,7 +6,7 @@ at the bottom; they call the same services as the pages, so every rule lives in 
 import functools
 import json
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, g, render_template, url_for
 
 from appeals.api import registry
 from appeals.api.registry import endpoint
@@ -21,6 +21,12 @@ API_VERSION = "1.0.0"
 def _api_headers(response):
     """Headers every API response carries, errors included (the old parameter names' Deprecation)."""
     registry.deprecated_headers(response)
+    budget = g.get("api_budget")
+    if budget is not None:
+        # draft-ietf-httpapi-ratelimit-headers: the budget of this minute, what is left, seconds to its end.
+        response.headers["RateLimit-Limit"] = str(budget.limit)
+        response.headers["RateLimit-Remaining"] = str(budget.remaining)
+        response.headers["RateLimit-Reset"] = str(budget.reset)
     return response
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -52,17 +53,39 @@ def _window(now: datetime, per_seconds: int) -> datetime:
     return epoch + timedelta(seconds=elapsed - elapsed % per_seconds)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """Where a key stands in its window: what the RateLimit-* headers of the API report."""
+
+    limit: int
+    count: int
+    reset: int  # seconds until the window ends
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def wait(self) -> int:
+        """Seconds to wait when over the limit, else 0."""
+        return max(1, self.reset) if self.count > self.limit else 0
+
+
+def hit_budget(scope: str, key: str, limit: int, per_seconds: int, *, cost: int = 1) -> Budget:
+    """Count `cost` hits of `key` in `scope` and say where it stands (hit() for the wait alone)."""
+    now = utcnow()
+    window = _window(now, per_seconds)
+    count = _bump(scope, key_digest(scope, key), window, per_seconds, cost)
+    reset = int((window + timedelta(seconds=per_seconds) - now).total_seconds() + 0.999)
+    return Budget(limit=limit, count=count, reset=reset)
+
+
 def hit(scope: str, key: Optional[str], limit: int, per_seconds: int, *, cost: int = 1) -> int:
     """Count `cost` hits of `key` in `scope`; returns the seconds until the window ends when the
     count is now over `limit` (refuse), else 0. A key of None or "" is not limited."""
     if not key or limit <= 0:
         return 0
-    now = utcnow()
-    window = _window(now, per_seconds)
-    count = _bump(scope, key_digest(scope, key), window, per_seconds, cost)
-    if count > limit:
-        return max(1, int((window + timedelta(seconds=per_seconds) - now).total_seconds() + 0.999))
-    return 0
+    return hit_budget(scope, key, limit, per_seconds, cost=cost).wait
 
 
 def peek(scope: str, key: Optional[str], limit: int, per_seconds: int) -> int:
