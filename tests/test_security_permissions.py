@@ -126,6 +126,8 @@ EXPECTED = {
     "mandates.edit_mandate": E({"coordinator"}),
     "mandates.merge": E({"coordinator"}),
     "mandates.unflag": E({"coordinator"}, data=lambda s: {"link_id": s.mandate.links[0].id}),
+    "mandates.bulk_edit": E({"coordinator"}),
+    "mandates.combine": E({"coordinator"}),
     "mandates.add_progress": E({"coordinator"}),
     "mandates.public_text": E({"coordinator"}),
     "mandates.photo": E({"admin", "central", "coordinator", "viewer"}),

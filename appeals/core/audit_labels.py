@@ -50,6 +50,8 @@ ACTIONS = {
     "attachment_removed": _l("File removed"),
     "attachment_opened_by_applicant": _l("File downloaded by the applicant"),
     "online_appeal_confirmed": _l("Online appeal confirmed by the applicant's code"),
+    "mandate.merged": _l("Mandate merged with another (kept)"),
+    "mandate.merged_into": _l("Mandate merged into another"),
     "mandate_report.submit": _l("Mandate report submitted"),
     "mandate_report.resubmit": _l("Mandate report submitted again"),
     "mandate_report.approve": _l("Mandate report approved"),

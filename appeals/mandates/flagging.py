@@ -105,10 +105,35 @@ def _registration_moment(registered_on: date) -> datetime:
     return local_to_utc(datetime.combine(registered_on, time(12, 0)))
 
 
+def _assignment(responsible_user_id: Any, target_date: Any, registered: date) -> tuple[int | None, date | None]:
+    """The responsible person and target date asked at the flag step, checked; field errors all at once."""
+    from appeals.auth.models import User
+    from appeals.mandates.directives import date_field, int_field
+
+    errors: dict[str, str] = {}
+    person = int_field(responsible_user_id, "responsible_user_id", errors)
+    if person is not None:
+        user = db.session.get(User, person)
+        if user is None or not user.is_active:
+            errors["responsible_user_id"] = _("Unknown value selected.")
+    target = date_field(target_date, "target_date", errors)
+    if target is not None and target < registered:
+        errors["target_date"] = _("The target date cannot be before the mandate is registered.")
+    if errors:
+        field = next(iter(errors))
+        raise MandateError(errors[field], field, errors)
+    return person, target
+
+
 def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: User | None,
                  override_reason: str | None = None, merge_into: Mandate | int | None = None,
-                 as_one: bool = False, registered_on: date | None = None) -> list[Mandate]:
+                 as_one: bool = False, registered_on: date | None = None, responsible_user_id: Any = None,
+                 target_date: Any = None) -> list[Mandate]:
     """Register appeals as mandates under the directive; returns the mandates created or extended.
+
+    `responsible_user_id` and `target_date`, asked at the flag step, go to the new mandates (an
+    active user; a date not before the registration day); the directive's end date is the default
+    target. Appeals added to an existing mandate leave its assignment as it is.
 
     One mandate per appeal by default; `as_one` joins them in one new mandate; `merge_into` adds
     them to an existing mandate of this directive. Appeals that miss a criterion need an
@@ -126,6 +151,7 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
     reason = (override_reason or "").strip()
     if len(reason) > REASON_MAX:
         raise MandateError(_("At most %(n)d characters.", n=REASON_MAX), "override_reason")
+    responsible, target_day = _assignment(responsible_user_id, target_date, registered_on or local_today())
     try:
         with write_transaction():
             directive = db.session.get(Directive, directive.id)
@@ -194,6 +220,10 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
                     mandate = touched[0]
                 else:
                     mandate = _new_mandate(directive, appeal, actor, registered_on, registered_at)
+                    if responsible is not None:
+                        mandate.responsible_user_id = responsible
+                    if target_day is not None:
+                        mandate.target_date = target_day
                     db.session.flush()
                 if mandate not in touched:
                     touched.append(mandate)

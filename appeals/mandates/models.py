@@ -95,6 +95,9 @@ class Mandate(TimestampMixin, db.Model):
     status: Mapped[str] = enum_column(MANDATE_STATUSES, "mandate_status", default="registered")
     progress_percent: Mapped[int] = mapped_column(default=0)
     withdrawn_reason: Mapped[str] = mapped_column(sa.String(1000), default="")
+    # Set when merged into another mandate (appeals/mandates/bulk.py): this one is withdrawn, its number kept.
+    # No foreign key: adding one rebuilds the table on SQLite, which drops the link-copy triggers (0022).
+    merged_into_id: Mapped[Optional[int]] = mapped_column()
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     # The reviewed public text: nothing else of a mandate's appeals reaches a public page or document.
     public_title: Mapped[str] = mapped_column(sa.String(500), default="")
@@ -109,6 +112,8 @@ class Mandate(TimestampMixin, db.Model):
     category: Mapped[Optional[Category]] = relationship()
     created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])
     responsible_user: Mapped[Optional[User]] = relationship(foreign_keys=[responsible_user_id])
+    merged_into: Mapped[Optional["Mandate"]] = relationship(
+        primaryjoin="foreign(Mandate.merged_into_id) == remote(Mandate.id)", viewonly=True)
     public_approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[public_approved_by_id])
     links: Mapped[list["MandateAppeal"]] = relationship(back_populates="mandate", order_by="MandateAppeal.id")
     notes: Mapped[list["MandateProgressNote"]] = relationship(

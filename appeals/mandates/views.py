@@ -8,13 +8,14 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from appeals.auth.permissions import permission_required, require, scope_appeals, scope_directives
+from appeals.auth.permissions import can, permission_required, require, scope_appeals, scope_directives
 from appeals.core import parsing, storage, submission
 from appeals.core.extensions import db
 from appeals.core.pagination import paginate
 from appeals.core.timeutil import local_today
 from appeals.core.web import attach_errors, safe_redirect_target
 from appeals.mandates import (
+    bulk,
     criteria,
     directives,
     flagging,
@@ -248,6 +249,8 @@ def _flag_flow(directive, mandate=None):
         "mandates/confirm_flag.html", directive=directive, mandate=mandate, selected=selected, error=error,
         back=back, needs_reason=any(unmet for _a, unmet in selected), mode=request.form.get("mode") or "separate",
         override_reason=request.form.get("override_reason") or "",
+        people=_responsible_user_choices(None), responsible_user_id=request.form.get("responsible_user_id") or "",
+        target_date=request.form.get("target_date") or (directive.valid_to.isoformat() if directive.valid_to else ""),
     ), (422 if error else 200)
 
 
@@ -255,6 +258,8 @@ def _flagged(directive, mandate, ids, back):
     mandates = flagging.flag_appeals(
         directive, ids, current_user, override_reason=request.form.get("override_reason"),
         merge_into=mandate, as_one=request.form.get("mode") == "joint",
+        responsible_user_id=request.form.get("responsible_user_id") or None,
+        target_date=request.form.get("target_date") or None,
     )
     if mandate is not None:
         page = url_for("mandates.mandate_detail", mandate_id=mandate.id)
@@ -329,8 +334,10 @@ def list_mandates():
     page = paginate(query, request.args)
     choices = db.session.scalars(scope_directives(sa.select(Directive), current_user)
                                  .order_by(Directive.issued_on.desc())).all()
+    bulk_edit = can(current_user, "mandate.edit")
     return render_template("mandates/mandates.html", page=page, filters=filters, directives=choices,
-                           statuses=MANDATE_STATUSES, is_overdue=queries.is_overdue, **_reference_lists())
+                           statuses=MANDATE_STATUSES, is_overdue=queries.is_overdue, bulk_edit=bulk_edit,
+                           people=_responsible_user_choices(None) if bulk_edit else [], **_reference_lists())
 
 
 @bp.route("/mandates/export")
@@ -531,3 +538,46 @@ def unflag(mandate_id):
         else:
             flash(_("Appeal %(number)s removed from the mandate.", number=link.appeal.number), "success")
     return redirect(url_for("mandates.mandate_detail", mandate_id=mandate.id))
+
+
+# --- Many mandates at once: bulk edit and merging (appeals/mandates/bulk.py) -------------------
+
+
+@bp.route("/mandates/bulk", methods=["POST"])
+@permission_required("mandate.edit")
+def bulk_edit():
+    back = safe_redirect_target(request.form.get("back"), url_for("mandates.list_mandates"))
+    data = {field: request.form.get(field) for field in bulk.BULK_FIELDS}
+    try:
+        changed = bulk.bulk_update_mandates(request.form.getlist("mandate_id"), data, current_user)
+    except directives.MandateError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(ngettext("%(num)d mandate changed.", "%(num)d mandates changed.", len(changed)), "success")
+    return redirect(back)
+
+
+@bp.route("/mandates/<int:mandate_id>/combine", methods=["GET", "POST"])
+@permission_required("mandate.edit")
+def combine(mandate_id):
+    mandate = _get_mandate(mandate_id)
+    require("mandate.edit", mandate)
+    error = None
+    if request.method == "POST":
+        other = db.session.get(Mandate, parsing.lenient(parsing.parse_id, request.form.get("other_id")) or 0)
+        try:
+            if other is None:
+                raise directives.MandateError(_("Choose the mandate to merge with."), "merge_into")
+            keeper = bulk.merge_mandates(mandate, other, current_user)
+        except directives.MandateError as exc:
+            error = exc.message
+        else:
+            merged = other if keeper.id == mandate.id else mandate
+            flash(_("Mandate %(merged)s is merged into %(keeper)s.", merged=merged.number, keeper=keeper.number),
+                  "success")
+            return redirect(url_for("mandates.mandate_detail", mandate_id=keeper.id))
+    others = db.session.scalars(
+        queries.build_mandate_query({"directive_id": mandate.directive_id, "status": "counted"}, current_user)
+        .where(Mandate.id != mandate.id).order_by(None).order_by(Mandate.seq)).all()
+    return render_template("mandates/combine.html", mandate=mandate, others=others, error=error), (
+        422 if error else 200)

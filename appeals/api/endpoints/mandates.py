@@ -103,7 +103,8 @@ def flag_appeals(directive_id, body):
     try:
         mandates = flagging.flag_appeals(directive, body.appeal_ids, current(), override_reason=body.override_reason,
                                          merge_into=body.merge_into, as_one=body.as_one,
-                                         registered_on=body.registered_on)
+                                         registered_on=body.registered_on,
+                                         responsible_user_id=body.responsible_user_id, target_date=body.target_date)
     except directives.MandateError as exc:
         raise domain_error_to_api(exc) from None
     ids = [mandate.id for mandate in mandates]

@@ -84,6 +84,11 @@ class FlagIn(RequestModel):
                           "directive's validity (from valid_from or its issue date to valid_to), not before any of "
                           "the appeals was received, not in the future; a directive whose validity has ended accepts "
                           "such mandates. Default: today. Audited with the real moment of entry.")
+    responsible_user_id: Optional[Id] = Field(
+        None, description="The new mandates' responsible person (an active user of any role).")
+    target_date: Optional[Day] = Field(
+        None, description="The new mandates' target date (not before their registration); default: the "
+                          "directive's end date.")
 
 
 class ProgressNoteOut(ResponseModel):
