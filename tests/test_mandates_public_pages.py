@@ -241,3 +241,33 @@ def test_links_are_signed_and_expired_subscriptions_are_deleted(app, db, users, 
 
     assert subscriptions.purge_unconfirmed(utcnow() + timedelta(days=8)) == 1
     assert db.session.scalars(sa.select(MandateSubscription)).all() == []
+
+
+def test_a_mandate_past_its_target_date_reminds_its_responsible_person_and_the_coordinators(
+        db, users, published, smtp):
+    import datetime as dt
+
+    from appeals.core.database import write_transaction
+    from appeals.notifications import duties
+
+    wednesday = dt.date(2026, 3, 11)
+    with write_transaction():
+        for user, address in ((users.host, "host@example.kz"), (users.coordinator, "coord@example.kz")):
+            merged = db.session.merge(user)
+            merged.email, merged.locale = address, "en"
+        first = db.session.get(Mandate, published[0].id)  # its responsible person is the host
+        first.target_date = wednesday - dt.timedelta(days=1)
+        fulfilled = db.session.get(Mandate, published[1].id)
+        fulfilled.target_date, fulfilled.status = wednesday - dt.timedelta(days=1), "fulfilled"
+    db.session.expire_all()
+    with write_transaction():  # the duty's claim gives it one in production
+        counts = duties.morning_notices(wednesday)
+    assert counts["mandates_overdue"] == 2
+    outbox.deliver_due()
+    messages = {tuple(to): message for to, message in smtp.inbox.wait_for(2)}
+    assert set(messages) == {("host@example.kz",), ("coord@example.kz",)}
+    for message in messages.values():
+        text = message.get_body(("plain",)).get_content()
+        assert published[0].number in text and published[1].number not in text
+    with write_transaction():
+        assert duties.morning_notices(wednesday + dt.timedelta(days=1))["mandates_overdue"] == 0  # told once

@@ -3,8 +3,8 @@
 On working days at NOTIFY_MORNING_TIME (09:00): each responsible person gets their appeals due
 within NOTIFY_DUE_WITHIN_WORKING_DAYS (2) working days, each office's coordinators the appeals that
 became overdue since the last working day, responsible persons (or the registering clerk) the
-appeals whose forwarding period (APPEAL_FORWARD_WORKING_DAYS, 3) ends today, and coordinators the
-mandates that passed their target date. At NOTIFY_DIGEST_TIME (18:00) the daily digests go out.
+appeals whose forwarding period (APPEAL_FORWARD_WORKING_DAYS, 3) ends today, and coordinators and
+each mandate's responsible person the mandates that passed their target date unfulfilled. At NOTIFY_DIGEST_TIME (18:00) the daily digests go out.
 Every day at CLEANUP_TIME (03:00): old job files, PDF chunks, idempotency keys (core/retention),
 login-throttle rows and expired sessions (appeals/auth) are deleted.
 
@@ -163,17 +163,22 @@ def morning_notices(today: date) -> dict:
         outbox.notify(user_id, "forward_due", {"appeals": items})
         counts["forward_due"] += 1
 
-    mandates: dict[Optional[int], list[dict]] = {}
-    for mandate_id, number, target, office_id in db.session.execute(
-            sa.select(Mandate.id, Mandate.number, Mandate.target_date, Mandate.office_id)
+    # Mandates that passed their target date unfulfilled: the office's coordinators and each
+    # mandate's responsible person, one notice per person with all of theirs (issue 17, item 6).
+    by_user: dict[int, list[dict]] = {}
+    for mandate_id, number, target, office_id, responsible_id in db.session.execute(
+            sa.select(Mandate.id, Mandate.number, Mandate.target_date, Mandate.office_id, Mandate.responsible_user_id)
             .where(Mandate.status.in_(OPEN_MANDATE_STATUSES), Mandate.target_date >= since,
                    Mandate.target_date < today).order_by(Mandate.target_date, Mandate.number)):
-        mandates.setdefault(office_id, []).append({"id": mandate_id, "number": number,
-                                                   "target_date": target.isoformat()})
-    for office_id, items in mandates.items():
-        for coordinator in _coordinators_of(office_id, users):
-            outbox.notify(coordinator, "mandates_overdue", {"mandates": items})
-            counts["mandates_overdue"] += 1
+        item = {"id": mandate_id, "number": number, "target_date": target.isoformat()}
+        recipients = {coordinator.id for coordinator in _coordinators_of(office_id, users)}
+        if responsible_id is not None and responsible_id in {user.id for user in users}:
+            recipients.add(responsible_id)
+        for user_id in recipients:
+            by_user.setdefault(user_id, []).append(item)
+    for user_id, items in by_user.items():
+        outbox.notify(user_id, "mandates_overdue", {"mandates": items})
+        counts["mandates_overdue"] += 1
     return counts
 
 
@@ -202,4 +207,8 @@ def cleanup(now: Optional[datetime] = None) -> dict:
 
     # Online appeals never confirmed by their code: the form's data and files go.
     counts["online_submissions"] = purge_submissions(now)
+    from appeals.mandates.subscriptions import purge_unconfirmed
+
+    # Mandate subscriptions whose confirmation link expired: the address goes with them.
+    counts["mandate_subscriptions"] = purge_unconfirmed(now)
     return counts
