@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from register_load import ALMATY, BIN, PROJECT, Database, prepare, start_server  # noqa: E402
+from register_load import ALMATY, BIN, PROJECT, CpuWatch, Database, calibration_ms, prepare, start_server  # noqa: E402
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -206,7 +206,8 @@ def bench(citizens, clerks, duration, workers, queue_workers):
     gateway = start_gateway()
     env = {**os.environ, "DATABASE_URL": db.url, "QABYLDAU_INSTANCE": str(tmp / "instance"),
            "SECRET_KEY": "bench-" + uuid.uuid4().hex, "QABYLDAU_ENV": "production", "SESSION_COOKIE_SECURE": "0",
-           "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000", "SMS_URL": f"http://127.0.0.1:{gateway.server_port}/send",
+           "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000",
+           "API_TOKENS_PER_USER": "100", "SMS_URL": f"http://127.0.0.1:{gateway.server_port}/send",
            "ONLINE_APPEALS_PER_ADDRESS_PER_HOUR": "100000000", "ONLINE_APPEALS_PER_PHONE_PER_DAY": "100000000",
            "ONLINE_MIN_FILL_SECONDS": "0", "QUEUE_URL": "", "WORKER_TICK_SECONDS": "1", "WORKER_THREADS": "4",
            "NOTIFY_RETRY_SECONDS": "1"}
@@ -230,6 +231,8 @@ def bench(citizens, clerks, duration, workers, queue_workers):
             processes.append(subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker"], cwd=PROJECT, env=env,
                                               stdout=log, stderr=subprocess.STDOUT))
         time.sleep(2)
+        calibration_before = calibration_ms()
+        cpu = CpuWatch(server.pid)
         started = time.monotonic()
         stop_at = started + duration
         people = [Citizen(i, port, gateway, labels, categories, stop_at) for i in range(citizens)]
@@ -241,6 +244,11 @@ def bench(citizens, clerks, duration, workers, queue_workers):
         elapsed = time.monotonic() - started
         receipts = [number for person in people for number in person.receipts]
         registered = [number for clerk in staff for number in clerk.numbers]
+        # Where the CPU went, per appeal of either kind; the calibration says how busy the machine was.
+        cpu_use = cpu.stop(len(receipts) + len(registered))
+        cpu_use["cpu_ms_per_appeal"] = cpu_use.pop("cpu_ms_per_registration")
+        cpu_use["calibration_ms"] = [calibration_before, calibration_ms()]
+        cpu_use["load_average"] = list(os.getloadavg())
         result = {
             "backend": "postgresql", "citizens": citizens, "clerks": clerks, "gunicorn": f"-w {workers} -k sync",
             "queue_workers": queue_workers, "duration_s": round(elapsed, 1),
@@ -256,6 +264,7 @@ def bench(citizens, clerks, duration, workers, queue_workers):
             "clerk_p95_ms": percentile([x for c in staff for x in c.latencies], 0.95),
             "sms_received": gateway.count,
             **check(db, receipts + registered),
+            **cpu_use,
         }
         return result
     finally:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
@@ -26,6 +27,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import contains_eager
 
 from appeals.core import audit, outbox, ratelimit, storage, verification
 from appeals.core.database import write_transaction
@@ -72,10 +74,26 @@ def settlement_label(settlement: Settlement) -> str:
     return f"{settlement.name} — {settlement.district.name}" if settlement.district else settlement.name
 
 
+# The list is the same for every visitor of one language: read once a minute per process, not per page.
+_OPTIONS_CACHE: dict[tuple[str, str], tuple[float, list[tuple[int, str]]]] = {}
+OPTIONS_SECONDS = 60
+
+
 def settlement_options() -> list[tuple[int, str]]:
-    rows = db.session.scalars(sa.select(Settlement).join(District).where(Settlement.is_active.is_(True))
-                              .order_by(District.id, Settlement.name_kk)).all()
-    return sorted(((row.id, settlement_label(row)) for row in rows), key=lambda item: item[1])
+    """(id, "Settlement — District") of every active settlement, sorted, in the page's language."""
+    from flask_babel import get_locale
+
+    key = (str(db.engine.url), str(get_locale() or ""))
+    cached = _OPTIONS_CACHE.get(key)
+    now = time.monotonic()
+    # Tests build and drop the reference rows test by test: they always read afresh.
+    if cached is not None and now - cached[0] < OPTIONS_SECONDS and not current_app.testing:
+        return cached[1]
+    rows = db.session.scalars(sa.select(Settlement).join(District).options(contains_eager(Settlement.district))
+                              .where(Settlement.is_active.is_(True))).all()
+    options = sorted(((row.id, settlement_label(row)) for row in rows), key=lambda item: item[1])
+    _OPTIONS_CACHE[key] = (now, options)
+    return options
 
 
 def resolve_settlement(typed: str) -> Optional[Settlement]:
