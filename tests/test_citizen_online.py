@@ -267,3 +267,22 @@ def test_unconfirmed_submissions_expire_with_their_files(citizen, reference, db,
     assert citizen.get(response.headers["Location"]).status_code == 404
     assert online.purge_submissions() == 1
     assert _count(db, OnlineSubmission) == 0 and _count(db, storage.StoredFile) == 0
+
+
+def test_staff_cannot_register_as_online_but_can_edit_an_online_appeal(citizen, reference, sms_gateway, db, users,
+                                                                     reg_appeal, login, app):
+    from appeals.register import validation, workflow
+
+    with pytest.raises(validation.AppealError) as refused:
+        reg_appeal(channel="online")
+    assert "registered by the citizen's form" in str(refused.value.errors["channel"])
+    response = _post(citizen, _form(citizen, reference))
+    citizen.post(response.headers["Location"], data={"code": _code(sms_gateway)})
+    appeal = db.session.scalar(sa.select(Appeal).where(Appeal.channel == "online"))
+    workflow.update_appeal(appeal, {"summary": "Көшеде жарық жоқ (түзетілді)"}, users.clerk)
+    clerk = app.test_client()
+    login(users.clerk, test_client=clerk)
+    form = clerk.get(f"/appeals/{appeal.id}/edit").get_data(as_text=True)
+    assert 'value="online" selected' in form or '<option selected value="online">' in form or 'value="online"' in form
+    db.session.expire_all()
+    assert db.session.get(Appeal, appeal.id).channel == "online"

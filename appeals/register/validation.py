@@ -170,6 +170,9 @@ def clean_appeal_data(data: Mapping[str, Any], actor: User | None, existing: App
     channel = text_value(data, "channel")
     if channel not in CHANNELS:
         fail("channel", _("Choose how the appeal was received."))
+    elif channel == "online" and actor is not None and existing is None:
+        # "Online" is what the citizen's own form (/appeal) records, with the consent and the code behind it.
+        fail("channel", _("Appeals sent online are registered by the citizen's form; choose how this one came."))
     values["channel"] = channel
 
     session_id = int_or_none(data.get("session_id"))

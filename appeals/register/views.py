@@ -151,6 +151,9 @@ def _session_choice(session):
 
 
 def _fill_choices(form, appeal=None):
+    if appeal is not None and appeal.channel == "online":
+        # An appeal the citizen sent online stays "online" when a clerk corrects its details.
+        form.channel.choices = [SelectChoice("online", labels.CHANNEL_LABELS["online"])]
     if appeal is None:
         offices = _creatable_offices()
     elif can(current_user, "appeal.correct_office", appeal):
