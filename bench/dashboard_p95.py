@@ -8,7 +8,7 @@ appeal under a mandate of its own, a reception session per four appeals), loaded
 of its own (dropped at the end unless --keep), or an already loaded schema with --schema (left as it is).
 Each period ends today and is rolling (30, 91 and 365 days), so it starts and ends inside months: the worst
 case for the monthly summary (appeals.reports.summaries), whose partial months are read from the appeals.
-Timed: appeals.reports.statistics.dashboard() alone and GET /reports (the whole page, as a viewer), for the
+Timed: appeals.reports.statistics.dashboard() alone and GET /reports (the whole page, as the central office), for the
 whole country and for one region (the first one's 12 offices). Figures, with each target, are printed last.
 """
 import argparse
@@ -102,7 +102,7 @@ def main():
         from appeals.reports import statistics as figures
 
         client = app.test_client()
-        response = client.post("/login", data={"username": "bench.viewer", "password": loader.PASSWORD})
+        response = client.post("/login", data={"username": "bench.central", "password": loader.PASSWORD})
         assert response.status_code == 302, response.status_code
         load_before = os.getloadavg()
         results = []

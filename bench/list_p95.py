@@ -94,7 +94,8 @@ def load_reference(db, regions=REGIONS):
                 db.session.add(Settlement(district=district, name_kk=f"{code} ауылы {s}", name_ru=f"{code} село {s}",
                                           kato=f"{region_code}{code}{s:03d}"[:12]))
             office = Office(code=code, name_kk=f"{code} филиалы", name_ru=f"{code} филиал",
-                            kind="regional" if index == 0 else "territorial", district=district, parent=regional)
+                            kind="regional" if index == 0 else "territorial", district=district, parent=regional,
+                            region=region)
             regional = regional or office
             db.session.add(office)
             if region_code == "ZHA":
@@ -104,11 +105,12 @@ def load_reference(db, regions=REGIONS):
                                   "culture", "other"]):
         db.session.add(Category(code=code, name_kk=code, name_ru=code, name_en=code, sort_order=index))
     db.session.commit()
-    accounts.create_user("bench.coordinator", PASSWORD, "coordinator", [])
+    accounts.create_user("bench.coordinator", PASSWORD, "coordinator", [], region_code="ZHA")  # a regional coordinator
     accounts.create_user("bench.clerk", PASSWORD, "clerk", ["KRD"])
     # The SQL a regional coordinator's scope gives (office_id IN the region's offices): a clerk of all 12.
     accounts.create_user("bench.region", PASSWORD, "clerk", OFFICES)
-    accounts.create_user("bench.viewer", PASSWORD, "viewer", [])
+    accounts.create_user("bench.viewer", PASSWORD, "viewer", [], region_code="ZHA")
+    accounts.create_user("bench.central", PASSWORD, "central", [])  # the whole country (the dashboard bench)
 
 
 def _appeal_indexes(conn):
@@ -305,7 +307,7 @@ def measure(app, runs):
         query = query.format(KRD=krd, MRK=mrk, SETTLEMENT=settlement, SETTLEMENT_DISTRICT=settlement_district,
                              NUMBER=number)
         client = clients[username]
-        for _ in range(5):
+        for _ in range(min(5, runs)):
             response = client.get(f"/appeals?{query}")
             assert response.status_code == 200, (name, response.status_code)
         page_times = []
@@ -334,6 +336,7 @@ def measure(app, runs):
             db.session.remove()
         results.append((name, rows_on_page, statistics.median(page_times), percentile(page_times, 95),
                         statistics.median(sql_times), percentile(sql_times, 95)))
+        print(f"  measured: {name}: page p95 {results[-1][3]:.1f} ms, sql p95 {results[-1][5]:.1f} ms", flush=True)
     return results
 
 

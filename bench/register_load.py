@@ -50,12 +50,17 @@ def run(cmd, env, **kwargs):
 class Database:
     """A database of the run's own: a fresh PostgreSQL schema or a SQLite file."""
 
-    def __init__(self, backend, tmp):
+    def __init__(self, backend, tmp, schema=None):
         import sqlalchemy as sa
 
         self.sa = sa
         self.backend = backend
-        if backend == "sqlite":
+        self.reused = schema is not None
+        if schema is not None:  # an already loaded schema (bench/list_p95.py --keep): kept as it is
+            self.schema = schema
+            sep = "&" if "?" in PG_BASE else "?"
+            self.url = f"{PG_BASE}{sep}options={quote(f'-csearch_path={self.schema}')}"
+        elif backend == "sqlite":
             self.url = f"sqlite:///{tmp / 'bench.sqlite3'}"
             self.schema = None
         else:
@@ -71,7 +76,7 @@ class Database:
         return self.sa.create_engine(self.url)
 
     def drop(self):
-        if self.schema:
+        if self.schema and not self.reused:
             engine = self.sa.create_engine(PG_BASE)
             with engine.begin() as conn:
                 conn.execute(self.sa.text(f'DROP SCHEMA "{self.schema}" CASCADE'))
@@ -79,15 +84,36 @@ class Database:
 
 
 def prepare(db, env, clients):
-    """Migrate, load the demo offices, categories and users (not the demo month), make tokens."""
+    """Migrate, load the demo offices, categories and users (not the demo month), make tokens.
+
+    On a reused schema (10,000,000 appeals of bench/list_p95.py): a clerk of its ZHM office instead of the
+    demo's, and the office's number series set to where the loaded appeals of this year end."""
     run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env)
-    script = (
-        "from appeals import create_app\n"
-        "from appeals.demo import load_reference, load_users\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        "    load_reference(); load_users()\n"
-    )
+    if db.reused:
+        script = (
+            "import sqlalchemy as sa\n"
+            "from appeals import create_app\n"
+            "from appeals.auth import services\n"
+            "from appeals.auth.models import User\n"
+            "from appeals.core.extensions import db\n"
+            "app = create_app()\n"
+            "with app.app_context():\n"
+            "    if db.session.scalar(sa.select(User).where(User.username == 'clerk')) is None:\n"
+            "        services.create_user('clerk', 'Bench-registrar-2291', 'clerk', ['ZHM'])\n"
+            "    db.session.execute(sa.text(\n"
+            "        \"INSERT INTO number_sequences (scope, year, last_value) SELECT 'appeal:ZHM', a.year, max(a.seq)\"\n"
+            "        \" FROM appeals a JOIN offices o ON o.id = a.office_id WHERE o.code = 'ZHM' GROUP BY a.year\"\n"
+            "        \" ON CONFLICT (scope, year) DO UPDATE SET last_value = GREATEST(number_sequences.last_value, EXCLUDED.last_value)\"))\n"
+            "    db.session.commit()\n"
+        )
+    else:
+        script = (
+            "from appeals import create_app\n"
+            "from appeals.demo import load_reference, load_users\n"
+            "app = create_app()\n"
+            "with app.app_context():\n"
+            "    load_reference(); load_users()\n"
+        )
     run([str(BIN / "python"), "-c", script], env)
     tokens = [
         run([str(BIN / "flask"), "--app", "wsgi", "create-token", "clerk", "--name", f"bench {i}"], env).stdout.strip().splitlines()[-1]
@@ -97,8 +123,12 @@ def prepare(db, env, clients):
     engine = db.engine()
     with engine.connect() as conn:
         office_id = conn.execute(sa.text("SELECT id FROM offices WHERE code = :c"), {"c": OFFICE}).scalar_one()
-        settlements = [row[0] for row in conn.execute(sa.text("SELECT id FROM settlements ORDER BY id LIMIT 20"))]
+        settlements = [row[0] for row in conn.execute(sa.text(
+            "SELECT s.id FROM settlements s JOIN districts d ON d.id = s.district_id JOIN regions r ON r.id = d.region_id"
+            " WHERE r.id = (SELECT min(id) FROM regions) ORDER BY s.id LIMIT 20"))]
         categories = [row[0] for row in conn.execute(sa.text("SELECT id FROM categories ORDER BY id"))]
+        db.first_new_id = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM appeals")).scalar_one()
+        db.appeals_before = conn.execute(sa.text("SELECT count(*) FROM appeals")).scalar_one() if db.reused else 0
     engine.dispose()
     return tokens, office_id, settlements, categories
 
@@ -241,13 +271,14 @@ def check_register(db, office_id, numbers):
     sa = db.sa
     engine = db.engine()
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT number, year, seq FROM appeals WHERE office_id = :o ORDER BY year, seq"),
-                            {"o": office_id}).all()
+        rows = conn.execute(sa.text("SELECT number, year, seq FROM appeals WHERE office_id = :o AND id > :first"
+                                    " ORDER BY year, seq"), {"o": office_id, "first": db.first_new_id}).all()
     engine.dispose()
     by_year = {}
     for _number, year, seq in rows:
         by_year.setdefault(year, []).append(seq)
-    gaps = sum(max(seqs) - len(set(seqs)) for seqs in by_year.values())
+    # The run's numbers follow each other from where the series stood (1 on a fresh database).
+    gaps = sum(max(seqs) - min(seqs) + 1 - len(set(seqs)) for seqs in by_year.values())
     db_numbers = [row[0] for row in rows]
     duplicates = len(db_numbers) - len(set(db_numbers)) + len(numbers) - len(set(numbers))
     lost = len(set(numbers) - set(db_numbers))
@@ -256,14 +287,15 @@ def check_register(db, office_id, numbers):
             "lost": lost, "unacknowledged": unacknowledged}
 
 
-def bench(backend, clients, duration, per_client, worker_class, workers, threads):
+def bench(backend, clients, duration, per_client, worker_class, workers, threads, schema=None):
     tmp = Path(tempfile.mkdtemp(prefix=f"qabyldau-bench-{backend}-"))
-    db = Database(backend, tmp)
+    db = Database(backend, tmp, schema)
     env = {**os.environ, "DATABASE_URL": db.url, "QABYLDAU_INSTANCE": str(tmp / "instance"),
            "SECRET_KEY": "bench-" + uuid.uuid4().hex, "QABYLDAU_ENV": "production",
            "SESSION_COOKIE_SECURE": "0",
            # The per-token budget protects a real deployment; here it would measure itself.
-           "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000"}
+           "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000",
+           "API_TOKENS_PER_USER": "100"}
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "QABYLDAU_INSTANCE")})
     process = None
     try:
@@ -290,6 +322,7 @@ def bench(backend, clients, duration, per_client, worker_class, workers, threads
             "backend": backend, "clients": clients, "gunicorn": f"-w {workers} -k {worker_class}" + (f" --threads {threads}" if worker_class == "gthread" else ""),
             "duration_s": round(elapsed, 1), "requests": len(latencies) + sum(1 for e in errors if ":" in e and not e[0].isdigit()),
             "registered": len(numbers), "errors": len(errors), "error_samples": errors[:5],
+            "appeals_in_table_before": db.appeals_before,
             "appeals_per_s": round(len(numbers) / elapsed, 1),
             "latency_p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
             "latency_p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1) if latencies else None,
@@ -317,11 +350,14 @@ def main():
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="per worker, gthread only")
+    parser.add_argument("--schema", help="PostgreSQL: register into an already loaded schema (bench/list_p95.py "
+                                         "--appeals 10000000 --keep), left in place")
     args = parser.parse_args()
 
     results = []
     if args.only in (None, "postgresql"):
-        results.append(bench("postgresql", args.clients or 8, args.duration, None, args.worker_class, args.workers, args.threads))
+        results.append(bench("postgresql", args.clients or 8, args.duration, None, args.worker_class, args.workers, args.threads,
+                             args.schema))
     if args.only in (None, "sqlite"):
         results.append(bench("sqlite", args.clients or 16, None, args.per_client, args.worker_class, args.workers, args.threads))
 
@@ -337,7 +373,8 @@ def main():
     for r in results:
         print(f"{r['backend']:<10} clients={r['clients']:<3} registered={r['registered']:<6} in {r['duration_s']}s: "
               f"{r['appeals_per_s']} appeals/s, p50 {r['latency_p50_ms']} ms, p95 {r['latency_p95_ms']} ms, "
-              f"errors {r['errors']}, gaps {r['gaps']}, duplicates {r['duplicates']}, lost {r['lost']}")
+              f"errors {r['errors']}, gaps {r['gaps']}, duplicates {r['duplicates']}, lost {r['lost']}, "
+              f"{r['appeals_in_table_before']:,} appeals in the table before (target >= 200 appeals/s with 8 clients)")
     sys.exit(0 if ok else 1)
 
 
