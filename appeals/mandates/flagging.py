@@ -73,14 +73,20 @@ def _new_mandate(directive: Directive, appeal: Appeal, actor: User | None, regis
     return mandate
 
 
-def check_registration_date(directive: Directive, registered_on: date, appeals: Sequence[Appeal],
-                            actor: User | None) -> None:
-    """A registration date typed in from a paper register: a coordinator's, within the directive's
-    validity (and after its issue), not before any of the appeals came, not in the future."""
+def check_may_backdate(actor: User | None) -> None:
+    """Only a coordinator registers mandates with an earlier date: asked before anything about the
+    appeals is looked up, so the answer is the same whatever the actor may see of them."""
     if actor is not None and not can(actor, "mandate.register_backdated"):
         refused = MandateError(_("Only a coordinator registers mandates with an earlier date."), "registered_on")
         refused.kind = "forbidden"
         raise refused
+
+
+def check_registration_date(directive: Directive, registered_on: date, appeals: Sequence[Appeal],
+                            actor: User | None) -> None:
+    """A registration date typed in from a paper register: a coordinator's, within the directive's
+    validity (and after its issue), not before any of the appeals came, not in the future."""
+    check_may_backdate(actor)
     today = local_today()
     if registered_on > today:
         raise MandateError(_("The registration date cannot be in the future."), "registered_on")
@@ -158,6 +164,8 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
             if actor is not None and not can(actor, "directive.view", directive):
                 raise MandateError(_("The directive is not one of your region's."), "directive")
             backdated = registered_on is not None and registered_on != local_today()
+            if registered_on is not None:
+                check_may_backdate(actor)
             if not backdated and not directive_is_open(directive):
                 raise MandateError(_("The directive is no longer in force; no new mandates can be registered."), "directive")
             target = None
