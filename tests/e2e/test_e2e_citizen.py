@@ -6,6 +6,7 @@ import re
 
 from PIL import Image
 
+from tests.e2e import checkers
 from tests.hostile_files import photo_with_gps, simple_pdf
 
 PHONE = "+77015550199"
@@ -16,16 +17,20 @@ def _phone(browser, live_server):
 
     context = browser.new_context(locale="kk-KZ", viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True, accept_downloads=True)
+    checkers.install_axe(context)
     return context, WatchedPage(context.new_page(), live_server.url)
 
 
 def test_a_citizen_appeals_online_from_a_phone_and_downloads_the_answer(browser, live_server, page, tmp_path):
+    checkers.require_checkers()
     context, citizen = _phone(browser, live_server)
+    violations = []
     try:
         photo = tmp_path / "IMG_0420.jpg"
         photo.write_bytes(photo_with_gps("JPEG", size=(120, 90)))
         citizen.goto("/appeal")
         assert citizen.locator("h1").inner_text() == "Онлайн өтініш жіберу"
+        violations += checkers.axe_violations(citizen.page, "/appeal:")
         width = citizen.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the form is {width}px wide on a 390px phone"
         citizen.fill("#applicant_name", "Бекова Әсем Нұрланқызы")
@@ -42,6 +47,7 @@ def test_a_citizen_appeals_online_from_a_phone_and_downloads_the_answer(browser,
             citizen.locator("main button[type=submit]").click()
         assert "/appeal/confirm/" in citizen.url, citizen.inner_text("main")[:500]
         assert "******99" in citizen.inner_text("main"), "the code went to the phone given (masked)"
+        violations += checkers.axe_violations(citizen.page, "confirmation:")
 
         citizen.fill("#code", live_server.sms.wait_for_code(PHONE))
         with citizen.expect_navigation():
@@ -51,15 +57,18 @@ def test_a_citizen_appeals_online_from_a_phone_and_downloads_the_answer(browser,
         tracking = citizen.locator(".receipt-code").inner_text()
         assert re.fullmatch(r"KRD-\d{4}-\d+", number) and re.fullmatch(r"[A-Z0-9]{5}-[A-Z0-9]{5}", tracking)
         citizen.page.screenshot(path=str(tmp_path / "receipt.png"), full_page=True)
+        violations += checkers.axe_violations(citizen.page, "receipt:")
 
         # The number and the tracking code, typed on /track, open the status.
         citizen.goto("/track")
+        violations += checkers.axe_violations(citizen.page, "/track:")
         citizen.fill("#number", number)
         citizen.fill("#code", tracking.lower())
         with citizen.expect_navigation():
             citizen.locator("main button[type=submit]").click()
         assert "/track/" in citizen.url and "Тіркелді" in citizen.locator(".track-status").inner_text()
         track_url = citizen.url
+        violations += checkers.axe_violations(citizen.page, "status:")
         main = citizen.inner_text("main")
         assert "Бекова" not in main and "шатыр" not in main, "nothing personal on the tracking page"
 
@@ -69,6 +78,9 @@ def test_a_citizen_appeals_online_from_a_phone_and_downloads_the_answer(browser,
         with page.expect_navigation():
             page.locator("a", has_text=number).first.click()
         appeal_url = page.url
+        page.context.add_init_script(path=str(checkers.AXE_JS))
+        page.reload()
+        violations += checkers.axe_violations(page.page, "the appeal's page with its files:")
         with page.expect_download() as photo_download:
             page.locator("#attachments a", has_text="IMG_0420.jpg").click()
         kept = open(photo_download.value.path(), "rb").read()
@@ -98,5 +110,6 @@ def test_a_citizen_appeals_online_from_a_phone_and_downloads_the_answer(browser,
             citizen.locator("a", has_text="жауап.pdf").click()
         assert open(answer_download.value.path(), "rb").read().startswith(b"%PDF-")
         assert not citizen.errors, citizen.errors
+        assert not violations, "\n".join(violations)
     finally:
         context.close()
