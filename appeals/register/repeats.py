@@ -33,6 +33,9 @@ from appeals.register.validation import (
 
 REPEAT_WINDOW_DAYS = 90
 SIMILARITY_THRESHOLD = 0.72
+# At most this many earlier appeals of the same person are looked at (newest first).
+IDENTITY_SCAN = 200
+
 if TYPE_CHECKING:
     from appeals.auth.models import User
 
@@ -114,12 +117,18 @@ def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10)
 
     identity = _identity_conditions(data)
     if identity:
-        matches = sa.select(Appeal.id).where(window, sa.or_(*identity), Appeal.id != (exclude or 0))
-        visible = scope_appeals(sa.select(Appeal), actor).where(Appeal.id.in_(matches))
+        # The same person's appeals are few (the IIN and phone indexes find them); which of them the
+        # actor may see is asked of those ids only. (A NOT IN over the actor's whole scope cost a
+        # quarter of a second per registration at 10,000,000 appeals.)
+        match_ids = db.session.scalars(
+            sa.select(Appeal.id).where(window, sa.or_(*identity), Appeal.id != (exclude or 0))
+            .order_by(Appeal.received_at.desc()).limit(IDENTITY_SCAN)
+        ).all()
+        visible_ids = set(db.session.scalars(
+            scope_appeals(sa.select(Appeal.id), actor).where(Appeal.id.in_(match_ids)))) if match_ids else set()
+        elsewhere = any(i not in visible_ids for i in match_ids)
+        visible = sa.select(Appeal).where(Appeal.id.in_(visible_ids or {-1}))
         own = db.session.scalars(visible.order_by(Appeal.received_at.desc()).limit(limit)).all()
-        elsewhere = db.session.scalar(
-            sa.select(sa.func.count()).select_from(matches.where(
-                Appeal.id.not_in(scope_appeals(sa.select(Appeal.id), actor))).limit(1).subquery())) > 0
         if own or elsewhere:
             if _matching_lookups_last_hour(actor) >= current_app.config.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30):
                 return RepeatCheck([], limited=True)
