@@ -112,6 +112,9 @@ class Config:
     VERIFICATION_CODES_PER_HOUR = int(os.environ.get("VERIFICATION_CODES_PER_HOUR", 5))
     # Local time the SMS reminders of tomorrow's booked receptions are written (every day).
     BOOKING_REMINDER_TIME = os.environ.get("BOOKING_REMINDER_TIME", "10:00")
+    # Bookings a client address may make per hour, and one phone per day (appeals/core/ratelimit.py).
+    BOOKINGS_PER_ADDRESS_PER_HOUR = int(os.environ.get("BOOKINGS_PER_ADDRESS_PER_HOUR", 10))
+    BOOKINGS_PER_PHONE_PER_DAY = int(os.environ.get("BOOKINGS_PER_PHONE_PER_DAY", 5))
     APPEAL_MAX_EXTENSION_DAYS = int(os.environ.get("APPEAL_MAX_EXTENSION_DAYS", 60))
     APPEAL_FORWARD_WORKING_DAYS = int(os.environ.get("APPEAL_FORWARD_WORKING_DAYS", 3))
     APPEAL_DUE_SOON_WORKING_DAYS = int(os.environ.get("APPEAL_DUE_SOON_WORKING_DAYS", 3))

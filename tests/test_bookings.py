@@ -275,3 +275,18 @@ def test_the_citizen_cancels_through_the_link_and_the_place_is_free_again(bookab
     assert public.post(link + "/cancel").status_code == 303  # already cancelled: said so, nothing changes
     assert public.get("/booking/not-a-token").status_code == 404
     assert bookings.slots(bookable)[0].taken == 0
+
+
+def test_bookings_are_rate_limited_per_address_and_per_phone(bookable, app, db, app_ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "BOOKINGS_PER_ADDRESS_PER_HOUR", 2)
+    bookings.create_booking(bookable.id, _data(phone="+77011111111"), "kk", "203.0.113.7")
+    bookings.create_booking(bookable.id, _data(phone="+77012222222", slot="10:30"), "kk", "203.0.113.7")
+    with pytest.raises(bookings.BookingError) as caught:
+        bookings.create_booking(bookable.id, _data(phone="+77013333333", slot="11:00"), "kk", "203.0.113.7")
+    assert caught.value.kind == "conflict" and "Too many bookings" in caught.value.message
+    # Another address is not held back; one phone is, across addresses.
+    monkeypatch.setitem(app.config, "BOOKINGS_PER_PHONE_PER_DAY", 1)
+    bookings.create_booking(bookable.id, _data(phone="+77014444444", slot="11:00"), "kk", "198.51.100.1")
+    with pytest.raises(bookings.BookingError):
+        bookings.create_booking(bookable.id, _data(phone="+77014444444", slot="11:30"), "kk", "198.51.100.2")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 3

@@ -34,7 +34,7 @@ def book(session_id):
     values = request.form if request.method == "POST" else {}
     if request.method == "POST":
         try:
-            booking = bookings.create_booking(reception.id, request.form, current_language())
+            booking = bookings.create_booking(reception.id, request.form, current_language(), request.remote_addr)
         except bookings.BookingError as exc:
             errors = exc.errors or {"": [exc.message]}
         else:

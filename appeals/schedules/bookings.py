@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from appeals.auth.models import User
 from appeals.auth.permissions import can
-from appeals.core import audit, outbox, verification
+from appeals.core import audit, outbox, ratelimit, verification
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
@@ -199,8 +199,22 @@ def _parse_slot(value: object) -> dt.time | None:
         return None
 
 
-def create_booking(session_id: int, data: dict[str, Any], locale: str) -> Booking:
-    """Take a place in a slot (pending) and send the SMS code, in one transaction; or BookingError."""
+def _check_rate_limits_recording(address: str | None, phone: str) -> None:
+    """Count one booking against the client's address and the phone (appeals/core/ratelimit.py)."""
+    hour = 3600
+    wait = max(ratelimit.hit("booking-address", address, int(current_app.config.get("BOOKINGS_PER_ADDRESS_PER_HOUR", 10)),
+                             hour),
+               ratelimit.hit("booking-phone", phone, int(current_app.config.get("BOOKINGS_PER_PHONE_PER_DAY", 5)),
+                             24 * hour))
+    if wait:
+        raise BookingError(_("Too many bookings were made from here or with this phone. Please try again in "
+                             "%(minutes)s min or call the reception room.", minutes=max(1, (wait + 59) // 60)),
+                           kind="conflict")
+
+
+def create_booking(session_id: int, data: dict[str, Any], locale: str, address: str | None = None) -> Booking:
+    """Take a place in a slot (pending) and send the SMS code, in one transaction; or BookingError.
+    `address`: the client's, for the rate limit (with the phone's)."""
     errors: dict[str, list[str]] = {}
     name = " ".join(str(data.get("name") or "").split())
     topic = " ".join(str(data.get("topic") or "").split())
@@ -222,6 +236,7 @@ def create_booking(session_id: int, data: dict[str, Any], locale: str) -> Bookin
         errors["slot"] = [_("Choose a time.")]
     if errors:
         raise BookingError(errors=errors)
+    _check_rate_limits_recording(address, phone)
     with write_transaction():
         reception = _lock_session(session_id)
         if not is_bookable(reception):
