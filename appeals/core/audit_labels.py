@@ -16,6 +16,7 @@ ACTIONS = {
     "personal_data_viewed": _l("Personal data viewed"),
     "clock_suspended": _l("Answer clock stopped"), "clock_resumed": _l("Answer clock resumed"),
     "deadline_rules_updated": _l("Answer terms changed"),
+    "letter_template_updated": _l("Answer letter template changed"),
     "repeat_check_matched": _l("Repeat check found an earlier appeal"),
     "mandate_contacts_printed": _l("Mandate contact list printed"),
     "user_created": _l("Account created"), "user_updated": _l("Account changed"),
@@ -62,6 +63,7 @@ OBJECT_TYPES = {
     "hosts": _l("Host"), "directives": _l("Directive"), "mandates": _l("Mandate"), "offices": _l("Office"),
     "regions": _l("Region"), "districts": _l("District"), "settlements": _l("Settlement"),
     "categories": _l("Category"), "api_tokens": _l("API token"), "deadline_rules": _l("Answer terms"),
+    "letter_templates": _l("Answer letter template"),
     "bookings": _l("Booking"),
 }
 FIELDS = {
@@ -76,6 +78,8 @@ FIELDS = {
     "forwarded_to": _l("Competent body"), "forwarded_at": _l("Date forwarded"),
     "backdate_reason": _l("Why the appeal is registered so late"),
     "suspended_since": _l("Clock stopped since"), "paused_days": _l("Working days paused"),
+    "slot_minutes": _l("Minutes per slot"), "slot_capacity": _l("Citizens per slot"),
+    "opening": _l("Opening (before the answer)"), "closing": _l("Closing (after the answer)"),
     "statement": _l("Statement"), "complaint": _l("Complaint"), "proposal": _l("Proposal"),
     "response": _l("Response"), "request": _l("Request"),
     "username": _l("Username"), "full_name": _l("Full name"), "email": _l("E-mail"), "role": _l("Role"),
