@@ -132,6 +132,7 @@ class LiveServer:
     def __init__(self, url, env, process, log_path):
         self.url, self.env, self.process, self.log_path = url, env, process, log_path
         self.sms: SmsGateway | None = None
+        self.smtp = None
 
     def flask(self, *args, timeout=600):
         """Run a CLI command against the server's database (e.g. create-token)."""
@@ -146,6 +147,10 @@ def live_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     url, drop = _database(root)
     sms = SmsGateway()
+    from tests.servers import SmtpServer, _free_port
+
+    # Notices by e-mail (staff, subscribed citizens) arrive at a local SMTP server (live_server.smtp).
+    smtp = SmtpServer(_free_port()).start()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -156,6 +161,8 @@ def live_server(tmp_path_factory):
         "PYTHONUNBUFFERED": "1",
         # Citizens' codes and reminders go to the local gateway stand-in (live_server.sms).
         "SMS_URL": sms.url,
+        "MAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
+        "MAIL_FROM": "qabyldau@example.kz",
         # A test fills the online appeal form faster than a person could.
         "ONLINE_MIN_FILL_SECONDS": "1",
     }
@@ -175,6 +182,7 @@ def live_server(tmp_path_factory):
                                   stdout=worker_log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", env, process, log_path)
     server.sms = sms
+    server.smtp = smtp
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -202,6 +210,7 @@ def live_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
         sms.stop()
+        smtp.stop()
         drop()
 
 
