@@ -244,3 +244,12 @@ def test_the_store_folder_files_are_private(app, db, tmp_path, monkeypatch):
         storage.put(b"private", "application/pdf")
     (path,) = _files_on_disk(tmp_path)
     assert os.stat(path).st_mode & 0o077 == 0
+
+
+def test_a_truncated_photo_is_refused_even_after_weasyprint_made_pillow_lenient(app_ctx, monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # what `import weasyprint` does
+    with pytest.raises(FileRefused, match="damaged"):
+        storage.clean_upload(hostile.truncated_jpeg())
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True, "the process-wide setting is left as it was"

@@ -31,6 +31,7 @@ import io
 import logging
 import os
 import secrets
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -245,7 +246,7 @@ def _reencode_image(data: bytes, content_type: str) -> CleanFile:
                                         "megapixels.", width=width, height=height, limit=max_pixels // 1_000_000))
                 # An animation keeps its first frame only.
                 source.seek(0)
-                source.load()
+                _load_whole(source)
                 upright = ImageOps.exif_transpose(source)
                 upright = _to_srgb(upright, source.info.get("icc_profile"))
                 keep_alpha = content_type != "image/jpeg" and (
@@ -278,6 +279,23 @@ def _reencode_image(data: bytes, content_type: str) -> CleanFile:
     else:
         fresh.save(out, "WEBP", quality=85, method=4)
     return CleanFile(out.getvalue(), content_type, UPLOAD_TYPES[content_type], fresh.width, fresh.height)
+
+
+_STRICT_LOADING = threading.Lock()
+
+
+def _load_whole(image: Any) -> None:
+    """Decode every pixel, refusing a truncated file: WeasyPrint sets Pillow's process-wide
+    LOAD_TRUNCATED_IMAGES when it is imported, which would pad a cut-off photo with grey instead."""
+    from PIL import ImageFile
+
+    with _STRICT_LOADING:
+        lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 def _to_srgb(image: Any, icc_profile: Optional[bytes]) -> Any:
