@@ -158,6 +158,19 @@ def full_database(app_ctx, reference, users):
                status="sent", attempts=1, params={"booking_id": 1, "time": "10:30"},
                created_at=dt.datetime(2026, 3, 1, 5, 0), next_attempt_at=dt.datetime(2026, 3, 1, 5, 0)),
     ])
+    from appeals.reports.chain import MandateReport
+
+    approved = MandateReport(office_id=first.office_id, period_start=dt.date(2026, 2, 1), period_end=dt.date(2026, 2, 28),
+                             status="approved", figures={"registered": 1, "«ә»": [1, 2]}, items=[{"number": "M-1"}],
+                             changes=[], submitted_by_id=users.coordinator.id,
+                             submitted_at=dt.datetime(2026, 3, 1, 6, 0), reviewed_by_id=users.coordinator.id,
+                             reviewed_at=dt.datetime(2026, 3, 2, 6, 0), comment="Жарайды")
+    session.add(approved)
+    session.flush()
+    session.add(MandateReport(office_id=first.office_id, period_start=dt.date(2026, 3, 1), period_end=dt.date(2026, 3, 31),
+                              status="submitted", figures={"registered": 2}, items=[], changes=[{"number": "M-1"}],
+                              previous_id=approved.id, submitted_by_id=users.coordinator.id,
+                              submitted_at=dt.datetime(2026, 4, 1, 6, 0)))
     audit.record("appeal_created", first, changes={"summary": [None, first.summary]}, user=users.clerk)
     session.commit()
     return users
