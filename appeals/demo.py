@@ -79,6 +79,8 @@ USERS = [
     ("coordinator", "coordinator", (), "Нарбаев Балабек Жанбекұлы"),
     ("clerk", "clerk", ("ZHM", "TRZ"), "Сәрсенбаева Гүлнұр"),
     ("clerk.kordai", "clerk", ("KRD",), "Өтегенов Ержан"),
+    # The Kordai office's own coordinator: submits its mandate reports, which the regional one approves.
+    ("coordinator.kordai", "coordinator", ("KRD",), "Жұмабаев Асқар"),
     ("host", "host", (), "Құлыбеков Нұрлан"),
     ("viewer", "viewer", (), "Баспасөз хатшысы"),
 ]
