@@ -182,7 +182,8 @@ def flag_appeals(directive: Directive, appeal_ids: Iterable[Any] | None, actor: 
                 )
             ).all()
             # Another region's appeals are as good as absent to a coordinator (their numbers stay unsaid).
-            by_id = {a.id: a for a in appeals if actor is None or can(actor, "mandate.flag", a)}
+            by_id = {a.id: a for a in appeals
+                     if actor is None or not can(actor, "mandate.flag") or can(actor, "mandate.flag", a)}
             missing = [i for i in ids if i not in by_id]
             if missing:
                 raise MandateError(_("Some selected appeals no longer exist."), "appeal_ids")
