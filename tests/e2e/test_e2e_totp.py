@@ -12,7 +12,8 @@ USERNAME, PASSWORD = "totp.e2e", "steppe-wind-over-taraz"
 
 def _create_user(live_server):
     result = subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", "create-user", USERNAME, "--role", "coordinator"],
+        [str(BIN / "flask"), "--app", "wsgi", "create-user", USERNAME, "--role", "coordinator",
+         "--region", "ZHA"],
         cwd=PROJECT_DIR, env=live_server.env, input=PASSWORD + "\n", capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0 or "already taken" in result.stderr, result.stderr
