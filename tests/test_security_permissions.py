@@ -196,6 +196,10 @@ EXPECTED = {
     "api.list_sessions": E(ALL, api=True),
     "api.get_session": E({"admin", "coordinator"}, api=True),
     "api.create_session": E({"admin", "coordinator", "clerk"}, api=True),
+    # Bulk calls (issue 18, item 6): the role check first; rows are checked one by one after it.
+    "api.create_sessions": E({"admin", "coordinator", "clerk"}, api=True),
+    "api.mark_sessions_held": E({"coordinator", "clerk", "host"}, api=True),
+    "api.create_appeals": E({"coordinator", "clerk"}, api=True),
     "api.update_session": E({"admin", "coordinator"}, api=True),
     "api.approve_sessions": E({"coordinator"}, api=True),
     # Valid bodies, so the request gets past validation to the object-level check.

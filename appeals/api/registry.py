@@ -26,6 +26,8 @@ from appeals.auth.permissions import can
 MAX_ID = 2**31 - 1
 # JSON bodies are small; the app-wide MAX_CONTENT_LENGTH is sized for file uploads.
 API_MAX_BODY_BYTES = 256 * 1024
+# A bulk call carries up to 500 rows.
+API_MAX_BULK_BODY_BYTES = 4 * 1024 * 1024
 COMMON_ERRORS = (400, 401, 413, 429)
 
 ERROR_DESCRIPTIONS = {
@@ -114,8 +116,8 @@ def _query_data(model):
     return data
 
 
-def _read_body(model):
-    request.max_content_length = min(current_app.config.get("MAX_CONTENT_LENGTH") or API_MAX_BODY_BYTES, API_MAX_BODY_BYTES)
+def _read_body(model, limit=API_MAX_BODY_BYTES):
+    request.max_content_length = min(current_app.config.get("MAX_CONTENT_LENGTH") or limit, limit)
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise ApiError(422, _("The request body is empty; a JSON object is expected."), errors=[
@@ -160,7 +162,8 @@ def serialise(model, result):
 
 
 def endpoint(bp, method, rule, *, summary, tag, description="", query=None, body=None, response=None,
-             status=200, errors=(), permission=None, idempotent=False, public=False, media_type=None, accepted=None):
+             status=200, errors=(), permission=None, idempotent=False, public=False, media_type=None, accepted=None,
+             bulk=False):
     """Declare an API endpoint (see the module docstring); the view gets `query=` and `body=`."""
 
     def decorator(view):
@@ -189,7 +192,7 @@ def endpoint(bp, method, rule, *, summary, tag, description="", query=None, body
                         raise ApiError(422, _("Some query parameters are invalid."),
                                        errors=_as_sent(query, validation_errors(exc, "query"))) from None
                 if body is not None:
-                    kwargs["body"] = _read_body(body)
+                    kwargs["body"] = _read_body(body, API_MAX_BULK_BODY_BYTES if bulk else API_MAX_BODY_BYTES)
                 if idempotent:
                     return idempotency.run_once(g.api_user, lambda: _call(spec, view, kwargs))
                 return _call(spec, view, kwargs)

@@ -1,7 +1,7 @@
 """Appeals: the register list (same filters as the page), read, register, correct, move along the workflow."""
 from flask_babel import gettext as _
 
-from appeals.api.endpoints import current, get_or_404, page_of, require
+from appeals.api.endpoints import all_or_nothing, current, get_or_404, page_of, require
 from appeals.api.problems import ApiError, domain_error_to_api
 from appeals.api.registry import endpoint
 from appeals.api.schemas import register as schemas
@@ -107,6 +107,28 @@ def create_appeal(body):
             exc.errors["office_id"] = exc.errors.pop("office")
         raise
     return {**appeal_out(appeal, current()), "possible_repeats": repeat_check_out(appeal, data, current())}
+
+
+def _register_one(body):
+    office = db.session.get(Office, body.office_id)
+    if office is not None and not can(current(), "appeal.create", office):
+        raise validation.AppealValidationError({"office_id": _("You cannot register appeals for this office.")})
+    try:
+        return workflow.register_appeal(_service_data(body), current(), link_repeat_of=body.repeat_of_id)
+    except validation.AppealValidationError as exc:
+        if "office" in exc.errors:
+            exc.errors["office_id"] = exc.errors.pop("office")
+        raise
+
+
+@endpoint(bp, "POST", "/appeals/bulk", summary="Register up to 500 appeals at once", tag="Appeals",
+          body=schemas.AppealBulkIn, response=schemas.AppealList, status=201, permission="appeal.create",
+          idempotent=True, errors=(409,), bulk=True)
+def create_appeals(body):
+    """All or nothing, each row checked as POST /appeals checks one; every failing row is listed
+    (`errors`, fields items.<index>.<field>) and then none is registered and no number is taken.
+    Send an Idempotency-Key: a retry returns the first answer."""
+    return {"items": [appeal_out(appeal, current()) for appeal in all_or_nothing(body.items, _register_one)]}
 
 
 @endpoint(bp, "PATCH", "/appeals/<int:appeal_id>", summary="Correct an appeal", tag="Appeals",

@@ -1,5 +1,7 @@
 """Reception sessions: list, read, create, update, approve, mark held, cancel."""
-from appeals.api.endpoints import current, get_or_404, page_of, require
+from flask_babel import gettext as _
+
+from appeals.api.endpoints import all_or_nothing, current, get_or_404, page_of, require
 from appeals.api.problems import ApiError
 from appeals.api.registry import endpoint
 from appeals.api.schemas import schedules as schemas
@@ -85,3 +87,30 @@ def cancel_session(session_id, body):
     if session.status in ("draft", "approved"):
         require("schedule.edit", session)
     return _out(schedule_sessions.cancel_session(session, body.reason, current()))
+
+
+@endpoint(bp, "POST", "/sessions/bulk", summary="Plan up to 500 sessions at once (drafts)", tag="Schedules",
+          body=schemas.SessionBulkIn, response=schemas.SessionList, status=201, permission="schedule.edit",
+          idempotent=True, errors=(409,), bulk=True)
+def create_sessions(body):
+    """All or nothing, with the same rules as POST /sessions for each row (collisions with each other too).
+    Every failing row is listed (`errors`, fields items.<index>.<field>); then none is created."""
+    created = all_or_nothing(body.items, lambda item: schedule_sessions.create_session(item.model_dump(), current()))
+    return {"items": [_out(session) for session in created]}
+
+
+def _mark_one(item):
+    session = _visible_session(item.id)
+    require("schedule.mark_held", session)
+    return schedule_sessions.mark_held(session, item.visitors, current())
+
+
+@endpoint(bp, "POST", "/sessions/held", summary="Mark up to 500 sessions as held", tag="Schedules",
+          body=schemas.HeldBulkIn, response=schemas.SessionList, permission="schedule.mark_held", errors=(409,),
+          bulk=True)
+def mark_sessions_held(body):
+    """All or nothing, each row as POST /sessions/{id}/held (approved, on or before today, yours to mark)."""
+    if len({item.id for item in body.items}) != len(body.items):
+        raise ApiError(422, _("A session is listed twice."), errors=[
+            {"field": "items", "location": "body", "message": _("A session is listed twice.")}])
+    return {"items": [_out(session) for session in all_or_nothing(body.items, _mark_one)]}

@@ -199,3 +199,11 @@ class TransitionIn(RequestModel):
 class ExtensionIn(RequestModel):
     new_due_date: Day
     reason: Annotated[Text, Field(min_length=1, max_length=1000)]
+
+
+class AppealList(ResponseModel):
+    items: list[AppealOut]
+
+
+class AppealBulkIn(RequestModel):
+    items: Annotated[list[AppealIn], Field(min_length=1, max_length=500, description="Up to 500 appeals.")]

@@ -74,3 +74,20 @@ class HeldIn(RequestModel):
 
 class CancelIn(RequestModel):
     reason: Annotated[Text, Field(min_length=1, max_length=500)]
+
+
+class SessionList(ResponseModel):
+    items: list[SessionOut]
+
+
+class SessionBulkIn(RequestModel):
+    items: Annotated[list[SessionIn], Field(min_length=1, max_length=500, description="Up to 500 sessions.")]
+
+
+class HeldItem(RequestModel):
+    id: Id
+    visitors: Annotated[int, Field(ge=0, le=10000)]
+
+
+class HeldBulkIn(RequestModel):
+    items: Annotated[list[HeldItem], Field(min_length=1, max_length=500, description="Up to 500 sessions.")]
