@@ -59,8 +59,8 @@ def test_only_a_coordinator_backdates(app_ctx, users, make_directive, make_appea
 
     directive, appeals = _historical(make_directive, make_appeal)
     try:
-        flagging.flag_appeals(directive, [appeals[0].id], users.admin, registered_on=date(2025, 4, 2))
+        flagging.flag_appeals(directive, [appeals[0].id], users.clerk, registered_on=date(2025, 4, 2))
     except MandateError as exc:
         assert exc.kind == "forbidden" and exc.field == "registered_on"
     else:
-        raise AssertionError("an admin back-dated a mandate")
+        raise AssertionError("a clerk back-dated a mandate")
