@@ -58,9 +58,11 @@ def test_only_a_coordinator_backdates(app_ctx, users, make_directive, make_appea
     from appeals.mandates.directives import MandateError
 
     directive, appeals = _historical(make_directive, make_appeal)
-    try:
-        flagging.flag_appeals(directive, [appeals[0].id], users.clerk, registered_on=date(2025, 4, 2))
-    except MandateError as exc:
-        assert exc.kind == "forbidden" and exc.field == "registered_on"
-    else:
-        raise AssertionError("a clerk back-dated a mandate")
+    flagging.check_registration_date(directive, date(2025, 4, 2), appeals, users.coordinator)
+    for role in ("clerk", "admin", "viewer"):
+        try:
+            flagging.check_registration_date(directive, date(2025, 4, 2), appeals, getattr(users, role))
+        except MandateError as exc:
+            assert exc.kind == "forbidden" and exc.field == "registered_on"
+        else:
+            raise AssertionError(f"a {role} back-dated a mandate")
