@@ -63,13 +63,14 @@ def test_admin_writes_reference_data_audited_and_others_are_refused(app_ctx, api
     category = admin.post("/categories", {"code": "sport-halls", "name_kk": "Спорт залдары", "name_ru": "Спортзалы",
                                          "name_en": "Sports halls"})
     assert category.status_code == 201, category.get_data(as_text=True)
-    # A territorial office serves its regional office's region: a district of that region.
+    # A territorial office serves its regional office's region, in one of that region's districts.
     office = admin.post("/offices", {"code": "TLS", "kind": "territorial", "parent_id": reference.regional.id,
                                      "district_id": reference.districts[0].id,
                                      "name_kk": "Талас филиалы", "name_ru": "Таласский филиал"})
     assert office.status_code == 201, office.get_data(as_text=True)
     closed = admin.patch(f"/offices/{office.get_json()['id']}", {"is_active": False}).get_json()
     assert closed["is_active"] is False and closed["kind"] == "territorial"
+    assert closed["region_id"] == reference.regional.region_id
     assert_problem(admin.post("/offices", {"code": "XX1", "kind": "territorial", "name_kk": "a", "name_ru": "b"}),
                    422, "parent_id")
     db = app_ctx.extensions["sqlalchemy"].session

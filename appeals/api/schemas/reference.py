@@ -143,6 +143,7 @@ class OfficeOut(Named):
     id: int
     code: str
     kind: Literal[OFFICE_KINDS]
+    region_id: Optional[int]
     parent_id: Optional[int]
     district_id: Optional[int]
     address: str
@@ -161,6 +162,7 @@ class OfficeQuery(QueryModel):
 class OfficeIn(NamesIn):
     code: ReferenceCode
     kind: Literal[OFFICE_KINDS]
+    region_id: Optional[Id] = Field(None, description="Default: the parent office's region, or the district's.")
     parent_id: Optional[Id] = Field(None, description="Required for a territorial office: its regional office. "
                                                       "A regional office has none.")
     district_id: Optional[Id] = None
@@ -172,6 +174,7 @@ class OfficeIn(NamesIn):
 class OfficeUpdate(NamesUpdate):
     code: Optional[ReferenceCode] = None
     kind: Optional[Literal[OFFICE_KINDS]] = None
+    region_id: Optional[Id] = None
     parent_id: Optional[Id] = None
     district_id: Optional[Id] = None
     address: Optional[Annotated[Text, Field(max_length=300)]] = None
