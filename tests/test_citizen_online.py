@@ -286,3 +286,24 @@ def test_staff_cannot_register_as_online_but_can_edit_an_online_appeal(citizen, 
     assert 'value="online" selected' in form or '<option selected value="online">' in form or 'value="online"' in form
     db.session.expire_all()
     assert db.session.get(Appeal, appeal.id).channel == "online"
+
+
+def test_the_answer_letter_is_on_the_tracking_page_once_answered(citizen, reference, sms_gateway, db, users):
+    from appeals.register import workflow
+    from appeals.reports import letters
+
+    response = _post(citizen, _form(citizen, reference))
+    citizen.post(response.headers["Location"], data={"code": _code(sms_gateway)})
+    appeal = db.session.scalar(sa.select(Appeal))
+    token = online.tracking_link_token(appeal)
+    assert "letter.pdf" not in citizen.get(f"/track/{token}").get_data(as_text=True)
+    assert citizen.get(f"/track/{token}/letter.pdf").status_code == 404, "no letter before the answer"
+    workflow.transition(appeal, "in_review", users.clerk, responsible_id=users.clerk.id)
+    workflow.transition(appeal, "answered", users.clerk, answer_text="Шам ауыстырылды", answered_at=None)
+    page = citizen.get(f"/track/{token}?lang=en").get_data(as_text=True)
+    assert f"/track/{token}/letter.pdf" in page and "Download the answer letter" in page
+    download = citizen.get(f"/track/{token}/letter.pdf")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    assert download.headers["Cache-Control"] == "no-store" and "attachment" in download.headers["Content-Disposition"]
+    assert download.data == letters.letter_pdf(db.session.get(Appeal, appeal.id))[0]
+    assert citizen.get(f"/track/{token[:-2]}xx/letter.pdf").status_code == 404

@@ -16,6 +16,9 @@ _signals = Namespace()
 home_blocks = _signals.signal("home-blocks")
 # sender: the appeal; keyword `user`. Boxes under the appeal's details (its mandates...).
 appeal_page_blocks = _signals.signal("appeal-page-blocks")
+# sender: the appeal; keyword `token` (the tracking link's). Blocks of the citizen's /track page:
+# only what the applicant may see without logging in (the answer letter...).
+track_page_blocks = _signals.signal("track-page-blocks")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from appeals.core import labels
+from appeals.core import hooks, labels
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.i18n import current_language
@@ -164,7 +164,8 @@ def track_link(token):
     if appeal is None:
         abort(404)
     return _private(current_app.make_response(render_template(
-        "citizen/status.html", view=online.track_view(appeal), token=token)))
+        "citizen/status.html", view=online.track_view(appeal), token=token,
+        page_blocks=hooks.collect(hooks.track_page_blocks, appeal, token=token))))
 
 
 @bp.route("/track/<token>/files/<int:attachment_id>")

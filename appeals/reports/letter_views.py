@@ -12,6 +12,9 @@ from appeals.reports import letters
 
 bp = Blueprint("letters", __name__)
 
+# The letter is the applicant's once the appeal is answered (a later status keeps it).
+ANSWERED = ("answered", "closed")
+
 
 def _pdf(data: bytes, name: str, inline: bool = True) -> Response:
     response = Response(data, mimetype="application/pdf")
@@ -29,6 +32,29 @@ def appeal_letter(appeal_id):
     if found is None:
         abort(404)
     return _pdf(*found)
+
+
+@bp.route("/track/<token>/letter.pdf")
+def track_letter(token):
+    """The applicant's own answer letter, for whoever holds the appeal's tracking link (as its files)."""
+    from appeals.register import online
+
+    appeal = online.appeal_from_link(token)
+    if appeal is None or appeal.status not in ANSWERED:
+        abort(404)
+    found = letters.letter_pdf(appeal)
+    if found is None:
+        abort(404)
+    response = _pdf(*found, inline=False)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@hooks.track_page_blocks.connect
+def _track_letter_block(appeal, token=None, **_kwargs):
+    if appeal.status not in ANSWERED or letters.latest_letter(appeal) is None:
+        return None
+    return hooks.Block("citizen/_answer_letter.html", {"url": url_for("letters.track_letter", token=token)}, order=10)
 
 
 @hooks.appeal_page_blocks.connect
