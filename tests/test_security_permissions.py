@@ -81,6 +81,7 @@ EXPECTED = {
     "citizen.track": E(PUBLIC),
     "citizen.track_link": E(PUBLIC, every="deny"),
     "citizen.track_file": E(PUBLIC, every="deny"),
+    "letters.track_letter": E(PUBLIC, every="deny"),
     "schedules.host_feed": E(PUBLIC),  # the secret token in the URL is the credential
     "schedules.calendar": E(ALL),
     "schedules.my_schedule": E({"host"}),
