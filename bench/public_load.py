@@ -33,7 +33,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from register_load import ALMATY, BIN, PROJECT, CpuWatch, Database, calibration_ms, prepare, start_server  # noqa: E402
+from register_load import (  # noqa: E402
+    ALMATY,
+    BIN,
+    PROJECT,
+    Client,
+    CpuWatch,
+    Database,
+    calibration_ms,
+    prepare,
+    start_server,
+)
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -131,49 +141,26 @@ class Citizen(threading.Thread):
                 session.close()
 
 
-class Clerk(threading.Thread):
-    """One clerk registering through the API on a kept-alive connection."""
+class Clerk(Client):
+    """One clerk registering through the API on a kept-alive connection (register_load's client),
+    at a clerk's pace rather than in a tight loop."""
 
     def __init__(self, index, port, token, office_id, settlement_ids, categories, stop_at):
-        super().__init__(daemon=True)
-        self.index, self.port, self.token, self.office_id = index, port, token, office_id
-        self.settlement_ids, self.categories, self.stop_at = settlement_ids, categories, stop_at
-        self.latencies, self.numbers, self.errors = [], [], []
+        super().__init__(index, port, token, office_id, settlement_ids, categories, stop_at, limit=None)
 
-    def run(self):
-        import http.client
+    def body(self, n):
+        return json.dumps({
+            "office_id": self.office_id, "channel": "phone", "applicant_kind": "individual",
+            "received_at": (datetime.now(ALMATY) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"),
+            "applicant_name": f"Қызметкер Жүктеме {self.index}-{n}",
+            "phone": "+7705" + f"{(self.index * 100000 + n) % 10000000:07d}",
+            "settlement_id": self.settlements[n % len(self.settlements)], "appeal_type": "request",
+            "category_id": self.categories[n % len(self.categories)],
+            "summary": f"Су құбыры туралы сұрау салу №{self.index}-{n}"})
 
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-        n = 0
-        while time.monotonic() < self.stop_at:
-            n += 1
-            body = json.dumps({
-                "office_id": self.office_id, "channel": "phone", "applicant_kind": "individual",
-                "received_at": (datetime.now(ALMATY) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"),
-                "applicant_name": f"Қызметкер Жүктеме {self.index}-{n}",
-                "phone": "+7705" + f"{(self.index * 100000 + n) % 10000000:07d}",
-                "settlement_id": self.settlement_ids[n % len(self.settlement_ids)], "appeal_type": "request",
-                "category_id": self.categories[n % len(self.categories)],
-                "summary": f"Су құбыры туралы сұрау салу №{self.index}-{n}"})
-            started = time.perf_counter()
-            try:
-                conn.request("POST", "/api/v1/appeals", body=body, headers=headers)
-                response = conn.getresponse()
-                payload = response.read()
-            except (OSError, http.client.HTTPException) as exc:
-                self.errors.append(f"{type(exc).__name__}: {exc}")
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                continue
-            self.latencies.append(time.perf_counter() - started)
-            if response.status == 201:
-                self.numbers.append(json.loads(payload)["number"])
-            else:
-                self.errors.append(f"{response.status}: {payload[:200]!r}")
-            # A clerk types the next appeal: about one registration a second, not a tight loop.
-            time.sleep(max(0.0, 0.5 - (time.perf_counter() - started)))
-        conn.close()
+    def pause(self, started):
+        # A clerk types the next appeal: about one registration a second, not a tight loop.
+        time.sleep(max(0.0, 0.5 - (time.perf_counter() - started)))
 
 
 def check(db, told):

@@ -263,7 +263,11 @@ class Client(threading.Thread):
                 self.numbers.append(json.loads(payload)["number"])
             else:
                 self.errors.append(f"{response.status}: {payload[:200]!r}")
+            self.pause(started)
         conn.close()
+
+    def pause(self, started):
+        """Between two registrations: none here (a tight loop); bench/public_load.py's clerks type."""
 
 
 def check_register(db, office_id, numbers):
