@@ -24,7 +24,7 @@ from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.text import clean_name
 from appeals.core.timeutil import utcnow
-from appeals.register.models import ATTACHMENT_KINDS, Appeal, AppealAttachment
+from appeals.register.models import ANSWERED_STATUSES, ATTACHMENT_KINDS, Appeal, AppealAttachment
 
 FIELD = "files"
 NAME_MAX = 200
@@ -176,7 +176,7 @@ def remove_attachment(attachment: AppealAttachment, actor: Any) -> None:
 
 def citizen_attachments(appeal: Appeal, kind: str = "answer") -> list[AppealAttachment]:
     """What the applicant may download on the tracking page: the answer's files, once answered."""
-    if appeal.status not in ("answered", "closed"):
+    if appeal.status not in ANSWERED_STATUSES:
         return []
     return list(db.session.scalars(sa.select(AppealAttachment).where(
         AppealAttachment.appeal_id == appeal.id, AppealAttachment.kind == kind).order_by(AppealAttachment.id)))

@@ -19,6 +19,8 @@ APPLICANT_KINDS = ("individual", "anonymous", "collective")
 APPEAL_TYPES = ("statement", "complaint", "proposal", "response", "request")
 APPEAL_STATUSES = ("registered", "in_review", "forwarded", "answered", "closed", "withdrawn")
 OPEN_STATUSES = ("registered", "in_review", "forwarded")
+# Answered, or closed after the answer: the applicant has the answer (its files, its letter).
+ANSWERED_STATUSES = ("answered", "closed")
 
 SUMMARY_MAX = 500
 TEXT_MAX = 20000

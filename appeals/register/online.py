@@ -38,7 +38,7 @@ from appeals.core.timeutil import local_now, utcnow
 from appeals.core.tokens import hash_token
 from appeals.reference.models import District, Office, Settlement
 from appeals.register import attachments, repeats, validation
-from appeals.register.models import Appeal, AppealAttachment, OnlineSubmission
+from appeals.register.models import ANSWERED_STATUSES, Appeal, AppealAttachment, OnlineSubmission
 from appeals.register.workflow import insert_appeal
 
 # The consent text's version: a new text gets a new version, so each appeal records what was agreed to.
@@ -443,6 +443,10 @@ class TrackView:
     office_address: str
     answered_at: Any
     files: list[AppealAttachment]
+
+    @property
+    def answered(self) -> bool:
+        return self.status in ANSWERED_STATUSES
 
 
 def track_view(appeal: Appeal) -> TrackView:

@@ -7,13 +7,10 @@ from appeals.auth.permissions import can, permission_required, require
 from appeals.core import hooks
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
-from appeals.register.models import APPEAL_TYPES, Appeal
+from appeals.register.models import ANSWERED_STATUSES, APPEAL_TYPES, Appeal
 from appeals.reports import letters
 
 bp = Blueprint("letters", __name__)
-
-# The letter is the applicant's once the appeal is answered (a later status keeps it).
-ANSWERED = ("answered", "closed")
 
 
 def _pdf(data: bytes, name: str, inline: bool = True) -> Response:
@@ -40,7 +37,7 @@ def track_letter(token):
     from appeals.register import online
 
     appeal = online.appeal_from_link(token)
-    if appeal is None or appeal.status not in ANSWERED:
+    if appeal is None or appeal.status not in ANSWERED_STATUSES:
         abort(404)
     found = letters.letter_pdf(appeal)
     if found is None:
@@ -52,7 +49,7 @@ def track_letter(token):
 
 @hooks.track_page_blocks.connect
 def _track_letter_block(appeal, token=None, **_kwargs):
-    if appeal.status not in ANSWERED or letters.latest_letter(appeal) is None:
+    if appeal.status not in ANSWERED_STATUSES or letters.latest_letter(appeal) is None:
         return None
     return hooks.Block("citizen/_answer_letter.html", {"url": url_for("letters.track_letter", token=token)}, order=10)
 
