@@ -25,7 +25,8 @@ WINDOW_START = dt.date(2026, 9, 20)
 WINDOW_DAYS = 120  # to mid-January: several month boundaries and a year's
 CHANNELS = ("session", "letter", "phone", "online_event")
 FIELDS = ("day", "office", "category", "channel", "settlement")
-_numbers = itertools.count(1)
+# Far above the seq numbers the register gives the fixtures' appeals (reg_appeal) in the same office and year.
+_numbers = itertools.count(100_000)
 
 days = st.integers(0, WINDOW_DAYS - 1)
 appeal_values = st.fixed_dictionaries({

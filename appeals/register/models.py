@@ -32,7 +32,9 @@ class Appeal(TimestampMixin, db.Model):
         sa.UniqueConstraint("office_id", "year", "seq", name="uq_appeals_office_year_seq"),
         sa.CheckConstraint("signatories IS NULL OR signatories >= 1", name="signatories_positive"),
         sa.Index("ix_appeals_office_received", "office_id", "received_at"),
-        sa.Index("ix_appeals_received", "received_at"),
+        # Covering on PostgreSQL: a period's partial months count from the index alone (migration 0027).
+        sa.Index("ix_appeals_received", "received_at",
+                 postgresql_include=["office_id", "category_id", "channel", "settlement_id"]),
         sa.Index("ix_appeals_status_due", "status", "due_date"),
         sa.Index("ix_appeals_settlement_received", "settlement_id", "received_at"),
         sa.Index("ix_appeals_category_received", "category_id", "received_at"),
@@ -45,6 +47,13 @@ class Appeal(TimestampMixin, db.Model):
             "ix_appeals_open_due", "due_date", "id",
             postgresql_where=sa.text("status IN ('registered', 'in_review', 'forwarded')"),
             sqlite_where=sa.text("status IN ('registered', 'in_review', 'forwarded')"),
+        ),
+        # The overdue count (deadlines.overdue_condition) from the index alone, office beside the
+        # deadline for the scope (migration 0027).
+        sa.Index(
+            "ix_appeals_overdue", "due_date", "office_id",
+            postgresql_where=sa.text("status IN ('registered', 'in_review', 'forwarded') AND suspended_since IS NULL"),
+            sqlite_where=sa.text("status IN ('registered', 'in_review', 'forwarded') AND suspended_since IS NULL"),
         ),
     )
 
