@@ -245,7 +245,7 @@ def load_appeals(db, rows, per_year=300_000):
                 " public_description, public_state, created_at, updated_at)"
                 " SELECT :d, 'BM-' || a.id, a.id, 'Бенчмарк аманаты ' || a.id, '', a.office_id, a.settlement_id,"
                 " a.category_id, '', (ARRAY['registered','in_progress','fulfilled','partially_fulfilled',"
-                "'not_fulfilled','withdrawn'])[1 + a.id % 6], 0, '', '', '', 'draft',"
+                "'not_fulfilled','withdrawn'])[1 + a.id / 3 % 6], 0, '', '', '', 'draft',"
                 " a.received_at + interval '7 days', now() FROM appeals a WHERE a.id % 3 = 0"), {"d": directive})
             # With the triggers off, the link's copies of migration 0022 are written here.
             conn.execute(sa.text(
@@ -375,6 +375,7 @@ def measure(app, runs):
 
 
 def main():
+    global SCHEMA
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--appeals", "--rows", dest="rows", type=int, default=1_000_000)
     parser.add_argument("--regions", type=int, default=REGIONS)
@@ -383,7 +384,9 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="use an already loaded schema of the same size")
     parser.add_argument("--keep", action="store_true", help="keep the schema for another run (default: dropped)")
     parser.add_argument("--load-only", action="store_true", help="load (and keep) the schema, measure nothing")
+    parser.add_argument("--schema", default=SCHEMA, help=f"the schema to load or reuse (default {SCHEMA})")
     args = parser.parse_args()
+    SCHEMA = args.schema
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
     loaded = 0
@@ -396,7 +399,7 @@ def main():
     app = None
     load_line = f"reused schema {SCHEMA} ({loaded:,} appeals)"
     try:
-        if loaded != args.rows:
+        if not loaded:  # --reuse never reloads a loaded schema (other benches may have added appeals to it)
             reset_schema(url)
             app = build_app(url)
             from flask_migrate import upgrade

@@ -73,7 +73,7 @@ class Mandate(TimestampMixin, db.Model):
         sa.Index("ix_mandates_office_status", "office_id", "status"),
         sa.Index("ix_mandates_settlement", "settlement_id"),
         # "Mandates registered in the period" (reports.statistics); migration 0007.
-        sa.Index("ix_mandates_created", "created_at", postgresql_include=["status"]),
+        sa.Index("ix_mandates_created", "created_at", postgresql_include=["status", "office_id"]),
         # The public pages read published mandates only.
         sa.Index("ix_mandates_public", "public_state", "status"),
     )
