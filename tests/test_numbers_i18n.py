@@ -2,7 +2,10 @@
 import re
 
 import pytest
+from babel import numbers as babel_numbers
 from flask import render_template_string
+from hypothesis import given
+from hypothesis import strategies as st
 
 from appeals.core.i18n import fmt_number, fmt_percent
 from tests.fixtures_reports import pdf_pages_text
@@ -20,6 +23,14 @@ def test_helpers_per_locale(locale, number, percent, whole):
     assert fmt_percent(0.2274, locale=locale) == percent
     assert fmt_percent(0.5, 0, locale=locale) == whole
     assert fmt_number(None) == "" and fmt_percent(None) == ""
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru", "en"])
+@given(value=st.integers(-10**12, 10**12) | st.sampled_from([0, 999, 1000, 9999, 10000, -1000]))
+def test_whole_numbers_are_written_as_babel_writes_them(locale, value):
+    # fmt_number writes whole numbers without Babel's pattern machinery (a dashboard formats hundreds);
+    # the result must be Babel's to the character.
+    assert fmt_number(value, locale=locale) == babel_numbers.format_decimal(value, locale=locale)
 
 
 def test_fixed_decimals_round_and_keep_trailing_zero():

@@ -1,4 +1,6 @@
 """Language choice and locale-aware formatting. Kazakh is the default language of the interface."""
+import functools
+
 from babel import Locale
 from babel import numbers as babel_numbers
 from flask import current_app, has_request_context, request, session
@@ -60,6 +62,17 @@ def _number_locale(locale=None):
     return str(locale) if locale else str(get_locale() or "kk")
 
 
+@functools.lru_cache(maxsize=16)
+def _integer_symbols(code):
+    """(group separator, minus sign) where Babel writes whole numbers as plain groups of three
+    (#,##0 patterns: kk, ru, en), else None. tests/test_numbers_i18n.py holds the two ways equal."""
+    locale = Locale.parse(code)
+    pattern = locale.decimal_formats[None]
+    if pattern.grouping != (3, 3) or locale._data.get("min_grouping_digits", 1) != 1:
+        return None
+    return babel_numbers.get_group_symbol(locale), babel_numbers.get_minus_sign_symbol(locale)
+
+
 def fmt_number(value, digits=None, locale=None):
     """A number as the language writes it (1 225 in kk and ru, 1,225 in en), through Babel.
 
@@ -70,6 +83,11 @@ def fmt_number(value, digits=None, locale=None):
         return ""
     code = _number_locale(locale)
     if digits is None:
+        # Whole numbers (every count on a dashboard, hundreds a page) without Babel's pattern machinery.
+        symbols = _integer_symbols(code) if type(value) is int else None
+        if symbols is not None:
+            text = f"{abs(value):,}".replace(",", symbols[0])
+            return symbols[1] + text if value < 0 else text
         return babel_numbers.format_decimal(value, locale=code)
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return babel_numbers.format_decimal(value, format=pattern, locale=code, decimal_quantization=True)

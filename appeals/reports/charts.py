@@ -48,7 +48,13 @@ def _label_font():
 
 def _fit(text, room_px):
     """The label, cut with an ellipsis where it would not fit in `room_px` (the full text stays in <title>)."""
-    text = str(text)
+    return _fitted(str(text), room_px)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fitted(text, room_px):
+    # Labels are the names of offices, districts, categories and channels: a bounded set, measured once
+    # each (a country's dashboard draws some 400 of them, and measuring is the charts' main cost).
     font = _label_font()
     if font.getlength(text) <= room_px:
         return text

@@ -98,13 +98,14 @@ def received_counts(start: dt.date, end: dt.date, key: str | None = None,
 
 def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
                      office_ids: list[int] | None = None, district_id: int | None = None,
-                     directive_id: int | None = None) -> dict[Any, dict[str, Any]]:
+                     directive_id: int | None = None, received: int | None = None) -> dict[Any, dict[str, Any]]:
     """{group: figures} for appeals received in [start, end]; key None (totals), "office_id" or "district_id".
 
     Appeals received come from the monthly summary. The mandate figures, in total and per office, from the
     standing links alone, by the copies of their appeal's received time and office and their mandate's
     status (migration 0022); narrowed to a district or a directive, from two plain joins (appeals -> links
-    -> mandates), the same rule on the base columns (bench/dashboard_p95.py).
+    -> mandates), the same rule on the base columns (bench/dashboard_p95.py). `received`: the total of
+    appeals received, when the caller has counted it already (the dashboard, from its days).
     """
     group = {"office_id": Appeal.office_id, "district_id": APPEAL_DISTRICT}.get(key) if key else None
 
@@ -145,7 +146,11 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
     else:
         statement = grouped(flagged)
     result: dict[Any, dict[str, Any]] = {}
-    for name, count in received_counts(start, end, key, office_ids, district_id).items():
+    if received is not None and key is None and district_id is None:
+        counted_received: dict[Any, int] = {None: received}
+    else:
+        counted_received = received_counts(start, end, key, office_ids, district_id)
+    for name, count in counted_received.items():
         result[name] = {**_empty(), "appeals_received": count}
     for row in db.session.execute(statement).all():
         name, values = (row[0], row[1:]) if group is not None else (None, row)
@@ -192,12 +197,14 @@ def district_office_ids(district_id: int, office_ids: list[int] | None = None) -
 
 def figures(start: dt.date, end: dt.date, registered_by_status: dict | None = None,
             office_ids: list[int] | None = None, district_id: int | None = None,
-            directive_id: int | None = None) -> dict[str, Any]:
+            directive_id: int | None = None, appeals_received: int | None = None) -> dict[str, Any]:
     """Every figure of [start, end] (dates, inclusive) under its name (see the module's docstring);
     with office_ids, of these offices only (a region's); with district_id, of the appeals (and mandates)
     of that district and the sessions at its offices; with directive_id, the mandate figures of that
-    directive only (the appeals received stay all of them: the share is that directive's)."""
-    measures = _appeal_measures(start, end, office_ids=office_ids, district_id=district_id, directive_id=directive_id)
+    directive only (the appeals received stay all of them: the share is that directive's).
+    appeals_received: that figure, when the caller has counted it already (from the same summary)."""
+    measures = _appeal_measures(start, end, office_ids=office_ids, district_id=district_id, directive_id=directive_id,
+                                received=appeals_received)
     result = dict(next(iter(measures.values()), _empty()))
     if registered_by_status is None:
         registered_by_status = mandates_registered_in_period(start, end, office_ids, district_id, directive_id)
@@ -274,10 +281,11 @@ def _office_label(office: Office, lang: str | None) -> str:
 
 
 def district_bars(start: dt.date, end: dt.date, lang: str | None = None, link: Link = _no_link,
-                  office_ids: list[int] | None = None) -> list[Bar]:
+                  office_ids: list[int] | None = None, counts: dict[Any, int] | None = None) -> list[Bar]:
     """Appeals per district (the appeal's district). Appeals without a settlement make a last bar of their
-    own, without a link (the register has no filter for them), so the bars add up to the appeals received."""
-    counts = received_counts(start, end, "district_id", office_ids)
+    own, without a link (the register has no filter for them), so the bars add up to the appeals received.
+    counts: {district: appeals} when the caller has counted them already (the dashboard)."""
+    counts = dict(counts) if counts is not None else received_counts(start, end, "district_id", office_ids)
     unstated = counts.pop(None, 0)
     period = {"date_from": start.isoformat(), "date_to": end.isoformat()}
     districts = {d.id: d for d in db.session.scalars(sa.select(District).where(District.id.in_(list(counts))))}
@@ -303,8 +311,12 @@ def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link 
     link = link or _no_link
     period = {"date_from": start.isoformat(), "date_to": end.isoformat()}
 
+    # Every bar's counts of the period in one read of the summary per dimension and one pass over the
+    # partial months' appeals (summaries.counts_many).
+    counted = summaries.counts_many(("day", "category", "channel", "office", "district"), start, end, office_ids)
+    days = counted["day"]
     by_week: dict[dt.date, int] = {}
-    for day, count in summaries.counts("day", start, end, office_ids).items():
+    for day, count in days.items():
         monday = day - dt.timedelta(days=day.weekday())
         by_week[monday] = by_week.get(monday, 0) + count
     weeks = []
@@ -317,22 +329,22 @@ def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link 
     by_category = sorted(
         (Bar(categories[cid].localized_name(lang) if cid in categories else _("No category"), count,
              link("appeals", category=cid, **period) if cid else "")
-         for cid, count in summaries.counts("category", start, end, office_ids).items()), key=lambda b: -b.value)
+         for cid, count in counted["category"].items()), key=lambda b: -b.value)
     by_channel = sorted(
         (Bar(_label(labels.CHANNEL_LABELS, ch), count, link("appeals", channel=ch, **period))
-         for ch, count in summaries.counts("channel", start, end, office_ids).items()), key=lambda b: -b.value)
+         for ch, count in counted["channel"].items()), key=lambda b: -b.value)
     offices = {o.id: o for o in db.session.scalars(sa.select(Office).options(selectinload(Office.district))).all()}
     by_office = sorted(
         (Bar(_office_label(offices[oid], lang), count, link("appeals", office=oid, **period))
-         for oid, count in received_counts(start, end, "office_id", office_ids).items()), key=lambda b: -b.value)
+         for oid, count in counted["office"].items()), key=lambda b: -b.value)
 
     registered = mandates_registered_in_period(start, end, office_ids)
     by_mandate_status = [Bar(_label(labels.MANDATE_STATUS_LABELS, s), registered[s],
                              link("mandates", status=s, **period)) for s in MANDATE_STATUSES if s in registered]
     return {
-        "start": start, "end": end, "figures": figures(start, end, registered, office_ids),
+        "start": start, "end": end, "figures": figures(start, end, registered, office_ids, appeals_received=sum(days.values())),
         "weeks": weeks, "categories": by_category, "channels": by_channel,
-        "districts": district_bars(start, end, lang, link, office_ids), "offices": by_office,
+        "districts": district_bars(start, end, lang, link, office_ids, counted["district"]), "offices": by_office,
         "mandate_statuses": by_mandate_status, "links": figure_links(start, end, link),
     }
 
