@@ -60,7 +60,7 @@ def full_database(app_ctx, reference, users):
                     received_at=dt.datetime(2026, 3, 3, 9, 0), channel="phone", applicant_kind="collective",
                     signatories=12, appeal_type="complaint", summary="Су", status="answered",
                     due_date=dt.date(2026, 4, 20), original_due_date=dt.date(2026, 3, 24),
-                    answered_at=dt.date(2026, 3, 20), answer_text="Жауап", repeat_of_id=first.id)
+                    answered_at=dt.date(2026, 3, 20), answer_text="Жауап", repeat_of_id=first.id, language="ru")
     session.add(repeat)
     session.flush()
     session.add(AppealExtension(appeal_id=repeat.id, old_due_date=dt.date(2026, 3, 24),
@@ -269,6 +269,7 @@ def test_restored_data_keeps_values_and_ids_continue(app_ctx, full_database):
     _import(text)
     repeat = _db.session.scalar(sa.select(Appeal).where(Appeal.number == "KRD-2026-2"))
     assert repeat.repeat_of.number == "KRD-2026-1" and repeat.signatories == 12
+    assert (repeat.language, repeat.repeat_of.language) == ("ru", "kk")
     first = repeat.repeat_of
     assert first.received_at == dt.datetime(2026, 3, 2, 10, 20) and first.text == "Line one\nLine two\ttab"
     assert _db.session.scalar(sa.select(Office).where(Office.code == "KRD")).parent.code == "ZHM"

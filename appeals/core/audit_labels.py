@@ -7,7 +7,7 @@ hidden, only untranslated until it gets its entry.
 from flask_babel import lazy_gettext as _l
 
 from appeals.core import labels
-from appeals.core.i18n import choice_label
+from appeals.core.i18n import LANGUAGE_NAMES, choice_label
 
 ACTIONS = {
     "created": _l("Appeal registered"), "imported": _l("Appeal registered by import"),
@@ -91,7 +91,7 @@ FIELDS = {
     "appeal": _l("Appeal"), "directive": _l("Directive"), "fields": _l("Fields"),
     "public_title": _l("Public title"), "public_description": _l("Public description"),
     "public_state": _l("Public text"), "responsible_user_id": _l("Responsible person"),
-    "responsible": _l("Responsible body"),
+    "responsible": _l("Responsible body"), "language": _l("Language of the answer"),
 }
 # Fields whose values are codes of an enum: shown by the enum's name.
 VALUE_LABELS = {
@@ -100,6 +100,7 @@ VALUE_LABELS = {
     "applicant_kind": labels.APPLICANT_KIND_LABELS, "kind": {**labels.OFFICE_KIND_LABELS, **labels.HOST_KIND_LABELS,
              **labels.ATTACHMENT_KIND_LABELS},
     "public_state": {"draft": _l("Draft, not public"), "published": _l("Published")},
+    "language": LANGUAGE_NAMES, "locale": LANGUAGE_NAMES,
 }
 
 

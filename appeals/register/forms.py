@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
+from appeals.core.i18n import LANGUAGE_NAMES
 from appeals.core.labels import APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
 from appeals.register.models import SUMMARY_MAX, TEXT_MAX
 
@@ -58,6 +59,9 @@ class AppealForm(FlaskForm):
     address = StringField(_l("Address"), render_kw={"maxlength": 300, "autocomplete": "off"})
     settlement_id = SelectField(_l("Settlement"), choices=[], validate_choice=False, validators=[Marked()])
     signatories = IntegerField(_l("Number of signatories"), validators=[Optional()], render_kw={"min": 2})
+    # Each language in its own name: the clerk asks the applicant, who reads their own language's name.
+    language = SelectField(_l("Language of the answer"), choices=_choices(LANGUAGE_NAMES), default="kk",
+                           validate_choice=False)
     appeal_type = SelectField(_l("Type of appeal"), choices=_choices(APPEAL_TYPE_LABELS), validate_choice=False, validators=[Marked()])
     category_id = SelectField(_l("Category"), choices=[], validate_choice=False, validators=[Marked()])
     summary = TextAreaField(_l("Summary"), validators=[Marked()], render_kw={"maxlength": SUMMARY_MAX, "rows": 2})

@@ -20,6 +20,7 @@ from appeals.auth.models import User
 from appeals.auth.permissions import can
 from appeals.core.database import is_postgresql, write_transaction
 from appeals.core.extensions import db
+from appeals.core.i18n import LANGUAGE_NAMES
 from appeals.core.jobs import JobFailed, JobResult, job_kind, start_job
 from appeals.core.labels import APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
 from appeals.core.parsing import lenient, parse_datetime
@@ -50,6 +51,7 @@ IMPORT_COLUMNS = (
     ("summary", _l("Summary"), True),
     ("text", _l("Full text"), False),
     ("host", _l("Host"), False),
+    ("language", _l("Language of the answer"), False),
 )
 IMPORT_MAX_ROWS = 20000
 # A file this small is imported while the clerk waits for the page; a larger one in the background.
@@ -131,6 +133,7 @@ class _Resolver:
         self.channels = _label_lookup(CHANNEL_LABELS)
         self.kinds = _label_lookup(APPLICANT_KIND_LABELS)
         self.types = _label_lookup(APPEAL_TYPE_LABELS)
+        self.languages = _label_lookup(LANGUAGE_NAMES)
         self.settlements: dict[str, int | None] = {}
         for settlement in db.session.scalars(sa.select(Settlement).where(Settlement.is_active.is_(True))):
             for key in (settlement.name_kk, settlement.name_ru, settlement.name_en, settlement.kato):
@@ -151,7 +154,8 @@ class _Resolver:
         data: dict[str, Any] = {"office": self.office}
         errors: list[tuple[str, str]] = []
         data["received_at"] = values.get("received_at")
-        for key, lookup in (("channel", self.channels), ("applicant_kind", self.kinds), ("appeal_type", self.types)):
+        for key, lookup in (("channel", self.channels), ("applicant_kind", self.kinds), ("appeal_type", self.types),
+                            ("language", self.languages)):
             raw = values.get(key, "")
             code = lookup.get(_fold(raw))
             if raw and code is None:
@@ -300,7 +304,7 @@ def import_template_xlsx() -> bytes:
         cell.font = Font(bold=True)
     sheet.append([
         "2021-03-15 10:30", "door_to_door", "individual", "Әбілқасымов Ерлан Серікұлы", "", "+77011234567",
-        "Абай көшесі, 12", "Қордай", "", "statement", "roads", _("Repair of the street road"), "", "",
+        "Абай көшесі, 12", "Қордай", "", "statement", "roads", _("Repair of the street road"), "", "", "kk",
     ])
     for column in sheet.columns:
         sheet.column_dimensions[column[0].column_letter].width = 22
@@ -314,6 +318,7 @@ def import_template_xlsx() -> bytes:
         "settlement": _("Settlement name (Kazakh or Russian) or KATO code"),
         "category": _("Category code or name"),
         "iin": _("12 digits"),
+        "language": ", ".join(LANGUAGE_NAMES) + " " + _("(default kk)"),
     }
     for code, label, required in IMPORT_COLUMNS:
         help_sheet.append([code, str(label), _("yes") if required else "", allowed.get(code, "")])

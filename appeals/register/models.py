@@ -21,6 +21,8 @@ APPEAL_STATUSES = ("registered", "in_review", "forwarded", "answered", "closed",
 OPEN_STATUSES = ("registered", "in_review", "forwarded")
 # Answered, or closed after the answer: the applicant has the answer (its files, its letter).
 ANSWERED_STATUSES = ("answered", "closed")
+# The languages the applicant is written to (notices, the answer letter): the interface's three.
+APPEAL_LANGUAGES = ("kk", "ru", "en")
 
 SUMMARY_MAX = 500
 TEXT_MAX = 20000
@@ -101,6 +103,8 @@ class Appeal(TimestampMixin, db.Model):
     # SHA-256 of the private tracking code given to the citizen on the receipt (never kept in clear).
     tracking_code_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    # The applicant's language: every notice and letter to them is in it (applicant_locale below).
+    language: Mapped[str] = enum_column(APPEAL_LANGUAGES, "appeal_language", default="kk", server_default="kk")
 
     office: Mapped[Office] = relationship()
     session: Mapped[Optional[ReceptionSession]] = relationship()
@@ -123,6 +127,14 @@ class Appeal(TimestampMixin, db.Model):
 
     def __repr__(self):
         return f"<Appeal {self.number}>"
+
+
+def applicant_locale(appeal: Appeal) -> str:
+    """The language the applicant is written to, in every notice (receipt, extension, forwarding) and
+    in the answer letter: the appeal's own (the online form's language, the booking's, the clerk's
+    choice); Kazakh, the default, for anything else. The one rule for it: no caller picks a locale."""
+    language = getattr(appeal, "language", None)
+    return language if language in APPEAL_LANGUAGES else APPEAL_LANGUAGES[0]
 
 
 class AppealExtension(db.Model):

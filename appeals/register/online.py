@@ -38,7 +38,14 @@ from appeals.core.timeutil import local_now, utcnow
 from appeals.core.tokens import hash_token
 from appeals.reference.models import District, Office, Settlement
 from appeals.register import attachments, repeats, validation
-from appeals.register.models import ANSWERED_STATUSES, Appeal, AppealAttachment, OnlineSubmission
+from appeals.register.models import (
+    ANSWERED_STATUSES,
+    APPEAL_LANGUAGES,
+    Appeal,
+    AppealAttachment,
+    OnlineSubmission,
+    applicant_locale,
+)
 from appeals.register.workflow import insert_appeal
 
 # The consent text's version: a new text gets a new version, so each appeal records what was agreed to.
@@ -330,6 +337,8 @@ def _register(submission: OnlineSubmission) -> tuple[Appeal, Receipt]:
         "responsible_id") if key in data}
     # The appeal is received when the citizen confirms it (the code proves it was sent by them).
     values["received_at"] = local_now().replace(second=0, microsecond=0)
+    # The citizen is written to in the language they used on the form.
+    values["language"] = submission.locale if submission.locale in APPEAL_LANGUAGES else APPEAL_LANGUAGES[0]
     code = new_tracking_code()
     repeat_of_id = _repeat_of(values)
     appeal = insert_appeal(values, None, repeat_of_id)
@@ -370,14 +379,15 @@ def _repeat_of(values: dict[str, Any]) -> Optional[int]:
 
 def _notify_receipt(appeal: Appeal, submission: OnlineSubmission, receipt: Receipt) -> None:
     """The receipt notice: the number and the tracking link (never the code itself, never the letter)."""
-    params = {"number": appeal.number, "link": receipt.link, "office": receipt.office,
-              "due_date": appeal.due_date.isoformat()}
+    locale = applicant_locale(appeal)
+    office = db.session.get(Office, appeal.office_id)
+    params = {"number": appeal.number, "link": receipt.link, "due_date": appeal.due_date.isoformat(),
+              "office": office.localized_name(locale) if office else receipt.office}
     address = appeal.phone if submission.code_channel == "sms" else appeal.email
-    outbox.notify_address(submission.code_channel, address, "online_appeal_received", params,
-                          locale=submission.locale)
+    outbox.notify_address(submission.code_channel, address, "online_appeal_received", params, locale=locale)
     # An e-mail too when both were given: the link is easier to keep there.
     if submission.code_channel == "sms" and appeal.email:
-        outbox.notify_address("email", appeal.email, "online_appeal_received", params, locale=submission.locale)
+        outbox.notify_address("email", appeal.email, "online_appeal_received", params, locale=locale)
 
 
 def purge_submissions(now: Optional[datetime] = None) -> int:

@@ -20,6 +20,7 @@ from appeals.core.text import clean_name
 from appeals.core.timeutil import local_now, local_today
 from appeals.reference.models import Category, Office, Settlement
 from appeals.register.models import (
+    APPEAL_LANGUAGES,
     APPEAL_TYPES,
     APPLICANT_KINDS,
     CHANNELS,
@@ -267,6 +268,12 @@ def clean_appeal_data(data: Mapping[str, Any], actor: User | None, existing: App
     if appeal_type not in APPEAL_TYPES:
         fail("appeal_type", _("Choose the type of appeal."))
     values["appeal_type"] = appeal_type
+
+    # The language the applicant is written to (notices, the answer letter); Kazakh unless told.
+    language = text_value(data, "language") or APPEAL_LANGUAGES[0]
+    if language not in APPEAL_LANGUAGES:
+        fail("language", _("Choose the language the applicant is written to."))
+    values["language"] = language
 
     # A category retired since the appeal was registered may stay on it.
     keeps_retired_category = existing is not None and existing.category_id == category_id

@@ -212,6 +212,7 @@ def _form_data(form):
         "summary": form.summary.data,
         "text": form.text.data,
         "responsible_id": form.responsible_id.data,
+        "language": form.language.data,
     }
 
 
@@ -334,6 +335,8 @@ def _fill_from_booking(form, booking_id):
     form.applicant_name.data = booking.name
     form.phone.data = booking.phone
     form.summary.data = booking.topic
+    # The citizen is answered in the language they booked in.
+    form.language.data = booking.locale
 
 
 def _register(form, data):

@@ -36,6 +36,7 @@ from appeals.register.models import (
     Appeal,
     AppealExtension,
     AppealSuspension,
+    applicant_locale,
 )
 from appeals.register.validation import (
     AppealError,
@@ -59,6 +60,7 @@ TRANSITIONS = {
 EDITABLE_FIELDS = (
     "received_at", "channel", "session_id", "host_id", "applicant_kind", "applicant_name", "iin", "phone",
     "address", "settlement_id", "signatories", "appeal_type", "category_id", "summary", "text", "responsible_id",
+    "language",
 )
 AUDIT_FIELDS = ("number", "office_id", *EDITABLE_FIELDS, "status", "due_date")
 
@@ -456,13 +458,6 @@ def _end_suspension(appeal: Appeal, actor: User | None, today: date) -> AppealSu
 
 
 # --- The applicant's side: notices and the answer letter --------------------------------------
-
-def applicant_locale(appeal: Appeal) -> str:
-    """The language the applicant is written to: the appeal's own (online appeals), else the default."""
-    from flask import current_app
-
-    return getattr(appeal, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
-
 
 def tell_applicant(appeal: Appeal, template: str, params: dict[str, Any]) -> int:
     """Write a notice to the applicant's e-mail and phone, if the appeal has them (in the caller's

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from appeals.api.schemas.base import Day, Id, LocalDateTime, Moment, PageInfo, PageQuery, QueryModel, RequestModel, ResponseModel, Text, UtcDateTime
 from appeals.register.models import (
+    APPEAL_LANGUAGES,
     APPEAL_STATUSES,
     APPEAL_TYPES,
     APPLICANT_KINDS,
@@ -60,6 +61,8 @@ class AppealOut(ResponseModel):
     closed_at: Optional[UtcDateTime]
     withdrawn_reason: str = Field(description="IIN-, phone- and e-mail-like text hidden (***) while personal_data_masked.")
     repeat_of_id: Optional[int]
+    language: Literal[APPEAL_LANGUAGES] = Field(description="The language the applicant is written to: notices "
+                                                            "and the answer letter.")
     created_at: UtcDateTime
     updated_at: UtcDateTime
 
@@ -169,6 +172,8 @@ class AppealFields(RequestModel):
     text: Optional[Annotated[Text, Field(max_length=TEXT_MAX)]] = None
     responsible_id: OptionalId = Field(None, description="A coordinator, or a clerk of the appeal's office.")
     repeat_of_id: OptionalId = Field(None, description="Link to an earlier appeal of the same applicant.")
+    language: Optional[Literal[APPEAL_LANGUAGES]] = Field(
+        None, description="The language notices and the answer letter go to the applicant in (default `kk`).")
 
 
 class AppealIn(AppealFields):
