@@ -187,7 +187,14 @@ def percentile(values, share):
     return round(values[max(0, int(len(values) * share) - 1)] * 1000, 1) if values else None
 
 
-def bench(citizens, clerks, duration, workers, queue_workers):
+# The README's deployment: the back office (staff pages and the API) on a pool of its own, the citizens'
+# pages on another at a lower CPU priority; nginx sends /appeal, /track, /schedule, /booking and /public
+# to the second. Here the citizens talk to the public pool and the clerks to the back office's, as
+# nginx would route them.
+PUBLIC_NICE = 10
+
+
+def bench(citizens, clerks, duration, workers, queue_workers, office_workers=3, pools=2):
     tmp = Path(tempfile.mkdtemp(prefix="qabyldau-bench-public-"))
     db = Database("postgresql", tmp)
     gateway = start_gateway()
@@ -211,19 +218,27 @@ def bench(citizens, clerks, duration, workers, queue_workers):
         engine.dispose()
         # A name shared by two districts' settlements is still unique with its district: keep unique labels only.
         labels = [label for label in labels if labels.count(label) == 1]
-        server, port = start_server(env, "sync", workers, 1)
-        processes.append(server)
+        if pools == 2:
+            office, office_port = start_server(env, "sync", office_workers, 1, name="gunicorn-office")
+            processes.append(office)
+            server, port = start_server(env, "sync", workers, 1, nice=PUBLIC_NICE, name="gunicorn-public")
+            processes.append(server)
+            masters = [office.pid, server.pid]
+        else:  # the former deployment: one pool for everybody
+            server, port = start_server(env, "sync", workers, 1)
+            processes.append(server)
+            office_port, masters = port, [server.pid]
         log = open(tmp / "worker.log", "w")
         for _ in range(queue_workers):
             processes.append(subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker"], cwd=PROJECT, env=env,
                                               stdout=log, stderr=subprocess.STDOUT))
         time.sleep(2)
         calibration_before = calibration_ms()
-        cpu = CpuWatch(server.pid)
+        cpu = CpuWatch(*masters)
         started = time.monotonic()
         stop_at = started + duration
         people = [Citizen(i, port, gateway, labels, categories, stop_at) for i in range(citizens)]
-        staff = [Clerk(i, port, tokens[i], office_id, settlement_ids, categories, stop_at) for i in range(clerks)]
+        staff = [Clerk(i, office_port, tokens[i], office_id, settlement_ids, categories, stop_at) for i in range(clerks)]
         for thread in people + staff:
             thread.start()
         for thread in people + staff:
@@ -237,7 +252,9 @@ def bench(citizens, clerks, duration, workers, queue_workers):
         cpu_use["calibration_ms"] = [calibration_before, calibration_ms()]
         cpu_use["load_average"] = list(os.getloadavg())
         result = {
-            "backend": "postgresql", "citizens": citizens, "clerks": clerks, "gunicorn": f"-w {workers} -k sync",
+            "backend": "postgresql", "citizens": citizens, "clerks": clerks,
+            "gunicorn": (f"public -w {workers} (nice {PUBLIC_NICE}), back office -w {office_workers}" if pools == 2
+                         else f"-w {workers} -k sync"),
             "queue_workers": queue_workers, "duration_s": round(elapsed, 1),
             "online_appeals": len(receipts), "online_appeals_per_s": round(len(receipts) / elapsed, 1),
             "citizen_errors": sum(len(p.errors) for p in people),
@@ -271,10 +288,13 @@ def main():
     parser.add_argument("--citizens", type=int, default=50)
     parser.add_argument("--clerks", type=int, default=8)
     parser.add_argument("--duration", type=float, default=30)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers of the citizens' pool")
+    parser.add_argument("--office-workers", type=int, default=3, help="gunicorn sync workers of the back office's pool")
+    parser.add_argument("--one-pool", action="store_true", help="everybody on one pool of --workers (the former set-up)")
     parser.add_argument("--queue-workers", type=int, default=1)
     args = parser.parse_args()
-    result = bench(args.citizens, args.clerks, args.duration, args.workers, args.queue_workers)
+    result = bench(args.citizens, args.clerks, args.duration, args.workers, args.queue_workers, args.office_workers,
+                   1 if args.one_pool else 2)
     out = PROJECT / "bench" / "output"
     out.mkdir(exist_ok=True)
     (out / "public_load.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))

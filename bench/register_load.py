@@ -133,11 +133,12 @@ def prepare(db, env, clients):
     return tokens, office_id, settlements, categories
 
 
-def start_server(env, worker_class, workers, threads):
+def start_server(env, worker_class, workers, threads, nice=0, name="gunicorn"):
+    """gunicorn as the README deploys it; `nice` > 0 runs the pool at a lower CPU priority (`nice -n`)."""
     port = free_port()
-    log = open(Path(env["QABYLDAU_INSTANCE"]) / "gunicorn.log", "w")
+    log = open(Path(env["QABYLDAU_INSTANCE"]) / f"{name}.log", "w")
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-k", worker_class, "--threads", str(threads), "--preload",
+        (["nice", "-n", str(nice)] if nice else []) + [str(BIN / "gunicorn"), "-w", str(workers), "-k", worker_class, "--threads", str(threads), "--preload",
          "-b", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", "wsgi:app"],
         cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -197,12 +198,13 @@ def calibration_ms():
 class CpuWatch:
     """Where the CPU went during the load: the app server, this client, and the rest (the database)."""
 
-    def __init__(self, server_pid):
-        self.server_pid = server_pid
+    def __init__(self, *server_pids):
+        self.server_pids = server_pids  # every gunicorn master (a pool each) of the app server
         self.start = self._read()
 
     def _read(self):
-        return time.monotonic(), _server_cpu_s(self.server_pid), time.process_time(), _machine_cpu_s()
+        server = sum(_server_cpu_s(pid) for pid in self.server_pids)
+        return time.monotonic(), server, time.process_time(), _machine_cpu_s()
 
     def stop(self, registered):
         end = self._read()
