@@ -21,9 +21,12 @@ PUBLIC, USER = "public", "user"
 ALL = set(ROLES)
 
 
-def E(who, api=False, anon=None, every=None, data=None):
-    """`every`: the one outcome for everybody; `data(samples)`: form fields a POST needs to reach its check."""
-    return {"who": who, "api": api, "anon": anon, "every": every, "data": data}
+def E(who, api=False, anon=None, every=None, data=None, multipart=False, params=None):
+    """`every`: the one outcome for everybody; `data(samples)`: form fields a POST needs to reach its check;
+    `multipart`: an API file upload, sent as multipart/form-data (JSON would be refused before the check);
+    `params(samples)`: URL values of its own (an object that another route's allowed write removes)."""
+    return {"who": who, "api": api, "anon": anon, "every": every, "data": data, "multipart": multipart,
+            "params": params}
 
 
 EXPECTED = {
@@ -220,6 +223,11 @@ EXPECTED = {
     "api.list_appeals": E({"central", "coordinator", "clerk", "host", "viewer"}, api=True),
     "api.search_appeals": E({"central", "coordinator", "clerk", "host", "viewer"}, api=True, data=lambda s: {"q": "су"}),
     "api.get_appeal": E({"central", "coordinator", "viewer"}, api=True),
+    # The files as on the appeal page: the office's clerks and the region's coordinators, never masked roles.
+    "api.list_attachments": E({"coordinator"}, api=True),
+    "api.download_attachment": E({"coordinator"}, api=True),
+    "api.add_attachments": E({"coordinator"}, api=True, multipart=True),
+    "api.remove_attachment": E({"coordinator"}, api=True, params=lambda s: {"attachment_id": s.spare_attachment_id}),
     "api.create_appeal": E({"coordinator", "clerk"}, api=True),
     "api.update_appeal": E({"coordinator"}, api=True),
     "api.transition_appeal": E({"coordinator"}, api=True, data=lambda s: {"status": "in_review"}),
@@ -285,7 +293,9 @@ def samples(app_ctx, reference, users, tmp_path):
     from appeals.register import attachments
     from tests.hostile_files import simple_pdf
 
-    attachment = attachments.attach_files(appeal, [attachments.Upload("letter.pdf", simple_pdf())], users.other_clerk)[0]
+    attachment, spare_attachment = attachments.attach_files(
+        appeal, [attachments.Upload("letter.pdf", simple_pdf()), attachments.Upload("spare.pdf", simple_pdf())],
+        users.other_clerk)
     from appeals.core.extensions import db as _sdb
     from appeals.core.timeutil import utcnow
     from appeals.schedules.models import Booking
@@ -302,6 +312,7 @@ def samples(app_ctx, reference, users, tmp_path):
     s.host, s.own_host, s.session, s.appeal, s.directive, s.mandate = host, own_host, session, appeal, directive, mandate
     s.api_tokens = api_tokens
     s.report = report
+    s.spare_attachment_id = spare_attachment.id
     s.params = {
         "user_id": users.other_clerk.id, "appeal_id": appeal.id, "session_id": session.id, "host_id": host.id,
         "directive_id": directive.id, "mandate_id": mandate.id, "token_id": viewer_token.id, "job_id": job.id,
@@ -403,7 +414,7 @@ def test_permission_matrix(app, samples, users):
         entry = EXPECTED.get(rule.endpoint)
         if entry is None:
             continue
-        url = _url(app, rule, samples.params)
+        url = _url(app, rule, {**samples.params, **(entry["params"](samples) if entry["params"] else {})})
         method = _method(rule)
         # Refused roles first: a write by an allowed role must not change what a refused one meets.
         for role, client in sorted(clients.items(), key=lambda item: _expected(entry, item[0]) == "ok"):
@@ -415,7 +426,10 @@ def test_permission_matrix(app, samples, users):
             kwargs = {}
             if method != "GET":
                 payload = entry["data"](samples) if entry["data"] else {}
-                kwargs = {"json": payload} if entry["api"] else {"data": payload}
+                if entry["multipart"]:
+                    kwargs = {"data": payload, "content_type": "multipart/form-data"}
+                else:
+                    kwargs = {"json": payload} if entry["api"] else {"data": payload}
             try:
                 response = client.open(url, method=method, headers=headers, buffered=True, **kwargs)
             except Exception as exc:  # noqa: BLE001 - e.g. a streamed export failing half-way

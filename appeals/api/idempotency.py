@@ -21,13 +21,28 @@ HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
+def _multipart_canonical():
+    """A file upload as its fields and each file's name and digest: a retry's new multipart boundary
+    does not make it a different request."""
+    files = []
+    for field, item in request.files.items(multi=True):
+        item.stream.seek(0)
+        files.append([field, item.filename or "", hashlib.sha256(item.stream.read()).hexdigest()])
+        item.stream.seek(0)
+    return json.dumps({"fields": sorted(request.form.items(multi=True)), "files": files},
+                      sort_keys=True, separators=(",", ":")).encode()
+
+
 def _request_hash():
-    body = request.get_data(cache=True)
-    try:
-        # Key order and spacing do not make two requests different.
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = body
+    if request.mimetype == "multipart/form-data":
+        canonical = _multipart_canonical()
+    else:
+        body = request.get_data(cache=True)
+        try:
+            # Key order and spacing do not make two requests different.
+            canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        except ValueError:
+            canonical = body
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), canonical):
         digest.update(part + b"\0")

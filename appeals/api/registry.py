@@ -6,8 +6,8 @@ these records, so the published contract cannot drift from the code that serves 
 
 The wrapper does what every endpoint needs, in a fixed order: Bearer authentication (401),
 the per-token rate limit (429), the role check (403), query validation (422), body parsing
-(400/413/415/422), idempotent replay (409), then the view, whose result is serialised through
-the declared response model.
+(400/413/415/422; a file upload: multipart/form-data, its text fields validated by `upload`),
+idempotent replay (409), then the view, whose result is serialised through the declared response model.
 """
 import json
 import re
@@ -19,6 +19,7 @@ from flask import Response, current_app, g, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from appeals.api.problems import ApiError, problem_response, validation_errors
 from appeals.auth.permissions import can
@@ -37,7 +38,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such object, or not visible to this user.",
     409: "Conflict with the object's state, or an Idempotency-Key reused with a different request.",
     413: "The request body is larger than allowed.",
-    415: "The body must be JSON (Content-Type: application/json).",
+    415: "The body must be JSON (Content-Type: application/json), or multipart/form-data for a file upload.",
     422: "Validation failed; `errors` lists the fields.",
     429: "Too many requests for this token or its account; see Retry-After and the RateLimit-* headers.",
 }
@@ -64,6 +65,13 @@ class Endpoint:
     media_type: Optional[str] = None
     # ... or, for a large one, 202 with this body (a background job) and a Location header.
     accepted: Optional[type[BaseModel]] = None
+    # A file upload: the body is multipart/form-data; this model checks its text fields, and its
+    # FILES_FIELD names the file part(s) (the view reads them; the service checks the bytes).
+    upload: Optional[type[BaseModel]] = None
+
+    @property
+    def media_types(self):
+        return self.media_type if isinstance(self.media_type, tuple) else (self.media_type,)
 
     @property
     def openapi_path(self):
@@ -73,7 +81,7 @@ class Endpoint:
     def all_errors(self):
         codes = set() if self.public else set(COMMON_ERRORS)
         codes.update(self.errors)
-        if self.body is not None:
+        if self.body is not None or self.upload is not None:
             codes.update((415, 422))
         if self.query is not None or self.path_params:
             codes.add(422 if self.query is not None else 404)
@@ -139,6 +147,24 @@ def _read_body(model, limit=API_MAX_BODY_BYTES):
         raise ApiError(422, _("Some fields are invalid."), errors=validation_errors(exc, "body")) from None
 
 
+def _read_upload(model):
+    """The text fields of a multipart/form-data request as `model`; the files stay in request.files
+    (each within the app's MAX_CONTENT_LENGTH, the only cap a file upload has here)."""
+    request.max_content_length = current_app.config.get("MAX_CONTENT_LENGTH")
+    if (request.mimetype or "") != "multipart/form-data":
+        raise ApiError(415, _("Send the files as multipart/form-data."))
+    try:
+        fields = request.form
+        request.files  # noqa: B018 - parsed here, so that a body over the cap is refused before the view
+    except RequestEntityTooLarge:
+        raise ApiError(413) from None
+    data = {key: values[0] if len(values) == 1 else values for key, values in fields.lists()}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, _("Some fields are invalid."), errors=validation_errors(exc, "body")) from None
+
+
 def _as_sent(model, errors):
     """Errors name the parameter as the client sent it: its old name, if that is what it used."""
     sent_as = {new: old for old, new in model.RENAMED.items() if old in request.args}
@@ -163,7 +189,7 @@ def serialise(model, result):
 
 def endpoint(bp, method, rule, *, summary, tag, description="", query=None, body=None, response=None,
              status=200, errors=(), permission=None, idempotent=False, public=False, media_type=None, accepted=None,
-             bulk=False):
+             bulk=False, upload=None):
     """Declare an API endpoint (see the module docstring); the view gets `query=` and `body=`."""
 
     def decorator(view):
@@ -172,7 +198,7 @@ def endpoint(bp, method, rule, *, summary, tag, description="", query=None, body
             description=description or (view.__doc__ or "").strip(), query=query, body=body,
             response=response, status=status, errors=tuple(errors), permission=permission,
             idempotent=idempotent, public=public, path_params=_path_params(rule), media_type=media_type,
-            accepted=accepted,
+            accepted=accepted, upload=upload,
         )
 
         @wraps(view)
@@ -193,6 +219,8 @@ def endpoint(bp, method, rule, *, summary, tag, description="", query=None, body
                                        errors=_as_sent(query, validation_errors(exc, "query"))) from None
                 if body is not None:
                     kwargs["body"] = _read_body(body, API_MAX_BULK_BODY_BYTES if bulk else API_MAX_BODY_BYTES)
+                if upload is not None:
+                    kwargs["form"] = _read_upload(upload)
                 if idempotent:
                     return idempotency.run_once(g.api_user, lambda: _call(spec, view, kwargs))
                 return _call(spec, view, kwargs)
@@ -338,9 +366,11 @@ def openapi_document(title, version, server_url):
         success = {"description": "Success"}
         if spec.response is not None:
             success["content"] = {"application/json": {"schema": refs[(spec.response, "serialization")]}}
+        if spec.upload is not None:
+            operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _upload_schema(spec.upload)}}}
         if spec.media_type is not None:
             success = {"description": "The document.",
-                       "content": {spec.media_type: {"schema": {"type": "string", "format": "binary"}}}}
+                       "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in spec.media_types}}
         if not spec.public:
             success["headers"] = dict(RATE_LIMIT_HEADER_REFS)
         operation["responses"][str(spec.status)] = success
@@ -386,6 +416,18 @@ def openapi_document(title, version, server_url):
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _upload_schema(model):
+    """The multipart body: the model's text fields and its file part(s), one or more files."""
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    name = model.FILES_FIELD
+    schema.setdefault("properties", {})[name] = {
+        "type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
+        "description": model.FILES_DESCRIPTION}
+    schema["required"] = [*schema.get("required", ()), name]
+    return schema
 
 
 # On every authenticated response, errors included: the tighter of the token's and the account's budgets.

@@ -72,4 +72,5 @@ def me():
     }
 
 
-from appeals.api.endpoints import documents, mandates, reference, register, schedules, tokens  # noqa: E402,F401  (register their routes)
+from appeals.api.endpoints import documents, mandates, reference, register, schedules, tokens  # noqa: E402,F401,I001  (register their routes)
+from appeals.api.endpoints import attachments  # noqa: E402,F401  (after the appeals' own, in the docs too)
