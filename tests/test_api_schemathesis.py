@@ -32,7 +32,12 @@ def fuzz_token(app, app_ctx, users, reference, hosts, reg_appeal):
     from appeals.api import tokens
     from appeals.mandates import directives
 
-    reg_appeal()
+    from appeals.register import attachments
+    from tests.hostile_files import photo_with_gps
+
+    appeal = reg_appeal()
+    # A file to list and download (the kept bytes against the documented media types).
+    attachments.attach_files(appeal, [attachments.Upload("photo.jpg", photo_with_gps())], users.coordinator)
     directives.create_directive({"number": "1", "issued_on": "2026-01-10", "title": "Аманат"}, users.coordinator)
     _token, secret = tokens.create_token(users.coordinator, "fuzz")
     limits = {key: app.config[key] for key in ("API_RATE_LIMIT_PER_MINUTE", "API_USER_RATE_LIMIT_PER_MINUTE")}
