@@ -177,3 +177,17 @@ def test_the_letter_of_each_language_uses_that_languages_template(reg_appeal, us
         _answer(appeal, users, text="Ескерілді")
         data, _name = letters.letter_pdf(db.session.get(Appeal, appeal.id))
         assert expected in _pdf_text(data), language
+
+
+def test_a_corrected_language_reaches_a_letter_not_yet_made(reg_appeal, users, db, app_ctx):
+    appeal = reg_appeal(appeal_type="complaint")
+    _answer(appeal, users)
+    workflow.update_appeal(db.session.get(Appeal, appeal.id), {"language": "ru"}, users.clerk)
+    letter = db.session.scalar(sa.select(AnswerLetter))
+    assert (letter.status, letter.locale) == ("pending", "ru")
+    letters.make_pending_letters()
+    workflow.update_appeal(db.session.get(Appeal, appeal.id), {"language": "en"}, users.clerk)
+    db.session.expire_all()
+    made = db.session.get(AnswerLetter, letter.id)
+    assert (made.status, made.locale) == ("made", "ru"), "a made letter is what was sent"
+    assert "Ваша жалоба" in _pdf_text(letters.letter_pdf(db.session.get(Appeal, appeal.id))[0])

@@ -219,6 +219,11 @@ def update_appeal(appeal: Appeal, data: Mapping[str, Any], actor: User | None,
         changes = audit.diff(before, _audit_values(appeal))
         if changes:
             audit.record("updated", appeal, changes=_audit_safe(changes), user=actor)
+        if "language" in changes:
+            # A letter not yet made is made in the corrected language; one made (and maybe sent) stays.
+            db.session.execute(sa.update(AnswerLetter).where(AnswerLetter.appeal_id == appeal.id,
+                                                             AnswerLetter.status == "pending")
+                               .values(locale=applicant_locale(appeal)))
         _tell_responsible(appeal, actor, old_responsible)
     return appeal
 
