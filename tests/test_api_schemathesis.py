@@ -31,7 +31,6 @@ def fuzz_token(app, app_ctx, users, reference, hosts, reg_appeal):
     """Some real data to hit (offices, hosts, an appeal) and a coordinator's token without a rate limit."""
     from appeals.api import tokens
     from appeals.mandates import directives
-
     from appeals.register import attachments
     from tests.hostile_files import photo_with_gps
 
