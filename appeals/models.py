@@ -11,6 +11,7 @@ from appeals.core.storage import StoredFile  # noqa: F401
 from appeals.core.verification import VerificationCode  # noqa: F401
 from appeals.mandates.models import Directive, Mandate, MandateAppeal, MandateProgressNote  # noqa: F401
 from appeals.notifications.duties import DutyRun  # noqa: F401
+from appeals.reference import cache as _reference_cache  # noqa: F401  (its session hooks keep the version)
 from appeals.reference.models import Category, District, Office, Region, Settlement  # noqa: F401
 from appeals.register.models import (  # noqa: F401
     AnswerLetter,

@@ -37,6 +37,7 @@ def main():
     parser.add_argument("--clerks", type=int, default=0, help="API registrations to time as well")
     parser.add_argument("--profile", choices=STEPS + ("api",), action="append", default=[])
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sql", action="store_true", help="print the statements of the last appeal's requests")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="qabyldau-profile-"))
@@ -57,9 +58,11 @@ def main():
         from wsgi import app  # noqa: E402  (the app as gunicorn --preload builds it)
 
         queries = [0]
+        statements = []
 
         with app.app_context():
-            sa.event.listen(sdb.engine, "before_cursor_execute", lambda *a, **k: queries.__setitem__(0, queries[0] + 1))
+            sa.event.listen(sdb.engine, "before_cursor_execute", lambda *a, **k: (queries.__setitem__(0, queries[0] + 1),
+                                                                                      statements.append(a[2])))
             labels = [f"{name} — {district}" for name, district in sdb.session.execute(sa.text(
                 "SELECT s.name_kk, d.name_kk FROM settlements s JOIN districts d ON d.id = s.district_id "
                 "ORDER BY s.id LIMIT 40"))]
@@ -71,6 +74,7 @@ def main():
         profiles = {step: cProfile.Profile() for step in args.profile}
 
         def timed(step, call):
+            statements.clear()
             profile = profiles.get(step)
             q0 = queries[0]
             started = time.process_time()
@@ -80,6 +84,10 @@ def main():
             if profile:
                 profile.disable()
             cpu[step] += time.process_time() - started
+            if args.sql and n == args.appeals - 1:
+                print(f"--- {step}")
+                for sql in statements:
+                    print("   ", " ".join(sql.split())[-260:])
             nq[step] += queries[0] - q0
             count[step] += 1
             return result

@@ -40,6 +40,7 @@ from register_load import (  # noqa: E402
     Client,
     CpuWatch,
     Database,
+    _server_cpu_s,
     calibration_ms,
     prepare,
     start_server,
@@ -235,6 +236,7 @@ def bench(citizens, clerks, duration, workers, queue_workers, office_workers=3, 
         time.sleep(2)
         calibration_before = calibration_ms()
         cpu = CpuWatch(*masters)
+        pools_before = [_server_cpu_s(pid) for pid in masters]
         started = time.monotonic()
         stop_at = started + duration
         people = [Citizen(i, port, gateway, labels, categories, stop_at) for i in range(citizens)]
@@ -247,7 +249,13 @@ def bench(citizens, clerks, duration, workers, queue_workers, office_workers=3, 
         receipts = [number for person in people for number in person.receipts]
         registered = [number for clerk in staff for number in clerk.numbers]
         # Where the CPU went, per appeal of either kind; the calibration says how busy the machine was.
+        pools_cpu = [_server_cpu_s(pid) - before for pid, before in zip(masters, pools_before)]
         cpu_use = cpu.stop(len(receipts) + len(registered))
+        if pools == 2:
+            # Each pool's own CPU by what it served: the citizens' per online appeal (its five requests),
+            # the back office's per clerk's registration. Less affected by the machine's other work.
+            cpu_use["pool_cpu_ms"] = {"public_per_online_appeal": round(1000 * pools_cpu[1] / max(len(receipts), 1), 2),
+                                      "office_per_registration": round(1000 * pools_cpu[0] / max(len(registered), 1), 2)}
         cpu_use["cpu_ms_per_appeal"] = cpu_use.pop("cpu_ms_per_registration")
         cpu_use["calibration_ms"] = [calibration_before, calibration_ms()]
         cpu_use["load_average"] = list(os.getloadavg())

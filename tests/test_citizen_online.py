@@ -307,3 +307,63 @@ def test_the_answer_letter_is_on_the_tracking_page_once_answered(citizen, refere
     assert download.headers["Cache-Control"] == "no-store" and "attachment" in download.headers["Content-Disposition"]
     assert download.data == letters.letter_pdf(db.session.get(Appeal, appeal.id))[0]
     assert citizen.get(f"/track/{token[:-2]}xx/letter.pdf").status_code == 404
+
+
+def _tokens(html):
+    return (re.search(r'name="csrf_token" type="hidden" value="([^"]*)"', html).group(1),
+            re.search(r'name="started" type="hidden" value="([^"]+)"', html).group(1))
+
+
+def test_the_empty_form_is_built_once_and_follows_every_reference_change(citizen, app, reference, db, users, login,
+                                                                         monkeypatch):
+    from appeals.reference import cache
+    from appeals.reference.models import Category, Settlement
+
+    monkeypatch.setitem(app.config, "REFERENCE_CACHE", True)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # each visitor's own token is put into the copy
+    monkeypatch.setattr(cache, "_entries", {})
+    first = citizen.get("/appeal").get_data(as_text=True)
+    assert "Қордай — Қордай ауданы" in first and "Ауыз су" in first
+
+    statements = []
+    listener = lambda *args, **kwargs: statements.append(args[2])  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        other = app.test_client()
+        second = other.get("/appeal").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    queries = [sql for sql in statements if not sql.startswith("BEGIN")]
+    assert len(queries) == 1 and "number_sequences" in queries[0], "only the reference version is read"
+    # The same page, with the visitor's own tokens (the started token is the time, frozen in tests).
+    assert _tokens(first)[0] != _tokens(second)[0]
+    assert "\x00" not in second
+    strip = lambda html: html.replace(_tokens(html)[0], "").replace(_tokens(html)[1], "")  # noqa: E731
+    assert strip(first) == strip(second)
+
+    # An edit through the ORM and a bulk statement: the next page is built afresh.
+    settlement = db.session.get(Settlement, reference.settlements[0].id)
+    settlement.name_kk = "Қордай ауылы"
+    db.session.commit()
+    renamed = citizen.get("/appeal").get_data(as_text=True)
+    assert "Қордай ауылы — Қордай ауданы" in renamed and "Қордай — Қордай ауданы" not in renamed
+    db.session.execute(sa.update(Category).where(Category.code == "water").values(is_active=False))
+    db.session.commit()
+    assert "Ауыз су" not in citizen.get("/appeal").get_data(as_text=True)
+    db.session.rollback()
+    settlement = db.session.get(Settlement, reference.settlements[0].id)
+    settlement.name_kk = "Қордай"
+    db.session.rollback()  # a rolled-back edit changes nothing
+    assert "Қордай ауылы — Қордай ауданы" in citizen.get("/appeal").get_data(as_text=True)
+
+    # The cached page's tokens are accepted (the CSRF check, and the minimum fill time counts from its start).
+    csrf, started = _tokens(citizen.get("/appeal").get_data(as_text=True))
+    data = {**_form(citizen, reference), "csrf_token": csrf,
+            "started": started}
+    assert _post(citizen, {**data, "csrf_token": _tokens(second)[0]}).status_code == 400, "another visitor's token"
+    response = _post(citizen, data)
+    assert response.status_code == 303, re.findall(r'class="error"[^>]*>([^<]*)<', response.get_data(as_text=True))
+    # A staff member sees their own menu, never the anonymous copy.
+    app.config["WTF_CSRF_ENABLED"] = False
+    staff = login(users.clerk, test_client=app.test_client())
+    assert users.clerk.display_name in staff.get("/appeal").get_data(as_text=True)

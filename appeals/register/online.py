@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
@@ -36,6 +35,7 @@ from appeals.core.extensions import db
 from appeals.core.search_fold import search_fold
 from appeals.core.timeutil import local_now, utcnow
 from appeals.core.tokens import hash_token
+from appeals.reference import cache as reference_cache
 from appeals.reference.models import District, Office, Settlement
 from appeals.register import attachments, repeats, validation
 from appeals.register.models import (
@@ -81,26 +81,17 @@ def settlement_label(settlement: Settlement) -> str:
     return f"{settlement.name} — {settlement.district.name}" if settlement.district else settlement.name
 
 
-# The list is the same for every visitor of one language: read once a minute per process, not per page.
-_OPTIONS_CACHE: dict[tuple[str, str], tuple[float, list[tuple[int, str]]]] = {}
-OPTIONS_SECONDS = 60
-
-
 def settlement_options() -> list[tuple[int, str]]:
-    """(id, "Settlement — District") of every active settlement, sorted, in the page's language."""
-    from flask_babel import get_locale
+    """(id, "Settlement — District") of every active settlement, sorted, in the page's language.
 
-    key = (str(db.engine.url), str(get_locale() or ""))
-    cached = _OPTIONS_CACHE.get(key)
-    now = time.monotonic()
-    # Tests build and drop the reference rows test by test: they always read afresh.
-    if cached is not None and now - cached[0] < OPTIONS_SECONDS and not current_app.testing:
-        return cached[1]
-    rows = db.session.scalars(sa.select(Settlement).join(District).options(contains_eager(Settlement.district))
-                              .where(Settlement.is_active.is_(True))).all()
-    options = sorted(((row.id, settlement_label(row)) for row in rows), key=lambda item: item[1])
-    _OPTIONS_CACHE[key] = (now, options)
-    return options
+    The same for every visitor of one language: built once per process and reference version."""
+
+    def build() -> list[tuple[int, str]]:
+        rows = db.session.scalars(sa.select(Settlement).join(District).options(contains_eager(Settlement.district))
+                                  .where(Settlement.is_active.is_(True))).all()
+        return sorted(((row.id, settlement_label(row)) for row in rows), key=lambda item: item[1])
+
+    return reference_cache.cached("settlement-options", build)
 
 
 def resolve_settlement(typed: str) -> Optional[Settlement]:

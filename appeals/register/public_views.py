@@ -5,6 +5,8 @@ import time
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from appeals.core import hooks, labels
@@ -12,6 +14,7 @@ from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.i18n import current_language
 from appeals.core.web import attach_errors, file_response
+from appeals.reference import cache as reference_cache
 from appeals.reference.models import Category
 from appeals.register import attachments, online
 from appeals.register.forms import CodeForm, OnlineAppealForm, TrackForm
@@ -46,27 +49,61 @@ def _filled_like_a_person(form: OnlineAppealForm) -> bool:
     return time.time() - float(started) >= float(current_app.config.get("ONLINE_MIN_FILL_SECONDS", 5))
 
 
+def _category_choices() -> list[tuple[str, str]]:
+    def build() -> list[tuple[str, str]]:
+        categories = db.session.scalars(db.select(Category).where(Category.is_active.is_(True))
+                                        .order_by(Category.sort_order, Category.id)).all()
+        return [(str(category.id), category.name) for category in categories]
+
+    return reference_cache.cached("category-choices", build)
+
+
 def _fill_choices(form: OnlineAppealForm) -> None:
     from wtforms import SelectChoice
 
     form.appeal_type.choices = [SelectChoice("", _("Choose…"))] + [
         SelectChoice(code, labels.APPEAL_TYPE_LABELS[code]) for code in APPEAL_TYPES]
-    categories = db.session.scalars(db.select(Category).where(Category.is_active.is_(True))
-                                    .order_by(Category.sort_order, Category.id)).all()
     form.category_id.choices = [SelectChoice("", _("Choose…"))] + [
-        SelectChoice(str(category.id), category.name) for category in categories]
+        SelectChoice(value, name) for value, name in _category_choices()]
 
 
 def _render_form(form: OnlineAppealForm, status: int = 200):
-    return _private(current_app.make_response((render_template(
+    return _private(current_app.make_response((_form_html(form), status)))
+
+
+def _form_html(form: OnlineAppealForm) -> str:
+    return render_template(
         "citizen/appeal.html", form=form, settlements=online.settlement_options(),
         max_files=attachments.max_files(online=True),
         max_file_mb=attachments.storage.max_file_bytes() // (1024 * 1024),
-        consent_version=online.CONSENT_VERSION), status)))
+        consent_version=online.CONSENT_VERSION)
+
+
+# The empty form is the same page for every visitor of one language but for two tokens: rendered once
+# per process, language and reference version (appeals/reference/cache.py), the tokens put in per request.
+_CSRF_MARK, _STARTED_MARK = "\x00csrf\x00", "\x00started\x00"
+
+
+def _empty_form_page() -> str:
+    def build() -> str:
+        form = OnlineAppealForm()
+        _fill_choices(form)
+        form.started.data = started = _started_token()
+        return _form_html(form).replace(generate_csrf(), _CSRF_MARK).replace(started, _STARTED_MARK)
+
+    page = reference_cache.cached("appeal-form-page", build)
+    return page.replace(_CSRF_MARK, generate_csrf()).replace(_STARTED_MARK, _started_token())
+
+
+def _same_for_everybody() -> bool:
+    """No staff member's menu, no message waiting, no query string (the language links keep it)."""
+    return not request.query_string and not current_user.is_authenticated and not session.get("_flashes")
 
 
 @bp.route("/appeal", methods=["GET", "POST"])
 def appeal_form():
+    if request.method == "GET" and _same_for_everybody():
+        return _private(current_app.make_response(_empty_form_page()))
     form = OnlineAppealForm()
     _fill_choices(form)
     if request.method == "GET":
