@@ -262,3 +262,20 @@ def test_printed_documents_carry_the_users_region(app, south, users):
 
     assert org_name("kk", south.coordinator) == "Түркістан облыстық филиалы"
     assert org_name("kk", users.coordinator) == "Облыстық филиал"
+
+
+def test_list_filters_offer_the_districts_and_settlements_of_the_users_region(app, south, reference, users):
+    import re
+
+    def offered(user):
+        page = _client(app, user).get("/appeals").get_data(as_text=True)
+        district = re.search(r'<select id="district".*?</select>', page, re.S).group(0)
+        settlement = re.search(r'<select id="settlement".*?</select>', page, re.S).group(0)
+        return (f'value="{south.district.id}"' in district, f'value="{south.settlement.id}"' in settlement,
+                f'value="{reference.settlements[0].id}"' in settlement)
+
+    # (the Turkistan district, its settlement, a Zhambyl settlement)
+    assert offered(south.clerk) == (True, True, False)
+    assert offered(south.coordinator) == (True, True, False)
+    assert offered(users.coordinator) == (False, False, True)
+    assert offered(users.central) == (True, True, True)

@@ -555,6 +555,20 @@ def own_offices_only(user: Any) -> set[int] | None:
     return None
 
 
+def own_region_ids(user: Any) -> set[int] | None:
+    """The regions of own_offices_only(user): the districts and settlements that lists offer as filters
+    are those of the user's region(s); None (every region) for the central office's level."""
+    offices = own_offices_only(user)
+    if offices is None:
+        return None
+    import sqlalchemy as sa
+
+    from appeals.core.extensions import db
+    from appeals.reference.models import Office
+
+    return set(db.session.scalars(sa.select(Office.region_id).where(Office.id.in_(offices or [-1]))))
+
+
 def works_at_offices(user: Any) -> bool:
     """Whether the account registers appeals at offices of its own (a clerk), not for a whole region."""
     return user.role == "clerk"

@@ -25,6 +25,7 @@ from appeals.auth.permissions import (
     PERSONAL_ON_REQUEST,
     can,
     own_offices_only,
+    own_region_ids,
     permission_required,
     personal_data_mode,
     personal_view,
@@ -109,9 +110,13 @@ def _visible_offices():
     return offices if own is None else [office for office in offices if office.id in own]
 
 
-def _settlements():
-    settlements = db.session.scalars(sa.select(Settlement).where(Settlement.is_active.is_(True))).all()
-    return sorted(settlements, key=lambda s: s.name.casefold())
+def _settlements(region_ids=None):
+    """Active settlements by name; of these regions only when region_ids is given."""
+    query = sa.select(Settlement).where(Settlement.is_active.is_(True))
+    if region_ids is not None:
+        query = query.join(District, District.id == Settlement.district_id).where(
+            District.region_id.in_(region_ids or [-1]))
+    return sorted(db.session.scalars(query).all(), key=lambda s: s.name.casefold())
 
 
 def _categories(include_id=None):
@@ -577,10 +582,16 @@ def forward(appeal_id):
 # --- The list and export ------------------------------------------------------------------
 
 def _filter_choices():
+    # The districts and settlements of the user's own region(s) (a country has a thousand settlements;
+    # a clerk's or a regional coordinator's filter offers theirs).
+    regions = own_region_ids(current_user)
+    districts = sa.select(District)
+    if regions is not None:
+        districts = districts.where(District.region_id.in_(regions or [-1]))
     return {
         "offices": _visible_offices(),
-        "districts": sorted(db.session.scalars(sa.select(District)).all(), key=lambda d: d.name.casefold()),
-        "settlements": _settlements(),
+        "districts": sorted(db.session.scalars(districts).all(), key=lambda d: d.name.casefold()),
+        "settlements": _settlements(regions),
         "categories": _categories(),
         "hosts": db.session.scalars(sa.select(Host).order_by(Host.full_name)).all()
         if can(current_user, "appeal.filter_by_host") else [],
