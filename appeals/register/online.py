@@ -94,28 +94,35 @@ def settlement_options() -> list[tuple[int, str]]:
     return reference_cache.cached("settlement-options", build)
 
 
-def resolve_settlement(typed: str) -> Optional[Settlement]:
-    """The settlement a citizen chose (its list label) or typed (a name in any script, unique), else None."""
+def resolve_settlement(typed: str) -> Optional[int]:
+    """The id of the settlement a citizen chose (its list label) or typed (a name in any script, unique), else None."""
     typed = " ".join((typed or "").split())
     if not typed:
         return None
     options = settlement_options()
     for settlement_id, label in options:
         if label == typed:
-            return db.session.get(Settlement, settlement_id)
+            return settlement_id
     wanted = search_fold(typed.split(" — ")[0])
     matches = [settlement_id for settlement_id, label in options if search_fold(label.split(" — ")[0]) == wanted]
-    return db.session.get(Settlement, matches[0]) if len(matches) == 1 else None
+    return matches[0] if len(matches) == 1 else None
 
 
-def office_for_settlement(settlement: Settlement) -> Optional[Office]:
-    """The office of the settlement's district, else the region's regional office."""
-    office = db.session.scalar(sa.select(Office).where(Office.district_id == settlement.district_id,
-                                                       Office.is_active.is_(True)).order_by(Office.id))
-    if office is None:
-        office = db.session.scalar(sa.select(Office).where(Office.kind == "regional", Office.is_active.is_(True))
-                                   .order_by(Office.id))
-    return office
+def office_for_settlement(settlement_id: int) -> Optional[int]:
+    """The office of the settlement's district, else the regional office (ids; kept with the reference data)."""
+
+    def build() -> dict[int, Optional[int]]:
+        offices = db.session.execute(sa.select(Office.id, Office.district_id, Office.kind)
+                                     .where(Office.is_active.is_(True)).order_by(Office.id)).all()
+        by_district: dict[int, int] = {}
+        for office_id, district_id, _kind in offices:
+            if district_id is not None:
+                by_district.setdefault(district_id, office_id)
+        regional = next((office_id for office_id, _district, kind in offices if kind == "regional"), None)
+        return {settlement: by_district.get(district, regional) for settlement, district in db.session.execute(
+            sa.select(Settlement.id, Settlement.district_id))}
+
+    return reference_cache.cached("settlement-offices", build).get(settlement_id)
 
 
 # --- Step 1: the form ---------------------------------------------------------------------------
@@ -157,11 +164,11 @@ def clean_form(form: dict[str, Any]) -> dict[str, Any]:
     if channel == "sms" and not phone or channel == "email" and not email or channel not in ("sms", "email"):
         channel = "sms" if phone else "email"
     data = {
-        "office_id": office.id if office else None, "received_at": local_now().replace(second=0, microsecond=0),
+        "office_id": office, "received_at": local_now().replace(second=0, microsecond=0),
         "channel": "online", "applicant_kind": kind, "applicant_name": form.get("applicant_name") or "",
         "iin": form.get("iin") or "", "phone": phone, "address": form.get("address") or "",
         "signatories": form.get("signatories") if kind == "collective" else None,
-        "settlement_id": settlement.id if settlement else None, "appeal_type": form.get("appeal_type") or "",
+        "settlement_id": settlement, "appeal_type": form.get("appeal_type") or "",
         "category_id": form.get("category_id"), "summary": form.get("summary") or "", "text": form.get("text") or "",
     }
     try:
@@ -332,11 +339,13 @@ def _register(submission: OnlineSubmission) -> tuple[Appeal, Receipt]:
     values["language"] = submission.locale if submission.locale in APPEAL_LANGUAGES else APPEAL_LANGUAGES[0]
     code = new_tracking_code()
     repeat_of_id = _repeat_of(values)
+    # Held here, so that insert_appeal's look-up and the receipt's are one read (the session keeps
+    # only objects someone refers to).
+    office = db.session.get(Office, values["office_id"])
+    # Written with the appeal's INSERT (not an UPDATE after it); none of them is an audited field.
+    values.update(email=data.get("email") or "", consent_version=CONSENT_VERSION, consent_at=submission.created_at,
+                  tracking_code_hash=hash_token(code))
     appeal = insert_appeal(values, None, repeat_of_id)
-    appeal.email = data.get("email") or ""
-    appeal.consent_version = CONSENT_VERSION
-    appeal.consent_at = submission.created_at
-    appeal.tracking_code_hash = hash_token(code)
     for file in submission.files or []:
         db.session.add(AppealAttachment(
             appeal_id=appeal.id, file_key=file["key"], kind="appeal", source="citizen",
@@ -350,7 +359,6 @@ def _register(submission: OnlineSubmission) -> tuple[Appeal, Receipt]:
     submission.state, submission.appeal_id = "registered", appeal.id
     # What the citizen typed now lives in the appeal; the submission keeps no personal data.
     submission.data, submission.files = None, None
-    office = db.session.get(Office, appeal.office_id)
     receipt = Receipt(appeal.number, format_tracking_code(code), tracking_url(appeal), office.name if office else "")
     _notify_receipt(appeal, submission, receipt)
     return appeal, receipt
