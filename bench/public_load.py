@@ -5,8 +5,9 @@
     .venv/bin/python bench/public_load.py --citizens 20 --duration 15
 
 A fresh PostgreSQL schema is migrated and given the demo offices, settlements and users; gunicorn
-serves the app (the README's production set-up: sync workers, --preload) and queue workers deliver
-the notices to a local SMS gateway stand-in run by this script. Each citizen, in a thread with a
+serves the app (the README's production set-up: sync workers, --preload, the back office and the
+citizens' pages on two pools, the Redis queue) and queue workers deliver the notices to a local SMS
+gateway stand-in run by this script. Each citizen, in a thread with a
 cookie session of its own, opens /appeal, sends the form, waits for the SMS with its code at the
 gateway, types the code back and opens the receipt; each clerk posts registrations to
 /api/v1/appeals on a kept-alive connection. Then the register is checked: every office's numbers
@@ -204,7 +205,10 @@ def bench(citizens, clerks, duration, workers, queue_workers, office_workers=3, 
            "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000",
            "API_TOKENS_PER_USER": "100", "SMS_URL": f"http://127.0.0.1:{gateway.server_port}/send",
            "ONLINE_APPEALS_PER_ADDRESS_PER_HOUR": "100000000", "ONLINE_APPEALS_PER_PHONE_PER_DAY": "100000000",
-           "ONLINE_MIN_FILL_SECONDS": "0", "QUEUE_URL": "", "WORKER_TICK_SECONDS": "1", "WORKER_THREADS": "4",
+           "ONLINE_MIN_FILL_SECONDS": "0", "WORKER_TICK_SECONDS": "1", "WORKER_THREADS": "4",
+           # The README's production queue (Redis), under a name of this run's own.
+           "QUEUE_URL": os.environ.get("BENCH_QUEUE_URL", "redis://127.0.0.1:6379/0"),
+           "QUEUE_NAME": "bench-public-" + uuid.uuid4().hex[:8],
            "NOTIFY_RETRY_SECONDS": "1"}
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "QABYLDAU_INSTANCE")})
     processes = []
