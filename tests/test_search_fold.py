@@ -89,5 +89,5 @@ def test_postgresql_search_index_takes_each_appeal_at_once(db):
     # Migration 0029: no pending list, whose merge stalled a registration inside its number's lock.
     if db.session.get_bind().dialect.name != "postgresql":
         pytest.skip("the GIN index exists on PostgreSQL only")
-    options = db.session.scalar(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'ix_fts_appeals_folded'"))
+    options = db.session.scalar(sa.text("SELECT reloptions FROM pg_class WHERE oid = to_regclass('ix_fts_appeals_folded')"))
     assert "fastupdate=off" in (options or [])
