@@ -110,6 +110,7 @@ def run_migrations_online():
             **conf_args
         )
 
+        done = False
         try:
             with context.begin_transaction():
                 context.run_migrations()
@@ -117,9 +118,18 @@ def run_migrations_online():
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise RuntimeError(f"The migration left rows pointing at nothing: {broken[:10]}")
+            done = True
         finally:
             if sqlite:
+                # The pragma is a no-op inside a transaction, and the connection has begun one again by
+                # now: end it first (committed only after a successful upgrade), or the pooled
+                # connection would go back to the app with foreign keys unenforced.
+                if connection.in_transaction():
+                    (connection.commit if done else connection.rollback)()
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                enforced = connection.connection.driver_connection.execute("PRAGMA foreign_keys").fetchone()[0]
+                if not enforced:
+                    connection.invalidate()  # a fresh connection gets the pragma from the connect hook
 
 
 if context.is_offline_mode():
