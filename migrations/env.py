@@ -127,9 +127,6 @@ def run_migrations_online():
                 if connection.in_transaction():
                     (connection.commit if done else connection.rollback)()
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
-                enforced = connection.connection.driver_connection.execute("PRAGMA foreign_keys").fetchone()[0]
-                if not enforced:
-                    connection.invalidate()  # a fresh connection gets the pragma from the connect hook
 
 
 if context.is_offline_mode():
