@@ -42,3 +42,19 @@ def session_data(reference, hosts, next_monday):
         return data
 
     return make
+
+
+@pytest.fixture
+def bookable(db, reference, users):
+    """An approved session at Kordai tomorrow 10:00–12:00 with one host, open for booking: 4 slots of 30 minutes, 2 places each."""
+    from appeals.core.timeutil import local_today
+    from appeals.schedules import bookings
+    from appeals.schedules.models import Host, ReceptionSession
+
+    host = Host(full_name="Бекболатов Асқар", kind="candidate", office_id=reference.kordai.id)
+    reception = ReceptionSession(office_id=reference.kordai.id, date=local_today() + dt.timedelta(days=1),
+                                 start_time=dt.time(10, 0), end_time=dt.time(12, 0), status="approved", hosts=[host])
+    db.session.add_all([host, reception])
+    db.session.commit()
+    bookings.open_slots(reception, "30", "2", users.clerk)
+    return db.session.get(ReceptionSession, reception.id)

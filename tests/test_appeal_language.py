@@ -112,17 +112,8 @@ def test_the_clerk_sets_the_language_on_the_form_edits_it_and_the_trail_keeps_it
     assert "Language of the answer" in timeline and "Русский" in timeline
 
 
-def test_an_appeal_from_a_booking_takes_the_bookings_language(db, reference, users, login, client, sms_gateway):
-    from appeals.core.timeutil import local_today
-    from appeals.schedules.models import Host, ReceptionSession
-
-    host = Host(full_name="Бекболатов Асқар", kind="candidate", office_id=reference.kordai.id)
-    reception = ReceptionSession(office_id=reference.kordai.id, date=local_today() + dt.timedelta(days=1),
-                                 start_time=dt.time(10, 0), end_time=dt.time(12, 0), status="approved", hosts=[host])
-    db.session.add_all([host, reception])
-    db.session.commit()
-    bookings.open_slots(reception, "30", "2", users.clerk)
-    booking = bookings.create_booking(reception.id, {"slot": "10:00", "name": "Петров Иван",
+def test_an_appeal_from_a_booking_takes_the_bookings_language(db, users, login, client, sms_gateway, bookable):
+    booking = bookings.create_booking(bookable.id, {"slot": "10:00", "name": "Петров Иван",
                                                      "phone": "8 701 123 45 67", "topic": "Дорога"}, "ru")
     login(users.clerk)
     form = client.get(f"/appeals/new?booking={booking.id}").get_data(as_text=True)
