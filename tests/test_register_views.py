@@ -246,6 +246,16 @@ def test_export_csv_and_xlsx_honour_filters_and_masking(app, client, login, user
     assert VALID_IIN not in coordinator.get("/appeals/export?format=csv").get_data(as_text=True)
 
 
+def test_export_names_the_language_each_applicant_is_written_to(client, login, users, reg_appeal):
+    russian = reg_appeal(language="ru")
+    kazakh = reg_appeal()
+    login(users.clerk)
+    sheet = load_workbook(io.BytesIO(client.get("/appeals/export?format=xlsx&lang=en").data)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    column = rows[0].index("Language of the answer")
+    assert {row[0]: row[column] for row in rows[1:]} == {russian.number: "Русский", kazakh.number: "Қазақша"}
+
+
 def test_home_page_shows_overdue_block_for_clerk(client, login, users, reg_appeal):
     overdue = reg_appeal(received_at=local_now() - timedelta(days=40))
     login(users.clerk)

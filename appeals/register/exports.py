@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from appeals.auth.permissions import personal_data_mode, personal_view
 from appeals.core.extensions import db
+from appeals.core.i18n import LANGUAGE_NAMES
 from appeals.core.labels import (
     APPEAL_STATUS_LABELS,
     APPEAL_TYPE_LABELS,
@@ -31,6 +32,7 @@ def _export_header() -> list[str]:
     return [
         _("Number"), _("Received"), _("Office"), _("Channel"), _("Applicant"), _("IIN"), _("Phone"),
         _("Settlement"), _("Type"), _("Category"), _("Summary"), _("Status"), _("Due date"), _("Repeat of"),
+        _("Language of the answer"),
     ]
 
 
@@ -54,6 +56,7 @@ def _export_rows(query: sa.Select, user: User) -> Iterator[list[Any]]:
             str(APPEAL_TYPE_LABELS.get(appeal.appeal_type, appeal.appeal_type)),
             appeal.category.name if appeal.category else "", view.text(appeal.summary),
             str(APPEAL_STATUS_LABELS.get(appeal.status, appeal.status)), appeal.due_date.strftime("%d.%m.%Y"), repeat,
+            LANGUAGE_NAMES.get(appeal.language, appeal.language),
         ]
 
 
