@@ -178,6 +178,12 @@ def app(database_url, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request, app):
+    from appeals.core import queue
+
+    # The queue is one object per process, and any app a test creates (a production config, a second
+    # database) points it at its own settings: tasks would then wait for a worker that never comes.
+    if queue._app is not app:
+        queue.init_queue(app)
     yield
     with app.app_context():
         _db.session.remove()
