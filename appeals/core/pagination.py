@@ -26,6 +26,12 @@ def _int_arg(args, name, default, low, high):
     return default if value is None else max(low, min(high, value))
 
 
+def rows_to_read(args, default_size=DEFAULT_PAGE_SIZE, max_size=MAX_PAGE_SIZE):
+    """How many rows of a query paginate() reads for these arguments (the pages before, this one, one more)."""
+    number = _int_arg(args, "page", 1, 1, 100000)
+    return number * _int_arg(args, "size", default_size, 1, max_size) + 1
+
+
 def paginate(query, args, default_size=DEFAULT_PAGE_SIZE, max_size=MAX_PAGE_SIZE, scalars=True):
     number = _int_arg(args, "page", 1, 1, 100000)
     size = _int_arg(args, "size", default_size, 1, max_size)

@@ -38,7 +38,7 @@ from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.i18n import fmt_date
 from appeals.core.jobs import Job, queue_position
-from appeals.core.pagination import paginate
+from appeals.core.pagination import paginate, rows_to_read
 from appeals.core.parsing import FieldErrors, ParseError, lenient, parse_datetime
 from appeals.core.timeutil import local_now, local_today
 from appeals.core.web import SEARCH_ARG, attach_errors, file_response, redirect_with_sealed_search, search_token, with_search_term
@@ -612,7 +612,8 @@ def list_appeals():
         return redirect_with_sealed_search("register.list_appeals", request.form, current_user.id)
     errors = FieldErrors()
     filters = queries.parse_list_filters(with_search_term(request.args, current_user.id), errors)
-    query = queries.with_list_relations(queries.build_list_query(filters, current_user))
+    query = queries.with_list_relations(queries.build_list_query(filters, current_user,
+                                                                  first_rows=rows_to_read(request.args)))
     page = paginate(query, request.args)
     items = list(dict.fromkeys(page.items))
     mode = personal_data_mode(current_user)
