@@ -279,3 +279,26 @@ def test_list_filters_offer_the_districts_and_settlements_of_the_users_region(ap
     assert offered(south.coordinator) == (True, True, False)
     assert offered(users.coordinator) == (False, False, True)
     assert offered(users.central) == (True, True, True)
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["read afresh", "kept per process"])
+def test_list_filters_per_region_stay_right_when_kept_and_follow_an_edit(app, south, reference, users, monkeypatch,
+                                                                          cached):
+    # The filter lists are kept per process under the reference data's version (reference/cache.py): one
+    # region's lists never reach another region's user, and a renamed settlement shows at once.
+    import re
+
+    from appeals.core.extensions import db
+
+    monkeypatch.setitem(app.config, "REFERENCE_CACHE", cached)
+
+    def settlements(user):
+        page = _client(app, user).get("/appeals").get_data(as_text=True)
+        return re.search(r'<select id="settlement".*?</select>', page, re.S).group(0)
+
+    assert "Ақсу" in settlements(south.coordinator) and "Ақсу" not in settlements(users.coordinator)
+    assert reference.settlements[0].name_kk in settlements(users.coordinator)
+    db.session.get(type(south.settlement), south.settlement.id).name_kk = "Жаңа Ақсу"
+    db.session.commit()
+    assert "Жаңа Ақсу" in settlements(south.coordinator)
+    assert "Ақсу" not in settlements(users.coordinator)

@@ -1,6 +1,7 @@
 """The register's pages: list, keyboard-first registration, appeal page with its workflow, import and export."""
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple, Optional
 
 import sqlalchemy as sa
 from flask import (
@@ -42,6 +43,7 @@ from appeals.core.pagination import paginate, rows_to_read
 from appeals.core.parsing import FieldErrors, ParseError, lenient, parse_datetime
 from appeals.core.timeutil import local_now, local_today
 from appeals.core.web import SEARCH_ARG, attach_errors, file_response, redirect_with_sealed_search, search_token, with_search_term
+from appeals.reference import cache as reference_cache
 from appeals.reference.models import Category, District, Office, Settlement
 from appeals.register import attachments as attachment_files
 from appeals.register import (
@@ -102,12 +104,6 @@ def _get_appeal(appeal_id, action="appeal.view"):
 def _creatable_offices():
     offices = db.session.scalars(sa.select(Office).where(Office.is_active.is_(True)).order_by(Office.code)).all()
     return [office for office in offices if can(current_user, "appeal.create", office)]
-
-
-def _visible_offices():
-    offices = db.session.scalars(sa.select(Office).order_by(Office.code)).all()
-    own = own_offices_only(current_user)
-    return offices if own is None else [office for office in offices if office.id in own]
 
 
 def _settlements(region_ids=None):
@@ -581,18 +577,38 @@ def forward(appeal_id):
 
 # --- The list and export ------------------------------------------------------------------
 
-def _filter_choices():
-    # The districts and settlements of the user's own region(s) (a country has a thousand settlements;
-    # a clerk's or a regional coordinator's filter offers theirs).
-    regions = own_region_ids(current_user)
+class _Choice(NamedTuple):
+    id: int
+    name: str
+    district_id: Optional[int] = None
+
+
+def _reference_choices(regions):
+    """The list filter's offices, districts, settlements and categories of these regions (None: all), as
+    plain values: kept per process by the reference cache (the ORM rows and their localised names cost
+    more than the rest of the filter form)."""
     districts = sa.select(District)
     if regions is not None:
         districts = districts.where(District.region_id.in_(regions or [-1]))
     return {
-        "offices": _visible_offices(),
-        "districts": sorted(db.session.scalars(districts).all(), key=lambda d: d.name.casefold()),
-        "settlements": _settlements(regions),
-        "categories": _categories(),
+        "offices": tuple(_Choice(o.id, o.code) for o in db.session.scalars(sa.select(Office).order_by(Office.code))),
+        "districts": tuple(_Choice(d.id, d.name) for d in sorted(db.session.scalars(districts).all(),
+                                                                key=lambda d: d.name.casefold())),
+        "settlements": tuple(_Choice(s.id, s.name, s.district_id) for s in _settlements(regions)),
+        "categories": tuple(_Choice(c.id, c.name) for c in _categories()),
+    }
+
+
+def _filter_choices():
+    # The districts and settlements of the user's own region(s) (a country has a thousand settlements;
+    # a clerk's or a regional coordinator's filter offers theirs).
+    regions = own_region_ids(current_user)
+    key = "register-filters:" + ("all" if regions is None else ",".join(str(r) for r in sorted(regions)))
+    lists = reference_cache.cached(key, lambda: _reference_choices(regions))
+    own = own_offices_only(current_user)
+    return {
+        **lists,
+        "offices": lists["offices"] if own is None else [office for office in lists["offices"] if office.id in own],
         "hosts": db.session.scalars(sa.select(Host).order_by(Host.full_name)).all()
         if can(current_user, "appeal.filter_by_host") else [],
     }
