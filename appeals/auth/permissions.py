@@ -499,9 +499,11 @@ def _address_parts(address: str | None) -> tuple[str, ...]:
     return (address, *(part for part in re.split(r"[,;\n]", address) if len(part.strip()) >= 4))
 
 
-def personal_view(appeal: Any, user: Any, revealed: bool = False, mode: str | None = None) -> PersonalView:
+def personal_view(appeal: Any, user: Any, revealed: bool = False, mode: str | None = None, *,
+                  offer_reveal: bool = True) -> PersonalView:
     """What `user` reads of the applicant. `revealed` only counts for a coordinator's audited reveal
-    (register.personal_data.reveal_personal_data writes that audit record); this function writes nothing."""
+    (register.personal_data.reveal_personal_data writes that audit record); this function writes nothing.
+    `offer_reveal=False` (lists, which never reveal) skips working out whether the page may offer it."""
     mode = mode or personal_data_mode(user, appeal)
     if mode == PERSONAL_FULL and appeal.office_id is not None and not can(user, "appeal.view_personal", appeal):
         mode = PERSONAL_MASKED  # a list-wide 'full' never covers another office's appeal
@@ -514,14 +516,14 @@ def personal_view(appeal: Any, user: Any, revealed: bool = False, mode: str | No
     hidden_name_parts = () if _sees_name(user) else tuple(full_name.split()[1:])
     return PersonalView(
         name, mask_iin(appeal.iin), mask_phone(appeal.phone), mask_address(appeal.address),
-        masked=True, can_reveal=mode == PERSONAL_ON_REQUEST and may_reveal_personal(user, appeal),
+        masked=True, can_reveal=offer_reveal and mode == PERSONAL_ON_REQUEST and may_reveal_personal(user, appeal),
         _hide=(appeal.iin or "", appeal.phone or "", *_address_parts(appeal.address), *hidden_name_parts),
     )
 
 
 def personal_row(appeal: Any, user: Any, mode: str | None = None) -> tuple[str, str, str]:
     """Name, IIN and phone for a list, export or PDF row (lists never reveal: coordinators get them masked)."""
-    view = personal_view(appeal, user, mode=mode)
+    view = personal_view(appeal, user, mode=mode, offer_reveal=False)
     return view.name, view.iin, view.phone
 
 

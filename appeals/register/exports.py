@@ -41,7 +41,7 @@ def _export_rows(query: sa.Select, user: User) -> Iterator[list[Any]]:
     statement = with_list_relations(query).limit(EXPORT_MAX_ROWS).execution_options(yield_per=500)
     repeat_numbers: dict[int, str] = {}
     for appeal in db.session.scalars(statement):
-        view = personal_view(appeal, user, mode=mode)
+        view = personal_view(appeal, user, mode=mode, offer_reveal=False)
         name, iin, phone = view.name, view.iin, view.phone
         repeat = ""
         if appeal.repeat_of_id:

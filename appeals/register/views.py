@@ -633,7 +633,7 @@ def list_appeals():
     page = paginate(query, request.args)
     items = list(dict.fromkeys(page.items))
     mode = personal_data_mode(current_user)
-    views = [(a, personal_view(a, current_user, mode=mode)) for a in items]
+    views = [(a, personal_view(a, current_user, mode=mode, offer_reveal=False)) for a in items]
     rows = [
         {"appeal": a, "personal": (view.name, view.iin, view.phone), "view": view,
          "deadline": deadlines.deadline_state(a)}

@@ -159,7 +159,7 @@ def build_journal(filters: Mapping[str, Any], user: User, lang: str | None) -> P
         statuses: dict[str, int] = {}
         rows: list[dict[str, str]] = []
         for index, appeal in enumerate(appeals, start=1):
-            view = personal_view(appeal, user, mode=mode)
+            view = personal_view(appeal, user, mode=mode, offer_reveal=False)
             name = view.name
             if appeal.applicant_kind == "anonymous":
                 name = _label(labels.APPLICANT_KIND_LABELS, "anonymous")

@@ -20,7 +20,7 @@ PLAIN_FIELDS = [name for name in schemas.AppealOut.model_fields
 
 def appeal_out(appeal, user, reveal=False):
     """The appeal as `user` may see it: personal data masked unless their role and office allow it."""
-    person = personal_data.reveal_personal_data(appeal, user) if reveal else personal_view(appeal, user)
+    person = personal_data.reveal_personal_data(appeal, user) if reveal else personal_view(appeal, user, offer_reveal=False)
     return {
         **{name: getattr(appeal, name) for name in PLAIN_FIELDS},
         # Free text as the user may read it: IIN-, phone- and e-mail-like text hidden for masked roles.
