@@ -39,6 +39,9 @@ class Appeal(TimestampMixin, db.Model):
                  postgresql_include=["office_id", "category_id", "channel", "settlement_id"]),
         sa.Index("ix_appeals_status_due", "status", "due_date"),
         sa.Index("ix_appeals_settlement_received", "settlement_id", "received_at"),
+        # A district's, settlement's or status's appeals within a scope of offices (migration 0031).
+        sa.Index("ix_appeals_settlement_office", "settlement_id", "office_id", "received_at"),
+        sa.Index("ix_appeals_status_office", "status", "office_id", "received_at"),
         sa.Index("ix_appeals_category_received", "category_id", "received_at"),
         sa.Index("ix_appeals_host_received", "host_id", "received_at"),
         sa.Index("ix_appeals_iin", "iin"),
