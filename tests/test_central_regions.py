@@ -296,6 +296,16 @@ def test_list_filters_per_region_stay_right_when_kept_and_follow_an_edit(app, so
         page = _client(app, user).get("/appeals").get_data(as_text=True)
         return re.search(r'<select id="settlement".*?</select>', page, re.S).group(0)
 
+    def offices(user):
+        page = _client(app, user).get("/appeals").get_data(as_text=True)
+        return re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>',
+                          re.search(r'<select id="office".*?</select>', page, re.S).group(0))
+
+    # (the south's region has one office, so its coordinator gets no office filter at all)
+    assert reference.kordai.code in offices(users.coordinator) and "" not in offices(users.coordinator)
+    assert south.office.code not in offices(users.coordinator)
+    assert set(offices(users.central)) >= {south.office.code, reference.kordai.code}
+
     assert "Ақсу" in settlements(south.coordinator) and "Ақсу" not in settlements(users.coordinator)
     assert reference.settlements[0].name_kk in settlements(users.coordinator)
     db.session.get(type(south.settlement), south.settlement.id).name_kk = "Жаңа Ақсу"

@@ -436,6 +436,12 @@ def scope_appeals(query: sa.Select, user: Any) -> sa.Select:
     return query.where(sa.false())
 
 
+def appeals_scoped_by_office(user: Any) -> bool:
+    """Whether scope_appeals narrows `user`'s appeals by office (or not at all), rather than by the
+    host they receive as (or to nothing): what a search's plan may count on (register.queries)."""
+    return user.role == "central" or user.role in REGION_WIDE or user.role == "clerk"
+
+
 # --- Personal data: the one policy -------------------------------------------------------------
 #
 # Three modes (README, "Roles"):

@@ -112,10 +112,10 @@ def walk_is_cheaper(word_matches: Sequence[float], matches: float, appeals: floa
 
 def _scope_shares(filters: Mapping[str, Any], user: User) -> Optional[tuple[float, float]]:
     """(share of the appeals in the user's scope, share of a walk's rows in it), by office counts."""
-    from appeals.auth.permissions import visible_office_ids
+    from appeals.auth.permissions import appeals_scoped_by_office, visible_office_ids
     from appeals.reference.models import Office
 
-    if user.role == "host":
+    if not appeals_scoped_by_office(user):
         return None  # a host's few appeals: the index
     offices = db.session.scalar(sa.select(sa.func.count()).select_from(Office)) or 1
     visible = visible_office_ids(user)

@@ -581,6 +581,7 @@ class _Choice(NamedTuple):
     id: int
     name: str
     district_id: Optional[int] = None
+    code: str = ""
 
 
 def _reference_choices(regions):
@@ -591,7 +592,8 @@ def _reference_choices(regions):
     if regions is not None:
         districts = districts.where(District.region_id.in_(regions or [-1]))
     return {
-        "offices": tuple(_Choice(o.id, o.code) for o in db.session.scalars(sa.select(Office).order_by(Office.code))),
+        "offices": tuple(_Choice(o.id, o.name, code=o.code)
+                         for o in db.session.scalars(sa.select(Office).order_by(Office.code))),
         "districts": tuple(_Choice(d.id, d.name) for d in sorted(db.session.scalars(districts).all(),
                                                                 key=lambda d: d.name.casefold())),
         "settlements": tuple(_Choice(s.id, s.name, s.district_id) for s in _settlements(regions)),
