@@ -204,6 +204,14 @@ def test_a_worker_delivers_a_committed_notice_through_the_queue(app, db, users, 
                                                             "due_date": "2026-03-23"}, channels=("email",))
         # The commit queued a delivery task; the worker's periodic round is an hour away.
         (recipients, message), = server.inbox.wait_for(1, timeout=60) or [None]
+        # The server has the message; the worker marks the notice sent just after (stopped before
+        # that, it would leave it "sending" for the sweeper to send again).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            db.session.rollback()
+            if db.session.scalar(sa.select(outbox.Notice.status)) == "sent":
+                break
+            time.sleep(0.1)
     finally:
         app.config["OUTBOX_KICK"] = False
         worker.stop()
