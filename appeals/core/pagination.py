@@ -26,15 +26,18 @@ def _int_arg(args, name, default, low, high):
     return default if value is None else max(low, min(high, value))
 
 
+def _page_and_size(args, default_size, max_size):
+    return _int_arg(args, "page", 1, 1, 100000), _int_arg(args, "size", default_size, 1, max_size)
+
+
 def rows_to_read(args, default_size=DEFAULT_PAGE_SIZE, max_size=MAX_PAGE_SIZE):
     """How many rows of a query paginate() reads for these arguments (the pages before, this one, one more)."""
-    number = _int_arg(args, "page", 1, 1, 100000)
-    return number * _int_arg(args, "size", default_size, 1, max_size) + 1
+    number, size = _page_and_size(args, default_size, max_size)
+    return number * size + 1
 
 
 def paginate(query, args, default_size=DEFAULT_PAGE_SIZE, max_size=MAX_PAGE_SIZE, scalars=True):
-    number = _int_arg(args, "page", 1, 1, 100000)
-    size = _int_arg(args, "size", default_size, 1, max_size)
+    number, size = _page_and_size(args, default_size, max_size)
     statement = query.limit(size + 1).offset((number - 1) * size)
     result = db.session.execute(statement)
     rows = result.scalars().all() if scalars else result.all()
