@@ -127,13 +127,15 @@ def load_appeals(db, rows, per_year=300_000):
     load (session_replication_role = replica; the data is generated consistent). Two lanes then run
     side by side: (a) VACUUM of the appeals, the full-text GIN index (PostgreSQL 15 builds GIN on one
     core; since migration 0030 it reads the folded document stored on each row, which the inserts
-    computed, two lanes at a time), then the summary of migration 0014 in one pass; (b) sessions,
+    computed, two lanes at a time), then the summary of migration 0014 in one pass and its regions' sums (0032); (b) sessions,
     mandates and links, then the B-tree indexes. Last, again side by side, ANALYZE of the appeals (the stored
     document's statistics are what the search's choice of plan reads) and
     VACUUM of the other tables (after the index build's snapshot is gone, so it sets their
     visibility maps). Appeals older than 40 days are closed, but one in 500 (overdue); every third appeal
     has a mandate of its own. Returns the timings."""
     import threading
+
+    from appeals.reports import summaries
 
     offices = db.session.scalar(sa.text("SELECT count(*) FROM offices"))
     db.session.commit()  # no transaction left open for the hour of the load
@@ -258,13 +260,14 @@ def load_appeals(db, rows, per_year=300_000):
 
     fts = [definition for _name, definition in indexes if "gin" in definition.lower()]
     btrees = [definition for _name, definition in indexes if "gin" not in definition.lower()]
-    others = ("appeal_counts", "reception_sessions", "mandates", "mandate_appeals")
+    others = ("appeal_counts", "appeal_region_counts", "reception_sessions", "mandates", "mandate_appeals")
     t = time.perf_counter()
     # Balanced by measurement (10,000,000 appeals: vacuum 15 s + full-text index 135 s + summary 87 s in
     # one lane, sessions and mandates 204 s + B-tree indexes 91 s in the other).
     in_parallel(
         lane(timed("vacuum", autocommit("VACUUM appeals")), timed("full-text index", autocommit(*fts)),
-             timed("summary", generated("DELETE FROM appeal_counts", REBUILD_COUNTS))),
+             timed("summary", generated("DELETE FROM appeal_region_counts", "DELETE FROM appeal_counts",
+                                         REBUILD_COUNTS, summaries.REGION_ROLL_UP))),
         lane(timed("sessions, mandates", sessions_and_mandates), timed("b-tree indexes", autocommit(*btrees))))
     timings["both lanes"] = time.perf_counter() - t
     # Only now: a VACUUM while lane (a)'s index build held its snapshot could not mark the rows lane (b)
@@ -274,7 +277,8 @@ def load_appeals(db, rows, per_year=300_000):
     return timings
 
 
-# The summary of migration 0014, recomputed in one pass (what appeals.reports.summaries.rebuild() does).
+# The summary of migration 0014, recomputed in one pass (what appeals.reports.summaries.rebuild() does),
+# then summed per region (migration 0032) by the rebuild's own statement.
 REBUILD_COUNTS = """
 INSERT INTO appeal_counts (dim, month, office_id, key, appeals)
 SELECT v.dim, date_trunc('month', a.received_at)::date, a.office_id, v.key, count(*)

@@ -2,7 +2,8 @@
 
 Hypothesis applies random inserts (one by one through the ORM and in bulk through Core), edits of the
 date, office, category, channel and settlement (one row, and many in one UPDATE), and deletes; after
-each step the summary table must equal a count made here in Python from the appeals, and every
+each step the summary tables (per office, and per region: offices are also moved between regions and out
+of any) must equal a count made here in Python from the appeals, and every
 dashboard figure built on it (totals, weeks, categories, channels, offices, districts, one region) must
 equal the same count for random periods (whole months, partial ones, both). Runs on SQLite and, with
 TEST_DATABASE_URL, on PostgreSQL (statement-level triggers there, row-level ones in SQLite).
@@ -16,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appeals.core.extensions import db as _db
-from appeals.reference.models import Settlement
+from appeals.reference.models import Office, Region, Settlement
 from appeals.register.models import Appeal
 from appeals.reports import statistics, summaries
-from appeals.reports.summaries import AppealCount
+from appeals.reports.summaries import AppealCount, AppealRegionCount
 
 WINDOW_START = dt.date(2026, 9, 20)
 WINDOW_DAYS = 120  # to mid-January: several month boundaries and a year's
@@ -41,6 +42,8 @@ steps = st.lists(st.one_of(
               st.one_of(st.sampled_from(FIELDS).map(lambda f: {f}), st.sets(st.sampled_from(FIELDS), min_size=2))),
     st.tuples(st.just("edit_bulk"), st.integers(2, 4), st.one_of(st.none(), st.integers(0, 2))),
     st.tuples(st.just("delete"), st.integers(0, 10_000)),
+    # An office moved to the other region (1), back (0), or out of any (None).
+    st.tuples(st.just("office_region"), st.integers(0, 2), st.sampled_from((0, 1, None))),
 ), min_size=1, max_size=8)
 periods = st.tuples(days, days).map(sorted)
 
@@ -82,7 +85,19 @@ def _apply(step, reference):
                             .values(category_id=category, channel="phone"))
     elif kind == "delete" and ids:
         _db.session.execute(sa.delete(Appeal).where(Appeal.id == ids[step[1] % len(ids)]))
+    elif kind == "office_region":
+        region = None if step[2] is None else (reference.region if step[2] == 0 else _other_region())
+        _db.session.get(Office, reference.offices[step[1]].id).region_id = region.id if region else None
     _db.session.commit()
+
+
+def _other_region():
+    region = _db.session.scalar(sa.select(Region).where(Region.code == "ALM"))
+    if region is None:
+        region = Region(code="ALM", name_kk="Алматы облысы", name_ru="Алматинская область")
+        _db.session.add(region)
+        _db.session.flush()
+    return region
 
 
 def _expected(dim, start, end, office_ids=None):
@@ -116,17 +131,26 @@ def _table_now():
             for r in _db.session.scalars(sa.select(AppealCount).where(AppealCount.appeals != 0))}
 
 
-def _table_expected():
+def _table_expected(by_region=False):
     _db.session.expire_all()
     result: dict = {}
+    office_region = dict(_db.session.execute(sa.select(Office.id, Office.region_id)).all())
     for appeal in _db.session.scalars(sa.select(Appeal)):
         month = appeal.received_at.date().replace(day=1)
         keys = {"day": f"{appeal.received_at.day:02d}", "category": str(appeal.category_id or ""),
                 "channel": appeal.channel, "settlement": str(appeal.settlement_id or "")}
+        scope = office_region[appeal.office_id] if by_region else appeal.office_id
+        if scope is None:
+            continue  # an office without a region counts in the office table only
         for dim, key in keys.items():
-            cell = (dim, month, appeal.office_id, key)
+            cell = (dim, month, scope, key)
             result[cell] = result.get(cell, 0) + 1
     return result
+
+
+def _region_table_now():
+    return {(r.dim, r.month, r.region_id, r.key): r.appeals
+            for r in _db.session.scalars(sa.select(AppealRegionCount).where(AppealRegionCount.appeals != 0))}
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -135,6 +159,7 @@ def test_the_summary_equals_the_appeals_after_random_changes(db, reference, step
     for step in steps:
         _apply(step, reference)
         assert _table_now() == _table_expected()
+        assert _region_table_now() == _table_expected(by_region=True)
     region = statistics.region_office_ids(reference.region.id)
     for first, last in checks:
         start, end = WINDOW_START + dt.timedelta(days=first), WINDOW_START + dt.timedelta(days=last)
@@ -143,6 +168,10 @@ def test_the_summary_equals_the_appeals_after_random_changes(db, reference, step
             assert summaries.counts(dim, start, end) == _expected(dim, start, end)
             assert summaries.counts(dim, start, end, [reference.kordai.id]) == _expected(
                 dim, start, end, [reference.kordai.id])
+            # A region held whole (its rows), with one office more (its rows too).
+            assert summaries.counts(dim, start, end, region) == _expected(dim, start, end, region)
+            assert summaries.counts(dim, start, end, region + [reference.kordai.id]) == _expected(
+                dim, start, end, set(region) | {reference.kordai.id})
         # All dimensions in one pass (GROUPING SETS on PostgreSQL), as the dashboard reads them.
         assert summaries.counts_many(all_dims, start, end) == {dim: _expected(dim, start, end) for dim in all_dims}
         assert summaries.counts_many(all_dims, start, end, [reference.kordai.id]) == {
@@ -155,12 +184,13 @@ def test_the_summary_equals_the_appeals_after_random_changes(db, reference, step
         assert statistics.received_counts(start, end, district_id=merke) == {None: sum(in_merke.values())}
         total = sum(_expected("day", start, end).values())
         assert statistics.received_counts(start, end) == {None: total}
+        # The region's dashboard (offices may have been moved out of it by the steps).
         stats = statistics.dashboard(start, end, office_ids=region)
-        assert stats["figures"]["appeals_received"] == total
-        assert sum(bar.value for bar in stats["weeks"]) == total
-        assert sorted(bar.value for bar in stats["channels"]) == sorted(_expected("channel", start, end).values())
-        assert sorted(bar.value for bar in stats["offices"]) == sorted(_expected("office", start, end).values())
-        assert sorted(bar.value for bar in stats["districts"]) == sorted(_expected("district", start, end).values())
+        in_region = sum(_expected("day", start, end, region).values())
+        assert stats["figures"]["appeals_received"] == in_region
+        assert sum(bar.value for bar in stats["weeks"]) == in_region
+        for bars, dim in (("channels", "channel"), ("offices", "office"), ("districts", "district")):
+            assert sorted(bar.value for bar in stats[bars]) == sorted(_expected(dim, start, end, region).values())
 
 
 def test_a_rebuild_gives_the_table_the_triggers_kept(db, reference, reg_appeal):
@@ -170,24 +200,45 @@ def test_a_rebuild_gives_the_table_the_triggers_kept(db, reference, reg_appeal):
                                                              "channel": "letter", "settlement": d % 4})
                                             for d in range(0, WINDOW_DAYS, 7)])
     _db.session.commit()
-    kept = _table_now()
+    kept, kept_regions = _table_now(), _region_table_now()
     assert kept == _table_expected() and kept
+    assert kept_regions == _table_expected(by_region=True) and kept_regions
     summaries.rebuild()
     _db.session.commit()
-    assert _table_now() == kept
+    assert _table_now() == kept and _region_table_now() == kept_regions
 
 
-@pytest.mark.parametrize(("start", "end", "months", "edges"), [
-    (dt.date(2026, 1, 1), dt.date(2026, 12, 31), 12, []),
-    (dt.date(2025, 12, 3), dt.date(2026, 12, 2), 11, [(dt.date(2025, 12, 3), dt.date(2025, 12, 31)),
-                                                      (dt.date(2026, 12, 1), dt.date(2026, 12, 2))]),
-    (dt.date(2026, 11, 5), dt.date(2026, 11, 20), 0, [(dt.date(2026, 11, 5), dt.date(2026, 11, 20))]),
-    (dt.date(2026, 10, 5), dt.date(2026, 11, 20), 0, [(dt.date(2026, 10, 5), dt.date(2026, 11, 20))]),
-    (dt.date(2026, 2, 1), dt.date(2026, 2, 28), 1, []),
+D = dt.date
+
+
+@pytest.mark.parametrize(("start", "end", "months", "stretches"), [
+    (D(2026, 1, 1), D(2026, 12, 31), 12, []),
+    # A rolling year: December 2025 is the summary's less its first two days; December 2026's two days read.
+    (D(2025, 12, 3), D(2026, 12, 2), 12, [(D(2025, 12, 1), D(2025, 12, 2), -1), (D(2026, 12, 1), D(2026, 12, 2), 1)]),
+    (D(2026, 11, 5), D(2026, 11, 20), 1, [(D(2026, 11, 1), D(2026, 11, 4), -1), (D(2026, 11, 21), D(2026, 11, 30), -1)]),
+    (D(2026, 11, 10), D(2026, 11, 12), 0, [(D(2026, 11, 10), D(2026, 11, 12), 1)]),
+    (D(2026, 10, 5), D(2026, 11, 20), 2, [(D(2026, 10, 1), D(2026, 10, 4), -1), (D(2026, 11, 21), D(2026, 11, 30), -1)]),
+    # Two small pieces either side of a month boundary: one stretch read.
+    (D(2026, 10, 29), D(2026, 11, 3), 0, [(D(2026, 10, 29), D(2026, 11, 3), 1)]),
+    (D(2026, 2, 1), D(2026, 2, 28), 1, []),
 ])
-def test_a_period_splits_into_whole_months_and_partial_stretches(start, end, months, edges):
-    whole, partial = summaries.split_period(start, end)
-    assert len(whole) == months and partial == edges
+def test_a_period_is_counted_from_whole_months_and_the_fewest_days_of_appeals(start, end, months, stretches):
+    whole, read = summaries.plan_period(start, end)
+    assert len(whole) == months and read == stretches
+    # Whatever the plan, it covers each day of the period once.
+    days = {}
+    for first in whole:
+        for n in range(31):
+            day = first + dt.timedelta(days=n)
+            if day.month == first.month:
+                days[day] = days.get(day, 0) + 1
+    for first, last, sign in read:
+        for n in range((last - first).days + 1):
+            day = first + dt.timedelta(days=n)
+            days[day] = days.get(day, 0) + sign
+    assert {day for day, times in days.items() if times} == {
+        start + dt.timedelta(days=n) for n in range((end - start).days + 1)}
+    assert set(days.values()) <= {0, 1}
 
 
 # --- The mandate figures through the links' copies (migration 0020) -------------------------------------

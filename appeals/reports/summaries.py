@@ -13,10 +13,15 @@ Database triggers (migration 0014) keep the table in the same transaction as eve
 change of an appeal's date, office, category, channel or settlement, whatever wrote it (a form, the API,
 an import, the demo, SQL). A row whose count fell to 0 stays; readers skip sums of 0.
 
+``appeal_region_counts`` holds the same cells summed per region (migration 0032, the same triggers; an
+office moved to another region moves its counts with it). A scope that holds a region whole (the
+country, a regional coordinator's offices) reads that region's rows, a tenth of its offices'; offices
+without a region, and the rest of a scope, read the office rows (`_split_scope`).
+
 `counts()` answers a period: its whole months from the summary, its partial months (a rolling 30 days
 starts and ends inside months) from the appeals themselves. Both go through the same dimension rule,
 so the result equals the base tables' (tests/test_statistics_summary.py compares them after random
-changes, on SQLite and PostgreSQL). `rebuild()` recomputes the table from the appeals (after a bulk
+changes, on SQLite and PostgreSQL). `rebuild()` recomputes both tables from the appeals (after a bulk
 load with the triggers off: bench/dashboard_p95.py).
 """
 import calendar
@@ -28,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appeals.core.extensions import db
-from appeals.reference.models import Settlement
+from appeals.reference.models import Office, Settlement
 from appeals.register.districts import APPEAL_DISTRICT, district_settlement_ids, with_appeal_district
 from appeals.register.models import Appeal
 from appeals.register.periods import received_between
@@ -49,6 +54,27 @@ class AppealCount(db.Model):
     office_id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     appeals: Mapped[int] = mapped_column(default=0)
+
+
+class AppealRegionCount(db.Model):
+    """The AppealCount cells of one month summed over a region's offices (see the module's docstring)."""
+
+    __tablename__ = "appeal_region_counts"
+    __table_args__ = {"info": {"derived": True}}
+    dim: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    appeals: Mapped[int] = mapped_column(default=0)
+
+
+# The region rows from the office rows: what the triggers keep, and what rebuild() writes.
+REGION_ROLL_UP = """
+    INSERT INTO appeal_region_counts (dim, month, region_id, key, appeals)
+    SELECT c.dim, c.month, o.region_id, c.key, sum(c.appeals) FROM appeal_counts c
+    JOIN offices o ON o.id = c.office_id WHERE o.region_id IS NOT NULL
+    GROUP BY c.dim, c.month, o.region_id, c.key
+"""
 
 
 def _dialect() -> str:
@@ -76,23 +102,39 @@ def _key(dim: str) -> Any:
     return sa.func.coalesce(sa.cast(column, sa.String), "")
 
 
-def split_period(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
-    """The whole months inside [start, end] (their first days) and the partial stretches around them."""
+def plan_period(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date, int]]]:
+    """How [start, end] is counted: the months read from the summary (their first days) and the stretches
+    read from the appeals, each added (1) or taken away (-1). A whole month is the summary's. A partial
+    month is either its own days read from the appeals or, when the days it lacks are fewer, the summary's
+    month less the appeals of those days: a rolling year reads the appeals of 5 days instead of 32, a
+    rolling 30 days those of 6. Adjacent stretches of one sign are merged (one pass each)."""
     months: list[dt.date] = []
-    edges: list[tuple[dt.date, dt.date]] = []
-    day = start
-    while day <= end:
-        last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
-        if day.day == 1 and last <= end:
-            months.append(day)
+    stretches: list[tuple[dt.date, dt.date, int]] = []
+    one_day = dt.timedelta(days=1)
+
+    def push(first: dt.date, last: dt.date, sign: int) -> None:
+        if stretches and stretches[-1][2] == sign and stretches[-1][1] + one_day == first:
+            stretches[-1] = (stretches[-1][0], last, sign)
         else:
-            stretch = (day, min(last, end))
-            if edges and edges[-1][1] + dt.timedelta(days=1) == stretch[0]:
-                edges[-1] = (edges[-1][0], stretch[1])
-            else:
-                edges.append(stretch)
-        day = last + dt.timedelta(days=1)
-    return months, edges
+            stretches.append((first, last, sign))
+
+    first = start.replace(day=1)
+    while first <= end:
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        low, high = max(first, start), min(last, end)
+        inside = (high - low).days + 1
+        if inside == last.day:
+            months.append(first)
+        elif last.day - inside < inside:
+            months.append(first)
+            if low > first:
+                push(first, low - one_day, -1)
+            if high < last:
+                push(high + one_day, last, -1)
+        else:
+            push(low, high, 1)
+        first = last + one_day
+    return months, stretches
 
 
 def _office_filter(column: Any, office_ids: Iterable[int] | None) -> sa.ColumnElement[bool]:
@@ -113,60 +155,93 @@ def counts(dim: str, start: dt.date, end: dt.date, office_ids: Iterable[int] | N
 
 def counts_many(dims: Iterable[str], start: dt.date, end: dt.date, office_ids: Iterable[int] | None = None,
                 district_id: int | None = None) -> dict[str, dict[Any, int]]:
-    """counts() of several dimensions of one period: {dim: {value: count}}. The whole months come from the
-    summary, one read per dimension; each partial stretch from the appeals in one pass for all of them
-    (base_counts_many), which is what a dashboard of five bars needs."""
+    """counts() of several dimensions of one period: {dim: {value: count}}, as plan_period() splits it: the
+    summary's months, one read per dimension, and each stretch of appeals in one pass for all dimensions
+    (base_counts_many), which is what a dashboard of five bars needs. The days come from the summary
+    alone: its day rows hold each day of every month the period touches."""
     dims = tuple(dims)
     if district_id is not None and any(dim not in ("office", "district") for dim in dims):
         raise ValueError("a district narrows the office and district counts only")
     offices = list(office_ids) if office_ids is not None else None
-    months, edges = split_period(start, end)
+    months, stretches = plan_period(start, end)
     totals: dict[str, dict[Any, int]] = {dim: {} for dim in dims}
 
-    def add(dim: str, name: Any, value: Any) -> None:
-        totals[dim][name] = totals[dim].get(name, 0) + int(value or 0)
+    def add(dim: str, name: Any, value: Any, sign: int = 1) -> None:
+        totals[dim][name] = totals[dim].get(name, 0) + sign * int(value or 0)
 
-    if months:
-        for dim in dims:
+    for dim in dims:
+        if dim == "day":
+            touched = _months_between(start.replace(day=1), end.replace(day=1))
+            for name, value in _summary_counts(dim, touched, offices, district_id):
+                if start <= name <= end:
+                    add(dim, name, value)
+        elif months:
             for name, value in _summary_counts(dim, months, offices, district_id):
                 add(dim, name, value)
-    for edge_start, edge_end in edges:
-        for dim, values in base_counts_many(dims, edge_start, edge_end, offices, district_id).items():
+    base_dims = tuple(dim for dim in dims if dim != "day")
+    for first, last, sign in stretches if base_dims else ():
+        for dim, values in base_counts_many(base_dims, first, last, offices, district_id).items():
             for name, value in values.items():
-                add(dim, name, value)
+                add(dim, name, value, sign)
     return {dim: {name: value for name, value in values.items() if value} for dim, values in totals.items()}
+
+
+def _months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    months = []
+    while first <= last:
+        months.append(first)
+        first = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return months
+
+
+def _split_scope(offices: list[int] | None) -> tuple[list[int], list[int]]:
+    """(the regions a scope holds whole, its other offices); offices None: every office."""
+    rows = db.session.execute(sa.select(Office.id, Office.region_id)).all()
+    by_region: dict[int, set[int]] = {}
+    for office_id, region_id in rows:
+        if region_id is not None:
+            by_region.setdefault(region_id, set()).add(office_id)
+    scope = {office_id for office_id, _region in rows} if offices is None else set(offices)
+    regions = sorted(region for region, ids in by_region.items() if ids <= scope)
+    whole = {office_id for region in regions for office_id in by_region[region]}
+    return regions, sorted(scope - whole)
 
 
 def _summary_counts(dim: str, months: list[dt.date], offices: list[int] | None,
                     district_id: int | None) -> Iterable[tuple[Any, Any]]:
-    """(value, count) pairs of `dim` over whole months, from the summary."""
-    stored = {"office": "channel", "district": "settlement"}.get(dim, dim)
-    where: tuple[Any, ...] = (AppealCount.dim == stored, AppealCount.month.in_(months),
-                              _office_filter(AppealCount.office_id, offices))
-    if district_id is not None:
-        stored = "settlement"
-        keys = [str(sid) for sid in district_settlement_ids([district_id])]
-        where = (AppealCount.dim == stored, AppealCount.month.in_(months),
-                 _office_filter(AppealCount.office_id, offices), AppealCount.key.in_(keys or ["-"]))
+    """(value, count) pairs of `dim` over whole months, from the summary: the region rows for the regions
+    the scope holds whole, the office rows for the rest (and for "office", which needs them)."""
     if dim == "office":
-        query: Any = sa.select(AppealCount.office_id, sa.func.sum(AppealCount.appeals)).group_by(AppealCount.office_id)
-    elif dim == "district":
-        query = (sa.select(Settlement.district_id, sa.func.sum(AppealCount.appeals)).select_from(AppealCount)
-                 .outerjoin(Settlement, sa.cast(Settlement.id, sa.String) == AppealCount.key)
-                 .group_by(Settlement.district_id))
-    elif dim == "day":
-        query = (sa.select(AppealCount.month, AppealCount.key, sa.func.sum(AppealCount.appeals))
-                 .group_by(AppealCount.month, AppealCount.key))
+        sources: list[tuple[Any, Any, list[int] | None]] = [(AppealCount, AppealCount.office_id, offices)]
     else:
-        query = sa.select(AppealCount.key, sa.func.sum(AppealCount.appeals)).group_by(AppealCount.key)
-    for row in db.session.execute(query.where(*where)):
-        values: tuple[Any, ...] = tuple(row)
-        if dim == "day":
-            yield _day_value(values[0]).replace(day=int(values[1])), values[2]
-        elif dim in ("office", "district"):
-            yield values[0], values[1]
+        regions, rest = _split_scope(offices)
+        sources = [(table, column, ids) for table, column, ids in (
+            (AppealRegionCount, AppealRegionCount.region_id, regions), (AppealCount, AppealCount.office_id, rest))
+            if ids]
+    stored = "settlement" if district_id is not None else {"office": "channel", "district": "settlement"}.get(dim, dim)
+    for table, scope_column, ids in sources:
+        where: list[Any] = [table.dim == stored, table.month.in_(months), _office_filter(scope_column, ids)]
+        if district_id is not None:
+            keys = [str(sid) for sid in district_settlement_ids([district_id])]
+            where.append(table.key.in_(keys or ["-"]))
+        if dim == "office":
+            query: Any = sa.select(table.office_id, sa.func.sum(table.appeals)).group_by(table.office_id)
+        elif dim == "district":
+            query = (sa.select(Settlement.district_id, sa.func.sum(table.appeals)).select_from(table)
+                     .outerjoin(Settlement, sa.cast(Settlement.id, sa.String) == table.key)
+                     .group_by(Settlement.district_id))
+        elif dim == "day":
+            query = sa.select(table.month, table.key, sa.func.sum(table.appeals)).group_by(table.month, table.key)
         else:
-            yield _from_key(dim, values[0]), values[1]
+            query = sa.select(table.key, sa.func.sum(table.appeals)).group_by(table.key)
+        for row in db.session.execute(query.where(*where)):
+            values: tuple[Any, ...] = tuple(row)
+            if dim == "day":
+                yield _day_value(values[0]).replace(day=int(values[1])), values[2]
+            elif dim in ("office", "district"):
+                yield values[0], values[1]
+            else:
+                yield _from_key(dim, values[0]), values[1]
 
 
 def _base_value(dim: str) -> Any:
@@ -226,7 +301,9 @@ def _from_key(dim: str, key: str) -> Any:
 
 
 def rebuild() -> int:
-    """Recompute appeal_counts from the appeals (in the caller's transaction); the number of rows written."""
+    """Recompute appeal_counts and appeal_region_counts from the appeals (in the caller's transaction); the
+    number of rows written."""
+    db.session.execute(sa.delete(AppealRegionCount))
     db.session.execute(sa.delete(AppealCount))
     written = 0
     for dim in DIMENSIONS:
@@ -236,4 +313,5 @@ def rebuild() -> int:
         result = db.session.execute(sa.insert(AppealCount).from_select(
             ["dim", "month", "office_id", "key", "appeals"], select))
         written += result.rowcount or 0  # type: ignore[attr-defined]
-    return written
+    result = db.session.execute(sa.text(REGION_ROLL_UP))
+    return written + (result.rowcount or 0)  # type: ignore[attr-defined]
