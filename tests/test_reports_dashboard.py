@@ -2,6 +2,8 @@
 import re
 from urllib.parse import parse_qs, urlparse
 
+import sqlalchemy as sa
+
 MARCH = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
 
 
@@ -203,3 +205,46 @@ def test_a_region_holds_its_offices_and_the_regional_office_above_them(db, refer
     other = _second_region(db, reference)
     assert region_office_ids(reference.region.id) == sorted(o.id for o in reference.offices)
     assert len(region_office_ids(other.id)) == 1
+
+
+def test_the_dashboards_links_are_what_url_for_builds(app):
+    from flask import url_for
+
+    from appeals.reports.views import _dashboard_link
+
+    cases = [("appeals", {"category": 3, "date_from": "2026-03-01", "date_to": "2026-03-31"}),
+             ("appeals", {"channel": "online_event", "office": None, "district": ""}),
+             ("appeals", {}),
+             ("mandates", {"status": "partially_fulfilled", "received_from": "2026-01-01"}),
+             ("sessions", {"view": "list", "status": "held", "from": "2026-03-01", "to": "2026-03-31"})]
+    endpoints = {"appeals": "register.list_appeals", "mandates": "mandates.list_mandates", "sessions": "schedules.calendar"}
+    with app.test_request_context("/reports"):
+        for kind, args in cases:
+            expected = url_for(endpoints[kind], **{k: v for k, v in args.items() if v not in (None, "")})
+            assert _dashboard_link(kind, **args) == expected
+
+
+def test_with_the_reference_cache_on_the_dashboard_follows_an_office_moved_and_a_district_renamed(
+        app, db, client, login, users, reference, report_data, monkeypatch):
+    """The office-region map and the bars' names are kept per reference version: an edit shows at once."""
+    from appeals.reference.models import District, Office
+
+    monkeypatch.setitem(app.config, "REFERENCE_CACHE", True)
+    other = _second_region(db, reference)
+    login(users.central)
+
+    def page(**args):
+        response = client.get("/reports", query_string={**MARCH, **args})
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        return dict(re.findall(r'<span class="stat" data-figure="(\w+)">([^<]+)</span>', html))["appeals_received"], html
+
+    assert page(region=other.id)[0] == "3" and page(region=reference.region.id)[0] == "40"
+    office = db.session.scalar(sa.select(Office).where(Office.code == "SRM"))
+    office.region_id = reference.region.id
+    db.session.commit()
+    assert page(region=other.id)[0] == "0" and page(region=reference.region.id)[0] == "43"
+    district = db.session.scalar(sa.select(District).where(District.code == "SRM"))
+    district.name_kk = "Жаңа Сайрам ауданы"
+    db.session.commit()
+    assert "Жаңа Сайрам ауданы" in page()[1]

@@ -332,3 +332,91 @@ def test_the_mandate_figures_from_the_links_equal_the_base_tables(db, reference,
             got = {name: tuple(figures[n] for n in names) for name, figures in measures.items()
                    if any(figures[n] for n in names)}
             assert got == _expected_mandate_figures(start, end, by_office)
+
+
+# --- Mandates registered per month (mandate_counts, migration 0034) --------------------------------------
+
+mandate_values = st.fixed_dictionaries({
+    # Registration times as stored (UTC), hours apart so that local and UTC month ends both fall between.
+    "hour": st.integers(0, WINDOW_DAYS * 24 - 1), "office": st.one_of(st.none(), st.integers(0, 2)),
+    "status": st.sampled_from(("registered", "in_progress", "fulfilled", "withdrawn")),
+})
+mandate_steps = st.lists(st.one_of(
+    st.tuples(st.just("insert_orm"), mandate_values),
+    st.tuples(st.just("insert_bulk"), st.lists(mandate_values, min_size=1, max_size=5)),
+    st.tuples(st.just("edit"), st.integers(0, 10_000), mandate_values),
+    st.tuples(st.just("status_bulk"), st.sampled_from(("fulfilled", "withdrawn", "in_progress"))),
+    st.tuples(st.just("delete"), st.integers(0, 10_000)),
+), min_size=1, max_size=8)
+
+
+def _mandate_row(reference, directive_id, values):
+    n = next(_numbers)
+    return {"directive_id": directive_id, "number": f"SUM-M-{n}", "seq": n, "title": "Аманат",
+            "office_id": reference.offices[values["office"]].id if values["office"] is not None else None,
+            "status": values["status"],
+            "created_at": dt.datetime.combine(WINDOW_START, dt.time()) + dt.timedelta(hours=values["hour"], minutes=7),
+            "updated_at": dt.datetime(2026, 11, 1)}
+
+
+def _mandate_counts_expected():
+    from appeals.mandates.models import Mandate
+
+    _db.session.expire_all()
+    result: dict = {}
+    for mandate in _db.session.scalars(sa.select(Mandate)):
+        cell = (mandate.created_at.date().replace(day=1), mandate.office_id or 0, mandate.status)
+        result[cell] = result.get(cell, 0) + 1
+    return result
+
+
+def _registered_expected(start, end, office_ids=None):
+    from appeals.core.timeutil import utc_to_local
+    from appeals.mandates.models import Mandate
+
+    result: dict = {}
+    for mandate in _db.session.scalars(sa.select(Mandate)):
+        day = utc_to_local(mandate.created_at).date()
+        if (mandate.status != "withdrawn" and start <= day <= end
+                and (office_ids is None or mandate.office_id in office_ids)):
+            result[mandate.status] = result.get(mandate.status, 0) + 1
+    return result
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=mandate_steps, checks=st.lists(periods, min_size=1, max_size=3))
+def test_the_mandates_summary_equals_the_mandates_after_random_changes(db, reference, steps, checks):
+    from appeals.mandates.models import Directive, Mandate
+    from appeals.reports.summaries import MandateCount
+
+    directive = _db.session.scalar(sa.select(Directive).where(Directive.number == "M-SUM"))
+    if directive is None:
+        directive = Directive(issuer="Орталық", number="M-SUM", issued_on=dt.date(2026, 9, 1), title="Сынақ")
+        _db.session.add(directive)
+        _db.session.commit()
+    for step in steps:
+        _db.session.expire_all()
+        ids = list(_db.session.scalars(sa.select(Mandate.id).order_by(Mandate.id)))
+        if step[0] == "insert_orm":
+            _db.session.add(Mandate(**_mandate_row(reference, directive.id, step[1])))
+        elif step[0] == "insert_bulk":
+            _db.session.execute(sa.insert(Mandate), [_mandate_row(reference, directive.id, v) for v in step[1]])
+        elif step[0] == "edit" and ids:
+            mandate = _db.session.get(Mandate, ids[step[1] % len(ids)])
+            new = _mandate_row(reference, directive.id, step[2])
+            mandate.created_at, mandate.office_id, mandate.status = new["created_at"], new["office_id"], new["status"]
+        elif step[0] == "status_bulk":
+            _db.session.execute(sa.update(Mandate).where(Mandate.id % 2 == 0).values(status=step[1]))
+        elif step[0] == "delete" and ids:
+            _db.session.execute(sa.delete(Mandate).where(Mandate.id == ids[step[1] % len(ids)]))
+        _db.session.commit()
+        table = {(r.month, r.office_id, r.status): r.mandates
+                 for r in _db.session.scalars(sa.select(MandateCount).where(MandateCount.mandates != 0))}
+        assert table == _mandate_counts_expected()
+    region = statistics.region_office_ids(reference.region.id)
+    for first, last in checks:
+        start, end = WINDOW_START + dt.timedelta(days=first), WINDOW_START + dt.timedelta(days=last)
+        assert summaries.mandates_by_status(start, end) == _registered_expected(start, end)
+        assert summaries.mandates_by_status(start, end, region) == _registered_expected(start, end, region)
+        assert statistics.mandates_registered_in_period(start, end, [reference.kordai.id]) == _registered_expected(
+            start, end, [reference.kordai.id])

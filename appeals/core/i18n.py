@@ -62,6 +62,11 @@ def _number_locale(locale=None):
     return str(locale) if locale else str(get_locale() or "kk")
 
 
+def number_locale():
+    """The language numbers are written in now: what a chart of hundreds of figures passes to fmt_number."""
+    return _number_locale()
+
+
 @functools.lru_cache(maxsize=16)
 def _integer_symbols(code):
     """(group separator, minus sign) where Babel writes whole numbers as plain groups of three

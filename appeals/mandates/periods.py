@@ -27,6 +27,11 @@ def _local_day_start_utc(day: date) -> datetime:
     return local_to_utc(datetime.combine(day, time.min))
 
 
+def registered_window(start: date, end: date) -> tuple[datetime, datetime]:
+    """The stored registration times (naive UTC) of two local dates, inclusive: [from, to)."""
+    return _local_day_start_utc(start), _local_day_start_utc(end + timedelta(days=1))
+
+
 def registered_between(start: date | None, end: date | None) -> sa.ColumnElement[bool]:
     """Mandates registered (created) between two local dates, inclusive; either may be open."""
     conditions = []

@@ -15,17 +15,17 @@ from pathlib import Path
 from markupsafe import Markup, escape
 from PIL import ImageFont
 
-from appeals.core.i18n import fmt_number
+from appeals.core.i18n import fmt_number, number_locale
 
 BAR_COLOR = "#0b5cad"
 ROW_HEIGHT = 22
 LABEL_FONT_SIZE = 13
 
 
-def _link(bar, inner):
+def _link(bar, inner, figure):
     if not bar.url:
         return inner
-    label = escape(f"{bar.label}: {fmt_number(bar.value)}")
+    label = escape(f"{bar.label}: {figure}")
     return f'<a href="{escape(bar.url)}" aria-label="{label}">{inner}</a>'
 
 
@@ -71,7 +71,9 @@ def bar_chart(bars, title, width=440, label_width=190):
     plot = width - label_width - 50
     height = ROW_HEIGHT * len(bars) + 6
     parts = [_open_svg(width, height, title)]
+    code = number_locale()
     for index, bar in enumerate(bars):
+        figure = fmt_number(bar.value, locale=code)
         y = index * ROW_HEIGHT + 3
         length = max(1.0, plot * bar.value / peak) if bar.value else 0
         label = (
@@ -82,9 +84,9 @@ def bar_chart(bars, title, width=440, label_width=190):
             f'<rect x="{label_width}" y="{y + 2}" width="{length:.1f}" height="{ROW_HEIGHT - 7}" rx="2" '
             f'fill="{BAR_COLOR}"/>'
             f'<text x="{label_width + length + 5:.1f}" y="{y + 14}" font-size="13" font-weight="bold" '
-            f'fill="#1d2733">{escape(fmt_number(bar.value))}</text>'
+            f'fill="#1d2733">{escape(figure)}</text>'
         )
-        parts.append(f'<g class="bar">{label}{_link(bar, inner)}</g>')
+        parts.append(f'<g class="bar">{label}{_link(bar, inner, figure)}</g>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -100,17 +102,19 @@ def column_chart(bars, title, width=440, height=220):
     col = min(56, step * 0.7)
     parts = [_open_svg(width, height, title),
              f'<line x1="0" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}" stroke="#aab6c3"/>']
+    code = number_locale()
     for index, bar in enumerate(bars):
+        figure = fmt_number(bar.value, locale=code)
         h = plot_h * bar.value / peak
         x = index * step + (step - col) / 2
         cx = index * step + step / 2
         inner = (
             f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{col:.1f}" height="{h:.1f}" rx="2" fill="{BAR_COLOR}"/>'
             f'<text x="{cx:.1f}" y="{top + plot_h - h - 4:.1f}" text-anchor="middle" font-size="13" '
-            f'font-weight="bold" fill="#1d2733">{escape(fmt_number(bar.value))}</text>'
+            f'font-weight="bold" fill="#1d2733">{escape(figure)}</text>'
         )
         label = (f'<text x="{cx:.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="#5d6b7a"'
                  f'{_hidden_if_linked(bar)}>{escape(bar.label)}</text>')
-        parts.append(f'<g class="bar">{_link(bar, inner)}{label}</g>')
+        parts.append(f'<g class="bar">{_link(bar, inner, figure)}{label}</g>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -31,7 +31,6 @@ from sqlalchemy.orm import selectinload
 
 from appeals.core import labels
 from appeals.core.extensions import db
-from appeals.core.i18n import fmt_date
 from appeals.mandates.models import MANDATE_STATUSES, Mandate, MandateAppeal
 from appeals.mandates.periods import counted, registered_between, standing_links
 from appeals.reference.models import Category, District, Office, Settlement
@@ -171,7 +170,9 @@ def mandates_registered_in_period(start: dt.date, end: dt.date, office_ids: list
                                   directive_id: int | None = None) -> dict[str | None, int]:
     """{status: count} of mandates registered on the period's days (withdrawn ones not counted); with
     office_ids, those of these offices; with district_id, those whose settlement is in it; with
-    directive_id, that directive's."""
+    directive_id, that directive's. Without a district or directive, from the monthly summary."""
+    if district_id is None and directive_id is None:
+        return dict(summaries.mandates_by_status(start, end, office_ids))
     query = sa.select(Mandate.status, sa.func.count()).where(
         registered_between(start, end), counted(), _offices_in(Mandate.office_id, office_ids))
     if district_id is not None:
@@ -288,13 +289,32 @@ def district_bars(start: dt.date, end: dt.date, lang: str | None = None, link: L
     counts = dict(counts) if counts is not None else received_counts(start, end, "district_id", office_ids)
     unstated = counts.pop(None, 0)
     period = {"date_from": start.isoformat(), "date_to": end.isoformat()}
-    districts = {d.id: d for d in db.session.scalars(sa.select(District).where(District.id.in_(list(counts))))}
+    names = _labels(lang)["districts"]
     bars = sorted(
-        (Bar(districts[did].localized_name(lang), count, link("appeals", district=did, **period))
+        (Bar(names[did], count, link("appeals", district=did, **period))
          for did, count in counts.items()), key=lambda b: (-b.value, b.label))
     if unstated:
         bars.append(Bar(_("No settlement stated"), unstated))
     return bars
+
+
+def _labels(lang: str | None) -> dict[str, dict[Any, str]]:
+    """The bars' names of categories, offices and districts in `lang` (the page's by default), kept with the
+    reference data's version (appeals.reference.cache): a country's dashboard names some 450 bars."""
+    from appeals.core.models_base import current_language
+    from appeals.reference import cache as reference_cache
+
+    code = current_language(lang)
+
+    def build() -> dict[str, dict[Any, str]]:
+        offices = db.session.scalars(sa.select(Office).options(selectinload(Office.district))).all()
+        return {
+            "categories": {c.id: c.localized_name(code) for c in db.session.scalars(sa.select(Category))},
+            "offices": {o.id: _office_label(o, code) for o in offices},
+            "districts": {d.id: d.localized_name(code) for d in db.session.scalars(sa.select(District))},
+        }
+
+    return reference_cache.cached(f"dashboard-labels:{code}", build)
 
 
 def region_office_ids(region_id: int) -> list[int]:
@@ -322,20 +342,20 @@ def dashboard(start: dt.date, end: dt.date, lang: str | None = None, link: Link 
     weeks = []
     for monday, count in sorted(by_week.items()):
         w_start, w_end = max(monday, start), min(monday + dt.timedelta(days=6), end)
-        weeks.append(Bar(f"{fmt_date(w_start, 'short')[:5]}–{fmt_date(w_end, 'short')[:5]}", count,
+        # Day and month as every language here writes them (fmt_date's "short" pattern, dd.MM.yyyy, cut).
+        weeks.append(Bar(f"{w_start:%d.%m}–{w_end:%d.%m}", count,
                          link("appeals", date_from=w_start.isoformat(), date_to=w_end.isoformat())))
 
-    categories = {c.id: c for c in db.session.scalars(sa.select(Category)).all()}
+    names = _labels(lang)
     by_category = sorted(
-        (Bar(categories[cid].localized_name(lang) if cid in categories else _("No category"), count,
+        (Bar(names["categories"].get(cid) or _("No category"), count,
              link("appeals", category=cid, **period) if cid else "")
          for cid, count in counted["category"].items()), key=lambda b: -b.value)
     by_channel = sorted(
         (Bar(_label(labels.CHANNEL_LABELS, ch), count, link("appeals", channel=ch, **period))
          for ch, count in counted["channel"].items()), key=lambda b: -b.value)
-    offices = {o.id: o for o in db.session.scalars(sa.select(Office).options(selectinload(Office.district))).all()}
     by_office = sorted(
-        (Bar(_office_label(offices[oid], lang), count, link("appeals", office=oid, **period))
+        (Bar(names["offices"][oid], count, link("appeals", office=oid, **period))
          for oid, count in counted["office"].items()), key=lambda b: -b.value)
 
     registered = mandates_registered_in_period(start, end, office_ids)

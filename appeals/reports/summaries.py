@@ -1,4 +1,4 @@
-"""Appeal counts kept per month and office, for the dashboard's year-long periods (issue 19).
+"""Appeal and mandate counts kept per month, for the dashboard's year-long periods (issue 19).
 
 ``appeal_counts`` holds, for each month (first day, local date of `received_at`) and office, the
 number of appeals by one dimension at a time:
@@ -18,13 +18,16 @@ office moved to another region moves its counts with it). A scope that holds a r
 country, a regional coordinator's offices) reads that region's rows, a tenth of its offices'; offices
 without a region, and the rest of a scope, read the office rows (`_split_scope`).
 
-`counts()` answers a period: its whole months from the summary, its partial months (a rolling 30 days
-starts and ends inside months) from the appeals themselves. Both go through the same dimension rule,
-so the result equals the base tables' (tests/test_statistics_summary.py compares them after random
-changes, on SQLite and PostgreSQL). `rebuild()` recomputes both tables from the appeals (after a bulk
-load with the triggers off: bench/dashboard_p95.py).
+``mandate_counts`` holds the mandates per month of their registration (UTC, as stored), office and status
+(migration 0034): `mandates_by_status()`.
+
+`counts()` answers a period as `plan_period()` splits it: whole months from the summary, the rest of a
+partial month (a rolling 30 days starts and ends inside months) from the appeals themselves, added or,
+when fewer days, taken away from the summary's month. Both go through the same dimension rule, so the
+result equals the base tables' (tests/test_statistics_summary.py compares them after random changes, on
+SQLite and PostgreSQL). `rebuild()` recomputes the three tables from the appeals and mandates (after a
+bulk load with the triggers off: bench/list_p95.py).
 """
-import calendar
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -33,6 +36,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appeals.core.extensions import db
+from appeals.mandates.models import Mandate
+from appeals.mandates.periods import counted, registered_window
 from appeals.reference.models import Office, Settlement
 from appeals.register.districts import APPEAL_DISTRICT, district_settlement_ids, with_appeal_district
 from appeals.register.models import Appeal
@@ -46,8 +51,10 @@ class AppealCount(db.Model):
 
     __tablename__ = "appeal_counts"
     # Derived from the appeals by the triggers: backups leave it out, a restore rebuilds it
-    # (appeals.maintenance.backup).
-    __table_args__ = {"info": {"derived": True}}
+    # (appeals.maintenance.backup). The key's index carries the count (migration 0033): index-only reads.
+    __table_args__ = (sa.PrimaryKeyConstraint("dim", "month", "office_id", "key", name="pk_appeal_counts",
+                                              postgresql_include=["appeals"]),
+                      {"info": {"derived": True}})
     dim: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     month: Mapped[dt.date] = mapped_column(primary_key=True)
     # No foreign key: the appeal's own office_id is checked already; the triggers stay one upsert.
@@ -60,12 +67,29 @@ class AppealRegionCount(db.Model):
     """The AppealCount cells of one month summed over a region's offices (see the module's docstring)."""
 
     __tablename__ = "appeal_region_counts"
-    __table_args__ = {"info": {"derived": True}}
+    __table_args__ = (sa.PrimaryKeyConstraint("dim", "month", "region_id", "key", name="pk_appeal_region_counts",
+                                              postgresql_include=["appeals"]),
+                      {"info": {"derived": True}})
     dim: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     month: Mapped[dt.date] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     appeals: Mapped[int] = mapped_column(default=0)
+
+
+class MandateCount(db.Model):
+    """Mandates by the month of their registration time as stored (UTC), office (0: none) and current status,
+    kept by triggers on the mandates (migration 0034). A batch "move and copy" of the mandates table on
+    SQLite would drop them: recreate them after one."""
+
+    __tablename__ = "mandate_counts"
+    __table_args__ = (sa.PrimaryKeyConstraint("month", "office_id", "status", name="pk_mandate_counts",
+                                              postgresql_include=["mandates"]),
+                      {"info": {"derived": True}})
+    month: Mapped[dt.date] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    mandates: Mapped[int] = mapped_column(default=0)
 
 
 # The region rows from the office rows: what the triggers keep, and what rebuild() writes.
@@ -102,39 +126,46 @@ def _key(dim: str) -> Any:
     return sa.func.coalesce(sa.cast(column, sa.String), "")
 
 
-def plan_period(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date, int]]]:
-    """How [start, end] is counted: the months read from the summary (their first days) and the stretches
-    read from the appeals, each added (1) or taken away (-1). A whole month is the summary's. A partial
-    month is either its own days read from the appeals or, when the days it lacks are fewer, the summary's
-    month less the appeals of those days: a rolling year reads the appeals of 5 days instead of 32, a
-    rolling 30 days those of 6. Adjacent stretches of one sign are merged (one pass each)."""
+def plan_span(since: dt.datetime, until: dt.datetime) -> tuple[list[dt.date], list[tuple[dt.datetime, dt.datetime, int]]]:
+    """How the times [since, until) are counted: the months read from a summary (their first days) and the
+    spans read from the base table, each added (1) or taken away (-1). A whole month is the summary's. A
+    partial month is either its own span read from the table or, when the time it lacks is shorter, the
+    summary's month less the table's rows of that time: a rolling year reads 5 days instead of 32, a
+    rolling 30 days 6. Adjacent spans of one sign are merged (one read each)."""
     months: list[dt.date] = []
-    stretches: list[tuple[dt.date, dt.date, int]] = []
-    one_day = dt.timedelta(days=1)
+    spans: list[tuple[dt.datetime, dt.datetime, int]] = []
 
-    def push(first: dt.date, last: dt.date, sign: int) -> None:
-        if stretches and stretches[-1][2] == sign and stretches[-1][1] + one_day == first:
-            stretches[-1] = (stretches[-1][0], last, sign)
+    def push(first: dt.datetime, last: dt.datetime, sign: int) -> None:
+        if spans and spans[-1][2] == sign and spans[-1][1] == first:
+            spans[-1] = (spans[-1][0], last, sign)
         else:
-            stretches.append((first, last, sign))
+            spans.append((first, last, sign))
 
-    first = start.replace(day=1)
-    while first <= end:
-        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-        low, high = max(first, start), min(last, end)
-        inside = (high - low).days + 1
-        if inside == last.day:
-            months.append(first)
-        elif last.day - inside < inside:
-            months.append(first)
+    first = dt.datetime(since.year, since.month, 1)
+    while first < until:
+        after = (first + dt.timedelta(days=32)).replace(day=1)
+        low, high = max(first, since), min(after, until)
+        inside, whole = high - low, after - first
+        if inside == whole:
+            months.append(first.date())
+        elif whole - inside < inside:
+            months.append(first.date())
             if low > first:
-                push(first, low - one_day, -1)
-            if high < last:
-                push(high + one_day, last, -1)
+                push(first, low, -1)
+            if high < after:
+                push(high, after, -1)
         else:
             push(low, high, 1)
-        first = last + one_day
-    return months, stretches
+        first = after
+    return months, spans
+
+
+def plan_period(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date, int]]]:
+    """plan_span() of the local days [start, end]: the months and the stretches of days (inclusive) read
+    from the appeals."""
+    one_day = dt.timedelta(days=1)
+    months, spans = plan_span(dt.datetime.combine(start, dt.time()), dt.datetime.combine(end + one_day, dt.time()))
+    return months, [(first.date(), (last - one_day).date(), sign) for first, last, sign in spans]
 
 
 def _office_filter(column: Any, office_ids: Iterable[int] | None) -> sa.ColumnElement[bool]:
@@ -169,14 +200,15 @@ def counts_many(dims: Iterable[str], start: dt.date, end: dt.date, office_ids: I
     def add(dim: str, name: Any, value: Any, sign: int = 1) -> None:
         totals[dim][name] = totals[dim].get(name, 0) + sign * int(value or 0)
 
+    split = _split_scope(offices) if any(dim != "office" for dim in dims) else ([], [])
     for dim in dims:
         if dim == "day":
             touched = _months_between(start.replace(day=1), end.replace(day=1))
-            for name, value in _summary_counts(dim, touched, offices, district_id):
+            for name, value in _summary_counts(dim, touched, offices, district_id, split):
                 if start <= name <= end:
                     add(dim, name, value)
         elif months:
-            for name, value in _summary_counts(dim, months, offices, district_id):
+            for name, value in _summary_counts(dim, months, offices, district_id, split):
                 add(dim, name, value)
     base_dims = tuple(dim for dim in dims if dim != "day")
     for first, last, sign in stretches if base_dims else ():
@@ -196,7 +228,10 @@ def _months_between(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def _split_scope(offices: list[int] | None) -> tuple[list[int], list[int]]:
     """(the regions a scope holds whole, its other offices); offices None: every office."""
-    rows = db.session.execute(sa.select(Office.id, Office.region_id)).all()
+    from appeals.reference import cache as reference_cache
+
+    rows = reference_cache.cached("office-regions", lambda: [tuple(row) for row in db.session.execute(
+        sa.select(Office.id, Office.region_id))])
     by_region: dict[int, set[int]] = {}
     for office_id, region_id in rows:
         if region_id is not None:
@@ -207,14 +242,15 @@ def _split_scope(offices: list[int] | None) -> tuple[list[int], list[int]]:
     return regions, sorted(scope - whole)
 
 
-def _summary_counts(dim: str, months: list[dt.date], offices: list[int] | None,
-                    district_id: int | None) -> Iterable[tuple[Any, Any]]:
+def _summary_counts(dim: str, months: list[dt.date], offices: list[int] | None, district_id: int | None,
+                    split: tuple[list[int], list[int]]) -> Iterable[tuple[Any, Any]]:
     """(value, count) pairs of `dim` over whole months, from the summary: the region rows for the regions
-    the scope holds whole, the office rows for the rest (and for "office", which needs them)."""
+    the scope holds whole, the office rows for the rest (split: _split_scope's), and the office rows alone
+    for "office", which needs them."""
     if dim == "office":
         sources: list[tuple[Any, Any, list[int] | None]] = [(AppealCount, AppealCount.office_id, offices)]
     else:
-        regions, rest = _split_scope(offices)
+        regions, rest = split
         sources = [(table, column, ids) for table, column, ids in (
             (AppealRegionCount, AppealRegionCount.region_id, regions), (AppealCount, AppealCount.office_id, rest))
             if ids]
@@ -227,8 +263,12 @@ def _summary_counts(dim: str, months: list[dt.date], offices: list[int] | None,
         if dim == "office":
             query: Any = sa.select(table.office_id, sa.func.sum(table.appeals)).group_by(table.office_id)
         elif dim == "district":
-            query = (sa.select(Settlement.district_id, sa.func.sum(table.appeals)).select_from(table)
-                     .outerjoin(Settlement, sa.cast(Settlement.id, sa.String) == table.key)
+            # Summed per settlement first: ~1,000 rows meet the settlements, not a country's ~12,000.
+            per_settlement = (sa.select(table.key, sa.func.sum(table.appeals).label("appeals")).where(*where)
+                              .group_by(table.key).subquery())
+            where = []
+            query = (sa.select(Settlement.district_id, sa.func.sum(per_settlement.c.appeals)).select_from(per_settlement)
+                     .outerjoin(Settlement, sa.cast(Settlement.id, sa.String) == per_settlement.c.key)
                      .group_by(Settlement.district_id))
         elif dim == "day":
             query = sa.select(table.month, table.key, sa.func.sum(table.appeals)).group_by(table.month, table.key)
@@ -286,6 +326,30 @@ def base_counts_many(dims: Iterable[str], start: dt.date, end: dt.date, office_i
     return result
 
 
+def mandates_by_status(start: dt.date, end: dt.date, office_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """{status: mandates registered on the local days [start, end]}, withdrawn ones not counted; with office_ids,
+    of these offices. The UTC months the days hold whole from mandate_counts, the rest from the mandates
+    (plan_span); equal to a count of the mandates (tests/test_statistics_summary.py)."""
+    offices = list(office_ids) if office_ids is not None else None
+    months, spans = plan_span(*registered_window(start, end))
+    totals: dict[str, int] = {}
+    if months:
+        query = (sa.select(MandateCount.status, sa.func.sum(MandateCount.mandates))
+                 .where(MandateCount.month.in_(months), counted(MandateCount.status),
+                        _office_filter(MandateCount.office_id, offices))
+                 .group_by(MandateCount.status))
+        for status, value in db.session.execute(query):
+            totals[status] = totals.get(status, 0) + int(value or 0)
+    for since, until, sign in spans:
+        query = (sa.select(Mandate.status, sa.func.count())
+                 .where(Mandate.created_at >= since, Mandate.created_at < until, counted(),
+                        _office_filter(Mandate.office_id, offices))
+                 .group_by(Mandate.status))
+        for status, value in db.session.execute(query):
+            totals[status] = totals.get(status, 0) + sign * int(value)
+    return {status: value for status, value in totals.items() if value}
+
+
 def _day_value(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -305,6 +369,7 @@ def rebuild() -> int:
     number of rows written."""
     db.session.execute(sa.delete(AppealRegionCount))
     db.session.execute(sa.delete(AppealCount))
+    db.session.execute(sa.delete(MandateCount))
     written = 0
     for dim in DIMENSIONS:
         month, key = _month_of(Appeal.received_at), _key(dim)
@@ -314,4 +379,14 @@ def rebuild() -> int:
             ["dim", "month", "office_id", "key", "appeals"], select))
         written += result.rowcount or 0  # type: ignore[attr-defined]
     result = db.session.execute(sa.text(REGION_ROLL_UP))
+    written += result.rowcount or 0  # type: ignore[attr-defined]
+    result = db.session.execute(mandate_rebuild())
     return written + (result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def mandate_rebuild() -> sa.Insert:
+    """mandate_counts recomputed from the mandates (an INSERT of its rows into the empty table)."""
+    month, office = _month_of(Mandate.created_at), sa.func.coalesce(Mandate.office_id, 0)
+    select = (sa.select(month, office, Mandate.status, sa.func.count()).select_from(Mandate)
+              .group_by(month, office, Mandate.status))
+    return sa.insert(MandateCount).from_select(["month", "office_id", "status", "mandates"], select)
