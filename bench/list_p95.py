@@ -257,14 +257,19 @@ def load_appeals(db, rows, per_year=300_000):
                 " removed_reason, appeal_received_at, appeal_office_id, mandate_status)"
                 " SELECT m.id, m.directive_id, m.seq, m.created_at, '', '', a.received_at, a.office_id, m.status"
                 " FROM mandates m JOIN appeals a ON a.id = m.seq"))
-            # The mandates' monthly summary (migration 0034), by the rebuild's own statement.
-            conn.execute(sa.text("DELETE FROM mandate_counts"))
-            conn.execute(summaries.mandate_rebuild())
+            # The mandates' monthly summary (migration 0034) and the links' (0035), by the rebuild's own
+            # statements.
+            for table in ("mandate_counts", "mandate_link_counts", "spanning_mandates"):
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+            for statement in rebuilds:
+                conn.execute(statement)
 
     fts = [definition for _name, definition in indexes if "gin" in definition.lower()]
+    # Built here, in the app's context (they ask the session's dialect), and run by lane (b)'s thread.
+    rebuilds = (summaries.mandate_rebuild(), *summaries.link_rebuild())
     btrees = [definition for _name, definition in indexes if "gin" not in definition.lower()]
-    others = ("appeal_counts", "appeal_region_counts", "mandate_counts", "reception_sessions", "mandates",
-              "mandate_appeals")
+    others = ("appeal_counts", "appeal_region_counts", "mandate_counts", "mandate_link_counts",
+              "spanning_mandates", "reception_sessions", "mandates", "mandate_appeals")
     t = time.perf_counter()
     # Balanced by measurement (10,000,000 appeals: vacuum 15 s + full-text index 135 s + summary 87 s in
     # one lane, sessions and mandates 204 s + B-tree indexes 91 s in the other).

@@ -3,11 +3,14 @@
 
     .venv/bin/python bench/register_cost.py                   # 300 registrations after 30 warm-up ones
     .venv/bin/python bench/register_cost.py --no-gc-freeze    # the same without gc.freeze() (A/B)
+    .venv/bin/python bench/register_cost.py --schema bench_10m  # on a loaded schema (list_p95.py --keep)
 
 The Flask test client posts to /api/v1/appeals one request at a time, so the figures hold no
 network, no gunicorn and no queueing: what the application itself costs per registration. Also
-prints the SQL statements one registration issues. Uses a fresh PostgreSQL schema of its own
-(BENCH_DATABASE_URL, default the CI database) and drops it afterwards.
+prints the SQL statements one registration issues, each with its mean wall time over the measured
+registrations (the database's share, round trip included). Uses a fresh PostgreSQL schema of its own
+(BENCH_DATABASE_URL, default the CI database) and drops it afterwards, or with --schema a schema loaded
+by bench/list_p95.py, kept as it is (the registrations stay in it).
 """
 import argparse
 import gc
@@ -38,10 +41,11 @@ def main():
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--warm-up", type=int, default=30)
     parser.add_argument("--no-gc-freeze", action="store_true", help="skip gc.freeze() after start-up")
+    parser.add_argument("--schema", help="a schema loaded by bench/list_p95.py --keep, reused and kept")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="qabyldau-cost-"))
-    db = register_load.Database("postgresql", tmp)
+    db = register_load.Database("postgresql", tmp, schema=args.schema)
     env = {"DATABASE_URL": db.url, "QABYLDAU_INSTANCE": str(tmp / "instance"), "SECRET_KEY": uuid.uuid4().hex,
            "QABYLDAU_ENV": "production", "SESSION_COOKIE_SECURE": "0", "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000"}
     os.environ.update(env)
@@ -74,13 +78,27 @@ def main():
         event.listen(engine, "before_cursor_execute", count_statement)
         post()
         event.remove(engine, "before_cursor_execute", count_statement)
+        timings: dict[str, list[float]] = {}
+        started: list[float] = []
+
+        def start(*_args):
+            started.append(time.perf_counter())
+
+        def stop(_conn, _cursor, statement, *_rest):
+            timings.setdefault(" ".join(statement.split())[:90], []).append(time.perf_counter() - started.pop())
+
+        event.listen(engine, "before_cursor_execute", start)
+        event.listen(engine, "after_cursor_execute", stop)
         wall_ms, cpu_ms = measure(post, args.count)
     finally:
         db.drop()
 
-    print("SQL statements of one registration (and a COMMIT):")
+    print("SQL statements of one registration (and a COMMIT), mean wall ms each over the measured ones:")
     for statement in statements:
-        print("  ", statement)
+        values = timings.get(statement, [])
+        print(f"  {sum(values) / max(len(values), 1) * 1000:7.2f}  {statement}")
+    sql_ms = sum(sum(values) for values in timings.values()) / args.count * 1000
+    print(f"statements' wall per registration: {sql_ms:.2f} ms (the rest of the wall: the app and the COMMIT)")
     print(f"gc.freeze: {'no' if args.no_gc_freeze else 'yes'}; {args.count} registrations, one at a time")
     print(f"per registration: wall {wall_ms:.2f} ms, CPU {cpu_ms:.2f} ms, {len(statements)} statements")
 

@@ -101,9 +101,9 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
     """{group: figures} for appeals received in [start, end]; key None (totals), "office_id" or "district_id".
 
     Appeals received come from the monthly summary. The mandate figures, in total and per office, from the
-    standing links alone, by the copies of their appeal's received time and office and their mandate's
-    status (migration 0022); narrowed to a district or a directive, from two plain joins (appeals -> links
-    -> mandates), the same rule on the base columns (bench/dashboard_p95.py). `received`: the total of
+    links' monthly summary (summaries.link_measures: the standing links by the copies of their appeal's
+    received time and office and their mandate's status, migrations 0022 and 0035); narrowed to a district
+    or a directive, from two plain joins (appeals -> links -> mandates), the same rule on the base columns. `received`: the total of
     appeals received, when the caller has counted it already (the dashboard, from its days).
     """
     group = {"office_id": Appeal.office_id, "district_id": APPEAL_DISTRICT}.get(key) if key else None
@@ -127,23 +127,8 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
         .join(MandateAppeal, sa.and_(MandateAppeal.appeal_id == Appeal.id, standing_links()))
         .join(Mandate, sa.and_(Mandate.id == MandateAppeal.mandate_id, counted()))
     )
-    if key in (None, "office_id") and district_id is None and directive_id is None:
-        # The links carry their appeal's received time and office and their mandate's status (migration
-        # 0022): the standing links of the period alone, through ix_mandate_appeals_received.
-        link_group = MandateAppeal.appeal_office_id if key == "office_id" else None
-        flagged = (
-            sa.select(*([link_group] if link_group is not None else []),
-                      sa.func.count(sa.distinct(MandateAppeal.appeal_id)),
-                      sa.func.count(sa.distinct(MandateAppeal.mandate_id)),
-                      sa.func.count(sa.distinct(sa.case((MandateAppeal.mandate_status == "fulfilled",
-                                                         MandateAppeal.mandate_id)))))
-            .where(standing_links(), counted(MandateAppeal.mandate_status),
-                   received_between(start, end, MandateAppeal.appeal_received_at),
-                   _offices_in(MandateAppeal.appeal_office_id, office_ids))
-        )
-        statement = flagged.group_by(link_group) if link_group is not None else flagged
-    else:
-        statement = grouped(flagged)
+    links_summary = key in (None, "office_id") and district_id is None and directive_id is None
+    statement = None if links_summary else grouped(flagged)
     result: dict[Any, dict[str, Any]] = {}
     if received is not None and key is None and district_id is None:
         counted_received: dict[Any, int] = {None: received}
@@ -151,7 +136,13 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
         counted_received = received_counts(start, end, key, office_ids, district_id)
     for name, count in counted_received.items():
         result[name] = {**_empty(), "appeals_received": count}
-    for row in db.session.execute(statement).all():
+    if links_summary:
+        # From the monthly summary of the links (migration 0035), equal to the same counts of the links.
+        rows: Any = [(name, *values) if group is not None else tuple(values) for name, values in
+                     summaries.link_measures(start, end, office_ids, by_office=key == "office_id").items()]
+    else:
+        rows = db.session.execute(statement).all()
+    for row in rows:
         name, values = (row[0], row[1:]) if group is not None else (None, row)
         figures = result.setdefault(name, _empty())
         figures.update(zip(APPEAL_MEASURES[1:], values))

@@ -36,8 +36,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appeals.core.extensions import db
-from appeals.mandates.models import Mandate
-from appeals.mandates.periods import counted, registered_window
+from appeals.mandates.models import Mandate, MandateAppeal
+from appeals.mandates.periods import counted, registered_window, standing_links
 from appeals.reference.models import Office, Settlement
 from appeals.register.districts import APPEAL_DISTRICT, district_settlement_ids, with_appeal_district
 from appeals.register.models import Appeal
@@ -92,6 +92,29 @@ class MandateCount(db.Model):
     mandates: Mapped[int] = mapped_column(default=0)
 
 
+class MandateLinkCount(db.Model):
+    """Of one month's appeals at one office (by the links' copies), those under a standing mandate, the
+    mandates they form and the fulfilled ones: distinct counts within the cell (migration 0035)."""
+
+    __tablename__ = "mandate_link_counts"
+    __table_args__ = (sa.PrimaryKeyConstraint("month", "office_id", name="pk_mandate_link_counts",
+                                              postgresql_include=["appeals", "mandates", "fulfilled"]),
+                      {"info": {"derived": True}})
+    month: Mapped[dt.date] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(primary_key=True)
+    appeals: Mapped[int] = mapped_column(default=0)
+    mandates: Mapped[int] = mapped_column(default=0)
+    fulfilled: Mapped[int] = mapped_column(default=0)
+
+
+class SpanningMandate(db.Model):
+    """A mandate whose standing links lie in more than one MandateLinkCount cell (migration 0035)."""
+
+    __tablename__ = "spanning_mandates"
+    __table_args__ = {"info": {"derived": True}}
+    mandate_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
 # The region rows from the office rows: what the triggers keep, and what rebuild() writes.
 REGION_ROLL_UP = """
     INSERT INTO appeal_region_counts (dim, month, region_id, key, appeals)
@@ -126,12 +149,14 @@ def _key(dim: str) -> Any:
     return sa.func.coalesce(sa.cast(column, sa.String), "")
 
 
-def plan_span(since: dt.datetime, until: dt.datetime) -> tuple[list[dt.date], list[tuple[dt.datetime, dt.datetime, int]]]:
+def plan_span(since: dt.datetime, until: dt.datetime,
+              subtract: bool = True) -> tuple[list[dt.date], list[tuple[dt.datetime, dt.datetime, int]]]:
     """How the times [since, until) are counted: the months read from a summary (their first days) and the
     spans read from the base table, each added (1) or taken away (-1). A whole month is the summary's. A
     partial month is either its own span read from the table or, when the time it lacks is shorter, the
     summary's month less the table's rows of that time: a rolling year reads 5 days instead of 32, a
-    rolling 30 days 6. Adjacent spans of one sign are merged (one read each)."""
+    rolling 30 days 6. Adjacent spans of one sign are merged (one read each). subtract=False: partial months
+    are always read as they are (for counts that do not subtract: distinct ones)."""
     months: list[dt.date] = []
     spans: list[tuple[dt.datetime, dt.datetime, int]] = []
 
@@ -148,7 +173,7 @@ def plan_span(since: dt.datetime, until: dt.datetime) -> tuple[list[dt.date], li
         inside, whole = high - low, after - first
         if inside == whole:
             months.append(first.date())
-        elif whole - inside < inside:
+        elif subtract and whole - inside < inside:
             months.append(first.date())
             if low > first:
                 push(first, low, -1)
@@ -160,11 +185,13 @@ def plan_span(since: dt.datetime, until: dt.datetime) -> tuple[list[dt.date], li
     return months, spans
 
 
-def plan_period(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date, int]]]:
+def plan_period(start: dt.date, end: dt.date,
+                subtract: bool = True) -> tuple[list[dt.date], list[tuple[dt.date, dt.date, int]]]:
     """plan_span() of the local days [start, end]: the months and the stretches of days (inclusive) read
     from the appeals."""
     one_day = dt.timedelta(days=1)
-    months, spans = plan_span(dt.datetime.combine(start, dt.time()), dt.datetime.combine(end + one_day, dt.time()))
+    months, spans = plan_span(dt.datetime.combine(start, dt.time()), dt.datetime.combine(end + one_day, dt.time()),
+                              subtract)
     return months, [(first.date(), (last - one_day).date(), sign) for first, last, sign in spans]
 
 
@@ -350,6 +377,68 @@ def mandates_by_status(start: dt.date, end: dt.date, office_ids: Iterable[int] |
     return {status: value for status, value in totals.items() if value}
 
 
+def link_measures(start: dt.date, end: dt.date, office_ids: Iterable[int] | None = None,
+                  by_office: bool = False) -> dict[int | None, list[int]]:
+    """{group: [appeals under a standing mandate, the mandates they form, the fulfilled ones]} for the appeals
+    received on [start, end]; group None, or each appeal's office (by_office). Withdrawn mandates do not
+    count. Equal to the three distinct counts over the period's standing links
+    (tests/test_statistics_summary.py), read as:
+
+    - the whole months' cells of mandate_link_counts, added up, and each partial stretch's links counted
+      as they are (plan_period without subtraction);
+    - less, for each spanning mandate (spanning_mandates) met in more than one of those parts, the times
+      it was counted more than once. No other mandate can be: its links lie in one cell.
+    """
+    offices = list(office_ids) if office_ids is not None else None
+    months, stretches = plan_period(start, end, subtract=False)
+    totals: dict[int | None, list[int]] = {}
+
+    def add(group: int | None, values: Iterable[Any], sign: int = 1) -> None:
+        row = totals.setdefault(group, [0, 0, 0])
+        for index, value in enumerate(values):
+            row[index] += sign * int(value or 0)
+
+    def grouped(query: sa.Select, column: Any) -> sa.Select:
+        return query.add_columns(column).group_by(column) if by_office else query
+
+    if months:
+        cells = grouped(sa.select(sa.func.sum(MandateLinkCount.appeals), sa.func.sum(MandateLinkCount.mandates),
+                                  sa.func.sum(MandateLinkCount.fulfilled))
+                        .where(MandateLinkCount.month.in_(months), _office_filter(MandateLinkCount.office_id, offices)),
+                        MandateLinkCount.office_id)
+        for row in db.session.execute(cells):
+            add(row[3] if by_office else None, row[:3])
+    standing = (standing_links(), counted(MandateAppeal.mandate_status),
+                _office_filter(MandateAppeal.appeal_office_id, offices))
+    for first, last, _sign in stretches:
+        links = grouped(sa.select(sa.func.count(sa.distinct(MandateAppeal.appeal_id)),
+                                  sa.func.count(sa.distinct(MandateAppeal.mandate_id)),
+                                  sa.func.count(sa.distinct(sa.case((MandateAppeal.mandate_status == "fulfilled",
+                                                                     MandateAppeal.mandate_id)))))
+                        .where(*standing, received_between(first, last, MandateAppeal.appeal_received_at)),
+                        MandateAppeal.appeal_office_id)
+        for row in db.session.execute(links):
+            add(row[3] if by_office else None, row[:3])
+
+    whole = set(months)
+    parts: dict[tuple[int | None, int], tuple[set, bool]] = {}
+    spanning = (sa.select(MandateAppeal.appeal_office_id, MandateAppeal.mandate_id, MandateAppeal.appeal_received_at,
+                          MandateAppeal.mandate_status)
+                .join(SpanningMandate, SpanningMandate.mandate_id == MandateAppeal.mandate_id)
+                .where(*standing, received_between(start, end, MandateAppeal.appeal_received_at)))
+    for office_id, mandate_id, received_at, status in db.session.execute(spanning):
+        day = _day_value(received_at)
+        month = day.replace(day=1)
+        part = (("month", month, office_id) if month in whole
+                else ("stretch", next(n for n, (first, last, _s) in enumerate(stretches) if first <= day <= last)))
+        group = office_id if by_office else None
+        parts.setdefault((group, mandate_id), (set(), status == "fulfilled"))[0].add(part)
+    for (group, _mandate), (seen, fulfilled) in parts.items():
+        if len(seen) > 1:
+            add(group, (0, len(seen) - 1, len(seen) - 1 if fulfilled else 0), -1)
+    return totals
+
+
 def _day_value(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -370,6 +459,8 @@ def rebuild() -> int:
     db.session.execute(sa.delete(AppealRegionCount))
     db.session.execute(sa.delete(AppealCount))
     db.session.execute(sa.delete(MandateCount))
+    db.session.execute(sa.delete(MandateLinkCount))
+    db.session.execute(sa.delete(SpanningMandate))
     written = 0
     for dim in DIMENSIONS:
         month, key = _month_of(Appeal.received_at), _key(dim)
@@ -380,8 +471,28 @@ def rebuild() -> int:
         written += result.rowcount or 0  # type: ignore[attr-defined]
     result = db.session.execute(sa.text(REGION_ROLL_UP))
     written += result.rowcount or 0  # type: ignore[attr-defined]
-    result = db.session.execute(mandate_rebuild())
-    return written + (result.rowcount or 0)  # type: ignore[attr-defined]
+    for statement in (mandate_rebuild(), *link_rebuild()):
+        result = db.session.execute(statement)
+        written += result.rowcount or 0  # type: ignore[attr-defined]
+    return written
+
+
+def link_rebuild() -> tuple[sa.Insert, sa.Insert]:
+    """mandate_link_counts and spanning_mandates recomputed from the links (INSERTs into the empty tables)."""
+    link = MandateAppeal
+    month = _month_of(link.appeal_received_at)
+    standing = (standing_links(), counted(link.mandate_status))
+    cells = (sa.select(month, link.appeal_office_id, sa.func.count(sa.distinct(link.appeal_id)),
+                       sa.func.count(sa.distinct(link.mandate_id)),
+                       sa.func.count(sa.distinct(sa.case((link.mandate_status == "fulfilled", link.mandate_id)))))
+             .where(*standing, link.appeal_received_at.is_not(None), link.appeal_office_id.is_not(None))
+             .group_by(month, link.appeal_office_id))
+    cell_key = (sa.func.concat(month, "|", link.appeal_office_id) if _dialect() != "sqlite"
+                else month.concat("|").concat(link.appeal_office_id))
+    spanning = (sa.select(link.mandate_id).where(*standing).group_by(link.mandate_id)
+                .having(sa.func.count(sa.distinct(cell_key)) > 1))
+    return (sa.insert(MandateLinkCount).from_select(["month", "office_id", "appeals", "mandates", "fulfilled"], cells),
+            sa.insert(SpanningMandate).from_select(["mandate_id"], spanning))
 
 
 def mandate_rebuild() -> sa.Insert:
