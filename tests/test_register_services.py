@@ -1,9 +1,12 @@
 """Register services: registration, validation, deadlines, workflow, repeats, masking and list filters."""
+import difflib
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask_babel import refresh
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appeals.core.audit import AuditRecord
 from appeals.core.timeutil import local_now, local_today
@@ -282,6 +285,38 @@ def test_repeat_detection_by_iin_phone_and_similar_summary(reg_appeal, reg_data,
     repeat = workflow.register_appeal(reg_data(iin=VALID_IIN), users.clerk, link_repeat_of=by_iin.id)
     assert repeat.repeat_of_id == by_iin.id
     assert queries.parse_list_filters({"repeats": "1"})["repeats"] is True
+
+
+def test_the_repeat_check_shows_the_newest_similar_appeals_of_a_busy_settlement(reg_appeal, reg_data, reference, users):
+    settlement = reference.settlements[1].id
+    now = local_now().replace(microsecond=0)
+    similar = [reg_appeal(phone="", settlement_id=settlement, received_at=now - timedelta(hours=n),
+                          summary=f"Сортөбе ауылында ауыз су жоқ {n}") for n in range(1, 15)]
+    for n in range(1, 6):
+        reg_appeal(phone="", settlement_id=settlement, received_at=now - timedelta(minutes=n),
+                   summary=f"Мектептің шатыры ағады, жөндеу керек {n}")
+    found = repeats.find_possible_repeats(reg_data(phone="", settlement_id=settlement,
+                                                   summary="Сортөбе ауылында ауыз су жоқ"), users.clerk, limit=5).appeals
+    assert [a.id for a in found] == [a.id for a in similar[:5]]
+    # The appeal being checked is not its own repeat, and the next newest takes its place.
+    found = repeats.find_possible_repeats(reg_data(phone="", settlement_id=settlement, exclude_id=similar[0].id,
+                                                   summary="Сортөбе ауылында ауыз су жоқ"), users.clerk, limit=5).appeals
+    assert [a.id for a in found] == [a.id for a in similar[1:6]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="абвгдеәғқңөұүһі су жоқ 12", max_size=40), st.text(alphabet="абвгдеәғқңөұүһі су жоқ 12", max_size=40))
+def test_the_summary_similarity_shortcuts_give_the_plain_rules_answer(a, b):
+    # The plain rule: the better of difflib's ratio and the words' Jaccard index, of the folded texts.
+    folded_a, folded_b = repeats._normalise_text(a), repeats._normalise_text(b)
+    if folded_a and folded_b:
+        words_a, words_b = set(folded_a.split()), set(folded_b.split())
+        plain = max(difflib.SequenceMatcher(None, folded_a, folded_b).ratio(),
+                    len(words_a & words_b) / len(words_a | words_b))
+    else:
+        plain = 0.0
+    for threshold in (0.3, 0.5, repeats.SIMILARITY_THRESHOLD, 0.9):
+        assert repeats._Similarity(a).reaches(b, threshold) == (plain >= threshold)
 
 
 # --- Masking ----------------------------------------------------------------------------------
