@@ -1,4 +1,5 @@
 """Personal API tokens (shown once, stored as SHA-256) and the per-token request budget."""
+import functools
 import secrets
 from datetime import datetime, timedelta
 from typing import Optional
@@ -114,17 +115,20 @@ def tokens_of(user: User) -> list[ApiToken]:
     ))
 
 
+@functools.cache
+def _token_by_hash() -> sa.Select:
+    """The token, its user and the user's offices (every permission check needs them) in one query, built
+    once per process: each request only binds the hash (building the statement and its cache key cost more
+    than running it)."""
+    return (sa.select(ApiToken).join(ApiToken.user).where(ApiToken.token_hash == sa.bindparam("token_hash"))
+            .options(contains_eager(ApiToken.user).joinedload(User.offices)))
+
+
 def find_active_token(secret):
     """The active token with this secret whose owner's account is active, or None."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    # The token, its user and the user's offices (every permission check needs them) in one query.
-    token = db.session.execute(
-        sa.select(ApiToken)
-        .join(ApiToken.user)
-        .where(ApiToken.token_hash == hash_token(secret))
-        .options(contains_eager(ApiToken.user).joinedload(User.offices))
-    ).unique().scalar_one_or_none()
+    token = db.session.execute(_token_by_hash(), {"token_hash": hash_token(secret)}).unique().scalar_one_or_none()
     if token is None or not token.is_active_at(utcnow()) or not token.user.is_active:
         return None
     return token
