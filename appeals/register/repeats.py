@@ -46,29 +46,24 @@ def _normalise_text(value: str | None) -> str:
 
 
 class _Similarity:
-    """How alike one summary is to others: the better of difflib's ratio and the words' Jaccard index, of
-    the texts folded as the search folds them. The summary is folded once; difflib's upper bounds
-    (real_quick_ratio, quick_ratio) spare the full comparison of texts that cannot reach a threshold."""
+    """Whether other summaries are like one: the better of difflib's ratio and the words' Jaccard index, of
+    the texts folded as the search folds them, reaches a threshold. The summary is folded once; difflib's
+    upper bounds (real_quick_ratio, quick_ratio) spare the full ratio where it cannot reach the threshold."""
 
     def __init__(self, summary: str | None) -> None:
         self.text = _normalise_text(summary)
         self.words = set(self.text.split())
 
-    def of(self, other: str | None, threshold: float | None = None) -> float:
+    def reaches(self, other: str | None, threshold: float) -> bool:
         b = _normalise_text(other)
         if not self.text or not b:
-            return 0.0
+            return 0.0 >= threshold
         words_b = set(b.split())
-        jaccard = len(self.words & words_b) / len(self.words | words_b)
-        if threshold is not None and jaccard >= threshold:
-            return jaccard
+        if len(self.words & words_b) / len(self.words | words_b) >= threshold:
+            return True
         matcher = difflib.SequenceMatcher(None, self.text, b)
-        if threshold is not None and (matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold):
-            return jaccard  # the ratio is at most these, below the threshold: the answer is the same
-        return max(matcher.ratio(), jaccard)
-
-    def reaches(self, other: str | None, threshold: float) -> bool:
-        return self.of(other, threshold) >= threshold
+        return (matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold
+                and matcher.ratio() >= threshold)
 
 
 @dataclass

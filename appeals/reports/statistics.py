@@ -103,8 +103,9 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
     Appeals received come from the monthly summary. The mandate figures, in total and per office, from the
     links' monthly summary (summaries.link_measures: the standing links by the copies of their appeal's
     received time and office and their mandate's status, migrations 0022 and 0035); narrowed to a district
-    or a directive, from two plain joins (appeals -> links -> mandates), the same rule on the base columns. `received`: the total of
-    appeals received, when the caller has counted it already (the dashboard, from its days).
+    or a directive, from two plain joins (appeals -> links -> mandates), the same rule on the base columns.
+    `received`: the total of appeals received, when the caller has counted it already (the dashboard, from
+    its days).
     """
     group = {"office_id": Appeal.office_id, "district_id": APPEAL_DISTRICT}.get(key) if key else None
 
@@ -118,17 +119,7 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
             query = query.where(Mandate.directive_id == directive_id)
         return query.group_by(group) if group is not None else query
 
-    flagged = (
-        sa.select(*([group] if group is not None else []),
-                  sa.func.count(sa.distinct(MandateAppeal.appeal_id)),
-                  sa.func.count(sa.distinct(Mandate.id)),
-                  sa.func.count(sa.distinct(sa.case((Mandate.status == "fulfilled", Mandate.id)))))
-        .select_from(Appeal)
-        .join(MandateAppeal, sa.and_(MandateAppeal.appeal_id == Appeal.id, standing_links()))
-        .join(Mandate, sa.and_(Mandate.id == MandateAppeal.mandate_id, counted()))
-    )
     links_summary = key in (None, "office_id") and district_id is None and directive_id is None
-    statement = None if links_summary else grouped(flagged)
     result: dict[Any, dict[str, Any]] = {}
     if received is not None and key is None and district_id is None:
         counted_received: dict[Any, int] = {None: received}
@@ -136,14 +127,25 @@ def _appeal_measures(start: dt.date, end: dt.date, key: str | None = None,
         counted_received = received_counts(start, end, key, office_ids, district_id)
     for name, count in counted_received.items():
         result[name] = {**_empty(), "appeals_received": count}
+    measured: dict[Any, Any]
     if links_summary:
         # From the monthly summary of the links (migration 0035), equal to the same counts of the links.
-        rows: Any = [(name, *values) if group is not None else tuple(values) for name, values in
-                     summaries.link_measures(start, end, office_ids, by_office=key == "office_id").items()]
+        measured = summaries.link_measures(start, end, office_ids, by_office=key == "office_id")
     else:
-        rows = db.session.execute(statement).all()
-    for row in rows:
-        name, values = (row[0], row[1:]) if group is not None else (None, row)
+        flagged = grouped(
+            sa.select(*([group] if group is not None else []),
+                      sa.func.count(sa.distinct(MandateAppeal.appeal_id)),
+                      sa.func.count(sa.distinct(Mandate.id)),
+                      sa.func.count(sa.distinct(sa.case((Mandate.status == "fulfilled", Mandate.id)))))
+            .select_from(Appeal)
+            .join(MandateAppeal, sa.and_(MandateAppeal.appeal_id == Appeal.id, standing_links()))
+            .join(Mandate, sa.and_(Mandate.id == MandateAppeal.mandate_id, counted()))
+        )
+        if group is not None:
+            measured = {row[0]: row[1:] for row in db.session.execute(flagged)}
+        else:
+            measured = {None: db.session.execute(flagged).one()}  # an aggregate without GROUP BY: one row
+    for name, values in measured.items():
         figures = result.setdefault(name, _empty())
         figures.update(zip(APPEAL_MEASURES[1:], values))
         figures["fulfilled_share"] = _share(figures["fulfilled"], figures["mandates_count"])
