@@ -1,5 +1,4 @@
 """Imports every model so that Alembic and the schema test see the whole metadata."""
-from appeals.api.models import ApiRateWindow  # noqa: F401
 from appeals.auth.models import ApiToken, LoginThrottle, TotpRecoveryCode, User, UserSession  # noqa: F401
 from appeals.core.audit import AuditRecord  # noqa: F401
 from appeals.core.idempotency import IdempotencyKey  # noqa: F401

@@ -4,6 +4,7 @@
     .venv/bin/python bench/register_cost.py                   # 300 registrations after 30 warm-up ones
     .venv/bin/python bench/register_cost.py --no-gc-freeze    # the same without gc.freeze() (A/B)
     .venv/bin/python bench/register_cost.py --schema bench_10m  # on a loaded schema (list_p95.py --keep)
+    .venv/bin/python bench/register_cost.py --profile         # and where the CPU time goes (cProfile)
 
 The Flask test client posts to /api/v1/appeals one request at a time, so the figures hold no
 network, no gunicorn and no queueing: what the application itself costs per registration. Also
@@ -42,6 +43,8 @@ def main():
     parser.add_argument("--warm-up", type=int, default=30)
     parser.add_argument("--no-gc-freeze", action="store_true", help="skip gc.freeze() after start-up")
     parser.add_argument("--schema", help="a schema loaded by bench/list_p95.py --keep, reused and kept")
+    parser.add_argument("--profile", action="store_true",
+                        help="print cProfile's functions by CPU time (process time, own and cumulative) of the measured ones")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="qabyldau-cost-"))
@@ -89,10 +92,25 @@ def main():
 
         event.listen(engine, "before_cursor_execute", start)
         event.listen(engine, "after_cursor_execute", stop)
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile(time.process_time)
+            profiler.enable()
         wall_ms, cpu_ms = measure(post, args.count)
+        if profiler is not None:
+            profiler.disable()
     finally:
         db.drop()
 
+    if profiler is not None:
+        import pstats
+
+        (Path(__file__).parent / "output").mkdir(exist_ok=True)
+        profiler.dump_stats(Path(__file__).parent / "output" / "register_cost.prof")  # for pstats / snakeviz
+        for order in ("tottime", "cumulative"):
+            pstats.Stats(profiler).strip_dirs().sort_stats(order).print_stats(35)
     print("SQL statements of one registration (and a COMMIT), mean wall ms each over the measured ones:")
     for statement in statements:
         values = timings.get(statement, [])

@@ -48,3 +48,40 @@ def test_the_headers_are_in_the_openapi_document(client):
     assert set(document["components"]["headers"]) == {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
     ok = document["paths"]["/me"]["get"]["responses"]["200"]
     assert ok["headers"]["RateLimit-Remaining"]["$ref"] == "#/components/headers/RateLimit-Remaining"
+
+
+def test_a_request_counts_token_and_account_in_one_statement_and_a_new_minute_forgets_the_last(
+        app, api_as, users, db, time_machine):
+    import sqlalchemy as sa
+    from sqlalchemy import event
+
+    from appeals.auth.models import ApiToken
+    from appeals.core.ratelimit import RateWindow
+
+    time_machine.move_to("2026-11-18 11:00:10+05:00", tick=False)
+    api = api_as(users.clerk)
+    api.get("/me")
+    api.get("/me")
+    upserts = []
+
+    def count_upserts(_conn, _cursor, statement, *_rest):
+        if statement.lstrip().upper().startswith("INSERT INTO RATE_WINDOWS"):
+            upserts.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count_upserts)
+    try:
+        assert api.get("/me").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_upserts)
+    assert len(upserts) == 1
+    rows = db.session.execute(sa.select(RateWindow.scope, RateWindow.window_start, RateWindow.count)).all()
+    assert sorted(rows) == [("api-token", rows[0].window_start, 3), ("api-user", rows[0].window_start, 3)]
+    token = db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == users.clerk.id)).one()
+    first_use = token.last_used_at
+
+    time_machine.move_to("2026-11-18 11:01:05+05:00", tick=False)
+    assert api.get("/me").status_code == 200
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(RateWindow.scope, RateWindow.count)).all()
+    assert sorted(rows) == [("api-token", 1), ("api-user", 1)], "the ended minute is forgotten"
+    assert db.session.get(ApiToken, token.id).last_used_at > first_use

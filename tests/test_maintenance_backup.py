@@ -25,7 +25,6 @@ def _wipe():
 def full_database(app_ctx, reference, users):
     """At least one row in every table, with awkward values: unicode, JSON, times, self-references."""
     from appeals.api import tokens
-    from appeals.api.models import ApiRateWindow
     from appeals.auth.models import LoginThrottle, TotpRecoveryCode, UserSession
     from appeals.core import audit
     from appeals.core.idempotency import IdempotencyKey
@@ -99,7 +98,6 @@ def full_database(app_ctx, reference, users):
         IdempotencyKey(user_id=users.clerk.id, key="retry-1", method="POST", path="/api/v1/appeals",
                        request_hash="a" * 64, response_status=201, response_body='{"id":1}',
                        created_at=dt.datetime(2026, 3, 2, 10, 21)),
-        ApiRateWindow(token_id=token.id, window_start=dt.datetime(2026, 3, 2, 10, 21), count=3),
         Job(kind="journal_pdf", user_id=users.clerk.id, params={"office": "KRD", "nested": {"b": 1, "a": [1, 2]}},
             status="done", progress=10, total=10, result_path="db", result_name="journal.pdf"),
     ])

@@ -21,7 +21,7 @@ def authenticate_request():
         raise ApiError(401, _("The token is unknown, revoked, or its account is deactivated."),
                        headers={"WWW-Authenticate": CHALLENGE + ', error="invalid_token"'})
     user = token.user
-    token_budget, user_budget = tokens.take_request_slot(token), tokens.take_user_slot(user)
+    token_budget, user_budget = tokens.take_slots(token)
     # The headers report the tighter of the two budgets (the one that will refuse first).
     g.api_budget = min((token_budget, user_budget), key=lambda b: (b.remaining, -b.reset))
     if token_budget.wait:

@@ -9,10 +9,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
-from appeals.api.models import ApiRateWindow
 from appeals.auth.models import ApiToken, User
 from appeals.core import audit, ratelimit
-from appeals.core.database import dialect_insert, separate_write, write_transaction
+from appeals.core.database import separate_write, write_transaction
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.ratelimit import Budget
@@ -134,39 +133,21 @@ def find_active_token(secret):
     return token
 
 
-def take_request_slot(token) -> Budget:
-    """Count one request against the token's budget; returns where it stands (wait > 0: refuse).
+def take_slots(token: ApiToken) -> tuple[Budget, Budget]:
+    """Count one request against the token's budget (API_RATE_LIMIT_PER_MINUTE) and its account's, whichever
+    of the account's tokens sent it: more tokens do not buy more requests (API_USER_RATE_LIMIT_PER_MINUTE).
+    Returns (token's, account's) where each stands (wait > 0: refuse).
 
-    Fixed one-minute windows counted in the database, so every gunicorn worker shares the budget.
-    The counter commits on its own: a request that later fails still counted.
+    Fixed one-minute windows counted in the database, so every gunicorn worker shares them; both are
+    counted by one statement committed on its own, so a request that later fails has still been counted.
     """
-    limit = current_app.config["API_RATE_LIMIT_PER_MINUTE"]
-    now = utcnow()
-    window = now.replace(second=0, microsecond=0)
-    table = ApiRateWindow.__table__
-    insert = dialect_insert()(table).values(token_id=token.id, window_start=window, count=1)
-    bump = insert.on_conflict_do_update(
-        index_elements=[table.c.token_id, table.c.window_start], set_={"count": table.c.count + 1}
-    ).returning(table.c.count)
-    # One statement on a connection of its own, committed by itself: the request's session keeps
-    # what it loaded, and a request that later fails has still been counted.
-    with db.engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            count = connection.execution_options(isolation_level="AUTOCOMMIT").execute(bump).scalar_one()
-        else:
-            with connection.execution_options(sqlite_immediate=True).begin():
-                count = connection.execute(bump).scalar_one()
-    if count == 1:
+    config = current_app.config
+    hits = (ratelimit.Hit("api-token", str(token.id), config["API_RATE_LIMIT_PER_MINUTE"], RATE_WINDOW_SECONDS),
+            ratelimit.Hit("api-user", str(token.user_id), config["API_USER_RATE_LIMIT_PER_MINUTE"], RATE_WINDOW_SECONDS))
+    token_budget, user_budget = ratelimit.hit_budgets(*hits)
+    if token_budget.count == 1:
+        # The token's first request of a new minute: forget the ended minutes and note the token as used.
+        ratelimit.forget_earlier_windows(*hits)
         with separate_write() as connection:
-            # First request of a new window: forget the old windows and note the token as used.
-            connection.execute(sa.delete(table).where(table.c.token_id == token.id, table.c.window_start < window))
-            connection.execute(sa.update(ApiToken.__table__).where(ApiToken.id == token.id).values(last_used_at=now))
-    reset = int((window + timedelta(seconds=RATE_WINDOW_SECONDS) - now).total_seconds() + 0.999)
-    return Budget(limit=limit, count=count, reset=reset)
-
-
-def take_user_slot(user: User) -> Budget:
-    """Count one request against the account's budget, whichever of its tokens sent it: more tokens
-    do not buy more requests (API_USER_RATE_LIMIT_PER_MINUTE, shared by every worker)."""
-    limit = current_app.config["API_USER_RATE_LIMIT_PER_MINUTE"]
-    return ratelimit.hit_budget("api-user", str(user.id), limit, RATE_WINDOW_SECONDS)
+            connection.execute(sa.update(ApiToken.__table__).where(ApiToken.id == token.id).values(last_used_at=utcnow()))
+    return token_budget, user_budget

@@ -16,6 +16,7 @@ windows are deleted by the cleanup (`purge_windows`).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appeals.core.database import dialect_insert, separate_write
+from appeals.core.database import separate_write
 from appeals.core.extensions import db
 from appeals.core.timeutil import utcnow
 
@@ -71,13 +72,44 @@ class Budget:
         return max(1, self.reset) if self.count > self.limit else 0
 
 
+@dataclass(frozen=True)
+class Hit:
+    """`cost` hits of `key` in `scope`, against `limit` per window of `per_seconds`."""
+
+    scope: str
+    key: str
+    limit: int
+    per_seconds: int
+    cost: int = 1
+
+
 def hit_budget(scope: str, key: str, limit: int, per_seconds: int, *, cost: int = 1) -> Budget:
     """Count `cost` hits of `key` in `scope` and say where it stands (hit() for the wait alone)."""
+    return hit_budgets(Hit(scope, key, limit, per_seconds, cost))[0]
+
+
+def hit_budgets(*hits: Hit) -> list[Budget]:
+    """Count several keys' hits at once (one statement, one commit: the API counts a request against its
+    token and its account together) and say where each stands, in the order given."""
     now = utcnow()
-    window = _window(now, per_seconds)
-    count = _bump(scope, key_digest(scope, key), window, per_seconds, cost)
-    reset = int((window + timedelta(seconds=per_seconds) - now).total_seconds() + 0.999)
-    return Budget(limit=limit, count=count, reset=reset)
+    rows = [{"scope": h.scope, "key_hash": key_digest(h.scope, h.key), "window_start": _window(now, h.per_seconds),
+             "window_seconds": h.per_seconds, "count": h.cost} for h in hits]
+    counts = _bump(rows)
+    return [Budget(limit=h.limit, count=counts[row["scope"], row["key_hash"]],
+                   reset=int((row["window_start"] + timedelta(seconds=h.per_seconds) - now).total_seconds() + 0.999))
+            for h, row in zip(hits, rows)]
+
+
+def forget_earlier_windows(*hits: Hit) -> None:
+    """Delete the hits' keys' ended windows now rather than at the next cleanup (keys counted often, such as
+    an API token's minutes, would otherwise leave a row a minute until then)."""
+    table = RateWindow.__table__
+    now = utcnow()
+    with separate_write() as connection:
+        for h in hits:
+            connection.execute(sa.delete(table).where(
+                table.c.scope == h.scope, table.c.key_hash == key_digest(h.scope, h.key),
+                table.c.window_start < _window(now, h.per_seconds)))
 
 
 def hit(scope: str, key: Optional[str], limit: int, per_seconds: int, *, cost: int = 1) -> int:
@@ -102,19 +134,32 @@ def peek(scope: str, key: Optional[str], limit: int, per_seconds: int) -> int:
     return 0
 
 
-def _bump(scope: str, digest: str, window: datetime, per_seconds: int, cost: int) -> int:
+@functools.cache
+def _bump_statement(dialect: str) -> sa.Insert:
+    """The upsert of hits, built once per process (a statement with its values in it cannot be cached)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     table = RateWindow.__table__
-    insert = dialect_insert()(table).values(scope=scope, key_hash=digest, window_start=window,
-                                            window_seconds=per_seconds, count=cost)
-    bump = insert.on_conflict_do_update(
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    # Each row adds its own cost (excluded: the row that was to be inserted).
+    return insert.on_conflict_do_update(
         index_elements=[table.c.scope, table.c.key_hash, table.c.window_start],
-        set_={"count": table.c.count + cost}).returning(table.c.count)
-    # Committed on its own: a request that fails later has still been counted.
+        set_={"count": table.c.count + insert.excluded.count},
+    ).returning(table.c.scope, table.c.key_hash, table.c.count)
+
+
+def _bump(rows: list[dict]) -> dict[tuple[str, str], int]:
+    # One statement for all the rows (SQLAlchemy's "insertmanyvalues": one VALUES list, in the order given, so
+    # two requests bumping the same keys lock them in the same order), committed on its own: a request
+    # that fails later has still been counted.
     with db.engine.connect() as connection:
+        bump = _bump_statement(connection.dialect.name)
         if connection.dialect.name == "postgresql":
-            return connection.execution_options(isolation_level="AUTOCOMMIT").execute(bump).scalar_one()
-        with connection.execution_options(sqlite_immediate=True).begin():
-            return connection.execute(bump).scalar_one()
+            result = connection.execution_options(isolation_level="AUTOCOMMIT").execute(bump, rows).all()
+        else:
+            with connection.execution_options(sqlite_immediate=True).begin():
+                result = connection.execute(bump, rows).all()
+    return {(scope, key_hash): count for scope, key_hash, count in result}
 
 
 def reset(scope: str, key: Optional[str]) -> None:

@@ -41,7 +41,7 @@ CREDENTIAL_COLUMNS = {
     ("users", "totp_secret"): None, ("users", "totp_enabled_at"): None, ("users", "totp_last_step"): None,
 }
 # Tables made only of credentials (and what hangs on them): exported empty without credentials.
-CREDENTIAL_TABLES = ("api_tokens", "api_rate_windows", "user_sessions", "totp_recovery_codes")
+CREDENTIAL_TABLES = ("api_tokens", "user_sessions", "totp_recovery_codes")
 # Tables a migration fills with defaults (the answer terms per appeal type): a new, migrated database
 # has these rows, and the file's rows replace them on restore.
 MIGRATION_DEFAULT_TABLES = ("deadline_rules",)

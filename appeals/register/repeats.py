@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -83,23 +83,38 @@ class RepeatCheck:
         return bool(self.appeals or self.elsewhere or self.limited)
 
 
-def _identity_conditions(data: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
-    identity: list[sa.ColumnElement[bool]] = []
-    iin = "".join(text_value(data, "iin").split())
-    if iin:
-        identity.append(Appeal.iin == iin)
-    phone = text_value(data, "phone")
-    if phone:
-        try:
-            identity.append(Appeal.phone == check_phone(phone))
-        except RuleViolation:
-            pass
-    return identity
+@dataclass(frozen=True)
+class _Identity:
+    """The new appeal's IIN and phone (E.164), normalised once: what earlier appeals of the same person share."""
+
+    iin: str
+    phone: str  # "" when none was given or it is not a phone number
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> _Identity:
+        phone = text_value(data, "phone")
+        if phone:
+            try:
+                phone = check_phone(phone)
+            except RuleViolation:
+                phone = ""
+        return cls("".join(text_value(data, "iin").split()), phone)
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        identity: list[sa.ColumnElement[bool]] = []
+        if self.iin:
+            identity.append(Appeal.iin == self.iin)
+        if self.phone:
+            identity.append(Appeal.phone == self.phone)
+        return identity
+
+    def matches(self, appeal: Appeal) -> bool:
+        return bool((self.iin and appeal.iin == self.iin) or (self.phone and appeal.phone == self.phone))
 
 
 def identity_conditions(data: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
     """Conditions matching earlier appeals of the same person (IIN or phone), for checks without a clerk."""
-    return _identity_conditions(data)
+    return _Identity.of(data).conditions()
 
 
 def _matching_lookups_last_hour(actor: User) -> int:
@@ -126,7 +141,7 @@ def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10)
     found: dict[int, Appeal] = {}
     elsewhere = False
 
-    identity = _identity_conditions(data)
+    identity = _Identity.of(data).conditions()
     if identity:
         # The same person's appeals are few (the IIN and phone indexes find them); which of them the
         # actor may see is asked of those ids only. (A NOT IN over the actor's whole scope cost a
@@ -138,8 +153,8 @@ def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10)
         visible_ids = set(db.session.scalars(
             scope_appeals(sa.select(Appeal.id), actor).where(Appeal.id.in_(match_ids)))) if match_ids else set()
         elsewhere = any(i not in visible_ids for i in match_ids)
-        visible = sa.select(Appeal).where(Appeal.id.in_(visible_ids or {-1}))
-        own = db.session.scalars(visible.order_by(Appeal.received_at.desc()).limit(limit)).all()
+        visible = sa.select(Appeal).where(Appeal.id.in_(visible_ids))
+        own = db.session.scalars(visible.order_by(Appeal.received_at.desc()).limit(limit)).all() if visible_ids else []
         if own or elsewhere:
             if _matching_lookups_last_hour(actor) >= current_app.config.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30):
                 return RepeatCheck([], limited=True)
@@ -174,16 +189,7 @@ def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10)
     return RepeatCheck(sorted(found.values(), key=lambda a: a.received_at, reverse=True)[:limit], elsewhere=elsewhere)
 
 
-def is_same_person(appeal: Appeal, data: Mapping[str, Any]) -> bool:
-    """Whether a possible repeat has the new appeal's IIN or phone (not only a similar summary):
-    only then does the form suggest linking it as a repeat."""
-    iin = "".join(text_value(data, "iin").split())
-    if iin and appeal.iin == iin:
-        return True
-    phone = text_value(data, "phone")
-    if phone and appeal.phone:
-        try:
-            return appeal.phone == check_phone(phone)
-        except RuleViolation:
-            return False
-    return False
+def same_person_test(data: Mapping[str, Any]) -> Callable[[Appeal], bool]:
+    """Whether a possible repeat has the new appeal's IIN or phone (not only a similar summary): only then
+    does the form suggest linking it as a repeat. The IIN and phone are normalised once for all of them."""
+    return _Identity.of(data).matches

@@ -266,7 +266,8 @@ def _attach_errors(form, exc):
 
 def _repeat_rows(check, data):
     # The check returns only appeals the user may see; other offices' matches come as check.elsewhere.
-    suggested = next((appeal.id for appeal in check.appeals if repeats.is_same_person(appeal, data)), None)
+    same_person = repeats.same_person_test(data)
+    suggested = next((appeal.id for appeal in check.appeals if same_person(appeal)), None)
     return [
         # Pre-selected only for the same IIN or phone; a similar summary alone suggests nothing.
         {"appeal": appeal, "suggested": appeal.id == suggested, "view": personal_view(appeal, current_user)}

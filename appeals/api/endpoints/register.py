@@ -84,11 +84,12 @@ def get_appeal(appeal_id, query):
 def repeat_check_out(appeal, data, user):
     """The register form's repeat check for a just registered `appeal` (itself excluded), as `user` may see it."""
     check = repeats.find_possible_repeats({**data, "exclude_id": appeal.id}, user)
+    same_person = repeats.same_person_test(data)
     return {
         "appeals": [{"id": other.id, "number": other.number, "office_id": other.office_id,
                      "received_at": other.received_at, "status": other.status,
                      "summary": personal_view(other, user).text(other.summary),
-                     "same_person": repeats.is_same_person(other, data)} for other in check.appeals],
+                     "same_person": same_person(other)} for other in check.appeals],
         "elsewhere": check.elsewhere, "limited": check.limited,
     }
 
