@@ -92,12 +92,12 @@ def hit_budgets(*hits: Hit) -> list[Budget]:
     """Count several keys' hits at once (one statement, one commit: the API counts a request against its
     token and its account together) and say where each stands, in the order given."""
     now = utcnow()
-    rows = [{"scope": h.scope, "key_hash": key_digest(h.scope, h.key), "window_start": _window(now, h.per_seconds),
-             "window_seconds": h.per_seconds, "count": h.cost} for h in hits]
-    counts = _bump(rows)
-    return [Budget(limit=h.limit, count=counts[row["scope"], row["key_hash"]],
-                   reset=int((row["window_start"] + timedelta(seconds=h.per_seconds) - now).total_seconds() + 0.999))
-            for h, row in zip(hits, rows)]
+    keys = [(h.scope, key_digest(h.scope, h.key), _window(now, h.per_seconds)) for h in hits]
+    counts = _bump([{"scope": scope, "key_hash": digest, "window_start": window, "window_seconds": h.per_seconds,
+                     "count": h.cost} for h, (scope, digest, window) in zip(hits, keys)])
+    return [Budget(limit=h.limit, count=counts[scope, digest],
+                   reset=int((window + timedelta(seconds=h.per_seconds) - now).total_seconds() + 0.999))
+            for h, (scope, digest, window) in zip(hits, keys)]
 
 
 def forget_earlier_windows(*hits: Hit) -> None:
@@ -148,7 +148,7 @@ def _bump_statement(dialect: str) -> sa.Insert:
     ).returning(table.c.scope, table.c.key_hash, table.c.count)
 
 
-def _bump(rows: list[dict]) -> dict[tuple[str, str], int]:
+def _bump(rows: list[dict[str, object]]) -> dict[tuple[str, str], int]:
     # One statement for all the rows (SQLAlchemy's "insertmanyvalues": one VALUES list, in the order given, so
     # two requests bumping the same keys lock them in the same order), committed on its own: a request
     # that fails later has still been counted.
