@@ -104,6 +104,9 @@ def prepare(db, env, clients):
             "        \"INSERT INTO number_sequences (scope, year, last_value) SELECT 'appeal:ZHM', a.year, max(a.seq)\"\n"
             "        \" FROM appeals a JOIN offices o ON o.id = a.office_id WHERE o.code = 'ZHM' GROUP BY a.year\"\n"
             "        \" ON CONFLICT (scope, year) DO UPDATE SET last_value = GREATEST(number_sequences.last_value, EXCLUDED.last_value)\"))\n"
+            # The tokens of earlier runs on this schema would reach the account's cap of active tokens.
+            "    db.session.execute(sa.text(\"UPDATE api_tokens SET revoked_at = now() WHERE name LIKE 'bench %'\"\n"
+            "                               \" AND revoked_at IS NULL\"))\n"
             "    db.session.commit()\n"
         )
     else:

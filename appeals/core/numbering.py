@@ -5,6 +5,8 @@ numbered record. The row lock (PostgreSQL) or the database write lock (SQLite, B
 makes concurrent clerks wait their turn; a rolled-back transaction rolls the counter back too,
 so no number is skipped, and a committed number is never handed out again.
 """
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,17 +26,23 @@ def _insert_missing(scope, year):
     db.session.execute(stmt)
 
 
-def next_number(scope, year):
-    """Take the next value of (scope, year) within the caller's transaction."""
+@functools.cache
+def _bump() -> sa.Update:
+    """Built once per process: every registration only binds the scope and year."""
     table = NumberSequence.__table__
-    bump = (
+    return (
         sa.update(table)
-        .where(table.c.scope == scope, table.c.year == year)
+        .where(table.c.scope == sa.bindparam("counter_scope"), table.c.year == sa.bindparam("counter_year"))
         .values(last_value=table.c.last_value + 1)
         .returning(table.c.last_value)
     )
-    value = db.session.execute(bump).scalar()
+
+
+def next_number(scope, year):
+    """Take the next value of (scope, year) within the caller's transaction."""
+    params = {"counter_scope": scope, "counter_year": year}
+    value = db.session.execute(_bump(), params).scalar()
     if value is None:
         _insert_missing(scope, year)
-        value = db.session.execute(bump).scalar_one()
+        value = db.session.execute(_bump(), params).scalar_one()
     return value

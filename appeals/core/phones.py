@@ -1,6 +1,8 @@
 """Phone numbers written the Kazakh way, in E.164: the register's rule and the booking's share it."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
@@ -14,7 +16,13 @@ class PhoneError(ValueError):
 
 def normalise_phone(value: str | None) -> str:
     """E.164 form of a phone number written the Kazakh way (8 701 ..., +7 701 ..., 701 ...)."""
-    raw = (value or "").strip()
+    return _normalise((value or "").strip())
+
+
+@lru_cache(maxsize=64)
+def _normalise(raw: str) -> str:
+    # A registration reads its phone more than once (the checks, the repeat look-up): parsed once. Only a
+    # few dozen answers are kept (an exception is not): the last requests' numbers, not a directory.
     if not raw:
         raise PhoneError("phone_format")
     digits = "".join(c for c in raw if c.isdigit())

@@ -4,6 +4,7 @@ lists, the statistics and the morning notices all ask here.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,11 +35,17 @@ DEFAULT_WORKING_DAYS = {"statement": 15, "complaint": 20, "proposal": 15, "respo
 TERM_MIN, TERM_MAX = 1, 60
 
 
+@functools.cache
+def _term_of_type() -> sa.Select:
+    # Built once per process: every registration only binds the type.
+    return sa.select(DeadlineRule.working_days).where(DeadlineRule.appeal_type == sa.bindparam("appeal_type"))
+
+
 def working_days_for(appeal_type: str | None) -> int:
     """The answer term of `appeal_type` from the table; the APPK default for a type without a row
     (a database restored from an old export); 15 for an unknown type."""
     if appeal_type:
-        days = db.session.scalar(sa.select(DeadlineRule.working_days).where(DeadlineRule.appeal_type == appeal_type))
+        days = db.session.scalar(_term_of_type(), {"appeal_type": appeal_type})
         if days:
             return int(days)
     return DEFAULT_WORKING_DAYS.get(appeal_type or "", DEFAULT_WORKING_DAYS["statement"])

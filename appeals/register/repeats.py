@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,8 +34,12 @@ from appeals.register.validation import (
 
 REPEAT_WINDOW_DAYS = 90
 SIMILARITY_THRESHOLD = 0.72
-# At most this many earlier appeals of the same person are looked at (newest first).
+# At most this many earlier appeals of the same person, and of the same settlement, are looked at (newest first).
 IDENTITY_SCAN = 200
+SETTLEMENT_SCAN = 300
+# What the form and the API show of a possible repeat, and need to mask it.
+SHOWN_COLUMNS = (Appeal.id, Appeal.office_id, Appeal.number, Appeal.received_at, Appeal.status, Appeal.summary,
+                 Appeal.applicant_name, Appeal.iin, Appeal.phone, Appeal.address)
 
 if TYPE_CHECKING:
     from appeals.auth.models import User
@@ -138,55 +143,74 @@ def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10)
     since = received_at - timedelta(days=REPEAT_WINDOW_DAYS)
     window = sa.and_(Appeal.received_at >= since, Appeal.received_at <= received_at + FUTURE_TOLERANCE)
     exclude = int_or_none(data.get("exclude_id"))
-    found: dict[int, Appeal] = {}
-    elsewhere = False
-
     identity = _Identity.of(data).conditions()
-    if identity:
+    settlement_id = int_or_none(data.get("settlement_id"))
+    summary = text_value(data, "summary")
+    matches, candidates = _candidates(
+        sa.select(Appeal.id, Appeal.received_at).where(window, sa.or_(*identity), Appeal.id != (exclude or 0))
+        .order_by(Appeal.received_at.desc()).limit(IDENTITY_SCAN) if identity else None,
+        # The newest 300 of the settlement's appeals are compared by their summaries alone, and only the
+        # similar ones are loaded (whole appeals of a busy settlement cost 35 ms a registration at 10,000,000).
+        scope_appeals(sa.select(Appeal.id, Appeal.received_at, Appeal.summary), actor)
+        .where(window, Appeal.settlement_id == settlement_id).order_by(Appeal.received_at.desc()).limit(SETTLEMENT_SCAN)
+        if settlement_id and summary else None,
+    )
+    own: list[int] = []
+    elsewhere = False
+    if matches:
         # The same person's appeals are few (the IIN and phone indexes find them); which of them the
         # actor may see is asked of those ids only. (A NOT IN over the actor's whole scope cost a
         # quarter of a second per registration at 10,000,000 appeals.)
-        match_ids = db.session.scalars(
-            sa.select(Appeal.id).where(window, sa.or_(*identity), Appeal.id != (exclude or 0))
-            .order_by(Appeal.received_at.desc()).limit(IDENTITY_SCAN)
-        ).all()
-        visible_ids = set(db.session.scalars(
-            scope_appeals(sa.select(Appeal.id), actor).where(Appeal.id.in_(match_ids)))) if match_ids else set()
-        elsewhere = any(i not in visible_ids for i in match_ids)
-        visible = sa.select(Appeal).where(Appeal.id.in_(visible_ids))
-        own = db.session.scalars(visible.order_by(Appeal.received_at.desc()).limit(limit)).all() if visible_ids else []
+        visible = db.session.execute(
+            scope_appeals(sa.select(Appeal.id, Appeal.number), actor).where(Appeal.id.in_(matches))
+            .order_by(Appeal.received_at.desc())).all()
+        elsewhere = len(visible) < len(matches)
+        own = [appeal_id for appeal_id, _number in visible[:limit]]
         if own or elsewhere:
             if _matching_lookups_last_hour(actor) >= current_app.config.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30):
                 return RepeatCheck([], limited=True)
             with write_transaction():
                 audit.record("repeat_check_matched", object_type="appeals", user=actor,
-                             label=", ".join(a.number for a in own)[:200],
-                             changes={"matches": [a.id for a in own], "elsewhere": elsewhere})
-            own = db.session.scalars(visible.order_by(Appeal.received_at.desc()).limit(limit)).all()
-        for appeal in own:
-            found[appeal.id] = appeal
+                             label=", ".join(number for _id, number in visible[:limit])[:200],
+                             changes={"matches": own, "elsewhere": elsewhere})
 
-    settlement_id = int_or_none(data.get("settlement_id"))
-    summary = text_value(data, "summary")
-    if settlement_id and summary:
-        # The newest 300 of the settlement's appeals are compared by their summaries alone, and only the
-        # similar ones are loaded: at most `limit` are shown, and newer ones come first, so the comparison
-        # stops at `limit` (whole appeals of a busy settlement cost 35 ms a registration at 10,000,000).
-        similarity, similar = _Similarity(summary), []
-        query = (
-            scope_appeals(sa.select(Appeal.id, Appeal.summary), actor).where(window, Appeal.settlement_id == settlement_id)
-            .order_by(Appeal.received_at.desc()).limit(300)
-        )
-        for appeal_id, other in db.session.execute(query).all():
-            if appeal_id not in found and appeal_id != exclude and similarity.reaches(other, SIMILARITY_THRESHOLD):
+    similar: list[int] = []
+    if candidates:
+        # At most `limit` are shown, and newer ones come first, so the comparison stops at `limit`.
+        similarity, seen = _Similarity(summary), set(own)
+        for appeal_id, other in candidates:
+            if appeal_id not in seen and appeal_id != exclude and similarity.reaches(other, SIMILARITY_THRESHOLD):
                 similar.append(appeal_id)
                 if len(similar) >= limit:
                     break
-        if similar:
-            for appeal in db.session.scalars(sa.select(Appeal).where(Appeal.id.in_(similar))):
-                found[appeal.id] = appeal
-    found.pop(exclude, None)
-    return RepeatCheck(sorted(found.values(), key=lambda a: a.received_at, reverse=True)[:limit], elsewhere=elsewhere)
+    ids = [appeal_id for appeal_id in own + similar if appeal_id != exclude]
+    if not ids:
+        return RepeatCheck([], elsewhere=elsewhere)
+    # What the form and the API show of a possible repeat (the rest of an appeal loads if something asks).
+    shown = db.session.scalars(sa.select(Appeal).where(Appeal.id.in_(ids)).options(_shown_columns()))
+    return RepeatCheck(sorted(shown, key=lambda a: a.received_at, reverse=True)[:limit], elsewhere=elsewhere)
+
+
+@functools.cache
+def _shown_columns() -> Any:
+    return sa.orm.load_only(*SHOWN_COLUMNS)  # built once: a loader option costs more to build than to use
+
+
+def _candidates(identity: sa.Select | None, settlement: sa.Select | None) -> tuple[list[int], list[tuple[int, str]]]:
+    """Ids of the same person's appeals and (id, summary) of the settlement's, each newest first: both asked in
+    one statement (each part keeps its own order and limit; the rows are put in order here)."""
+    parts = []
+    if identity is not None:
+        parts.append(sa.select(*identity.subquery().c, sa.cast(sa.null(), sa.String).label("summary"),
+                               sa.literal_column("1").label("part")))
+    if settlement is not None:
+        parts.append(sa.select(*settlement.subquery().c, sa.literal_column("2").label("part")))
+    if not parts:
+        return [], []
+    statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    rows = sorted(db.session.execute(statement).all(), key=lambda row: row.received_at, reverse=True)
+    return ([row.id for row in rows if row.part == 1],
+            [(row.id, row.summary) for row in rows if row.part == 2])
 
 
 def same_person_test(data: Mapping[str, Any]) -> Callable[[Appeal], bool]:

@@ -4,6 +4,7 @@ The web form, the import, the CLI and the API all call `clean_appeal_data()`.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -109,14 +110,19 @@ def int_or_none(value: object) -> int | Literal[False] | None:
 
 def _active_states(**references: tuple[Any, int | None]) -> dict[str, bool | None]:
     """{name: True (active), False (retired) or None (no such row)} for each name=(model, id)."""
-    columns = {
-        name: sa.select(model.is_active).where(model.id == ident).scalar_subquery().label(name)
-        for name, (model, ident) in references.items() if ident
-    }
+    asked = tuple((name, model) for name, (model, ident) in references.items() if ident)
     states: dict[str, bool | None] = dict.fromkeys(references)
-    if columns:
-        states.update(db.session.execute(sa.select(*columns.values())).one()._asdict())
+    if asked:
+        params = {f"{name}_id": references[name][1] for name, _model in asked}
+        states.update(db.session.execute(_states_statement(asked), params).one()._asdict())
     return states
+
+
+@functools.cache
+def _states_statement(asked: tuple[tuple[str, Any], ...]) -> sa.Select:
+    # Built once per process and set of names: each registration only binds the ids.
+    return sa.select(*(sa.select(model.is_active).where(model.id == sa.bindparam(f"{name}_id")).scalar_subquery().label(name)
+                       for name, model in asked))
 
 
 def _resolve_office(data: Mapping[str, Any]) -> Office | None:
