@@ -64,6 +64,22 @@ def test_matching_lookups_are_limited_per_hour(app, merke_appeal, users, reg_dat
     assert repeats.find_possible_repeats(reg_data(iin=VALID_IIN), users.other_clerk).appeals
 
 
+def test_past_the_cap_only_lookups_with_matches_show_nothing(app, users, reg_data, reg_appeal, db, monkeypatch):
+    """The hourly cap stops look-ups that match an IIN or phone, similar summaries included; a look-up
+    that matches no person still shows the settlement's similar appeals."""
+    from appeals.register import repeats
+
+    own = reg_appeal(iin=VALID_IIN, phone="", summary="Мектептің шатыры ағып тұр")
+    similar = reg_appeal(phone="+7 701 765 43 21", summary="Көшедегі жолды жөндеу қажет")
+    monkeypatch.setitem(app.config, "REPEAT_CHECK_MATCHES_PER_HOUR", 1)
+    assert set(repeats.find_possible_repeats(reg_data(iin=VALID_IIN, phone=""), users.clerk).appeals) == {similar, own}
+    limited = repeats.find_possible_repeats(reg_data(iin=VALID_IIN, phone=""), users.clerk)
+    assert limited.limited and limited.appeals == []
+    nobody = repeats.find_possible_repeats(reg_data(iin="", phone="+7 777 000 00 01"), users.clerk)
+    assert not nobody.limited and nobody.appeals == [similar]
+    assert db.session.scalar(sa.select(sa.func.count()).where(AuditRecord.action == "repeat_check_matched")) == 1
+
+
 def test_repeat_of_accepts_only_visible_appeals(merke_appeal, users, reference, reg_data, login, client, api_as, db):
     from appeals.register import validation, workflow
 

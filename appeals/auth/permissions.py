@@ -420,20 +420,27 @@ def scope_sessions(query: sa.Select, user: Any) -> sa.Select:
 
 def scope_appeals(query: sa.Select, user: Any) -> sa.Select:
     """Narrow a select() of Appeal to what `user` may see."""
+    condition = appeal_scope_condition(user)
+    return query if condition is None else query.where(condition)
+
+
+def appeal_scope_condition(user: Any) -> Any:
+    """SQL: an appeal is one `user` may see (None: every appeal is), for a query that needs it as a
+    value rather than a filter (scope_appeals filters by it)."""
     import sqlalchemy as sa
 
     from appeals.register.models import Appeal
     from appeals.schedules.models import Host
 
     if user.role == "central":
-        return query
+        return None
     if user.role in REGION_WIDE:
-        return query.where(_office_condition(Appeal.office_id, user))
+        return _office_condition(Appeal.office_id, user)
     if user.role == "clerk":
-        return query.where(Appeal.office_id.in_(user.office_ids or {-1}))
+        return Appeal.office_id.in_(user.office_ids or {-1})
     if user.role == "host":
-        return query.where(Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id)))
-    return query.where(sa.false())
+        return Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id))
+    return sa.false()
 
 
 def appeals_scoped_by_office(user: Any) -> bool:

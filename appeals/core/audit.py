@@ -17,7 +17,13 @@ from appeals.core.timeutil import utcnow
 
 class AuditRecord(db.Model):
     __tablename__ = "audit_records"
-    __table_args__ = (sa.Index("ix_audit_object", "object_type", "object_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_object", "object_type", "object_id"),
+        # The repeat check counts a clerk's look-ups that matched an IIN or phone in the last hour.
+        sa.Index("ix_audit_repeat_matches", "user_id", "created_at",
+                 postgresql_where=sa.text("action = 'repeat_check_matched'"),
+                 sqlite_where=sa.text("action = 'repeat_check_matched'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from flask import current_app
 
-from appeals.auth.permissions import scope_appeals
+from appeals.auth.permissions import appeal_scope_condition
 from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
@@ -122,13 +122,12 @@ def identity_conditions(data: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]
     return _Identity.of(data).conditions()
 
 
-def _matching_lookups_last_hour(actor: User) -> int:
-    since = utcnow() - timedelta(hours=1)
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(audit.AuditRecord)
-        .where(audit.AuditRecord.user_id == actor.id, audit.AuditRecord.action == "repeat_check_matched",
-               audit.AuditRecord.created_at >= since)
-    ) or 0
+def _matching_lookups_last_hour(actor: User) -> sa.ScalarSelect[int]:
+    """SQL: how many of the actor's look-ups matched an IIN or phone in the last hour (the partial index
+    ix_audit_repeat_matches finds them)."""
+    return sa.select(sa.func.count()).select_from(audit.AuditRecord).where(
+        audit.AuditRecord.user_id == actor.id, audit.AuditRecord.action == "repeat_check_matched",
+        audit.AuditRecord.created_at >= utcnow() - timedelta(hours=1)).scalar_subquery()
 
 
 def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10) -> RepeatCheck:
@@ -138,56 +137,51 @@ def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10)
     office the actor cannot see says only that one exists. A look-up whose IIN or phone matches is
     recorded in the audit trail (without the IIN or phone) and counts against
     REPEAT_CHECK_MATCHES_PER_HOUR; past it the check shows nothing and says so.
+
+    One statement asks for all of it (_Candidates); the appeals to show are loaded after.
     """
     received_at = lenient(parse_datetime, data.get("received_at")) or local_now()
     since = received_at - timedelta(days=REPEAT_WINDOW_DAYS)
     window = sa.and_(Appeal.received_at >= since, Appeal.received_at <= received_at + FUTURE_TOLERANCE)
-    exclude = int_or_none(data.get("exclude_id"))
+    exclude = int_or_none(data.get("exclude_id")) or 0
     identity = _Identity.of(data).conditions()
     settlement_id = int_or_none(data.get("settlement_id"))
     summary = text_value(data, "summary")
-    matches, candidates = _candidates(
-        sa.select(Appeal.id, Appeal.received_at).where(window, sa.or_(*identity), Appeal.id != (exclude or 0))
-        .order_by(Appeal.received_at.desc()).limit(IDENTITY_SCAN) if identity else None,
+    cap = current_app.config.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30)
+    found = _Candidates.ask(
+        actor, cap,
+        # The same person's appeals are few (the IIN and phone indexes find them); whether the actor may see
+        # each is a column of those rows only. (A NOT IN over the actor's whole scope cost a quarter of a
+        # second per registration at 10,000,000 appeals.)
+        sa.and_(window, sa.or_(*identity), Appeal.id != exclude) if identity else None,
         # The newest 300 of the settlement's appeals are compared by their summaries alone, and only the
         # similar ones are loaded (whole appeals of a busy settlement cost 35 ms a registration at 10,000,000).
-        scope_appeals(sa.select(Appeal.id, Appeal.received_at, Appeal.summary), actor)
-        .where(window, Appeal.settlement_id == settlement_id).order_by(Appeal.received_at.desc()).limit(SETTLEMENT_SCAN)
-        if settlement_id and summary else None,
+        sa.and_(window, Appeal.settlement_id == settlement_id) if settlement_id and summary else None,
     )
-    own: list[int] = []
-    elsewhere = False
-    if matches:
-        # The same person's appeals are few (the IIN and phone indexes find them); which of them the
-        # actor may see is asked of those ids only. (A NOT IN over the actor's whole scope cost a
-        # quarter of a second per registration at 10,000,000 appeals.)
-        visible = db.session.execute(
-            scope_appeals(sa.select(Appeal.id, Appeal.number), actor).where(Appeal.id.in_(matches))
-            .order_by(Appeal.received_at.desc())).all()
-        elsewhere = len(visible) < len(matches)
-        own = [appeal_id for appeal_id, _number in visible[:limit]]
-        if own or elsewhere:
-            if _matching_lookups_last_hour(actor) >= current_app.config.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30):
-                return RepeatCheck([], limited=True)
-            with write_transaction():
-                audit.record("repeat_check_matched", object_type="appeals", user=actor,
-                             label=", ".join(number for _id, number in visible[:limit])[:200],
-                             changes={"matches": own, "elsewhere": elsewhere})
+    visible = [row for row in found.matches if row.visible]
+    elsewhere = len(visible) < len(found.matches)
+    own = [row.id for row in visible[:limit]]
+    if own or elsewhere:
+        if found.lookups >= cap:
+            return RepeatCheck([], limited=True)
+        with write_transaction():
+            audit.record("repeat_check_matched", object_type="appeals", user=actor,
+                         label=", ".join(row.number for row in visible[:limit])[:200],
+                         changes={"matches": own, "elsewhere": elsewhere})
 
     similar: list[int] = []
-    if candidates:
+    if found.candidates:
         # At most `limit` are shown, and newer ones come first, so the comparison stops at `limit`.
         similarity, seen = _Similarity(summary), set(own)
-        for appeal_id, other in candidates:
-            if appeal_id not in seen and appeal_id != exclude and similarity.reaches(other, SIMILARITY_THRESHOLD):
-                similar.append(appeal_id)
+        for row in found.candidates:
+            if row.id not in seen and row.id != exclude and similarity.reaches(row.summary, SIMILARITY_THRESHOLD):
+                similar.append(row.id)
                 if len(similar) >= limit:
                     break
-    ids = [appeal_id for appeal_id in own + similar if appeal_id != exclude]
-    if not ids:
+    if not own and not similar:
         return RepeatCheck([], elsewhere=elsewhere)
     # What the form and the API show of a possible repeat (the rest of an appeal loads if something asks).
-    shown = db.session.scalars(sa.select(Appeal).where(Appeal.id.in_(ids)).options(_shown_columns()))
+    shown = db.session.scalars(sa.select(Appeal).where(Appeal.id.in_(own + similar)).options(_shown_columns()))
     return RepeatCheck(sorted(shown, key=lambda a: a.received_at, reverse=True)[:limit], elsewhere=elsewhere)
 
 
@@ -196,21 +190,46 @@ def _shown_columns() -> Any:
     return sa.orm.load_only(*SHOWN_COLUMNS)  # built once: a loader option costs more to build than to use
 
 
-def _candidates(identity: sa.Select | None, settlement: sa.Select | None) -> tuple[list[int], list[tuple[int, str]]]:
-    """Ids of the same person's appeals and (id, summary) of the settlement's, each newest first: both asked in
-    one statement (each part keeps its own order and limit; the rows are put in order here)."""
-    parts = []
-    if identity is not None:
-        parts.append(sa.select(*identity.subquery().c, sa.cast(sa.null(), sa.String).label("summary"),
-                               sa.literal_column("1").label("part")))
-    if settlement is not None:
-        parts.append(sa.select(*settlement.subquery().c, sa.literal_column("2").label("part")))
-    if not parts:
-        return [], []
-    statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-    rows = sorted(db.session.execute(statement).all(), key=lambda row: row.received_at, reverse=True)
-    return ([row.id for row in rows if row.part == 1],
-            [(row.id, row.summary) for row in rows if row.part == 2])
+@dataclass
+class _Candidates:
+    """What one statement finds: the same person's appeals (newest first, with their number and whether the
+    actor may see them), the settlement's appeals in the actor's scope (newest first, with their summary),
+    and the actor's matching look-ups of the last hour (counted only where there are matches)."""
+
+    matches: list[Any]
+    candidates: list[Any]
+    lookups: int
+
+    @classmethod
+    def ask(cls, actor: User, cap: int, identity: sa.ColumnElement[bool] | None,
+            settlement: sa.ColumnElement[bool] | None) -> _Candidates:
+        scope = appeal_scope_condition(actor)
+        parts = []
+        if identity is not None:
+            person = (sa.select(Appeal.id, Appeal.received_at, Appeal.number,
+                                (sa.true() if scope is None else scope).label("visible"))
+                      .where(identity).order_by(Appeal.received_at.desc()).limit(IDENTITY_SCAN).subquery())
+            parts.append(sa.select(person, _matching_lookups_last_hour(actor).label("lookups"),
+                                   sa.cast(sa.null(), sa.String).label("summary"), sa.literal_column("1").label("part")))
+        if settlement is not None:
+            if identity is not None:
+                # Past the cap, a look-up with matches shows nothing: the settlement's appeals are not read.
+                settlement = sa.and_(settlement, sa.or_(
+                    _matching_lookups_last_hour(actor) < cap, ~sa.exists(sa.select(Appeal.id).where(identity))))
+            place = (sa.select(Appeal.id, Appeal.received_at, Appeal.summary).where(settlement)
+                     .where(sa.true() if scope is None else scope)
+                     .order_by(Appeal.received_at.desc()).limit(SETTLEMENT_SCAN).subquery())
+            parts.append(sa.select(place.c.id, place.c.received_at, sa.cast(sa.null(), sa.String).label("number"),
+                                   sa.cast(sa.null(), sa.Boolean).label("visible"),
+                                   sa.cast(sa.null(), sa.Integer).label("lookups"), place.c.summary,
+                                   sa.literal_column("2").label("part")))
+        if not parts:
+            return cls([], [], 0)
+        statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        # Each part keeps its own order and limit; the rows are put in order here.
+        rows = sorted(db.session.execute(statement).all(), key=lambda row: row.received_at, reverse=True)
+        matches = [row for row in rows if row.part == 1]
+        return cls(matches, [row for row in rows if row.part == 2], matches[0].lookups if matches else 0)
 
 
 def same_person_test(data: Mapping[str, Any]) -> Callable[[Appeal], bool]:
