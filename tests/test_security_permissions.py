@@ -521,3 +521,27 @@ def test_a_job_is_seen_by_its_owner_only_on_every_page(app, client, login, users
     client.post("/logout")
     login(users.clerk)
     assert client.get(url.format(id=job_id)).status_code == 200
+
+
+def test_the_appeal_scope_with_bound_values_is_the_same_rule(app_ctx, db, users, reference, reg_appeal, reg_session):
+    """Statements built once per process (the repeat check's) use the scope with bound parameters: for every
+    role it selects the same appeals as scope_appeals, including a host's and a user without a region."""
+    import sqlalchemy as sa
+
+    from appeals.auth.permissions import appeal_scope, bound_appeal_scope, scope_appeals
+    from appeals.register.models import Appeal
+
+    host = next(h for h in reg_session.hosts if h.user_id == users.host.id)
+    reg_appeal(channel="session", session_id=reg_session.id, host_id=host.id)
+    reg_appeal()
+    reg_appeal(actor=users.other_clerk, office_id=reference.merke.id)
+    regionless = users.viewer
+    regionless.region_id = None
+    for user in (users.central, users.coordinator, users.clerk, users.other_clerk, users.host, users.admin, regionless):
+        kind, params = appeal_scope(user)
+        condition = bound_appeal_scope(kind)
+        bound = sa.select(Appeal.id) if condition is None else sa.select(Appeal.id).where(condition)
+        expected = set(db.session.scalars(scope_appeals(sa.select(Appeal.id), user)))
+        assert set(db.session.scalars(bound, params)) == expected, user.username
+    assert len(set(db.session.scalars(scope_appeals(sa.select(Appeal.id), users.host)))) == 1
+    assert set(db.session.scalars(scope_appeals(sa.select(Appeal.id), regionless))) == set()

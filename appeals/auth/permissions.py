@@ -5,6 +5,7 @@ here narrow lists to what a role may see, so a list and a direct URL give the sa
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -427,19 +428,48 @@ def scope_appeals(query: sa.Select, user: Any) -> sa.Select:
 def appeal_scope_condition(user: Any) -> Any:
     """SQL: an appeal is one `user` may see (None: every appeal is), for a query that needs it as a
     value rather than a filter (scope_appeals filters by it)."""
+    kind, params = appeal_scope(user)
+    return _appeal_scope_sql(kind, params.__getitem__)
+
+
+def appeal_scope(user: Any) -> tuple[str, dict[str, Any]]:
+    """The kind of `user`'s appeal scope and the values of bound_appeal_scope(kind)'s parameters."""
+    if user.role == "central":
+        return "all", {}
+    if user.role in REGION_WIDE and user.region_id is not None:
+        return "region", {"scope_region_id": user.region_id}
+    if user.role == "clerk":
+        return "offices", {"scope_office_ids": sorted(user.office_ids) or [-1]}
+    if user.role == "host":
+        return "host", {"scope_user_id": user.id}
+    return "none", {}
+
+
+@functools.cache
+def bound_appeal_scope(kind: str) -> Any:
+    """appeal_scope_condition of a `kind` of scope with bound parameters (named as appeal_scope names them),
+    for statements built once per process and kind."""
     import sqlalchemy as sa
 
+    return _appeal_scope_sql(kind, lambda name: sa.bindparam(name, expanding=name == "scope_office_ids"))
+
+
+def _appeal_scope_sql(kind: str, value: Callable[[str], Any]) -> Any:
+    # The one rule of who sees which appeals, with the user's values given by `value`.
+    import sqlalchemy as sa
+
+    from appeals.reference.models import Office
     from appeals.register.models import Appeal
     from appeals.schedules.models import Host
 
-    if user.role == "central":
+    if kind == "all":
         return None
-    if user.role in REGION_WIDE:
-        return _office_condition(Appeal.office_id, user)
-    if user.role == "clerk":
-        return Appeal.office_id.in_(user.office_ids or {-1})
-    if user.role == "host":
-        return Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == user.id))
+    if kind == "region":
+        return Appeal.office_id.in_(sa.select(Office.id).where(Office.region_id == value("scope_region_id")))
+    if kind == "offices":
+        return Appeal.office_id.in_(value("scope_office_ids"))
+    if kind == "host":
+        return Appeal.host_id.in_(sa.select(Host.id).where(Host.user_id == value("scope_user_id")))
     return sa.false()
 
 

@@ -6,13 +6,13 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
 
-from appeals.auth.permissions import appeal_scope_condition
+from appeals.auth.permissions import appeal_scope, bound_appeal_scope
 from appeals.core import audit
 from appeals.core.database import write_transaction
 from appeals.core.extensions import db
@@ -122,14 +122,6 @@ def identity_conditions(data: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]
     return _Identity.of(data).conditions()
 
 
-def _matching_lookups_last_hour(actor: User) -> sa.ScalarSelect[int]:
-    """SQL: how many of the actor's look-ups matched an IIN or phone in the last hour (the partial index
-    ix_audit_repeat_matches finds them)."""
-    return sa.select(sa.func.count()).select_from(audit.AuditRecord).where(
-        audit.AuditRecord.user_id == actor.id, audit.AuditRecord.action == "repeat_check_matched",
-        audit.AuditRecord.created_at >= utcnow() - timedelta(hours=1)).scalar_subquery()
-
-
 def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10) -> RepeatCheck:
     """Earlier appeals (last 90 days) of the same person (IIN, phone) or about the same thing in the same settlement.
 
@@ -141,23 +133,12 @@ def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10)
     One statement asks for all of it (_Candidates); the appeals to show are loaded after.
     """
     received_at = lenient(parse_datetime, data.get("received_at")) or local_now()
-    since = received_at - timedelta(days=REPEAT_WINDOW_DAYS)
-    window = sa.and_(Appeal.received_at >= since, Appeal.received_at <= received_at + FUTURE_TOLERANCE)
     exclude = int_or_none(data.get("exclude_id")) or 0
-    identity = _Identity.of(data).conditions()
     settlement_id = int_or_none(data.get("settlement_id"))
     summary = text_value(data, "summary")
     cap = current_app.config.get("REPEAT_CHECK_MATCHES_PER_HOUR", 30)
-    found = _Candidates.ask(
-        actor, cap,
-        # The same person's appeals are few (the IIN and phone indexes find them); whether the actor may see
-        # each is a column of those rows only. (A NOT IN over the actor's whole scope cost a quarter of a
-        # second per registration at 10,000,000 appeals.)
-        sa.and_(window, sa.or_(*identity), Appeal.id != exclude) if identity else None,
-        # The newest 300 of the settlement's appeals are compared by their summaries alone, and only the
-        # similar ones are loaded (whole appeals of a busy settlement cost 35 ms a registration at 10,000,000).
-        sa.and_(window, Appeal.settlement_id == settlement_id) if settlement_id and summary else None,
-    )
+    found = _Candidates.ask(actor, cap, _Identity.of(data), settlement_id if summary else None, exclude,
+                            since=received_at - timedelta(days=REPEAT_WINDOW_DAYS), until=received_at + FUTURE_TOLERANCE)
     visible = [row for row in found.matches if row.visible]
     elsewhere = len(visible) < len(found.matches)
     own = [row.id for row in visible[:limit]]
@@ -181,13 +162,14 @@ def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10)
     if not own and not similar:
         return RepeatCheck([], elsewhere=elsewhere)
     # What the form and the API show of a possible repeat (the rest of an appeal loads if something asks).
-    shown = db.session.scalars(sa.select(Appeal).where(Appeal.id.in_(own + similar)).options(_shown_columns()))
+    shown = db.session.scalars(_shown_statement(), {"shown_ids": own + similar})
     return RepeatCheck(sorted(shown, key=lambda a: a.received_at, reverse=True)[:limit], elsewhere=elsewhere)
 
 
 @functools.cache
-def _shown_columns() -> Any:
-    return sa.orm.load_only(*SHOWN_COLUMNS)  # built once: a loader option costs more to build than to use
+def _shown_statement() -> sa.Select:
+    return (sa.select(Appeal).where(Appeal.id.in_(sa.bindparam("shown_ids", expanding=True)))
+            .options(sa.orm.load_only(*SHOWN_COLUMNS)))
 
 
 @dataclass
@@ -201,35 +183,61 @@ class _Candidates:
     lookups: int
 
     @classmethod
-    def ask(cls, actor: User, cap: int, identity: sa.ColumnElement[bool] | None,
-            settlement: sa.ColumnElement[bool] | None) -> _Candidates:
-        scope = appeal_scope_condition(actor)
-        parts = []
-        if identity is not None:
-            person = (sa.select(Appeal.id, Appeal.received_at, Appeal.number,
-                                (sa.true() if scope is None else scope).label("visible"))
-                      .where(identity).order_by(Appeal.received_at.desc()).limit(IDENTITY_SCAN).subquery())
-            parts.append(sa.select(person, _matching_lookups_last_hour(actor).label("lookups"),
-                                   sa.cast(sa.null(), sa.String).label("summary"), sa.literal_column("1").label("part")))
-        if settlement is not None:
-            if identity is not None:
-                # Past the cap, a look-up with matches shows nothing: the settlement's appeals are not read.
-                settlement = sa.and_(settlement, sa.or_(
-                    _matching_lookups_last_hour(actor) < cap, ~sa.exists(sa.select(Appeal.id).where(identity))))
-            place = (sa.select(Appeal.id, Appeal.received_at, Appeal.summary).where(settlement)
-                     .where(sa.true() if scope is None else scope)
-                     .order_by(Appeal.received_at.desc()).limit(SETTLEMENT_SCAN).subquery())
-            parts.append(sa.select(place.c.id, place.c.received_at, sa.cast(sa.null(), sa.String).label("number"),
-                                   sa.cast(sa.null(), sa.Boolean).label("visible"),
-                                   sa.cast(sa.null(), sa.Integer).label("lookups"), place.c.summary,
-                                   sa.literal_column("2").label("part")))
-        if not parts:
+    def ask(cls, actor: User, cap: int, identity: _Identity, settlement_id: int | None, exclude: int, *,
+            since: datetime, until: datetime) -> _Candidates:
+        kind, params = appeal_scope(actor)
+        statement = _candidates_statement(bool(identity.iin), bool(identity.phone), bool(settlement_id), kind)
+        if statement is None:
             return cls([], [], 0)
-        statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        params.update(since=since, until=until, exclude=exclude, iin=identity.iin, phone=identity.phone,
+                      settlement_id=settlement_id, actor_id=actor.id, cap=cap, lookups_since=utcnow() - timedelta(hours=1))
         # Each part keeps its own order and limit; the rows are put in order here.
-        rows = sorted(db.session.execute(statement).all(), key=lambda row: row.received_at, reverse=True)
+        rows = sorted(db.session.execute(statement, params).all(), key=lambda row: row.received_at, reverse=True)
         matches = [row for row in rows if row.part == 1]
         return cls(matches, [row for row in rows if row.part == 2], matches[0].lookups if matches else 0)
+
+
+@functools.cache
+def _candidates_statement(iin: bool, phone: bool, settlement: bool, scope_kind: str) -> Any:
+    """The statement of _Candidates.ask, built once per process for each shape of the question (which of the
+    IIN, phone and settlement are given; the kind of the actor's scope): each look-up binds its values."""
+    window = sa.and_(Appeal.received_at >= sa.bindparam("since"), Appeal.received_at <= sa.bindparam("until"))
+    scope = bound_appeal_scope(scope_kind)
+    lookups = sa.select(sa.func.count()).select_from(audit.AuditRecord).where(
+        # The actor's look-ups that matched an IIN or phone in the last hour (index ix_audit_repeat_matches).
+        audit.AuditRecord.user_id == sa.bindparam("actor_id"), audit.AuditRecord.action == "repeat_check_matched",
+        audit.AuditRecord.created_at >= sa.bindparam("lookups_since")).scalar_subquery()
+    identity = [condition for given, condition in ((iin, Appeal.iin == sa.bindparam("iin")),
+                                                   (phone, Appeal.phone == sa.bindparam("phone"))) if given]
+    person = sa.and_(window, sa.or_(*identity), Appeal.id != sa.bindparam("exclude")) if identity else None
+    parts = []
+    if person is not None:
+        # The same person's appeals are few (the IIN and phone indexes find them); whether the actor may see
+        # each is a column of those rows only. (A NOT IN over the actor's whole scope cost a quarter of a
+        # second per registration at 10,000,000 appeals.)
+        matches = (sa.select(Appeal.id, Appeal.received_at, Appeal.number,
+                             (sa.true() if scope is None else scope).label("visible"))
+                   .where(person).order_by(Appeal.received_at.desc()).limit(IDENTITY_SCAN).subquery())
+        parts.append(sa.select(matches, lookups.label("lookups"), sa.cast(sa.null(), sa.String).label("summary"),
+                               sa.literal_column("1").label("part")))
+    if settlement:
+        # The newest 300 of the settlement's appeals are compared by their summaries alone, and only the
+        # similar ones are loaded (whole appeals of a busy settlement cost 35 ms a registration at 10,000,000).
+        place = sa.and_(window, Appeal.settlement_id == sa.bindparam("settlement_id"))
+        if scope is not None:
+            place = sa.and_(place, scope)
+        if person is not None:
+            # Past the cap, a look-up with matches shows nothing: the settlement's appeals are not read then.
+            place = sa.and_(place, sa.or_(lookups < sa.bindparam("cap"), ~sa.exists(sa.select(Appeal.id).where(person))))
+        candidates = (sa.select(Appeal.id, Appeal.received_at, Appeal.summary).where(place)
+                      .order_by(Appeal.received_at.desc()).limit(SETTLEMENT_SCAN).subquery())
+        parts.append(sa.select(candidates.c.id, candidates.c.received_at, sa.cast(sa.null(), sa.String).label("number"),
+                               sa.cast(sa.null(), sa.Boolean).label("visible"),
+                               sa.cast(sa.null(), sa.Integer).label("lookups"), candidates.c.summary,
+                               sa.literal_column("2").label("part")))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else sa.union_all(*parts)
 
 
 def same_person_test(data: Mapping[str, Any]) -> Callable[[Appeal], bool]:
