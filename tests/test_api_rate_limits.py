@@ -56,6 +56,7 @@ def test_a_request_counts_token_and_account_in_one_statement_and_a_new_minute_fo
     from sqlalchemy import event
 
     from appeals.auth.models import ApiToken
+    from appeals.core.database import counter_engine
     from appeals.core.ratelimit import RateWindow
 
     time_machine.move_to("2026-11-18 11:00:10+05:00", tick=False)
@@ -68,11 +69,12 @@ def test_a_request_counts_token_and_account_in_one_statement_and_a_new_minute_fo
         if statement.lstrip().upper().startswith("INSERT INTO RATE_WINDOWS"):
             upserts.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", count_upserts)
+    engine = counter_engine()
+    event.listen(engine, "before_cursor_execute", count_upserts)
     try:
         assert api.get("/me").status_code == 200
     finally:
-        event.remove(db.engine, "before_cursor_execute", count_upserts)
+        event.remove(engine, "before_cursor_execute", count_upserts)
     assert len(upserts) == 1
     rows = db.session.execute(sa.select(RateWindow.scope, RateWindow.window_start, RateWindow.count)).all()
     assert sorted(rows) == [("api-token", rows[0].window_start, 3), ("api-user", rows[0].window_start, 3)]

@@ -49,3 +49,19 @@ def test_concurrent_hits_are_all_counted(app, db):
         thread.join()
     assert sorted(results).count(0) == 10 and len(results) == 16
     assert db.session.scalar(sa.select(RateWindow.count)) == 16
+
+
+def test_counters_commit_without_waiting_for_the_disk_and_appeals_still_wait(app, db):
+    """On PostgreSQL the rate limits' windows are written on connections of their own with
+    synchronous_commit off; the app's own connections (the appeals' commits) keep it on."""
+    from appeals.core.database import counter_engine
+
+    ratelimit.hit("form", "203.0.113.9", limit=3, per_seconds=60)
+    if db.engine.dialect.name != "postgresql":
+        assert counter_engine() is db.engine
+        return
+    assert counter_engine() is counter_engine() and counter_engine() is not db.engine
+    with counter_engine().connect() as connection:
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+    assert db.session.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"
+    assert db.session.scalar(sa.select(RateWindow.count)) == 1, "the counter's window is in the same database"

@@ -2,6 +2,7 @@
 import os
 import re
 import sqlite3
+import threading
 import time
 import unicodedata
 import weakref
@@ -159,6 +160,39 @@ def write_transaction():
         session.info.pop("write_transaction", None)
 
 
+_counter_engines: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+_counter_engines_lock = threading.Lock()
+
+
+def counter_engine() -> Engine:
+    """The engine for counters that may lose their last moments in a crash (the rate limits' windows).
+
+    On PostgreSQL, a small pool of its own to the same database whose sessions commit without waiting
+    for the WAL to reach the disk (synchronous_commit off, for these connections only): every API request
+    counts one hit, and that commit's flush was a wait of its own before the request could go on. A crash
+    may forget the hits of the last fraction of a second; the appeals' commits still wait for the disk.
+    On SQLite, the app's engine.
+    """
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return engine
+    with _counter_engines_lock:
+        counters = _counter_engines.get(engine)
+        if counters is None:
+            counters = sa.create_engine(engine.url, hide_parameters=engine.hide_parameters, pool_size=2,
+                                        max_overflow=8)
+            event.listen(counters, "connect", _commit_without_waiting)
+            configure_engine(counters)
+            _counter_engines[engine] = counters
+    return counters
+
+
+def _commit_without_waiting(dbapi_connection, _record):
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    dbapi_connection.commit()
+
+
 @contextmanager
 def separate_write():
     """A short write transaction on a connection of its own, committed at once whatever the
@@ -182,5 +216,5 @@ def dialect_insert():
     return postgresql.insert if is_postgresql() else sqlite.insert
 
 
-__all__ = ["configure_engine", "write_transaction", "separate_write", "is_postgresql", "is_sqlite", "dialect_insert", "fold",
+__all__ = ["configure_engine", "counter_engine", "write_transaction", "separate_write", "is_postgresql", "is_sqlite", "dialect_insert", "fold",
            "FOLD_FUNCTION", "sa"]

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appeals.core.database import separate_write
+from appeals.core.database import counter_engine, separate_write
 from appeals.core.extensions import db
 from appeals.core.timeutil import utcnow
 
@@ -152,7 +152,7 @@ def _bump(rows: list[dict[str, object]]) -> dict[tuple[str, str], int]:
     # One statement for all the rows (SQLAlchemy's "insertmanyvalues": one VALUES list, in the order given, so
     # two requests bumping the same keys lock them in the same order), committed on its own: a request
     # that fails later has still been counted.
-    with db.engine.connect() as connection:
+    with counter_engine().connect() as connection:
         bump = _bump_statement(connection.dialect.name)
         if connection.dialect.name == "postgresql":
             result = connection.execution_options(isolation_level="AUTOCOMMIT").execute(bump, rows).all()

@@ -87,8 +87,10 @@ def _calendar(first_year: int, last_year: int) -> Any:
     return holidays.KZ(years=range(first_year, last_year + 1))
 
 
+@lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
-    """Kazakhstan's working days: weekends and public holidays off, transferred days applied both ways."""
+    """Kazakhstan's working days: weekends and public holidays off, transferred days applied both ways.
+    (Kept per day: every deadline walks its three or four weeks of days one by one.)"""
     return _calendar(day.year - 1, day.year + 1).is_working_day(day)
 
 
