@@ -9,6 +9,7 @@ import weakref
 from contextlib import contextmanager
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
@@ -182,7 +183,7 @@ def counter_engine() -> Engine:
             counters = sa.create_engine(engine.url, hide_parameters=engine.hide_parameters, pool_size=2,
                                         max_overflow=8)
             event.listen(counters, "connect", _commit_without_waiting)
-            configure_engine(counters)
+            configure_engine(counters, current_app.config.get("DATABASE_PING_AFTER_IDLE_SECONDS", 1.0))
             _counter_engines[engine] = counters
     return counters
 

@@ -152,6 +152,17 @@ def _bump(rows: list[dict[str, object]]) -> dict[tuple[str, str], int]:
     # One statement for all the rows (SQLAlchemy's "insertmanyvalues": one VALUES list, in the order given, so
     # two requests bumping the same keys lock them in the same order), committed on its own: a request
     # that fails later has still been counted.
+    try:
+        return _bump_once(rows)
+    except sa.exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        # The counters' pool learns of a database restart only by using a connection the restart broke:
+        # it has dropped them all now, so once more on a new one (a hit counted twice at worst).
+        return _bump_once(rows)
+
+
+def _bump_once(rows: list[dict[str, object]]) -> dict[tuple[str, str], int]:
     with counter_engine().connect() as connection:
         bump = _bump_statement(connection.dialect.name)
         if connection.dialect.name == "postgresql":
