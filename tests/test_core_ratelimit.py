@@ -65,3 +65,13 @@ def test_counters_commit_without_waiting_for_the_disk_and_appeals_still_wait(app
         assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
     assert db.session.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"
     assert db.session.scalar(sa.select(RateWindow.count)) == 1, "the counter's window is in the same database"
+
+
+def test_several_keys_are_counted_together_and_the_longest_wait_is_given(db, time_machine):
+    time_machine.move_to("2026-11-18 11:00:10+05:00", tick=False)
+    both = (ratelimit.Hit("form", "203.0.113.7", 5, 60), ratelimit.Hit("phone", "+77011234567", 1, 3600))
+    assert ratelimit.hit_all(*both) == 0
+    assert ratelimit.hit_all(*both) == 3590, "the phone's hour is over its limit: its wait, the longer one"
+    assert ratelimit.hit("form", "203.0.113.7", limit=5, per_seconds=60) == 0, "the address counted 3 of 5"
+    assert ratelimit.hit_all(ratelimit.Hit("form", "", 1, 60), ratelimit.Hit("x", "y", 0, 60)) == 0
+    assert sorted(db.session.scalars(sa.select(RateWindow.count))) == [2, 3], "no key and no limit: not counted"

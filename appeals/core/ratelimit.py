@@ -90,7 +90,8 @@ def hit_budget(scope: str, key: str, limit: int, per_seconds: int, *, cost: int 
 
 def hit_budgets(*hits: Hit) -> list[Budget]:
     """Count several keys' hits at once (one statement, one commit: the API counts a request against its
-    token and its account together) and say where each stands, in the order given."""
+    token and its account together) and say where each stands, in the order given. Each (scope, key)
+    once: one statement cannot count one row twice."""
     now = utcnow()
     keys = [(h.scope, key_digest(h.scope, h.key), _window(now, h.per_seconds)) for h in hits]
     counts = _bump([{"scope": scope, "key_hash": digest, "window_start": window, "window_seconds": h.per_seconds,
@@ -115,9 +116,14 @@ def forget_earlier_windows(*hits: Hit) -> None:
 def hit(scope: str, key: Optional[str], limit: int, per_seconds: int, *, cost: int = 1) -> int:
     """Count `cost` hits of `key` in `scope`; returns the seconds until the window ends when the
     count is now over `limit` (refuse), else 0. A key of None or "" is not limited."""
-    if not key or limit <= 0:
-        return 0
-    return hit_budget(scope, key, limit, per_seconds, cost=cost).wait
+    return hit_all(Hit(scope, key or "", limit, per_seconds, cost))
+
+
+def hit_all(*hits: Hit) -> int:
+    """Count several keys' hits with one statement (hit() for each, together); returns the longest wait
+    of those now over their limit, else 0. Hits whose key is None or "" are not limited."""
+    counted = [h for h in hits if h.key and h.limit > 0]
+    return max((budget.wait for budget in hit_budgets(*counted)), default=0) if counted else 0
 
 
 def peek(scope: str, key: Optional[str], limit: int, per_seconds: int) -> int:

@@ -198,11 +198,10 @@ def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
 def check_rate_limits_recording(address: Optional[str], phone: Optional[str], email: Optional[str]) -> None:
     """Count one submission against the address and the phone / e-mail; OnlineAppealError when over."""
     hour = 3600
-    waits = [
-        ratelimit.hit("online-address", address, _config("ONLINE_APPEALS_PER_ADDRESS_PER_HOUR", 10), hour),
-        ratelimit.hit("online-contact", phone or email, _config("ONLINE_APPEALS_PER_PHONE_PER_DAY", 5), 24 * hour),
-    ]
-    wait = max(waits)
+    wait = ratelimit.hit_all(
+        ratelimit.Hit("online-address", address or "", _config("ONLINE_APPEALS_PER_ADDRESS_PER_HOUR", 10), hour),
+        ratelimit.Hit("online-contact", phone or email or "", _config("ONLINE_APPEALS_PER_PHONE_PER_DAY", 5), 24 * hour),
+    )
     if wait:
         minutes = max(1, (wait + 59) // 60)
         raise OnlineAppealError(_("Too many appeals were sent from here or with this phone. Please try again in "
@@ -433,8 +432,8 @@ def find_by_number_and_code(number: str, code: str, address: Optional[str]) -> A
     typed = _normalise_tracking_code(code)
     if appeal is None or not appeal.tracking_code_hash or not typed or not hmac.compare_digest(
             hash_token(typed), appeal.tracking_code_hash):
-        ratelimit.hit("track-address", address, per_address, hour)
-        ratelimit.hit("track-number", number, per_number, hour)
+        ratelimit.hit_all(ratelimit.Hit("track-address", address or "", per_address, hour),
+                          ratelimit.Hit("track-number", number, per_number, hour))
         raise OnlineAppealError(errors={"code": [_("No appeal has this number and tracking code. Check both and "
                                                    "try again.")]})
     return appeal
