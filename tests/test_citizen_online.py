@@ -139,6 +139,18 @@ def test_a_wrong_code_registers_nothing_and_attempts_are_limited(citizen, refere
     assert again.status_code == 303 and _count(db, Appeal) == 1
 
 
+def test_a_new_code_retires_the_first_one(citizen, reference, sms_gateway, db):
+    response = _post(citizen, _form(citizen, reference))
+    url = response.headers["Location"]
+    first = _code(sms_gateway)
+    citizen.post(url, data={"resend": "1"})
+    second = _code(sms_gateway)
+    if first != second:  # one in a million: the same six digits twice
+        refused = citizen.post(url + "?lang=en", data={"code": first})
+        assert refused.status_code == 400 and _count(db, Appeal) == 0, "the first code stopped working"
+    assert citizen.post(url, data={"code": second}).status_code == 303 and _count(db, Appeal) == 1
+
+
 def test_a_double_submit_of_the_code_registers_once(citizen, reference, sms_gateway, db):
     response = _post(citizen, _form(citizen, reference))
     url, code = response.headers["Location"], _code(sms_gateway)

@@ -65,18 +65,23 @@ def new_code() -> str:
 
 
 def issue_code(purpose: str, subject: str, channel: str, address: str, *, locale: str,
-               template: str = "verification_code", params: Optional[dict] = None) -> VerificationCode:
-    """Write a new code for `subject` and its notice to `address` (in the caller's transaction)."""
+               template: str = "verification_code", params: Optional[dict] = None,
+               first: bool = False) -> VerificationCode:
+    """Write a new code for `subject` and its notice to `address` (in the caller's transaction).
+
+    first: `subject` was made in this transaction (a new submission's id), so no code of it can have
+    been sent before: the hourly count and the retiring of earlier codes are not asked for."""
     now = utcnow()
-    recent = db.session.scalar(
-        sa.select(sa.func.count()).select_from(VerificationCode)
-        .where(VerificationCode.purpose == purpose, VerificationCode.subject == subject,
-               VerificationCode.created_at > now - timedelta(hours=1)))
-    if (recent or 0) >= _setting("VERIFICATION_CODES_PER_HOUR", 5):
-        raise CodeError(_("Too many codes were sent; try again in an hour."), "code", kind="conflict")
-    db.session.execute(sa.update(VerificationCode)
-                       .where(VerificationCode.purpose == purpose, VerificationCode.subject == subject,
-                              VerificationCode.used_at.is_(None)).values(used_at=now))
+    if not first:
+        recent = db.session.scalar(
+            sa.select(sa.func.count()).select_from(VerificationCode)
+            .where(VerificationCode.purpose == purpose, VerificationCode.subject == subject,
+                   VerificationCode.created_at > now - timedelta(hours=1)))
+        if (recent or 0) >= _setting("VERIFICATION_CODES_PER_HOUR", 5):
+            raise CodeError(_("Too many codes were sent; try again in an hour."), "code", kind="conflict")
+        db.session.execute(sa.update(VerificationCode)
+                           .where(VerificationCode.purpose == purpose, VerificationCode.subject == subject,
+                                  VerificationCode.used_at.is_(None)).values(used_at=now))
     code = new_code()
     row = VerificationCode(purpose=purpose, subject=subject, code_hash=_digest(purpose, subject, code), attempts=0,
                            created_at=now,

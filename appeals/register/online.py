@@ -228,7 +228,7 @@ def start_submission(form: dict[str, Any], uploads: list[attachments.Upload], ad
             expires_at=now + timedelta(hours=_config("ONLINE_SUBMISSION_HOURS", 2)))
         db.session.add(submission)
         db.session.flush()
-        _send_code(submission)
+        _send_code(submission, first=True)
     return submission
 
 
@@ -237,9 +237,9 @@ def _contact(submission: OnlineSubmission) -> str:
     return data.get("phone") if submission.code_channel == "sms" else data.get("email")
 
 
-def _send_code(submission: OnlineSubmission) -> None:
+def _send_code(submission: OnlineSubmission, first: bool = False) -> None:
     verification.issue_code(CODE_PURPOSE, f"online:{submission.id}", submission.code_channel,
-                            _contact(submission), locale=submission.locale)
+                            _contact(submission), locale=submission.locale, first=first)
 
 
 def resend_code(submission: OnlineSubmission, address: Optional[str]) -> None:
@@ -351,7 +351,7 @@ def _register(submission: OnlineSubmission) -> tuple[Appeal, Receipt]:
             name=attachments.stored_name(file["name"], storage.UPLOAD_TYPES[file["content_type"]]),
             content_type=file["content_type"], size=file["size"], pages=file["pages"], width=file["width"],
             height=file["height"], added_by_id=None, added_at=utcnow()))
-    db.session.flush()
+    # (Written at the commit with the registration's own audit record: one INSERT for both.)
     audit.record("online_appeal_confirmed", appeal, user=None, changes={
         "consent_version": [None, CONSENT_VERSION], "code_channel": [None, submission.code_channel],
         "files": [None, len(submission.files or [])], "repeat_of_id": [None, repeat_of_id]})
