@@ -123,6 +123,26 @@ def test_sms_through_the_json_gateway_with_a_retry_after_its_error(app, db, user
     assert (notice.channel, notice.status, notice.attempts) == ("sms", "sent", 2)
 
 
+def test_sms_goes_through_the_proxy_the_environment_names(app, db, users, sms_gateway, monkeypatch):
+    """HTTP_PROXY / NO_PROXY are honoured (read once per delivery round, not per message): a gateway only
+    reachable through the proxy gets the message, here the stand-in acting as the proxy."""
+    from appeals.core.outbox import JsonHttpSms
+
+    proxy = f"http://127.0.0.1:{sms_gateway.server_port}"
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setitem(app.config, "SMS_URL", "http://:gateway-token@sms-gateway.invalid/send")
+    with write_transaction():
+        outbox.notify_address("sms", "+77011234567", "online_appeal_received",
+                              {"number": "KRD-2026-00001", "link": "http://x/t/a", "due_date": "2026-12-20",
+                               "office": "Қордай"}, locale="kk")
+    assert outbox.deliver_due()["sent"] == 1
+    (_status, authorization, body), = sms_gateway.received
+    assert authorization == "Bearer gateway-token" and body["to"] == "+77011234567" and "KRD-2026-00001" in body["text"]
+    monkeypatch.setenv("NO_PROXY", "sms-gateway.invalid")
+    assert JsonHttpSms("http://sms-gateway.invalid/send").settings["proxies"] == {}, "NO_PROXY is honoured too"
+
+
 def test_digest_users_get_one_mail_a_day_with_everything_held(db, users, smtp):
     _staff(users, db, clerk="clerk@example.kz")
     with write_transaction():

@@ -246,6 +246,11 @@ class JsonHttpSms:
         netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
         self.url = parts._replace(netloc=netloc).geturl()
         self.session, self.timeout = requests.Session(), timeout
+        # What the environment says of this address (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) is read
+        # once here: requests reads it again for every message (a scan of os.environ that cost the
+        # worker more than the rest of sending a message), and the worker's environment does not change.
+        self.settings = self.session.merge_environment_settings(self.url, {}, None, None, None)
+        self.session.trust_env = False
 
     def send(self, phone: str, text: str) -> None:
         import requests
@@ -253,7 +258,8 @@ class JsonHttpSms:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = self.session.post(self.url, json={"to": phone, "text": text, "id": uuid.uuid4().hex},
-                                         headers=headers, timeout=self.timeout)
+                                         headers=headers, timeout=self.timeout, proxies=self.settings["proxies"],
+                                         verify=self.settings["verify"], cert=self.settings["cert"])
         except requests.RequestException as error:
             raise DeliveryError(type(error).__name__) from error
         if not 200 <= response.status_code < 300:
@@ -276,18 +282,22 @@ def sms_adapter(url: str) -> SmsAdapter:
 # --- Rendering -------------------------------------------------------------------------------
 
 
-def render_notice(template: str, params: dict, locale: str) -> dict:
+NOTICE_PARTS = ("subject", "text", "html", "unsubscribe")
+
+
+def render_notice(template: str, params: dict, locale: str, parts: tuple[str, ...] = NOTICE_PARTS) -> dict:
     """Subject, text and HTML of a notice in `locale`, from the blocks of
     templates/notifications/messages/<template>.j2 (links point to PUBLIC_BASE_URL); "unsubscribe":
-    the one-click unsubscribe address of a subscription's notice (empty for the others)."""
+    the one-click unsubscribe address of a subscription's notice (empty for the others). `parts`: only
+    these (an SMS is its subject alone)."""
     base = current_app.config.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     name = f"notifications/messages/{template}.j2"
     with current_app.test_request_context(base_url=base), force_locale(locale):
         # One template, rendered once per part (the base template shows the block `part` names).
-        parts = {part: render_template(name, p=params, part=part).strip()
-                 for part in ("subject", "text", "html", "unsubscribe")}
-    parts["subject"] = " ".join(parts["subject"].split())
-    return parts
+        rendered = {part: render_template(name, p=params, part=part).strip() for part in parts}
+    if "subject" in rendered:
+        rendered["subject"] = " ".join(rendered["subject"].split())
+    return rendered
 
 
 # --- Delivery --------------------------------------------------------------------------------
@@ -429,6 +439,8 @@ def _attachment(row) -> Optional[tuple[str, bytes]]:
 
 
 def _content(row, locale: str) -> dict:
+    if row.channel == "sms" and row.template != "digest":
+        return render_notice(row.template, row.params or {}, locale, parts=("subject",))  # the SMS's text
     if row.template == "digest":
         items = db.session.execute(sa.select(Notice.template, Notice.params).where(
             Notice.digest_id == row.id).order_by(Notice.id)).all()
