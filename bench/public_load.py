@@ -105,6 +105,9 @@ class Citizen(threading.Thread):
             n += 1
             phone = f"+7702{self.index:03d}{n % 10000:04d}"
             session = requests.Session()
+            # Loopback only: no proxy or CA settings to look up in the environment for every request
+            # (requests scans os.environ each time; that was the load client's own CPU, not the app's).
+            session.trust_env = False
             started = time.perf_counter()
             try:
                 page = session.get(f"{base}/appeal", timeout=60)
