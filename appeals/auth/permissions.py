@@ -458,14 +458,13 @@ def _appeal_scope_sql(kind: str, value: Callable[[str], Any]) -> Any:
     # The one rule of who sees which appeals, with the user's values given by `value`.
     import sqlalchemy as sa
 
-    from appeals.reference.models import Office
     from appeals.register.models import Appeal
     from appeals.schedules.models import Host
 
     if kind == "all":
         return None
     if kind == "region":
-        return Appeal.office_id.in_(sa.select(Office.id).where(Office.region_id == value("scope_region_id")))
+        return Appeal.office_id.in_(sa_select_office_ids(value("scope_region_id")))
     if kind == "offices":
         return Appeal.office_id.in_(value("scope_office_ids"))
     if kind == "host":

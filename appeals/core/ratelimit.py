@@ -83,11 +83,6 @@ class Hit:
     cost: int = 1
 
 
-def hit_budget(scope: str, key: str, limit: int, per_seconds: int, *, cost: int = 1) -> Budget:
-    """Count `cost` hits of `key` in `scope` and say where it stands (hit() for the wait alone)."""
-    return hit_budgets(Hit(scope, key, limit, per_seconds, cost))[0]
-
-
 def hit_budgets(*hits: Hit) -> list[Budget]:
     """Count several keys' hits at once (one statement, one commit: the API counts a request against its
     token and its account together) and say where each stands, in the order given. Each (scope, key)
