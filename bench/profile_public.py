@@ -17,6 +17,7 @@ import json
 import os
 import pstats
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,24 +30,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from register_load import ALMATY, Database, prepare  # noqa: E402
 
 STEPS = ("form", "send", "confirm_page", "code", "receipt")
+# The queue worker's part: one delivery round per notice, as each commit's kick makes it (the code's SMS
+# after "send", the receipt's after "code"), to a gateway stand-in in a process of its own.
+WORKER_STEPS = ("deliver",)
+GATEWAY = """
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class Gateway(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *args):
+        pass
+server = HTTPServer(("127.0.0.1", 0), Gateway)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--appeals", type=int, default=200)
     parser.add_argument("--clerks", type=int, default=0, help="API registrations to time as well")
-    parser.add_argument("--profile", choices=STEPS + ("api",), action="append", default=[])
+    parser.add_argument("--profile", choices=STEPS + WORKER_STEPS + ("api",), action="append", default=[])
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sql", action="store_true", help="print the statements of the last appeal's requests")
     args = parser.parse_args()
 
+    gateway = subprocess.Popen([sys.executable, "-c", GATEWAY], stdout=subprocess.PIPE, text=True)
+    gateway_port = int(gateway.stdout.readline())
     tmp = Path(tempfile.mkdtemp(prefix="qabyldau-profile-"))
     db = Database("postgresql", tmp)
     env = {**os.environ, "DATABASE_URL": db.url, "QABYLDAU_INSTANCE": str(tmp / "instance"),
            "SECRET_KEY": "bench-" + uuid.uuid4().hex, "QABYLDAU_ENV": "production", "SESSION_COOKIE_SECURE": "0",
            "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000",
            "ONLINE_APPEALS_PER_ADDRESS_PER_HOUR": "100000000", "ONLINE_APPEALS_PER_PHONE_PER_DAY": "100000000",
-           "ONLINE_MIN_FILL_SECONDS": "0", "QUEUE_URL": "", "SMS_URL": "http://127.0.0.1:9/send",
+           "ONLINE_MIN_FILL_SECONDS": "0", "QUEUE_URL": "", "SMS_URL": f"http://127.0.0.1:{gateway_port}/send",
            # The test client's scheme (plain HTTP, as gunicorn sees the bench's requests).
            "PREFERRED_URL_SCHEME": "http"}
     try:
@@ -54,6 +78,7 @@ def main():
         os.environ.update(env)
         import sqlalchemy as sa
 
+        from appeals.core import outbox
         from appeals.core.extensions import db as sdb
         from wsgi import app  # noqa: E402  (the app as gunicorn --preload builds it)
 
@@ -68,9 +93,9 @@ def main():
                 "ORDER BY s.id LIMIT 40"))]
             sdb.session.remove()
         labels = [label for label in labels if labels.count(label) == 1]
-        cpu = {step: 0.0 for step in STEPS + ("api",)}
-        count = {step: 0 for step in STEPS + ("api",)}
-        nq = {step: 0 for step in STEPS + ("api",)}
+        cpu = {step: 0.0 for step in STEPS + WORKER_STEPS + ("api",)}
+        count = {step: 0 for step in STEPS + WORKER_STEPS + ("api",)}
+        nq = {step: 0 for step in STEPS + WORKER_STEPS + ("api",)}
         profiles = {step: cProfile.Profile(time.process_time) for step in args.profile}  # CPU, not waits
 
         def timed(step, call):
@@ -115,11 +140,13 @@ def main():
                 "summary": f"Ауылға жаңа аялдама керек №{n}", "text": "Толық мәтін.", "consent": "y"}))
             assert sent.status_code == 303, sent.get_data(as_text=True)[:3000]
             confirm = sent.headers["Location"]
+            timed("deliver", outbox.deliver_notices.call_local)
             page = timed("confirm_page", lambda: client.get(confirm)).get_data(as_text=True)
             csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
             code = code_for(phone.replace(" ", ""))
             done = timed("code", lambda: client.post(confirm, data={"csrf_token": csrf, "code": code}))
             assert done.status_code == 303, done.get_data(as_text=True)[:3000]
+            timed("deliver", outbox.deliver_notices.call_local)
             receipt = timed("receipt", lambda: client.get(done.headers["Location"]))
             assert 'class="receipt-number"' in receipt.get_data(as_text=True)
 
@@ -137,13 +164,15 @@ def main():
         # The first appeal's requests warm the caches and compile the templates: leave them out of nothing,
         # but say what one appeal costs on average.
         total = 0.0
-        for step in STEPS + ("api",):
+        for step in STEPS + WORKER_STEPS + ("api",):
             if count[step]:
                 per = 1000 * cpu[step] / count[step]
-                if step != "api":
+                if step in STEPS:
                     total += per
                 print(f"{step:13s} {per:7.2f} ms CPU  {nq[step] / count[step]:5.1f} queries  ({count[step]} requests)")
         print(f"{'online appeal':13s} {total:7.2f} ms CPU in the app (five requests)")
+        if count["deliver"]:
+            print(f"{'worker':13s} {2000 * cpu['deliver'] / count['deliver']:7.2f} ms CPU in the worker (two SMS)")
         for step, profile in profiles.items():
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.top)
@@ -154,6 +183,7 @@ def main():
             print(f"\n=== {step}: own time ===")
             print(out.getvalue()[-8000:])
     finally:
+        gateway.terminate()
         db.drop()
 
 

@@ -20,6 +20,7 @@ Figures are printed last and written to bench/output/public_load.json. Everythin
 127.0.0.1; every loop is bounded in time.
 """
 import argparse
+import http.client
 import json
 import os
 import re
@@ -32,6 +33,7 @@ import uuid
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from register_load import (  # noqa: E402
@@ -49,7 +51,13 @@ from register_load import (  # noqa: E402
 
 
 class Gateway(BaseHTTPRequestHandler):
-    """The SMS gateway stand-in: keeps the last text per phone and wakes whoever waits for it."""
+    """The SMS gateway stand-in: keeps the last text per phone and wakes whoever waits for it. It keeps
+    connections alive (HTTP/1.1), as a real gateway's HTTPS endpoint does."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go in two writes: without this, Nagle's algorithm holds the body back until the
+    # client's delayed ACK (40 ms a message on a kept-alive connection).
+    disable_nagle_algorithm = True
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -87,6 +95,44 @@ def wait_for_code(gateway, phone, timeout):
     return None
 
 
+class Browser:
+    """A citizen's browser as light as a load client can be (http.client, its cookies, redirects
+    followed by the caller): the load client shares the machine with the app, so its own CPU is kept
+    small. gunicorn's sync workers close each connection; http.client opens the next one itself."""
+
+    def __init__(self, port):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookies = {}
+
+    def request(self, method, path, data=None):
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if data is not None:
+            body = urlencode(data).encode("ascii")
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode("utf-8")
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _eq, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "Max-Age=0" not in cookie and "01 Jan 1970" not in cookie:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        return response.status, response.headers, text
+
+    def close(self):
+        self.connection.close()
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+STARTED = re.compile(r'name="started" type="hidden" value="([^"]+)"')
+NUMBER = re.compile(r'class="receipt-number">([^<]+)<')
+
+
 class Citizen(threading.Thread):
     """One citizen after another on one thread: form, code, receipt."""
 
@@ -97,53 +143,46 @@ class Citizen(threading.Thread):
         self.receipts, self.errors, self.durations, self.code_waits = [], [], [], []
 
     def run(self):
-        import requests
-
-        base = f"http://127.0.0.1:{self.port}"
         n = 0
         while time.monotonic() < self.stop_at:
             n += 1
             phone = f"+7702{self.index:03d}{n % 10000:04d}"
-            session = requests.Session()
-            # Loopback only: no proxy or CA settings to look up in the environment for every request
-            # (requests scans os.environ each time; that was the load client's own CPU, not the app's).
-            session.trust_env = False
+            browser = Browser(self.port)
             started = time.perf_counter()
             try:
-                page = session.get(f"{base}/appeal", timeout=60)
-                html = page.text
-                csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-                begun = re.search(r'name="started" type="hidden" value="([^"]+)"', html).group(1)
-                sent = session.post(f"{base}/appeal", timeout=60, allow_redirects=False, data={
+                _status, _headers, html = browser.request("GET", "/appeal")
+                csrf, begun = CSRF.search(html).group(1), STARTED.search(html).group(1)
+                status, headers, text = browser.request("POST", "/appeal", {
                     "csrf_token": csrf, "started": begun, "website": "", "applicant_kind": "individual",
                     "applicant_name": f"Азамат Жүктеме {self.index}-{n}", "phone": phone, "code_channel": "sms",
                     "settlement": self.settlements[n % len(self.settlements)], "appeal_type": "proposal",
                     "category_id": str(self.categories[n % len(self.categories)]),
                     "summary": f"Ауылға жаңа аялдама керек №{self.index}-{n}", "text": "Толық мәтін.",
                     "consent": "y"})
-                if sent.status_code != 303:
-                    self.errors.append(f"form {sent.status_code}: {sent.text[:160]!r}")
+                if status != 303:
+                    self.errors.append(f"form {status}: {text[:160]!r}")
                     continue
-                confirm = base + sent.headers["Location"]
+                confirm = headers["Location"]
                 waited = time.perf_counter()
                 code = wait_for_code(self.gateway, phone, timeout=60)
                 self.code_waits.append(time.perf_counter() - waited)
                 if code is None:
                     self.errors.append("no code arrived in 60 s")
                     continue
-                csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                                 session.get(confirm, timeout=60).text).group(1)
-                done = session.post(confirm, data={"csrf_token": csrf, "code": code}, timeout=60)
-                number = re.search(r'class="receipt-number">([^<]+)<', done.text)
-                if done.status_code != 200 or number is None:
-                    self.errors.append(f"confirm {done.status_code}: {done.text[:160]!r}")
+                csrf = CSRF.search(browser.request("GET", confirm)[2]).group(1)
+                status, headers, text = browser.request("POST", confirm, {"csrf_token": csrf, "code": code})
+                if status == 303:
+                    status, headers, text = browser.request("GET", headers["Location"])
+                number = NUMBER.search(text)
+                if status != 200 or number is None:
+                    self.errors.append(f"confirm {status}: {text[:160]!r}")
                     continue
                 self.receipts.append(number.group(1))
                 self.durations.append(time.perf_counter() - started)
-            except (requests.RequestException, AttributeError) as exc:
+            except (OSError, http.client.HTTPException, AttributeError) as exc:
                 self.errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
             finally:
-                session.close()
+                browser.close()
 
 
 class Clerk(Client):

@@ -64,11 +64,19 @@ def smtp(app, monkeypatch):
 
 
 class Gateway(BaseHTTPRequestHandler):
-    """The SMS gateway stand-in: answers the statuses queued in `server.answers`, records what it got."""
+    """The SMS gateway stand-in: answers the statuses queued in `server.answers`, records what it got and
+    from which connection (`server.connections`: the client's ports); keeps connections alive, as a real
+    gateway's HTTPS endpoint does."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go in two writes: without this, Nagle's algorithm holds the body back until the
+    # client's delayed ACK (40 ms a message on a kept-alive connection).
+    disable_nagle_algorithm = True
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         status = self.server.answers.pop(0) if self.server.answers else 200
+        self.server.connections.add(self.client_address[1])
         self.server.received.append((status, self.headers.get("Authorization"), body))
         self.send_response(status)
         self.send_header("Content-Length", "2")
@@ -82,7 +90,7 @@ class Gateway(BaseHTTPRequestHandler):
 @pytest.fixture
 def sms_gateway(app, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    server.answers, server.received = [], []
+    server.answers, server.received, server.connections = [], [], set()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setitem(app.config, "SMS_URL", f"http://:gateway-token@127.0.0.1:{server.server_port}/send")
     yield server

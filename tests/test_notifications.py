@@ -4,6 +4,7 @@ Notices commit with the change that causes them, are delivered with retries whil
 and nothing is sent for a change that rolled back. Scheduled duties run with the clock set.
 """
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -28,6 +29,7 @@ def _staff(users, db, **emails):
 
 def _notices(db, **where):
     db.session.rollback()
+    db.session.expire_all()  # what the rows hold now, not what this session last loaded
     query = sa.select(Notice).order_by(Notice.id)
     for key, value in where.items():
         query = query.where(getattr(Notice, key) == value)
@@ -123,6 +125,37 @@ def test_sms_through_the_json_gateway_with_a_retry_after_its_error(app, db, user
     assert (notice.channel, notice.status, notice.attempts) == ("sms", "sent", 2)
 
 
+def test_the_sms_client_keeps_its_connection_from_one_delivery_round_to_the_next(app, db, sms_gateway):
+    """Each committed notice queues a round of its own; the rounds of a worker's thread share one client
+    and its kept-alive connection (a new connection per message was most of a quiet queue's cost)."""
+    for number in ("KRD-2026-00001", "KRD-2026-00002", "KRD-2026-00003"):
+        with write_transaction():
+            outbox.notify_address("sms", "+77011234567", "online_appeal_received",
+                                  {"number": number, "link": "http://x/t/a", "due_date": "2026-12-20",
+                                   "office": "Қордай"}, locale="kk")
+        assert outbox.deliver_due()["sent"] == 1
+    assert [re.search(r"KRD-2026-\d+", body["text"]).group() for _status, _auth, body in sms_gateway.received] == [
+        "KRD-2026-00001", "KRD-2026-00002", "KRD-2026-00003"]
+    assert len(sms_gateway.connections) == 1, "one connection for the three rounds"
+
+
+def test_a_notice_a_dead_worker_had_claimed_is_sent_once_its_lease_runs_out(app, db, sms_gateway):
+    """At least once, never zero times: a claim left behind by a worker that died while sending is
+    taken again after NOTIFY_LEASE_SECONDS, and not before."""
+    with write_transaction():
+        notice = outbox.notify_address("sms", "+77011234567", "verification_code", {"code": "123456"}, locale="kk")
+    start = outbox.utcnow()
+    claimed = outbox._claim_batch(start, 10)  # the worker that dies after claiming
+    assert [row.id for row in claimed] == [notice.id] and _notices(db)[0].status == "sending"
+    lease = float(app.config.get("NOTIFY_LEASE_SECONDS", 120))
+
+    assert outbox.deliver_due(now=start + dt.timedelta(seconds=lease - 1))["sent"] == 0, "still another's claim"
+    assert outbox.deliver_due(now=start + dt.timedelta(seconds=lease + 1))["sent"] == 1
+    sent, = _notices(db)
+    assert (sent.status, sent.attempts) == ("sent", 2)
+    assert [body["text"] for _status, _auth, body in sms_gateway.received] and len(sms_gateway.received) == 1
+
+
 def test_sms_goes_through_the_proxy_the_environment_names(app, db, users, sms_gateway, monkeypatch):
     """HTTP_PROXY / NO_PROXY are honoured (read once per delivery round, not per message): a gateway only
     reachable through the proxy gets the message, here the stand-in acting as the proxy."""
@@ -140,7 +173,7 @@ def test_sms_goes_through_the_proxy_the_environment_names(app, db, users, sms_ga
     (_status, authorization, body), = sms_gateway.received
     assert authorization == "Bearer gateway-token" and body["to"] == "+77011234567" and "KRD-2026-00001" in body["text"]
     monkeypatch.setenv("NO_PROXY", "sms-gateway.invalid")
-    assert JsonHttpSms("http://sms-gateway.invalid/send").settings["proxies"] == {}, "NO_PROXY is honoured too"
+    assert JsonHttpSms("http://sms-gateway.invalid/send").proxy is None, "NO_PROXY is honoured too"
 
 
 def test_digest_users_get_one_mail_a_day_with_everything_held(db, users, smtp):

@@ -15,23 +15,29 @@ A citizen has no account: `notify_address()` writes a notice to a phone number o
 with its language (`user_id` empty). An e-mail notice may carry one PDF from appeals/core/storage.py
 (an answer letter): only its key is in the row, the bytes are read at delivery.
 """
+import functools
+import json
+import os
 import smtplib
 import ssl
+import threading
 import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Optional, Protocol
 from urllib.parse import unquote, urlsplit
+from urllib.request import getproxies_environment, proxy_bypass
 
 import sqlalchemy as sa
+import urllib3
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from appeals.core import storage
-from appeals.core.database import separate_write, write_transaction
+from appeals.core.database import is_postgresql, separate_write, write_transaction
 from appeals.core.extensions import db
 from appeals.core.models_base import enum_column
 from appeals.core.queue import huey, in_app_context
@@ -236,47 +242,66 @@ class JsonHttpSms:
     """The generic gateway: POST {"to", "text", "id"} as JSON to SMS_URL; any 2xx is accepted.
 
     A password in the URL (https://:TOKEN@gateway/send) goes as a bearer token, not in the body.
+    Sent with urllib3 on a kept-alive connection. The environment's proxy and CA settings
+    (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE) are read once, when the
+    client is made: reading them for every message was a scan of os.environ that cost the worker
+    more than the rest of sending it.
     """
 
     def __init__(self, url: str, timeout: float = 10):
-        import requests
-
         parts = urlsplit(url)
         self.token = unquote(parts.password or parts.username or "")
         netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
         self.url = parts._replace(netloc=netloc).geturl()
-        self.session, self.timeout = requests.Session(), timeout
-        # What the environment says of this address (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) is read
-        # once here: requests reads it again for every message (a scan of os.environ that cost the
-        # worker more than the rest of sending a message), and the worker's environment does not change.
-        self.settings = self.session.merge_environment_settings(self.url, {}, None, None, None)
-        self.session.trust_env = False
+        proxies = getproxies_environment()
+        self.proxy = None if proxy_bypass(netloc) else (
+            proxies.get(parts.scheme) or proxies.get("all") or None)
+        options: dict = {"timeout": urllib3.Timeout(total=timeout), "retries": False, "maxsize": 2}
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if parts.scheme == "https" and bundle:
+            options["ca_certs"] = bundle  # else the system's store
+        self.pool = urllib3.ProxyManager(self.proxy, **options) if self.proxy else urllib3.PoolManager(**options)
+        self.headers = {"Content-Type": "application/json", **(
+            {"Authorization": f"Bearer {self.token}"} if self.token else {})}
 
     def send(self, phone: str, text: str) -> None:
-        import requests
-
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        body = json.dumps({"to": phone, "text": text, "id": uuid.uuid4().hex}).encode("ascii")
         try:
-            response = self.session.post(self.url, json={"to": phone, "text": text, "id": uuid.uuid4().hex},
-                                         headers=headers, timeout=self.timeout, proxies=self.settings["proxies"],
-                                         verify=self.settings["verify"], cert=self.settings["cert"])
-        except requests.RequestException as error:
+            response = self.pool.request("POST", self.url, body=body, headers=self.headers)
+        except (urllib3.exceptions.HTTPError, OSError) as error:
             raise DeliveryError(type(error).__name__) from error
-        if not 200 <= response.status_code < 300:
-            raise DeliveryError(f"HTTP {response.status_code}")
+        if not 200 <= response.status < 300:
+            raise DeliveryError(f"HTTP {response.status}")
 
     def close(self) -> None:
-        self.session.close()
+        self.pool.clear()
 
 
 SMS_ADAPTERS = {"http": JsonHttpSms, "https": JsonHttpSms}
 
 
+# The environment's settings an HTTP client reads (requests' names): an adapter is made again when they change.
+_CLIENT_ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                       "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+_adapters = threading.local()
+
+
 def sms_adapter(url: str) -> SmsAdapter:
+    """The SMS gateway's client for `url`, kept per thread: its kept-alive connection and the
+    environment's proxy settings serve every delivery round of the worker's thread (a new client per
+    round was a new connection and a new scan of the environment for each message of a quiet queue)."""
     scheme = urlsplit(url).scheme
     if scheme not in SMS_ADAPTERS:
         raise RuntimeError(f"SMS_URL: no adapter for {scheme}://")
-    return SMS_ADAPTERS[scheme](url)
+    key = (url, tuple(os.environ.get(name) for name in _CLIENT_ENVIRONMENT))
+    kept = getattr(_adapters, "sms", None)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    if kept is not None:
+        kept[1].close()
+    adapter = SMS_ADAPTERS[scheme](url)
+    _adapters.sms = (key, adapter)
+    return adapter
 
 
 # --- Rendering -------------------------------------------------------------------------------
@@ -315,23 +340,38 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(most, base * 2 ** max(0, attempts - 1)))
 
 
-def _claim_batch(now: datetime, size: int) -> list[int]:
+# What a delivery round reads of each notice it claims.
+_CLAIMED_COLUMNS = ("id", "user_id", "channel", "template", "params", "attempts", "digest_id", "address", "locale",
+                    "attachment_key", "attachment_name")
+
+
+@functools.cache
+def _claim_statement(postgresql: bool, size: int) -> sa.Update:
+    """Claim the due notices and return what delivering them needs, in one statement (built once per
+    process, with bound parameters: the round's most frequent statement).
+
+    Due: pending and its time has come, or claimed by a worker whose lease ran out (a worker that
+    died while sending leaves its claim behind: after the lease it is sent again; at least once,
+    never zero times). On PostgreSQL, rows another worker is claiming are skipped, not waited for."""
     table = Notice.__table__
+    now = sa.bindparam("now", type_=table.c.next_attempt_at.type)
+    due = sa.or_(sa.and_(table.c.status == "pending", table.c.next_attempt_at <= now),
+                 sa.and_(table.c.status == "sending", table.c.next_attempt_at < now))
+    chosen = sa.select(table.c.id).where(due).order_by(table.c.next_attempt_at, table.c.id).limit(size)
+    if postgresql:
+        chosen = chosen.with_for_update(skip_locked=True)
+    return (sa.update(table).where(table.c.id.in_(chosen.scalar_subquery()))
+            .values(status="sending", attempts=table.c.attempts + 1,
+                    next_attempt_at=sa.bindparam("until", type_=table.c.next_attempt_at.type))
+            .returning(*(table.c[name] for name in _CLAIMED_COLUMNS)))
+
+
+def _claim_batch(now: datetime, size: int) -> list:
+    """The due notices, claimed for this worker's lease (NOTIFY_LEASE_SECONDS), oldest first."""
     lease = timedelta(seconds=float(current_app.config.get("NOTIFY_LEASE_SECONDS", 120)))
     with write_transaction():
-        # A worker that died while sending leaves its claim behind: after the lease, send again
-        # (at least once: a message may arrive twice, never zero times).
-        db.session.execute(sa.update(table).where(table.c.status == "sending", table.c.next_attempt_at < now)
-                           .values(status="pending"))
-        query = (sa.select(table.c.id).where(table.c.status == "pending", table.c.next_attempt_at <= now)
-                 .order_by(table.c.next_attempt_at, table.c.id).limit(size))
-        if db.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = db.session.scalars(query).all()
-        if ids:
-            db.session.execute(sa.update(table).where(table.c.id.in_(ids))
-                               .values(status="sending", attempts=table.c.attempts + 1, next_attempt_at=now + lease))
-    return list(ids)
+        rows = db.session.execute(_claim_statement(is_postgresql(), size), {"now": now, "until": now + lease}).all()
+    return sorted(rows, key=lambda row: row.id)
 
 
 def deliver_due(now: Optional[datetime] = None, batch: int = 200) -> dict:
@@ -345,14 +385,11 @@ def deliver_due(now: Optional[datetime] = None, batch: int = 200) -> dict:
     try:
         while True:
             moment = now or utcnow()
-            ids = _claim_batch(moment, batch)
-            if not ids:
+            rows = _claim_batch(moment, batch)
+            if not rows:
                 return counts
-            rows = db.session.execute(
-                sa.select(Notice.id, Notice.user_id, Notice.channel, Notice.template, Notice.params, Notice.attempts,
-                          Notice.digest_id, Notice.address, Notice.locale, Notice.attachment_key,
-                          Notice.attachment_name).where(Notice.id.in_(ids)).order_by(Notice.id)).all()
-            users = _recipients({row.user_id for row in rows if row.user_id is not None})
+            staff = {row.user_id for row in rows if row.user_id is not None}
+            users = _recipients(staff) if staff else {}
             db.session.rollback()
             for row in rows:
                 user = users.get(row.user_id) if row.user_id is not None else _citizen(row)
@@ -384,12 +421,14 @@ def deliver_due(now: Optional[datetime] = None, batch: int = 200) -> dict:
                     _retry(row.id, type(error).__name__, moment + _retry_delay(row.attempts))
                     counts["retry"] += 1
             _record_sent(sent)
+            if len(rows) < batch:
+                # Fewer were due than a batch holds: nothing else is due now (a notice committed since
+                # has queued a round of its own), so no second claim to find that out.
+                return counts
     finally:
         _record_sent(sent)
         if mailer is not None:
             mailer.close()
-        if sms is not None:
-            sms.close()
 
 
 SENT_WRITE_EVERY = 25

@@ -96,31 +96,40 @@ def check_code(purpose: str, subject: str, typed: object) -> None:
     """Accept the live code of `subject` once (marks it used), or raise CodeError.
 
     Runs its own transaction, so call it before (not inside) the write it guards: a wrong try is
-    counted and committed even though the caller's change is then refused.
+    counted and committed even though the caller's change is then refused. A caller that writes in
+    one transaction anyway uses `take_code` inside it.
     """
     if db.session.info.get("write_transaction"):
         raise RuntimeError("check_code() commits its own transaction; call it before the caller's")
-    text = "".join(str(typed or "").split())
-    error: Optional[CodeError] = None
     with write_transaction():
-        query = (sa.select(VerificationCode)
-                 .where(VerificationCode.purpose == purpose, VerificationCode.subject == subject,
-                        VerificationCode.used_at.is_(None))
-                 .order_by(VerificationCode.id.desc()).limit(1))
-        if is_postgresql():
-            query = query.with_for_update()
-        row = db.session.scalars(query).first()
-        now = utcnow()
-        limit = _setting("VERIFICATION_MAX_ATTEMPTS", 5)
-        if row is None or row.expires_at <= now:
-            error = CodeError(_("The code has expired; ask for a new one."), "code", kind="conflict")
-        elif row.attempts >= limit:
-            error = CodeError(_("Too many wrong codes; ask for a new one."), "code", kind="conflict")
-        elif len(text) != CODE_DIGITS or not text.isdigit() or not hmac.compare_digest(
-                row.code_hash, _digest(purpose, subject, text)):
-            row.attempts += 1
-            error = CodeError(_("The code is not right (%(n)d tries left).", n=max(limit - row.attempts, 0)), "code")
-        else:
-            row.used_at = now
+        error = take_code(purpose, subject, typed)
     if error is not None:
         raise error
+
+
+def take_code(purpose: str, subject: str, typed: object) -> Optional[CodeError]:
+    """Inside the caller's write_transaction: accept the live code of `subject` once (marks it used) and
+    return None, or count the wrong try and return the CodeError. The caller lets its transaction
+    commit (so the try stays counted) and raises the error after it, writing nothing else."""
+    if not db.session.info.get("write_transaction"):
+        raise RuntimeError("take_code() belongs inside the caller's write_transaction()")
+    text = "".join(str(typed or "").split())
+    query = (sa.select(VerificationCode)
+             .where(VerificationCode.purpose == purpose, VerificationCode.subject == subject,
+                    VerificationCode.used_at.is_(None))
+             .order_by(VerificationCode.id.desc()).limit(1))
+    if is_postgresql():
+        query = query.with_for_update()
+    row = db.session.scalars(query).first()
+    now = utcnow()
+    limit = _setting("VERIFICATION_MAX_ATTEMPTS", 5)
+    if row is None or row.expires_at <= now:
+        return CodeError(_("The code has expired; ask for a new one."), "code", kind="conflict")
+    if row.attempts >= limit:
+        return CodeError(_("Too many wrong codes; ask for a new one."), "code", kind="conflict")
+    if len(text) != CODE_DIGITS or not text.isdigit() or not hmac.compare_digest(
+            row.code_hash, _digest(purpose, subject, text)):
+        row.attempts += 1
+        return CodeError(_("The code is not right (%(n)d tries left).", n=max(limit - row.attempts, 0)), "code")
+    row.used_at = now
+    return None

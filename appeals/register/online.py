@@ -1,7 +1,7 @@
 """The citizen's online appeal (issue 16, item 1) and its tracking (item 2).
 
     submission = start_submission(form_data, uploads, client_address, locale)   # checks, stores, sends the code
-    appeal, code = confirm_submission(submission, typed_code)                   # registers the appeal
+    appeal, receipt = confirm_submission(submission.public_id, typed_code)      # registers the appeal
     appeal = find_by_number_and_code(number, code) / appeal_from_link(token)    # tracking
 
 A submission holds the form and its cleaned files until the citizen types back the 6-digit code
@@ -299,25 +299,27 @@ def tracking_url(appeal: Appeal) -> str:
     return external_url("citizen.track_link", token=tracking_link_token(appeal))
 
 
-def confirm_submission(submission: OnlineSubmission, typed_code: str) -> tuple[Appeal, Receipt]:
-    """Check the typed code and register the appeal from the submission, in one transaction.
+def confirm_submission(public_id: str, typed_code: str) -> tuple[Appeal, Receipt]:
+    """Check the typed code and register the appeal from the submission `public_id`, in one transaction.
 
     Writes the appeal, its files, the audit records and the receipt notice. A wrong code raises
-    OnlineAppealError (the attempts are counted by verification); a second confirmation of the same
-    submission (a double click) finds it registered and raises a conflict instead of a second appeal.
+    OnlineAppealError after its try is counted and committed (verification.take_code: nothing else is
+    written then); an expired submission, or a second confirmation of the same one (a double click),
+    finds it past "pending" under its row lock and raises a conflict instead of a second appeal.
     """
     code = "".join(ch for ch in (typed_code or "") if ch.isdigit())
-    if submission.state != "pending" or submission.expires_at < utcnow():
-        raise _expired()
-    # Counts a wrong try in a transaction of its own (it must stay counted when this one is refused);
-    # a right code is spent at once, so a second submit of the same code gets no second appeal.
-    verification.check_code(CODE_PURPOSE, f"online:{submission.id}", code)
+    error = None
     with write_transaction():
-        locked = db.session.scalar(sa.select(OnlineSubmission).where(OnlineSubmission.id == submission.id)
-                                   .with_for_update().execution_options(populate_existing=True))
-        if locked is None or locked.state != "pending":
+        submission = db.session.scalar(sa.select(OnlineSubmission).where(OnlineSubmission.public_id == public_id)
+                                       .with_for_update().execution_options(populate_existing=True))
+        if submission is None or submission.state != "pending" or submission.expires_at < utcnow():
             raise _expired()
-        appeal, receipt = _register(locked)
+        # A right code is spent here, with the appeal: a second submit of it gets no second appeal.
+        error = verification.take_code(CODE_PURPOSE, f"online:{submission.id}", code)
+        if error is None:
+            appeal, receipt = _register(submission)
+    if error is not None:
+        raise error
     return appeal, receipt
 
 

@@ -128,14 +128,29 @@ def appeal_form():
 
 @bp.route("/appeal/confirm/<public_id>", methods=["GET", "POST"])
 def confirm(public_id):
+    form = CodeForm()
+    status = 200
+    error_message = None
+    if request.method == "POST" and not request.form.get("resend") and form.validate_on_submit():
+        # The code goes straight to the registration, which reads the submission under its lock.
+        try:
+            appeal, receipt = online.confirm_submission(public_id, form.code.data)
+        except DomainError as error:
+            db.session.rollback()
+            error_message = error
+        else:
+            session[RECEIPT_KEY] = {"number": receipt.number, "code": receipt.tracking_code, "link": receipt.link,
+                                    "office": receipt.office, "due": appeal.due_date.isoformat()}
+            return redirect(url_for("citizen.receipt"), 303)
     submission = online.find_pending(public_id)
     if submission is None:
         if RECEIPT_KEY in session:
             return redirect(url_for("citizen.receipt"), 303)
         return _private(current_app.make_response((render_template("citizen/expired.html"), 404)))
-    form = CodeForm()
-    status = 200
-    if request.method == "POST" and request.form.get("resend"):
+    if error_message is not None:
+        attach_errors(form, error_message, unplaced="form")
+        status = 429 if error_message.kind == "conflict" else 400
+    elif request.method == "POST" and request.form.get("resend"):
         try:
             online.resend_code(submission, request.remote_addr)
             form.code.data = ""
@@ -145,20 +160,6 @@ def confirm(public_id):
             message, status = "", 429
         return _private(current_app.make_response((render_template(
             "citizen/confirm.html", form=form, contact=online.masked_contact(submission), sent=message), status)))
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            appeal, receipt = online.confirm_submission(submission, form.code.data)
-        except DomainError as error:
-            db.session.rollback()
-            again = online.find_pending(public_id)
-            if again is None and RECEIPT_KEY in session:
-                return redirect(url_for("citizen.receipt"), 303)
-            attach_errors(form, error, unplaced="form")
-            status = 429 if error.kind == "conflict" else 400
-        else:
-            session[RECEIPT_KEY] = {"number": receipt.number, "code": receipt.tracking_code, "link": receipt.link,
-                                    "office": receipt.office, "due": appeal.due_date.isoformat()}
-            return redirect(url_for("citizen.receipt"), 303)
     elif request.method == "POST":
         status = 400
     return _private(current_app.make_response((render_template(
