@@ -171,6 +171,8 @@ class Config:
     NOTIFY_RETRY_SECONDS = float(os.environ.get("NOTIFY_RETRY_SECONDS", 30))
     NOTIFY_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", 3600))
     NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", 12))
+    # A delivery round waits this long for more notices before it claims them (one round for many under load).
+    NOTIFY_GATHER_SECONDS = float(os.environ.get("NOTIFY_GATHER_SECONDS", 0.05))
     # Scheduled duties, local time (working days for the notices; cleanup every day).
     NOTIFY_MORNING_TIME = os.environ.get("NOTIFY_MORNING_TIME", "09:00")
     NOTIFY_DIGEST_TIME = os.environ.get("NOTIFY_DIGEST_TIME", "18:00")

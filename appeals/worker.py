@@ -27,7 +27,8 @@ def maintenance_round(app: Flask) -> None:
 
     # purge_expired includes jobs.purge_results, and the document cache and idempotency keys.
     parts: list[Callable[[], object]] = [jobs.sweep_jobs, retention.purge_expired, outbox.deliver_due,
-                                         duties.run_due_duties, letters.make_pending_letters]
+                                         outbox.release_stale_round_flag, duties.run_due_duties,
+                                         letters.make_pending_letters]
     for part in parts:
         with app.app_context():
             try:

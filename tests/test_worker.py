@@ -222,6 +222,40 @@ def test_a_worker_delivers_a_committed_notice_through_the_queue(app, db, users, 
     assert (notice.status, notice.attempts) == ("sent", 1)
 
 
+def test_commits_while_a_round_gathers_join_it_and_nothing_waits_past_it(app, db, real_queue, sms_gateway,
+                                                                          monkeypatch):
+    """One delivery round is queued at a time: notices committed while it gathers go with it (one claim,
+    one record for all of them); once it has started, the next commit queues the next round. A flag left
+    by a round that never ran is forgotten by the maintenance round, so kicks work again."""
+    from appeals.core import outbox
+    from appeals.core.database import write_transaction
+
+    monkeypatch.setitem(app.config, "NOTIFY_GATHER_SECONDS", 0.01)
+    app.config["OUTBOX_KICK"] = True
+    try:
+        for code in ("111111", "222222", "333333"):
+            with write_transaction():
+                outbox.notify_address("sms", "+77011234567", "verification_code", {"code": code}, locale="kk")
+        assert queue.huey.pending_count() == 1, "the second and third commits joined the queued round"
+        queue.huey.execute(queue.huey.dequeue())
+        assert sorted(body["text"][-40:] for _s, _a, body in sms_gateway.received) and len(sms_gateway.received) == 3
+        assert queue.huey.pending_count() == 0
+        with write_transaction():
+            outbox.notify_address("sms", "+77011234567", "verification_code", {"code": "444444"}, locale="kk")
+        assert queue.huey.pending_count() == 1, "after the round started, a commit queues the next one"
+        queue.huey.execute(queue.huey.dequeue())
+        assert len(sms_gateway.received) == 4
+    finally:
+        app.config["OUTBOX_KICK"] = False
+    statuses = db.session.scalars(sa.select(outbox.Notice.status)).all()
+    assert statuses == ["sent"] * 4
+
+    # A round queued by a worker that died before running it: the flag stays until it is stale.
+    queue.huey.put_if_empty(outbox.ROUND_QUEUED, time.time() - 120)
+    assert outbox.release_stale_round_flag() is True
+    assert queue.huey.get(outbox.ROUND_QUEUED, peek=True) is None
+
+
 def _serve(app, settings, tmp_path, name, **extra):
     """An app server (`flask run`) with an instance folder of its own, on a free port."""
     from tests.servers import _free_port
