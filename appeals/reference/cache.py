@@ -13,6 +13,7 @@ afresh on every worker of every app server, at the edit's commit; no time-to-liv
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from itertools import chain
 from typing import Any, TypeVar
@@ -50,11 +51,17 @@ def version() -> int:
     """The reference data's version now (read once per request)."""
     if has_request_context() and "reference_version" in g:
         return g.reference_version
-    value = db.session.scalar(sa.select(NumberSequence.last_value).where(
-        NumberSequence.scope == SCOPE, NumberSequence.year == 0)) or 0
+    value = db.session.connection().execute(_version_statement()).scalar() or 0
     if has_request_context():
         g.reference_version = value
     return value
+
+
+@functools.cache
+def _version_statement() -> sa.Select:
+    # Built once per process: every page that shows reference data asks it (a primary-key look-up).
+    table = NumberSequence.__table__
+    return sa.select(table.c.last_value).where(table.c.scope == SCOPE, table.c.year == 0)
 
 
 def cached(name: str, build: Callable[[], T]) -> T:

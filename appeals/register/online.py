@@ -15,6 +15,7 @@ per address and per phone (appeals/core/ratelimit.py, shared by every worker).
 """
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -254,8 +255,15 @@ def resend_code(submission: OnlineSubmission, address: Optional[str]) -> None:
         _send_code(submission)
 
 
+@functools.cache
+def _submission_statement(locked: bool) -> sa.Select:
+    # Built once per process: every confirmation page and code asks it, binding the public id.
+    query = sa.select(OnlineSubmission).where(OnlineSubmission.public_id == sa.bindparam("public_id"))
+    return query.with_for_update().execution_options(populate_existing=True) if locked else query
+
+
 def find_pending(public_id: str) -> Optional[OnlineSubmission]:
-    submission = db.session.scalar(sa.select(OnlineSubmission).where(OnlineSubmission.public_id == public_id))
+    submission = db.session.scalar(_submission_statement(False), {"public_id": public_id})
     if submission is None or submission.state != "pending" or submission.expires_at < utcnow():
         return None
     return submission
@@ -310,8 +318,7 @@ def confirm_submission(public_id: str, typed_code: str) -> tuple[Appeal, Receipt
     code = "".join(ch for ch in (typed_code or "") if ch.isdigit())
     error = None
     with write_transaction():
-        submission = db.session.scalar(sa.select(OnlineSubmission).where(OnlineSubmission.public_id == public_id)
-                                       .with_for_update().execution_options(populate_existing=True))
+        submission = db.session.scalar(_submission_statement(True), {"public_id": public_id})
         if submission is None or submission.state != "pending" or submission.expires_at < utcnow():
             raise _expired()
         # A right code is spent here, with the appeal: a second submit of it gets no second appeal.
