@@ -323,6 +323,34 @@ def test_unconfirmed_submissions_expire_with_their_files(citizen, reference, db,
     assert _count(db, OnlineSubmission) == 0 and _count(db, storage.StoredFile) == 0
 
 
+def test_the_confirmation_page_after_the_form_is_shown_without_the_database(app, citizen, reference, sms_gateway,
+                                                                           db, time_machine):
+    """The browser that sent the form keeps what the page shows (where the code went, masked, and until
+    when); another browser, or the same one after the time ran out, is answered from the database."""
+    from datetime import datetime, timezone
+
+    from appeals.core.extensions import db as _db
+
+    url = _post(citizen, _form(citizen, reference)).headers["Location"]
+    statements = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(_db.engine, "before_cursor_execute", count)
+    try:
+        page = citizen.get(url + "?lang=en")
+        assert statements == [], "no statement for the page right after the form"
+        elsewhere = app.test_client().get(url + "?lang=en")
+        assert statements, "another browser's page is read from the database"
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", count)
+    for shown in (page, elsewhere):
+        assert shown.status_code == 200 and "+770******34" in shown.get_data(as_text=True)
+    time_machine.move_to(datetime.now(timezone.utc) + timedelta(hours=3), tick=False)
+    assert citizen.get(url).status_code == 404, "past its time the page says the form expired"
+
+
 def test_staff_cannot_register_as_online_but_can_edit_an_online_appeal(citizen, reference, sms_gateway, db, users,
                                                                      reg_appeal, login, app):
     from appeals.register import validation, workflow

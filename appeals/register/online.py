@@ -270,7 +270,7 @@ def find_pending(public_id: str) -> Optional[OnlineSubmission]:
 
 
 def masked_contact(submission: OnlineSubmission) -> str:
-    """Where the code went, as the confirmation page may show it: +7 701 *** ** 67, a***@mail.kz."""
+    """Where the code went, as the confirmation page may show it: +770******67, a***@mail.kz."""
     from appeals.core.privacy import mask_phone
 
     contact = _contact(submission) or ""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -13,6 +14,7 @@ from appeals.core import hooks, labels
 from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.i18n import current_language
+from appeals.core.timeutil import utcnow
 from appeals.core.web import attach_errors, file_response
 from appeals.reference import cache as reference_cache
 from appeals.reference.models import Category
@@ -24,6 +26,9 @@ bp = Blueprint("citizen", __name__)
 
 STARTED_SALT = "online-appeal-started"
 RECEIPT_KEY = "online_receipt"
+# What the confirmation page shows of the submission this browser just sent (its public id, where the
+# code went, masked, and until when it waits), so that the page is shown without reading the database.
+PENDING_KEY = "online_pending"
 
 
 def _private(response):
@@ -123,7 +128,21 @@ def appeal_form():
     except DomainError as error:
         attach_errors(form, error, {"summary": "summary"}, unplaced="form")
         return _render_form(form, 429 if error.kind == "conflict" else 400)
+    session[PENDING_KEY] = {"id": submission.public_id, "contact": online.masked_contact(submission),
+                            "until": submission.expires_at.isoformat()}
     return redirect(url_for("citizen.confirm", public_id=submission.public_id), 303)
+
+
+def _pending_here(public_id: str):
+    """The masked contact of `public_id` when this browser sent it and it still waits for its code."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or pending.get("id") != public_id or RECEIPT_KEY in session:
+        return None
+    try:
+        waiting = datetime.fromisoformat(str(pending.get("until"))) > utcnow()
+    except ValueError:
+        waiting = False
+    return pending.get("contact") if waiting else None
 
 
 @bp.route("/appeal/confirm/<public_id>", methods=["GET", "POST"])
@@ -131,6 +150,10 @@ def confirm(public_id):
     form = CodeForm()
     status = 200
     error_message = None
+    contact = _pending_here(public_id) if request.method == "GET" else None
+    if contact is not None:
+        return _private(current_app.make_response(render_template(
+            "citizen/confirm.html", form=form, contact=contact, sent="")))
     if request.method == "POST" and not request.form.get("resend") and form.validate_on_submit():
         # The code goes straight to the registration, which reads the submission under its lock.
         try:
@@ -139,6 +162,7 @@ def confirm(public_id):
             db.session.rollback()
             error_message = error
         else:
+            session.pop(PENDING_KEY, None)
             session[RECEIPT_KEY] = {"number": receipt.number, "code": receipt.tracking_code, "link": receipt.link,
                                     "office": receipt.office, "due": appeal.due_date.isoformat()}
             return redirect(url_for("citizen.receipt"), 303)
