@@ -375,13 +375,7 @@ def _register(submission: OnlineSubmission) -> tuple[Appeal, Receipt]:
 def _repeat_of(values: dict[str, Any]) -> Optional[int]:
     """The repeat check without a clerk: an earlier appeal in 90 days from the same IIN or phone about the same
     category is linked (the clerk sees the link and may correct it); anything looser is left to the clerk."""
-    identity = repeats.identity_conditions(values)
-    if not identity:
-        return None
-    since = values["received_at"] - timedelta(days=repeats.REPEAT_WINDOW_DAYS)
-    return db.session.scalar(sa.select(Appeal.id).where(
-        sa.or_(*identity), Appeal.received_at >= since, Appeal.category_id == values.get("category_id"),
-        Appeal.office_id == values.get("office_id")).order_by(Appeal.received_at.desc()).limit(1))
+    return repeats.latest_of_same_person(values, values["received_at"] - timedelta(days=repeats.REPEAT_WINDOW_DAYS))
 
 
 def _notify_receipt(appeal: Appeal, submission: OnlineSubmission, receipt: Receipt) -> None:

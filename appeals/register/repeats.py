@@ -105,21 +105,41 @@ class _Identity:
                 phone = ""
         return cls("".join(text_value(data, "iin").split()), phone)
 
-    def conditions(self) -> list[sa.ColumnElement[bool]]:
-        identity: list[sa.ColumnElement[bool]] = []
-        if self.iin:
-            identity.append(Appeal.iin == self.iin)
-        if self.phone:
-            identity.append(Appeal.phone == self.phone)
-        return identity
+    @staticmethod
+    def bound_conditions(iin: bool, phone: bool) -> list[sa.ColumnElement[bool]]:
+        """The same-person rule (the IIN or the phone equal) with bound parameters :iin and :phone, for
+        statements built once per shape (which of the two is given)."""
+        return [condition for given, condition in ((iin, Appeal.iin == sa.bindparam("iin")),
+                                                   (phone, Appeal.phone == sa.bindparam("phone"))) if given]
+
+    def shape(self) -> tuple[bool, bool]:
+        return bool(self.iin), bool(self.phone)
+
+    def params(self) -> dict[str, str]:
+        return {"iin": self.iin, "phone": self.phone}
 
     def matches(self, appeal: Appeal) -> bool:
         return bool((self.iin and appeal.iin == self.iin) or (self.phone and appeal.phone == self.phone))
 
 
-def identity_conditions(data: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
-    """Conditions matching earlier appeals of the same person (IIN or phone), for checks without a clerk."""
-    return _Identity.of(data).conditions()
+def latest_of_same_person(data: Mapping[str, Any], since: Any) -> int | None:
+    """The newest appeal since `since` of the same person (IIN or phone) about the same category in the
+    same office, for the online appeal's link without a clerk; None when there is none or no IIN or phone."""
+    identity = _Identity.of(data)
+    if not any(identity.shape()):
+        return None
+    return db.session.scalar(_latest_statement(*identity.shape()), {
+        **identity.params(), "since": since, "category_id": data.get("category_id"), "office_id": data.get("office_id")})
+
+
+@functools.cache
+def _latest_statement(iin: bool, phone: bool) -> Any:
+    # Built once per process for each shape: every online appeal binds its values.
+    return (sa.select(Appeal.id).where(sa.or_(*_Identity.bound_conditions(iin, phone)),
+                                       Appeal.received_at >= sa.bindparam("since"),
+                                       Appeal.category_id == sa.bindparam("category_id"),
+                                       Appeal.office_id == sa.bindparam("office_id"))
+            .order_by(Appeal.received_at.desc()).limit(1))
 
 
 def find_possible_repeats(data: Mapping[str, Any], actor: User, limit: int = 10) -> RepeatCheck:
@@ -186,10 +206,10 @@ class _Candidates:
     def ask(cls, actor: User, cap: int, identity: _Identity, settlement_id: int | None, exclude: int, *,
             since: datetime, until: datetime) -> _Candidates:
         kind, params = appeal_scope(actor)
-        statement = _candidates_statement(bool(identity.iin), bool(identity.phone), bool(settlement_id), kind)
+        statement = _candidates_statement(*identity.shape(), bool(settlement_id), kind)
         if statement is None:
             return cls([], [], 0)
-        params.update(since=since, until=until, exclude=exclude, iin=identity.iin, phone=identity.phone,
+        params.update(identity.params(), since=since, until=until, exclude=exclude,
                       settlement_id=settlement_id, actor_id=actor.id, cap=cap, lookups_since=utcnow() - timedelta(hours=1))
         # Each part keeps its own order and limit; the rows are put in order here.
         rows = sorted(db.session.execute(statement, params).all(), key=lambda row: row.received_at, reverse=True)
@@ -207,8 +227,7 @@ def _candidates_statement(iin: bool, phone: bool, settlement: bool, scope_kind: 
         # The actor's look-ups that matched an IIN or phone in the last hour (index ix_audit_repeat_matches).
         audit.AuditRecord.user_id == sa.bindparam("actor_id"), audit.AuditRecord.action == "repeat_check_matched",
         audit.AuditRecord.created_at >= sa.bindparam("lookups_since")).scalar_subquery()
-    identity = [condition for given, condition in ((iin, Appeal.iin == sa.bindparam("iin")),
-                                                   (phone, Appeal.phone == sa.bindparam("phone"))) if given]
+    identity = _Identity.bound_conditions(iin, phone)
     person = sa.and_(window, sa.or_(*identity), Appeal.id != sa.bindparam("exclude")) if identity else None
     parts = []
     if person is not None:
