@@ -1,4 +1,5 @@
 """Language choice and locale-aware formatting. Kazakh is the default language of the interface."""
+import datetime
 import functools
 
 from babel import Locale
@@ -117,3 +118,15 @@ def choice_label(labels, value):
 
 
 __all__ = ["LANGUAGE_NAMES", "select_locale", "fmt_date", "fmt_datetime", "fmt_number", "fmt_percent", "lazy_gettext"]
+
+
+def warm_translations(app) -> None:
+    """Load every language's catalog and locale data now (flask-babel keeps them per process), as the
+    app server's preloading process does before its workers fork."""
+    from flask_babel import force_locale, get_translations
+
+    with app.test_request_context():
+        for code in app.config["LANGUAGES"]:
+            with force_locale(code):
+                get_translations()
+                fmt_date(datetime.date(2026, 1, 1))
