@@ -33,24 +33,9 @@ STEPS = ("form", "send", "confirm_page", "code", "receipt")
 # The queue worker's part: one delivery round per notice, as each commit's kick makes it (the code's SMS
 # after "send", the receipt's after "code"), to a gateway stand-in in a process of its own.
 WORKER_STEPS = ("deliver",)
-GATEWAY = """
-import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
-class Gateway(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    def do_POST(self):
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-    def log_message(self, *args):
-        pass
-server = HTTPServer(("127.0.0.1", 0), Gateway)
-print(server.server_port, flush=True)
-server.serve_forever()
-"""
+# bench/public_load.py's SMS gateway stand-in, in a process of its own (its CPU is not the worker's).
+GATEWAY = ("import sys, threading; sys.path.insert(0, sys.argv[1]); from public_load import start_gateway; "
+           "print(start_gateway().server_port, flush=True); threading.Event().wait()")
 
 
 def main():
@@ -62,7 +47,8 @@ def main():
     parser.add_argument("--sql", action="store_true", help="print the statements of the last appeal's requests")
     args = parser.parse_args()
 
-    gateway = subprocess.Popen([sys.executable, "-c", GATEWAY], stdout=subprocess.PIPE, text=True)
+    gateway = subprocess.Popen([sys.executable, "-c", GATEWAY, str(Path(__file__).resolve().parent)],
+                               stdout=subprocess.PIPE, text=True)
     gateway_port = int(gateway.stdout.readline())
     tmp = Path(tempfile.mkdtemp(prefix="qabyldau-profile-"))
     db = Database("postgresql", tmp)
@@ -71,6 +57,7 @@ def main():
            "API_RATE_LIMIT_PER_MINUTE": "100000000", "API_USER_RATE_LIMIT_PER_MINUTE": "100000000",
            "ONLINE_APPEALS_PER_ADDRESS_PER_HOUR": "100000000", "ONLINE_APPEALS_PER_PHONE_PER_DAY": "100000000",
            "ONLINE_MIN_FILL_SECONDS": "0", "QUEUE_URL": "", "SMS_URL": f"http://127.0.0.1:{gateway_port}/send",
+           "NOTIFY_GATHER_SECONDS": "0",  # a round per notice, no waiting for others
            # The test client's scheme (plain HTTP, as gunicorn sees the bench's requests).
            "PREFERRED_URL_SCHEME": "http"}
     try:

@@ -2,8 +2,6 @@
 the clerk's day, the appeal from a booking, and no double booking under concurrency."""
 import datetime as dt
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +12,7 @@ from appeals.core.extensions import db as _db
 from appeals.core.timeutil import local_today
 from appeals.schedules import bookings
 from appeals.schedules.models import Booking, ReceptionSession
+from tests.concurrency import at_once
 
 PHONE = "+77011234567"
 
@@ -166,27 +165,9 @@ def test_sixteen_concurrent_requests_for_the_last_place_give_one_booking(app, bo
     bookings_before = bookings.create_booking(bookable.id, _data(phone="+77010000001"), "kk")
     assert bookings_before.id
     session_id = bookable.id
-    db.session.remove()
-    barrier = threading.Barrier(threads)
-    outcomes = []
-
-    def citizen(index):
-        with app.test_request_context("/?lang=en"):
-            _db.session.rollback()
-            barrier.wait(timeout=60)
-            try:
-                booking = bookings.create_booking(session_id, _data(phone=f"+7701{2000000 + index:07d}"), "kk")
-                outcomes.append(("booked", booking.id))
-            except bookings.BookingError as exc:
-                outcomes.append(("refused", exc.kind))
-            except Exception as exc:  # noqa: BLE001 - reported by the assertion
-                outcomes.append(("error", repr(exc)))
-            finally:
-                _db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(citizen, range(threads)))
-    assert sorted(kind for kind, _detail in outcomes) == ["booked"] + ["refused"] * (threads - 1), outcomes
+    outcomes = at_once(app, threads, lambda index: bookings.create_booking(
+        session_id, _data(phone=f"+7701{2000000 + index:07d}"), "kk").id, bookings.BookingError)
+    assert sorted(kind for kind, _detail in outcomes) == ["done"] + ["refused"] * (threads - 1), outcomes
     assert {detail for kind, detail in outcomes if kind == "refused"} == {"conflict"}
     held = db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
         Booking.session_id == session_id, Booking.slot_start == dt.time(10, 0)))

@@ -162,36 +162,15 @@ def test_a_double_submit_of_the_code_registers_once(citizen, reference, sms_gate
 def test_eight_concurrent_confirmations_of_one_code_register_one_appeal(app, citizen, reference, sms_gateway, db):
     """Both databases: the submission's row lock (SQLite: BEGIN IMMEDIATE) lets one confirmation register
     and spend the code; the others find it registered. One appeal, one receipt notice, the code used once."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    from appeals.core.extensions import db as _db
     from appeals.core.verification import VerificationCode
+    from tests.concurrency import at_once
 
     response = _post(citizen, _form(citizen, reference))
     public_id, code = response.headers["Location"].rstrip("/").rsplit("/", 1)[1], _code(sms_gateway)
-    db.session.remove()
     threads = 8
-    barrier = threading.Barrier(threads)
-    outcomes = []
-
-    def confirm(_index):
-        with app.test_request_context("/?lang=en"):
-            _db.session.rollback()
-            barrier.wait(timeout=60)
-            try:
-                appeal, _receipt = online.confirm_submission(public_id, code)
-                outcomes.append(("registered", appeal.number))
-            except online.OnlineAppealError as error:
-                outcomes.append(("refused", error.kind))
-            except Exception as error:  # noqa: BLE001 - reported by the assertion
-                outcomes.append(("error", repr(error)))
-            finally:
-                _db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(confirm, range(threads)))
-    assert sorted(kind for kind, _detail in outcomes) == ["refused"] * (threads - 1) + ["registered"], outcomes
+    outcomes = at_once(app, threads, lambda _index: online.confirm_submission(public_id, code)[0].number,
+                       online.OnlineAppealError)
+    assert sorted(kind for kind, _detail in outcomes) == ["done"] + ["refused"] * (threads - 1), outcomes
     assert {detail for kind, detail in outcomes if kind == "refused"} == {"conflict"}
     assert _count(db, Appeal) == 1
     used = db.session.scalars(sa.select(VerificationCode.used_at)).all()
