@@ -5,8 +5,9 @@
         DATABASE_URL=postgresql+psycopg://... to run on PostgreSQL (default: a fresh SQLite file)
 
 The producer commits notices in transactions of --batch (as a service would, one per change); each
-commit queues a delivery task; `flask --app wsgi worker` processes deliver them. Printed last:
-notices per second (first commit to last arrival) and the time from commit to arrival, p50 and p95.
+commit queues a delivery round or joins the one queued (appeals/core/outbox.py); `flask --app wsgi
+worker` processes deliver them. Printed last: notices per second (first commit to last arrival) and
+the time from commit to arrival, p50 and p95.
 """
 import argparse
 import os
