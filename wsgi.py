@@ -1,7 +1,6 @@
 """Entry point for `flask --app wsgi` and `gunicorn wsgi:app`."""
 import gc
 import sys
-from pathlib import Path
 
 from sqlalchemy.orm import configure_mappers
 
@@ -12,7 +11,7 @@ app = create_app()
 
 # The mappers are configured here, not by each process's first query.
 configure_mappers()
-if Path(sys.argv[0]).name == "gunicorn":
+if "gunicorn" in sys.modules:
     # With --preload every worker forks from this process: give them the templates compiled and the
     # catalogs loaded, so that a new or restarted worker's first requests cost what later ones do.
     for name in app.jinja_env.list_templates(filter_func=lambda name: name.endswith((".html", ".j2"))):

@@ -308,7 +308,7 @@ class JsonHttpSms:
 SMS_ADAPTERS = {"http": JsonHttpSms, "https": JsonHttpSms}
 
 
-# The environment's settings an HTTP client reads (requests' names): an adapter is made again when they change.
+# The environment's settings JsonHttpSms reads (proxies, CA file): an adapter is made again when they change.
 _CLIENT_ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
                        "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 _adapters = threading.local()

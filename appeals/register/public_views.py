@@ -150,10 +150,6 @@ def confirm(public_id):
     form = CodeForm()
     status = 200
     error_message = None
-    contact = _pending_here(public_id) if request.method == "GET" else None
-    if contact is not None:
-        return _private(current_app.make_response(render_template(
-            "citizen/confirm.html", form=form, contact=contact, sent="")))
     if request.method == "POST" and not request.form.get("resend") and form.validate_on_submit():
         # The code goes straight to the registration, which reads the submission under its lock.
         try:
@@ -166,28 +162,31 @@ def confirm(public_id):
             session[RECEIPT_KEY] = {"number": receipt.number, "code": receipt.tracking_code, "link": receipt.link,
                                     "office": receipt.office, "due": appeal.due_date.isoformat()}
             return redirect(url_for("citizen.receipt"), 303)
-    submission = online.find_pending(public_id)
-    if submission is None:
-        if RECEIPT_KEY in session:
-            return redirect(url_for("citizen.receipt"), 303)
-        return _private(current_app.make_response((render_template("citizen/expired.html"), 404)))
+    contact = _pending_here(public_id) if request.method == "GET" else None
+    submission = None
+    if contact is None:
+        submission = online.find_pending(public_id)
+        if submission is None:
+            if RECEIPT_KEY in session:
+                return redirect(url_for("citizen.receipt"), 303)
+            return _private(current_app.make_response((render_template("citizen/expired.html"), 404)))
+        contact = online.masked_contact(submission)
+    sent = ""
     if error_message is not None:
         attach_errors(form, error_message, unplaced="form")
         status = 429 if error_message.kind == "conflict" else 400
-    elif request.method == "POST" and request.form.get("resend"):
+    elif submission is not None and request.method == "POST" and request.form.get("resend"):
         try:
             online.resend_code(submission, request.remote_addr)
             form.code.data = ""
-            message = _("A new code has been sent.")
+            sent = _("A new code has been sent.")
         except DomainError as error:
             form.form_errors.append(error.message)
-            message, status = "", 429
-        return _private(current_app.make_response((render_template(
-            "citizen/confirm.html", form=form, contact=online.masked_contact(submission), sent=message), status)))
+            status = 429
     elif request.method == "POST":
         status = 400
     return _private(current_app.make_response((render_template(
-        "citizen/confirm.html", form=form, contact=online.masked_contact(submission), sent=""), status)))
+        "citizen/confirm.html", form=form, contact=contact, sent=sent), status)))
 
 
 @bp.route("/appeal/receipt")
