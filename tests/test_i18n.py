@@ -64,3 +64,33 @@ def test_kazakh_letters_survive_in_catalog(app):
     with app.test_request_context("/?lang=kk"):
         wrong = [(m.id, gettext(m.id)) for m in samples if gettext(m.id) != m.string]
     assert wrong == [], wrong[:5]
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("kk", "Жарамды таңдау емес."), ("ru", "Неверный вариант."),
+                                                  ("en", "Not a valid choice.")])
+def test_forms_speak_the_pages_language_with_wtforms_own_messages(app, monkeypatch, locale, expected):
+    """WTForms' built-in messages come in the page's language, from a catalog read once per process."""
+    from babel import support
+    from werkzeug.datastructures import MultiDict
+    from wtforms import SelectField
+
+    from appeals.core import forms
+
+    class Choice(forms.Form):
+        class Meta:
+            csrf = False
+
+        kind = SelectField(choices={"a": "A"})
+
+    loads = []
+    real_load = support.Translations.load
+    monkeypatch.setattr(support.Translations, "load", lambda *args, **kwargs: loads.append(args) or real_load(
+        *args, **kwargs))
+    forms.wtforms_catalog.cache_clear()
+    for _request in range(3):
+        with app.test_request_context(f"/?lang={locale}"):
+            form = Choice(formdata=MultiDict({"kind": "b"}))
+            assert not form.validate()
+            assert form.kind.errors == [expected]
+    assert len(loads) == 1
+    forms.wtforms_catalog.cache_clear()

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -13,10 +12,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from appeals.auth.models import ROLES
+from appeals.core.forms import Form
 from appeals.core.labels import ROLE_LABELS
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)], render_kw={"autofocus": True, "autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Log in"))
@@ -27,7 +27,7 @@ def _role_choices():
     return [SelectChoice("", "—")] + [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])
@@ -43,14 +43,14 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
     submit = SubmitField(_l("Change password"))
 
 
-class TotpForm(FlaskForm):
+class TotpForm(Form):
     code = StringField(_l("One-time code"), validators=[DataRequired(), Length(max=40)],
                        render_kw={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false",
                                   "autocapitalize": "off"})

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from appeals.core.forms import Form
 from appeals.core.labels import APPEAL_TYPE_LABELS, MANDATE_STATUS_LABELS
 from appeals.mandates.models import NUMBERING_SCOPES
 from appeals.register.models import APPEAL_TYPES
@@ -30,7 +30,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class DirectiveForm(FlaskForm):
+class DirectiveForm(Form):
     issuer = StringField(_l("Issuing body"), validators=[Optional(), Length(max=300)])
     number = StringField(_l("Number"), validators=[DataRequired(), Length(max=50)])
     issued_on = DateField(_l("Date"), validators=[DataRequired()])
@@ -52,7 +52,7 @@ class DirectiveForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class MandateForm(FlaskForm):
+class MandateForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     settlement_id = SelectField(_l("Settlement"), coerce=str, choices=[], validate_choice=False)
@@ -67,14 +67,14 @@ class MandateForm(FlaskForm):
         self.status.choices = [SelectChoice(s, MANDATE_STATUS_LABELS[s]) for s in [current, *sorted(allowed)]]
 
 
-class PublicTextForm(FlaskForm):
+class PublicTextForm(Form):
     public_title = StringField(_l("Public title"), validators=[DataRequired(), Length(max=500)])
     public_description = TextAreaField(_l("Public description"), validators=[Optional(), Length(max=5000)])
     save = SubmitField(_l("Save draft"))
     publish = SubmitField(_l("Approve and publish"))
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(Form):
     noted_on = DateField(_l("Date"), validators=[DataRequired()])
     note = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=5000)])
     percent = IntegerField(_l("Progress, %"), validators=[Optional(), NumberRange(0, 100)])
@@ -87,7 +87,7 @@ class ProgressForm(FlaskForm):
             SelectChoice(s, MANDATE_STATUS_LABELS[s]) for s in sorted(allowed)]
 
 
-class UnflagForm(FlaskForm):
+class UnflagForm(Form):
     link_id = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
     submit = SubmitField(_l("Remove from mandate"))

@@ -1,6 +1,5 @@
 """Forms of the reference administration pages; validation rules live in services.py."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from appeals.core.forms import Form
 from appeals.core.labels import OFFICE_KIND_LABELS
 
 
@@ -23,7 +23,7 @@ def _name(label):
     return StringField(label, validators=[DataRequired(), Length(max=200)])
 
 
-class RegionForm(FlaskForm):
+class RegionForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=10)])
     name_kk = _name(_l("Name in Kazakh"))
     name_ru = _name(_l("Name in Russian"))
@@ -32,7 +32,7 @@ class RegionForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class DistrictForm(FlaskForm):
+class DistrictForm(Form):
     region_id = SelectField(_l("Region"), coerce=_optional_int)
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=10)])
     name_kk = _name(_l("Name in Kazakh"))
@@ -42,7 +42,7 @@ class DistrictForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class SettlementForm(FlaskForm):
+class SettlementForm(Form):
     district_id = SelectField(_l("District"), coerce=_optional_int)
     kato = StringField(_l("KATO code"), validators=[Optional(), Length(max=12)])
     name_kk = _name(_l("Name in Kazakh"))
@@ -53,7 +53,7 @@ class SettlementForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class OfficeForm(FlaskForm):
+class OfficeForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=10)])
     name_kk = _name(_l("Name in Kazakh"))
     name_ru = _name(_l("Name in Russian"))
@@ -69,7 +69,7 @@ class OfficeForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     name_kk = _name(_l("Name in Kazakh"))
     name_ru = _name(_l("Name in Russian"))
@@ -80,6 +80,6 @@ class CategoryForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("CSV file"), validators=[FileRequired(message=_l("Choose a file."))])
     submit = SubmitField(_l("Import"))

@@ -1,6 +1,5 @@
 """Forms of the register. They render fields and carry CSRF; the rules themselves live in services."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
+from appeals.core.forms import Form
 from appeals.core.i18n import LANGUAGE_NAMES
 from appeals.core.labels import APPEAL_TYPE_LABELS, APPLICANT_KIND_LABELS, CHANNEL_LABELS
 from appeals.register.models import SUMMARY_MAX, TEXT_MAX
@@ -36,7 +36,7 @@ def _choices(labels):
     return [SelectChoice(code, label) for code, label in labels.items()]
 
 
-class AppealForm(FlaskForm):
+class AppealForm(Form):
     office_id = SelectField(_l("Office"), choices=[], validate_choice=False, validators=[Marked()])
     # Two plain text fields in one fixed format (dd.mm.yyyy, 24-hour hh:mm) whatever the browser's
     # locale: the native date-time widget took seven Tab stops and accepted a six-digit year.
@@ -74,31 +74,31 @@ class AppealForm(FlaskForm):
     save_next = SubmitField(_l("Save and register next"))
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(Form):
     new_due = DateField(_l("New deadline"), validators=[Optional()])
     reason = TextAreaField(_l("Reasons for the extension"), validators=[Marked()], render_kw={"maxlength": 1000, "rows": 3})
     submit = SubmitField(_l("Extend the deadline"))
 
 
-class SuspendForm(FlaskForm):
+class SuspendForm(Form):
     reason = TextAreaField(_l("What the office is waiting for"), validators=[Marked()],
                            render_kw={"maxlength": 1000, "rows": 3})
     submit = SubmitField(_l("Stop the clock"))
 
 
-class ForwardForm(FlaskForm):
+class ForwardForm(Form):
     recipient = StringField(_l("Competent body"), validators=[Marked()], render_kw={"maxlength": 300})
     date = DateField(_l("Date forwarded"), validators=[Optional()])
     submit = SubmitField(_l("Forward"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     office_id = SelectField(_l("Office"), choices=[], validate_choice=False, validators=[Marked()])
     file = FileField(_l("File (CSV or XLSX)"), validators=[Marked()], render_kw={"accept": ".csv,.xlsx"})
     submit = SubmitField(_l("Check and import"))
 
 
-class OnlineAppealForm(FlaskForm):
+class OnlineAppealForm(Form):
     """The citizen's online appeal (/appeal): the rules are in appeals/register/online.py."""
 
     applicant_kind = RadioField(_l("I write"), choices=[SelectChoice("individual", _l("on my own behalf")),
@@ -132,12 +132,12 @@ class OnlineAppealForm(FlaskForm):
     started = HiddenField()
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(_l("Code from the SMS or e-mail"), validators=[Marked()], render_kw={
         "maxlength": 6, "inputmode": "numeric", "autocomplete": "one-time-code", "pattern": r"\d{6}"})
 
 
-class TrackForm(FlaskForm):
+class TrackForm(Form):
     number = StringField(_l("Appeal number"), validators=[Marked()], render_kw={
         "maxlength": 32, "autocomplete": "off", "placeholder": "KRD-2026-15"})
     code = StringField(_l("Tracking code"), validators=[Marked()], render_kw={

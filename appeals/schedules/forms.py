@@ -3,7 +3,6 @@
 Field names match the keys the services expect, so a ScheduleError's `field` lands on its input.
 """
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from appeals.core.forms import Form
 from appeals.core.labels import HOST_KIND_LABELS
 
 WEEKDAY_CHOICES = [
@@ -31,7 +31,7 @@ def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     office_id = SelectField(_l("Office"), coerce=_optional_int, validators=[InputRequired()])
     host_ids = SelectMultipleField(_l("Hosts"), coerce=int, validators=[DataRequired(message=_l("Choose at least one host."))])
     date = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a valid date."))])
@@ -62,17 +62,17 @@ class GenerateForm(SessionForm):
             "room", "capacity", "topic", "skip_holidays")}
 
 
-class HeldForm(FlaskForm):
+class HeldForm(Form):
     visitors = IntegerField(_l("Number of visitors"), validators=[InputRequired(message=_l("Enter a whole number.")), NumberRange(min=0, max=10000)])
     submit = SubmitField(_l("Mark as held"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(_l("Reason for the cancellation"), validators=[DataRequired(message=_l("State the reason for the cancellation.")), Length(max=500)])
     submit = SubmitField(_l("Cancel the session"))
 
 
-class HostForm(FlaskForm):
+class HostForm(Form):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     position = StringField(_l("Position in Kazakh"), validators=[Optional(), Length(max=300)])
     position_ru = StringField(_l("Position in Russian"), validators=[Optional(), Length(max=300)])
@@ -89,5 +89,5 @@ class HostForm(FlaskForm):
                  "is_active")}
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """CSRF-only form for buttons that post (approve, feed token)."""
