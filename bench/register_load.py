@@ -209,9 +209,11 @@ class CpuWatch:
         server = sum(_server_cpu_s(pid) for pid in self.server_pids)
         return time.monotonic(), server, time.process_time(), _machine_cpu_s()
 
-    def stop(self, registered):
+    def stop(self, registered, other_clients_s=0.0):
+        """Per registration; `other_clients_s`: CPU seconds of load clients run in processes of their own."""
         end = self._read()
         wall, server, client, machine = (b - a for a, b in zip(self.start, end))
+        client += other_clients_s
         per = 1000 / max(registered, 1)
         return {
             "cpu_ms_per_registration": {
