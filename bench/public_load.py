@@ -7,15 +7,16 @@
 A fresh PostgreSQL schema is migrated and given the demo offices, settlements and users; gunicorn
 serves the app (the README's production set-up: sync workers, --preload, the back office and the
 citizens' pages on two pools, the Redis queue) and queue workers deliver the notices to a local SMS
-gateway stand-in run by this script. Each citizen, in a thread with a
-cookie session of its own, opens /appeal, sends the form, waits for the SMS with its code at the
-gateway, types the code back and opens the receipt; each clerk posts registrations to
-/api/v1/appeals on a kept-alive connection, from a process of its own (the clerks' latencies are
-not measured behind the citizens' threads' hold on this script's interpreter). Then the register is checked: every office's numbers
-1..n without a gap or duplicate, every receipt's number in the register (none lost), no appeal
-nobody was told about. Targets (issue 16): at least 50 online appeals/s, clerks' p95 under 100 ms,
-0 gaps, 0 lost. The limits per address and phone and the form's minimum fill time protect a real
-deployment; here every citizen comes from 127.0.0.1 within milliseconds, so they are lifted.
+gateway stand-in run by this script. Each citizen, in a thread with a cookie session of its own,
+opens /appeal, sends the form, waits for the SMS with its code at the gateway, types the code back
+and opens the receipt; each clerk posts registrations to /api/v1/appeals on a kept-alive
+connection, from a process of their own (so that the clerks' latencies are not taken behind the
+citizens' threads' hold on this script's interpreter lock). Then the register is checked: every
+office's numbers 1..n without a gap or duplicate, every receipt's number in the register (none
+lost), no appeal nobody was told about. Targets (issue 16): at least 50 online appeals/s, clerks'
+p95 under 100 ms, 0 gaps, 0 lost. The limits per address and phone and the form's minimum fill
+time protect a real deployment; here every citizen comes from 127.0.0.1 within milliseconds, so
+they are lifted.
 
 Figures are printed last and written to bench/output/public_load.json. Everything stays on
 127.0.0.1; every loop is bounded in time.
