@@ -29,5 +29,5 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return None
+                return super().get_translations(form)
             return wtforms_catalog(current_language())
