@@ -259,3 +259,75 @@ def test_bookings_are_rate_limited_per_address_and_per_phone(bookable, app, db, 
     with pytest.raises(bookings.BookingError):
         bookings.create_booking(bookable.id, _data(phone="+77014444444", slot="11:30"), "kk", "198.51.100.2")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 3
+
+
+def test_a_booking_whose_hold_lapsed_is_confirmed_only_into_a_place_still_free(bookable, sms_gateway, db, _clock,
+                                                                                app_ctx):
+    """A pending booking holds its place for the code's minutes; confirmed later, it takes a place only if
+    one is still free (else two more citizens could have the slot meanwhile: four in a slot of two)."""
+    late = bookings.create_booking(bookable.id, _data(phone="+77011111111"), "kk")
+    _sent_code(sms_gateway)
+    _clock.shift(dt.timedelta(minutes=9))
+    bookings.resend_code(late)  # a new code within the hold: it lives 10 minutes more, the hold does not
+    late_code = _sent_code(sms_gateway)
+    _clock.shift(dt.timedelta(minutes=2))
+    assert not bookings.holds_place(late) and bookings.slots(bookable)[0].taken == 0
+    # Past its hold no new code is sent: one abandoned booking cannot keep texting a phone.
+    with pytest.raises(bookings.BookingError) as caught:
+        bookings.resend_code(late)
+    assert caught.value.kind == "conflict" and "not confirmed in time" in caught.value.message
+    for phone in ("+77012222222", "+77013333333"):
+        other = bookings.create_booking(bookable.id, _data(phone=phone), "kk")
+        bookings.confirm_booking(other, _sent_code(sms_gateway))
+    with pytest.raises(bookings.BookingError) as caught:
+        bookings.confirm_booking(late, late_code)
+    assert caught.value.kind == "conflict" and "taken while the code waited" in caught.value.message
+    db.session.refresh(late)
+    assert late.status == "pending"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
+        Booking.slot_start == dt.time(10, 0), bookings.holding_condition())) == 2
+
+    # Into a slot with a free place, the same late confirmation goes through.
+    free = bookings.create_booking(bookable.id, _data(phone="+77014444444", slot="10:30"), "kk")
+    _clock.shift(dt.timedelta(minutes=9))
+    bookings.resend_code(free)
+    code = _sent_code(sms_gateway)
+    _clock.shift(dt.timedelta(minutes=3))
+    bookings.confirm_booking(free, code)
+    db.session.refresh(free)
+    assert free.status == "confirmed"
+
+
+def test_a_booking_is_not_confirmed_once_its_reception_is_cancelled(bookable, sms_gateway, db, app_ctx):
+    booking = bookings.create_booking(bookable.id, _data(), "kk")
+    code = _sent_code(sms_gateway)
+    bookable.status = "cancelled"
+    db.session.commit()
+    sent = len(sms_gateway.received)
+    for attempt in (lambda: bookings.confirm_booking(booking, code), lambda: bookings.resend_code(booking)):
+        with pytest.raises(bookings.BookingError) as caught:
+            attempt()
+        assert caught.value.kind == "conflict" and "can no longer be booked" in caught.value.message
+    outbox.deliver_due()
+    db.session.refresh(booking)
+    assert booking.status == "pending" and len(sms_gateway.received) == sent
+
+
+def test_the_booking_pages_are_not_stored_and_a_lapsed_booking_offers_to_book_again(bookable, sms_gateway, db,
+                                                                                  _clock, app_ctx):
+    from flask import current_app
+
+    public = current_app.test_client()
+    form = public.get(f"/schedule/{bookable.id}/book?lang=en")
+    response = public.post(f"/schedule/{bookable.id}/book?lang=en", data=_data())
+    link = response.headers["Location"]
+    page = public.get(link + "?lang=en")
+    for shown in (form, page):
+        assert shown.headers["Cache-Control"] == "no-store" and shown.headers["Referrer-Policy"] == "no-referrer"
+    assert 'value="resend"' in page.get_data(as_text=True)
+    _clock.shift(dt.timedelta(minutes=11))
+    lapsed = public.get(link + "?lang=en").get_data(as_text=True)
+    assert "not confirmed in time" in lapsed and 'value="resend"' not in lapsed
+    assert f'href="/schedule/{bookable.id}/book"' in lapsed
+    refused = public.post(link + "?lang=en", data={"action": "resend"})
+    assert refused.status_code == 409 and "not confirmed in time" in refused.get_data(as_text=True)

@@ -46,6 +46,14 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def private_page(response):
+    """A citizen's page that carries their data (a receipt's code, a booking's signed link): never kept
+    by a shared or the browser's cache, and its address never sent on as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def init_app(app):
     @app.before_request
     def refuse_nul_bytes():

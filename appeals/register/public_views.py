@@ -15,7 +15,7 @@ from appeals.core.errors import DomainError
 from appeals.core.extensions import db
 from appeals.core.i18n import current_language
 from appeals.core.timeutil import utcnow
-from appeals.core.web import attach_errors, file_response
+from appeals.core.web import attach_errors, file_response, private_page
 from appeals.reference import cache as reference_cache
 from appeals.reference.models import Category
 from appeals.register import attachments, online
@@ -29,13 +29,6 @@ RECEIPT_KEY = "online_receipt"
 # What the confirmation page shows of the submission this browser just sent (its public id, where the
 # code went, masked, and until when it waits), so that the page is shown without reading the database.
 PENDING_KEY = "online_pending"
-
-
-def _private(response):
-    """Citizens' pages carry their data (the receipt its code): never kept by a shared cache."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def _started_token() -> str:
@@ -73,7 +66,7 @@ def _fill_choices(form: OnlineAppealForm) -> None:
 
 
 def _render_form(form: OnlineAppealForm, status: int = 200):
-    return _private(current_app.make_response((_form_html(form), status)))
+    return private_page(current_app.make_response((_form_html(form), status)))
 
 
 def _form_html(form: OnlineAppealForm) -> str:
@@ -108,7 +101,7 @@ def _same_for_everybody() -> bool:
 @bp.route("/appeal", methods=["GET", "POST"])
 def appeal_form():
     if request.method == "GET" and _same_for_everybody():
-        return _private(current_app.make_response(_empty_form_page()))
+        return private_page(current_app.make_response(_empty_form_page()))
     form = OnlineAppealForm()
     _fill_choices(form)
     if request.method == "GET":
@@ -169,7 +162,7 @@ def confirm(public_id):
         if submission is None:
             if RECEIPT_KEY in session:
                 return redirect(url_for("citizen.receipt"), 303)
-            return _private(current_app.make_response((render_template("citizen/expired.html"), 404)))
+            return private_page(current_app.make_response((render_template("citizen/expired.html"), 404)))
         contact = online.masked_contact(submission)
     sent = ""
     if error_message is not None:
@@ -185,7 +178,7 @@ def confirm(public_id):
             status = 429
     elif request.method == "POST":
         status = 400
-    return _private(current_app.make_response((render_template(
+    return private_page(current_app.make_response((render_template(
         "citizen/confirm.html", form=form, contact=contact, sent=sent), status)))
 
 
@@ -197,7 +190,7 @@ def receipt():
         return redirect(url_for("citizen.track"))
     from datetime import date
 
-    return _private(current_app.make_response(render_template(
+    return private_page(current_app.make_response(render_template(
         "citizen/receipt.html", receipt=data, due=date.fromisoformat(data["due"]))))
 
 
@@ -216,7 +209,7 @@ def track():
                 return redirect(url_for("citizen.track_link", token=online.tracking_link_token(appeal)), 303)
         else:
             status = 400
-    return _private(current_app.make_response((render_template("citizen/track.html", form=form), status)))
+    return private_page(current_app.make_response((render_template("citizen/track.html", form=form), status)))
 
 
 @bp.route("/track/<token>")
@@ -224,7 +217,7 @@ def track_link(token):
     appeal = online.appeal_from_link(token)
     if appeal is None:
         abort(404)
-    return _private(current_app.make_response(render_template(
+    return private_page(current_app.make_response(render_template(
         "citizen/status.html", view=online.track_view(appeal), token=token,
         page_blocks=hooks.collect(hooks.track_page_blocks, appeal, token=token))))
 
@@ -242,4 +235,4 @@ def track_file(token, attachment_id):
     data = attachments.open_citizen_file_audited(file)
     if data is None:
         abort(404)
-    return _private(file_response(data, file.content_type, file.name))
+    return private_page(file_response(data, file.content_type, file.name))

@@ -2,7 +2,7 @@
 and the office's (open slots on a session, the day's bookings, arrived / no-show)."""
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from appeals.core.extensions import db
 from appeals.core.i18n import current_language
 from appeals.core.privacy import mask_phone
 from appeals.core.timeutil import local_today
+from appeals.core.web import private_page
 from appeals.schedules import bookings
 from appeals.schedules.models import Booking, ReceptionSession
 
@@ -40,9 +41,9 @@ def book(session_id):
         else:
             return redirect(url_for("bookings.booking", token=bookings.booking_token(booking)))
     free = bookings.free_slots(reception)
-    status = 400 if errors else (200 if free or request.method == "POST" else 200)
-    return render_template("bookings/book.html", reception=reception, slots=free, errors=errors,
-                           values=values, bookable=bookings.is_bookable(reception)), status
+    return private_page(make_response(render_template(
+        "bookings/book.html", reception=reception, slots=free, errors=errors, values=values,
+        bookable=bookings.is_bookable(reception)), 400 if errors else 200))
 
 
 @bp.route("/booking/<token>", methods=["GET", "POST"])
@@ -66,8 +67,9 @@ def booking(token):
         else:
             return redirect(url_for("bookings.booking", token=token))
         found = db.session.get(Booking, found.id)
-    return render_template("bookings/booking.html", booking=found, reception=found.session, token=token,
-                           errors=errors, masked_phone=mask_phone(found.phone)), status
+    return private_page(make_response(render_template(
+        "bookings/booking.html", booking=found, reception=found.session, token=token, errors=errors,
+        masked_phone=mask_phone(found.phone), holds_place=bookings.holds_place(found)), status))
 
 
 @bp.route("/booking/<token>/cancel", methods=["POST"])

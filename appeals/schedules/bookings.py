@@ -64,6 +64,12 @@ def _pending_cutoff() -> dt.datetime:
     return utcnow() - dt.timedelta(minutes=int(current_app.config.get("VERIFICATION_CODE_MINUTES", 10)))
 
 
+def holds_place(booking: Booking) -> bool:
+    """The booking holds its place now (booked, done, or pending with its first code still live): the
+    rule of holding_condition, for one booking in hand."""
+    return booking.status in HOLDING or booking.status == "pending" and booking.created_at > _pending_cutoff()
+
+
 def holding_condition() -> sa.ColumnElement[bool]:
     """SQL: the booking holds its place (booked, done, or pending with a live code)."""
     return sa.or_(Booking.status.in_(HOLDING),
@@ -271,26 +277,57 @@ def subject(booking: Booking) -> str:
     return f"booking:{booking.id}"
 
 
+def _still_open(booking: Booking, reception: ReceptionSession) -> None:
+    """A pending booking can still be confirmed: its reception is open for booking, its time has not
+    begun, and it still holds its place, or, its hold lapsed, the slot still has a free place (a lapsed
+    hold counts for nobody: others may have taken the place meanwhile)."""
+    if not is_bookable(reception) or dt.datetime.combine(reception.date, booking.slot_start) <= local_now().replace(
+            tzinfo=None):
+        raise BookingError(_("This reception can no longer be booked."), "code", kind="conflict")
+    if holds_place(booking):
+        return
+    taken = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Booking)
+        .where(Booking.session_id == reception.id, Booking.slot_start == booking.slot_start, holding_condition())) or 0
+    if taken >= int(reception.slot_capacity or 0):
+        raise BookingError(_("This time was taken while the code waited; please book another time."), "code",
+                           kind="conflict")
+
+
 def resend_code(booking: Booking) -> None:
-    if booking.status != "pending":
-        raise BookingError(_("This booking is already confirmed or cancelled."), "code", kind="conflict")
+    """A new code while the booking holds its place; after that the citizen books again (so that one
+    abandoned booking cannot keep sending SMS to a phone)."""
     with write_transaction():
+        reception = _lock_session(booking.session_id)
+        booking = _lock_booking(booking.id)
+        if booking.status != "pending":
+            raise BookingError(_("This booking is already confirmed or cancelled."), "code", kind="conflict")
+        if not holds_place(booking):
+            raise BookingError(_("This booking was not confirmed in time; please book the time again."), "code",
+                               kind="conflict")
+        _still_open(booking, reception)
         verification.issue_code(PURPOSE, subject(booking), "sms", booking.phone, locale=booking.locale)
 
 
 def confirm_booking(booking: Booking, code: object) -> Booking:
-    """The citizen typed the SMS code: the booking is confirmed and the cancel link is sent."""
-    if booking.status != "pending":
-        raise BookingError(_("This booking is already confirmed or cancelled."), "code", kind="conflict")
-    verification.check_code(PURPOSE, subject(booking), code)
+    """The citizen typed the SMS code: the booking is confirmed and the cancel link is sent, in one
+    transaction under the session's lock (the one create_booking takes), so a booking whose hold lapsed
+    is confirmed only into a place that is still free. A wrong code's try is committed and raised after."""
+    error = None
     with write_transaction():
+        reception = _lock_session(booking.session_id)
         booking = _lock_booking(booking.id)
         if booking.status != "pending":
             raise BookingError(_("This booking is already confirmed or cancelled."), "code", kind="conflict")
-        booking.status = "confirmed"
-        booking.confirmed_at = utcnow()
-        outbox.notify_address("sms", booking.phone, "booking_confirmed", _notice_params(booking),
-                              locale=booking.locale)
+        _still_open(booking, reception)
+        error = verification.take_code(PURPOSE, subject(booking), code)
+        if error is None:
+            booking.status = "confirmed"
+            booking.confirmed_at = utcnow()
+            outbox.notify_address("sms", booking.phone, "booking_confirmed", _notice_params(booking),
+                                  locale=booking.locale)
+    if error is not None:
+        raise error
     return booking
 
 
