@@ -222,6 +222,23 @@ def test_rate_limits_per_address_and_per_phone(citizen, reference, app, monkeypa
     assert _post(citizen, _form(citizen, reference, phone="+7 701 555 00 03")).status_code == 429
 
 
+def test_the_contact_limit_counts_where_the_code_goes_in_any_case_of_the_address(citizen, reference, app,
+                                                                                monkeypatch, db):
+    """Codes by e-mail are counted on the e-mail address (not on a throw-away phone typed beside it), and
+    Name@ and name@ are one mailbox."""
+    monkeypatch.setitem(app.config, "ONLINE_APPEALS_PER_PHONE_PER_DAY", 2)
+    for n, email in enumerate(("victim@example.kz", "Victim@example.kz")):
+        sent = _post(citizen, _form(citizen, reference, phone=f"+7 701 555 10 0{n}", email=email,
+                                    code_channel="email"))
+        assert sent.status_code == 303
+    limited = _post(citizen, _form(citizen, reference, phone="+7 701 555 10 09", email="VICTIM@example.kz",
+                                   code_channel="email"))
+    assert limited.status_code == 429 and "Too many appeals" in limited.get_data(as_text=True)
+    # The phones typed beside them were not counted: a code by SMS to one of them still goes.
+    assert _post(citizen, _form(citizen, reference, phone="+7 701 555 10 00")).status_code == 303
+    assert _count(db, OnlineSubmission) == 3
+
+
 def test_email_only_and_the_settlement_typed_in_another_script(citizen, reference, smtp, db):
     response = _post(citizen, _form(citizen, reference, phone="", email="Gulnur@Example.kz", code_channel="email",
                                     settlement="sortobe"))

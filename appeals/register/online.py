@@ -196,17 +196,25 @@ def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
     return ready
 
 
-def check_rate_limits_recording(address: Optional[str], phone: Optional[str], email: Optional[str]) -> None:
-    """Count one submission against the address and the phone / e-mail; OnlineAppealError when over."""
+def rate_limit_contact(channel: str, phone: Optional[str], email: Optional[str]) -> str:
+    """Whom a submission's code is sent to, as the per-contact limit counts it: the phone (E.164) for
+    an SMS, else the e-mail address in lower case (Name@ and name@ reach one mailbox)."""
+    return (phone or "") if channel == "sms" else (email or "").lower()
+
+
+def check_rate_limits_recording(address: Optional[str], contact: str) -> None:
+    """Count one submission against the client's address and the contact its code goes to (see
+    rate_limit_contact: the code's phone or e-mail, not whichever was typed first); OnlineAppealError
+    when over."""
     hour = 3600
     wait = ratelimit.hit_all(
         ratelimit.Hit("online-address", address or "", _config("ONLINE_APPEALS_PER_ADDRESS_PER_HOUR", 10), hour),
-        ratelimit.Hit("online-contact", phone or email or "", _config("ONLINE_APPEALS_PER_PHONE_PER_DAY", 5), 24 * hour),
+        ratelimit.Hit("online-contact", contact, _config("ONLINE_APPEALS_PER_PHONE_PER_DAY", 5), 24 * hour),
     )
     if wait:
         minutes = max(1, (wait + 59) // 60)
-        raise OnlineAppealError(_("Too many appeals were sent from here or with this phone. Please try again in "
-                                  "%(minutes)s min or call the reception room.", minutes=minutes), kind="conflict")
+        raise OnlineAppealError(_("Too many appeals were sent from here or with this phone or e-mail address. Please "
+                                  "try again in %(minutes)s min or call the reception room.", minutes=minutes), kind="conflict")
 
 
 def start_submission(form: dict[str, Any], uploads: list[attachments.Upload], address: Optional[str],
@@ -214,8 +222,8 @@ def start_submission(form: dict[str, Any], uploads: list[attachments.Upload], ad
     """Check the form and files, count the limits, keep the submission and send the code (writes a notice)."""
     values = clean_form(form)
     prepared = attachments.prepare_uploads(None, uploads, online=True)
-    check_rate_limits_recording(address, values.get("phone"), values.get("email"))
     channel = values.pop("_code_channel")
+    check_rate_limits_recording(address, rate_limit_contact(channel, values.get("phone"), values.get("email")))
     now = utcnow()
     with write_transaction():
         files = []
