@@ -445,3 +445,40 @@ def test_the_empty_form_is_built_once_and_follows_every_reference_change(citizen
     app.config["WTF_CSRF_ENABLED"] = False
     staff = login(users.clerk, test_client=app.test_client())
     assert users.clerk.display_name in staff.get("/appeal").get_data(as_text=True)
+
+
+def test_the_language_of_a_link_stays_for_the_visit_and_the_appeal(citizen, reference, sms_gateway, db):
+    """A citizen who came by /appeal?lang=ru keeps Russian on the pages after it and is written to in it."""
+    data = _form(citizen, reference)  # (its page in English)
+    citizen.get("/appeal?lang=ru")
+    page = citizen.get("/appeal").get_data(as_text=True)
+    data["started"] = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+    assert '<html lang="ru">' in page
+    response = citizen.post("/appeal", data=data)
+    assert response.status_code == 303
+    assert '<html lang="ru">' in citizen.get(response.headers["Location"]).get_data(as_text=True)
+    assert citizen.post(response.headers["Location"], data={"code": _code(sms_gateway)}).status_code == 303
+    assert db.session.scalar(sa.select(Appeal.language)) == "ru"
+    assert '<html lang="ru">' in citizen.get("/track").get_data(as_text=True)
+
+
+def test_a_staff_members_lang_link_is_for_that_page_only(users, login):
+    clerk = login(users.clerk)
+    assert '<html lang="ru">' in clerk.get("/schedule?lang=ru").get_data(as_text=True)
+    assert '<html lang="ru">' not in clerk.get("/schedule").get_data(as_text=True)
+
+
+def test_a_hurried_form_says_so_and_what_else_is_wrong_at_once(citizen, reference, app, monkeypatch, db):
+    monkeypatch.setitem(app.config, "ONLINE_MIN_FILL_SECONDS", 60)
+    photo = hostile.photo_with_gps("JPEG", size=(32, 24))
+    hurried = _post(citizen, _form(citizen, reference, settlement="", category_id=""), [("a.jpg", photo)])
+    text = hurried.get_data(as_text=True)
+    assert hurried.status_code == 400 and "sent too quickly" in text
+    assert "Choose your settlement from the list" in text and "Choose the topic of your appeal from the list." in text
+    assert "Please correct the highlighted fields." in text
+    # The browser cannot be given the chosen files back: the form says to choose them again.
+    assert "Choose your files again" in text
+    # Only the form's own problem: no "highlighted fields" where none is highlighted.
+    alone = _post(citizen, _form(citizen, reference)).get_data(as_text=True)
+    assert "sent too quickly" in alone and "Please correct the highlighted fields." not in alone
+    assert "Choose your files again" not in alone and _count(db, OnlineSubmission) == 0

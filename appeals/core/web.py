@@ -3,7 +3,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import flash, request
+from flask import flash, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -55,6 +55,16 @@ def private_page(response):
 
 
 def init_app(app):
+    @app.before_request
+    def keep_the_language_of_the_link():
+        """A citizen who came by a link with ?lang=ru (a notice's, a poster's) keeps Russian on the next
+        pages and forms, as with the switcher; their appeal and booking are then written to in it.
+        Staff keep their account's language: their ?lang= is for one page or document."""
+        wanted = request.args.get("lang")
+        if (wanted in app.config["LANGUAGES"] and session.get("locale") != wanted
+                and not request.path.startswith("/api/") and not current_user.is_authenticated):
+            session["locale"] = wanted
+
     @app.before_request
     def refuse_nul_bytes():
         # U+0000 is never legitimate text, and PostgreSQL refuses to store it (a 500 otherwise).

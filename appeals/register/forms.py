@@ -134,7 +134,7 @@ class OnlineAppealForm(Form):
 
 class CodeForm(Form):
     code = StringField(_l("Code from the SMS or e-mail"), validators=[Marked()], render_kw={
-        "maxlength": 6, "inputmode": "numeric", "autocomplete": "one-time-code", "pattern": r"\d{6}"})
+        "maxlength": 6, "inputmode": "numeric", "autocomplete": "one-time-code", "pattern": r"\d{6}", "autofocus": True})
 
 
 class TrackForm(Form):

@@ -179,6 +179,9 @@ def clean_form(form: dict[str, Any]) -> dict[str, Any]:
             name = {"settlement_id": "settlement", "office": "settlement"}.get(field, field)
             if name == "settlement" and settlement is None:
                 continue  # already said: choose the settlement
+            if name == "category_id":
+                # The citizen's form calls the category the appeal's topic, chosen from its list.
+                messages = [_("Choose the topic of your appeal from the list.")]
             for message in messages:
                 if name not in errors or message not in errors[name]:
                     fail(name, message)

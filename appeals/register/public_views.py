@@ -66,6 +66,10 @@ def _fill_choices(form: OnlineAppealForm) -> None:
 
 
 def _render_form(form: OnlineAppealForm, status: int = 200):
+    if status >= 400 and any(file.filename for file in request.files.getlist("files")):
+        # A browser cannot be given the chosen files back: say so where they were chosen.
+        form.files.errors = [*form.files.errors, _("Choose your files again: they are not kept when the form "
+                                                   "comes back with a problem.")]
     return private_page(current_app.make_response((_form_html(form), status)))
 
 
@@ -110,13 +114,18 @@ def appeal_form():
     if not form.validate_on_submit():
         form.started.data = form.started.data or _started_token()
         return _render_form(form, 400)
+    consent = "y" if form.consent.data else ""
     if not _filled_like_a_person(form):
         form.started.data = _started_token()
         form.form_errors.append(_("The form was sent too quickly or incompletely. Please check it and send it again."))
+        try:  # what else is wrong is said at once too (checking writes nothing)
+            online.clean_form(dict(request.form, consent=consent))
+        except DomainError as error:
+            attach_errors(form, error, {"summary": "summary"}, unplaced="form")
         return _render_form(form, 400)
     try:
         uploads = attachments.read_uploads(request.files.getlist("files"))
-        submission = online.start_submission(dict(request.form, consent="y" if form.consent.data else ""), uploads,
+        submission = online.start_submission(dict(request.form, consent=consent), uploads,
                                              request.remote_addr, current_language())
     except DomainError as error:
         attach_errors(form, error, {"summary": "summary"}, unplaced="form")
