@@ -92,3 +92,15 @@ def test_citizen_on_a_phone_filters_the_schedule_by_district_and_next_week(page)
     # Choosing dates shows the two date fields.
     page.select_option("#period", "range")
     assert page.locator("#from").is_visible() and page.locator("#to").is_visible()
+
+
+def test_keyboard_focus_shows_in_two_tones_and_in_high_contrast_mode(page):
+    """The focus ring is dark against white and amber against the blue bar (WCAG 1.4.11's 3:1 either way),
+    and an outline is kept for forced-colours modes, which drop box shadows."""
+    page.goto("/track")
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")  # the first control of the top bar
+    ring = page.evaluate("() => { const s = getComputedStyle(document.activeElement);"
+                         " return [s.boxShadow, s.outlineStyle, s.outlineWidth]; }")
+    assert "rgb(29, 39, 51)" in ring[0] and "rgb(255, 191, 71)" in ring[0], ring
+    assert ring[1] == "solid" and ring[2] == "2px", ring
