@@ -226,8 +226,9 @@ class ClerksProcess:
     """What bench() needs of the clerks' process: started, told when to stop, and their results."""
 
     def __init__(self, port, tokens, office_id, settlement_ids, categories):
-        self.channel, child = multiprocessing.get_context("spawn").Pipe()
-        self.process = multiprocessing.get_context("spawn").Process(
+        context = multiprocessing.get_context("spawn")
+        self.channel, child = context.Pipe()
+        self.process = context.Process(
             target=run_clerks, args=(child, port, tokens, office_id, settlement_ids, categories), daemon=True)
         self.process.start()
 

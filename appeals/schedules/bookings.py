@@ -250,7 +250,7 @@ def create_booking(session_id: int, data: dict[str, Any], locale: str, address: 
         known = {begin for begin, _end in slot_starts(reception)}
         if start not in known:
             raise BookingError(_("Choose a time."), "slot")
-        if dt.datetime.combine(reception.date, start) <= local_now().replace(tzinfo=None):
+        if _has_begun(reception, start):
             raise BookingError(_("This time has passed."), "slot", kind="conflict")
         same_phone = db.session.scalars(
             sa.select(Booking).where(Booking.session_id == reception.id, Booking.phone == phone, holding_condition())
@@ -260,10 +260,7 @@ def create_booking(session_id: int, data: dict[str, Any], locale: str, address: 
                 # The same form sent twice (a double tap): the first booking, its code already on the way.
                 return same_phone
             raise BookingError(_("This phone number already has a time at this reception."), "phone", kind="conflict")
-        taken = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Booking)
-            .where(Booking.session_id == reception.id, Booking.slot_start == start, holding_condition())) or 0
-        if taken >= int(reception.slot_capacity or 0):
+        if _is_full(reception, start):
             raise BookingError(_("This time has just been taken; please choose another."), "slot", kind="conflict")
         booking = Booking(session_id=reception.id, slot_start=start, name=name, phone=phone, topic=topic,
                           status="pending", locale=locale, created_at=utcnow())
@@ -277,19 +274,35 @@ def subject(booking: Booking) -> str:
     return f"booking:{booking.id}"
 
 
+def _has_begun(reception: ReceptionSession, start: dt.time) -> bool:
+    return dt.datetime.combine(reception.date, start) <= local_now().replace(tzinfo=None)
+
+
+def _is_full(reception: ReceptionSession, start: dt.time) -> bool:
+    """The slot's places are all held (call it under the session's lock)."""
+    taken = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Booking)
+        .where(Booking.session_id == reception.id, Booking.slot_start == start, holding_condition())) or 0
+    return taken >= int(reception.slot_capacity or 0)
+
+
+def _lock_pending(booking: Booking) -> tuple[ReceptionSession, Booking]:
+    """The booking's session and the booking, locked in that order (create_booking's lock first), or
+    BookingError when it is no longer pending."""
+    reception = _lock_session(booking.session_id)
+    booking = _lock_booking(booking.id)
+    if booking.status != "pending":
+        raise BookingError(_("This booking is already confirmed or cancelled."), "code", kind="conflict")
+    return reception, booking
+
+
 def _still_open(booking: Booking, reception: ReceptionSession) -> None:
     """A pending booking can still be confirmed: its reception is open for booking, its time has not
     begun, and it still holds its place, or, its hold lapsed, the slot still has a free place (a lapsed
     hold counts for nobody: others may have taken the place meanwhile)."""
-    if not is_bookable(reception) or dt.datetime.combine(reception.date, booking.slot_start) <= local_now().replace(
-            tzinfo=None):
+    if not is_bookable(reception) or _has_begun(reception, booking.slot_start):
         raise BookingError(_("This reception can no longer be booked."), "code", kind="conflict")
-    if holds_place(booking):
-        return
-    taken = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Booking)
-        .where(Booking.session_id == reception.id, Booking.slot_start == booking.slot_start, holding_condition())) or 0
-    if taken >= int(reception.slot_capacity or 0):
+    if not holds_place(booking) and _is_full(reception, booking.slot_start):
         raise BookingError(_("This time was taken while the code waited; please book another time."), "code",
                            kind="conflict")
 
@@ -298,10 +311,7 @@ def resend_code(booking: Booking) -> None:
     """A new code while the booking holds its place; after that the citizen books again (so that one
     abandoned booking cannot keep sending SMS to a phone)."""
     with write_transaction():
-        reception = _lock_session(booking.session_id)
-        booking = _lock_booking(booking.id)
-        if booking.status != "pending":
-            raise BookingError(_("This booking is already confirmed or cancelled."), "code", kind="conflict")
+        reception, booking = _lock_pending(booking)
         if not holds_place(booking):
             raise BookingError(_("This booking was not confirmed in time; please book the time again."), "code",
                                kind="conflict")
@@ -315,10 +325,7 @@ def confirm_booking(booking: Booking, code: object) -> Booking:
     is confirmed only into a place that is still free. A wrong code's try is committed and raised after."""
     error = None
     with write_transaction():
-        reception = _lock_session(booking.session_id)
-        booking = _lock_booking(booking.id)
-        if booking.status != "pending":
-            raise BookingError(_("This booking is already confirmed or cancelled."), "code", kind="conflict")
+        reception, booking = _lock_pending(booking)
         _still_open(booking, reception)
         error = verification.take_code(PURPOSE, subject(booking), code)
         if error is None:
@@ -337,8 +344,7 @@ def cancel_booking(booking: Booking) -> Booking:
         booking = _lock_booking(booking.id)
         if booking.status not in ("pending", "confirmed"):
             raise BookingError(_("This booking can no longer be cancelled."), kind="conflict")
-        start = dt.datetime.combine(booking.session.date, booking.slot_start)
-        if start <= local_now().replace(tzinfo=None):
+        if _has_begun(booking.session, booking.slot_start):
             raise BookingError(_("This booking can no longer be cancelled."), kind="conflict")
         booking.status = "cancelled"
         booking.cancelled_at = utcnow()
